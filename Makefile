@@ -1,0 +1,47 @@
+# DakGhor: `make run` serves the embedded demo, `make test` runs the suite (see README).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench clean install install-test
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
+run: $(VENV)/.installed-run
+	$(BIN)/dakghor db upgrade
+	$(BIN)/dakghor seed --demo
+	@echo "DakGhor on http://127.0.0.1:$(PORT)  (demo logins: see README)"
+	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+		--access-logfile - 'app:create_app()'
+
+## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## bench: label rendering and intake throughput, SQLite and PostgreSQL side by side
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_counter.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

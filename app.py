@@ -1,0 +1,188 @@
+"""DakGhor's Flask app factory and command line (``dakghor --help``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _secret_key(instance: Path) -> str:
+    """DAKGHOR_SECRET_KEY from the environment; else a random key kept in the instance folder."""
+    key = os.environ.get("DAKGHOR_SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, database, login, CSRF, blueprints, errors, CLI."""
+    from flask_login import LoginManager
+    from flask_wtf import CSRFProtect
+
+    from logistics import web
+    from logistics.db import make_engine, make_sessionmaker
+    from logistics.models import User
+    from logistics.web import api, auth, counter, errors, public
+
+    instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    db_url = os.environ.get("DAKGHOR_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    app.config.update(
+        DATABASE_URL=db_url or f"sqlite:///{instance / 'dakghor.sqlite3'}",
+        DEMO=os.environ.get("DAKGHOR_DEMO", "0") == "1",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(overrides or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if "SECRET_KEY" not in (overrides or {}):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["dakghor.engine"] = engine
+    app.extensions["dakghor.sessionmaker"] = make_sessionmaker(engine)
+    app.teardown_appcontext(web.close_db)
+
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = "Please log in / অনুগ্রহ করে লগ ইন করুন"
+
+    @login.user_loader
+    def _load_user(user_id: str) -> User | None:
+        return web.get_db().get(User, int(user_id))
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(counter.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    web.register_template_helpers(app)
+    _register_cli(app)
+    return app
+
+
+def _register_cli(app: Flask) -> None:
+    from logistics import migrate
+    from logistics.services import demo, network
+
+    @app.cli.group("db")
+    def db() -> None:
+        """Database schema (Alembic migrations)."""
+
+    @db.command("upgrade")
+    @click.argument("revision", default="head")
+    @with_appcontext
+    def db_upgrade(revision: str) -> None:
+        """Apply migrations up to REVISION (default: head)."""
+        migrate.upgrade(app.config["DATABASE_URL"], revision)
+        click.echo(f"database at {migrate.current(app.config['DATABASE_URL'])}")
+
+    @db.command("current")
+    @with_appcontext
+    def db_current() -> None:
+        """Show the applied migration revision."""
+        click.echo(migrate.current(app.config["DATABASE_URL"]) or "empty (run: dakghor db upgrade)")
+
+    @app.cli.command("seed")
+    @click.option("--demo", "with_demo", is_flag=True,
+                  help="Also create the documented demo logins and API key.")
+    @with_appcontext
+    def seed(with_demo: bool) -> None:
+        """Load the Dhaka network (offices, vans); with --demo, demo accounts too."""
+        from logistics.web import get_db
+
+        s = get_db()
+        counts = network.seed_network(s)
+        msg = f"offices added: {counts['offices']}, vans added: {counts['vans']}"
+        if with_demo:
+            made = demo.seed_demo(s)
+            msg += f", demo users added: {made}"
+        s.commit()
+        click.echo(msg)
+
+    @app.cli.command("create-user")
+    @click.option("--username", required=True)
+    @click.option("--role", required=True, type=click.Choice(["clerk", "planner", "merchant", "admin"]))
+    @click.option("--office", help="Office code (clerks).")
+    @click.option("--merchant", "merchant_id", help="e-CAB member id (merchant users).")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @with_appcontext
+    def create_user(username: str, role: str, office: str | None, merchant_id: str | None,
+                    password: str) -> None:
+        """Create a login (the password is prompted, never passed on a shared shell history)."""
+        from sqlalchemy import select
+
+        from logistics.errors import DakGhorError
+        from logistics.models import Merchant, Office, Role
+        from logistics.services import accounts
+        from logistics.web import get_db
+
+        s = get_db()
+        off = s.scalar(select(Office).where(Office.code == office.upper())) if office else None
+        if office and off is None:
+            raise click.BadParameter(f"no office with code {office!r}", param_hint="--office")
+        mer = (s.scalar(select(Merchant).where(Merchant.ecab_member_id == merchant_id))
+               if merchant_id else None)
+        if merchant_id and mer is None:
+            raise click.BadParameter(f"no merchant {merchant_id!r}", param_hint="--merchant")
+        try:
+            accounts.create_user(s, username=username, password=password, role=Role(role),
+                                 office=off, merchant=mer)
+        except DakGhorError as e:
+            raise click.ClickException(e.message) from None
+        s.commit()
+        click.echo(f"user {username} created")
+
+    @app.cli.command("issue-key")
+    @click.argument("username")
+    @click.option("--label", default="", help="What the key is for.")
+    @with_appcontext
+    def issue_key(username: str, label: str) -> None:
+        """Issue an API key for USERNAME; it is printed once and stored only as a digest."""
+        from sqlalchemy import select
+
+        from logistics.models import User
+        from logistics.services import accounts
+        from logistics.web import get_db
+
+        s = get_db()
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        key = accounts.issue_api_key(s, user, label=label)
+        s.commit()
+        click.echo(key)
+
+
+def main() -> None:
+    """Entry point of the ``dakghor`` console script."""
+    cli = FlaskGroup(create_app=create_app, help="DakGhor: Bangladesh Post e-commerce parcels.")
+    cli.main(args=sys.argv[1:], prog_name="dakghor")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Direct Carrier Billing for DakGhor: money, the operator driver protocol, drivers and the ledger."""

@@ -1,0 +1,1 @@
+"""DakGhor's postal domain: offices, parcels, bookings, tracking, tariffs, documents and the web."""

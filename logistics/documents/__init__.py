@@ -1,0 +1,1 @@
+"""Printable documents (labels, manifests): plain dataclasses in, PDF bytes out."""

@@ -1,0 +1,61 @@
+"""The error root of the postal domain: every failure a caller can act on, with a stable code."""
+
+from __future__ import annotations
+
+
+class DakGhorError(Exception):
+    """Root of the domain's errors; ``code`` is stable, ``status`` is the web layer's hint."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class ValidationError(DakGhorError):
+    """One or more fields are wrong; ``errors`` maps each field to its message."""
+
+    code = "validation_error"
+    status = 422
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        first_field, first_message = next(iter(errors.items()))
+        super().__init__(first_message, field=first_field)
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "errors": [{"field": f, "message": m} for f, m in self.errors.items()],
+        }
+
+
+class NotFound(DakGhorError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(DakGhorError):
+    code = "forbidden"
+    status = 403
+
+
+class Unauthorized(DakGhorError):
+    code = "unauthorized"
+    status = 401
+
+
+class Conflict(DakGhorError):
+    code = "conflict"
+    status = 409

@@ -1,0 +1,26 @@
+"""ORM models, one module per aggregate; importing this package registers them all on Base."""
+
+from logistics.models.merchant import Merchant
+from logistics.models.office import Office, OfficeKind
+from logistics.models.parcel import Parcel, ParcelStatus, PaymentMethod, PaymentStatus, S10Series
+from logistics.models.tracking import TrackingEvent
+from logistics.models.types import UTCDateTime
+from logistics.models.user import ApiKey, Role, User
+from logistics.models.van import Van
+
+__all__ = [
+    "ApiKey",
+    "Merchant",
+    "Office",
+    "OfficeKind",
+    "Parcel",
+    "ParcelStatus",
+    "PaymentMethod",
+    "PaymentStatus",
+    "Role",
+    "S10Series",
+    "TrackingEvent",
+    "User",
+    "UTCDateTime",
+    "Van",
+]

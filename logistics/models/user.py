@@ -1,0 +1,61 @@
+"""People who log in (clerks, planners, merchants, admins) and their API keys."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from logistics.db import Base, utcnow
+from logistics.models.merchant import Merchant
+from logistics.models.office import Office
+from logistics.models.types import UTCDateTime
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"
+    PLANNER = "planner"
+    MERCHANT = "merchant"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e])
+    )
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    office: Mapped[Office | None] = relationship()
+    merchant: Mapped[Merchant | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # flask-login reads this
+        return self.active
+
+
+class ApiKey(Base):
+    """An API key; only its SHA-256 digest is stored, the key is shown once when issued."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    prefix: Mapped[str] = mapped_column(String(12))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

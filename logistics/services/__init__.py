@@ -1,0 +1,1 @@
+"""Use cases as functions taking a Session: they flush, the caller commits."""

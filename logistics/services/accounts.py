@@ -1,0 +1,95 @@
+"""Accounts: users with roles, password checks and API keys (stored only as digests)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from logistics.db import utcnow
+from logistics.errors import Unauthorized, ValidationError
+from logistics.models import ApiKey, Merchant, Office, Role, User
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    full_name: str = "",
+    office: Office | None = None,
+    merchant: Merchant | None = None,
+) -> User:
+    errors: dict[str, str] = {}
+    if not username or len(username) > 64:
+        errors["username"] = "A username of 1 to 64 characters is required."
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = f"The username {username!r} is taken."
+    if len(password) < 8:
+        errors["password"] = "A password needs at least 8 characters."
+    if role is Role.CLERK and office is None:
+        errors["office"] = "A clerk must be bound to an office."
+    if role is Role.MERCHANT and merchant is None:
+        errors["merchant"] = "A merchant user must belong to a merchant."
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        username=username,
+        full_name=full_name or username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        office=office,
+        merchant=merchant,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    # Check a hash even for unknown users so the answer takes as long either way.
+    hashed = user.password_hash if user else generate_password_hash("x")
+    if not check_password_hash(hashed, password) or user is None or not user.active:
+        raise Unauthorized("Wrong username or password.", field="password")
+    return user
+
+
+def issue_api_key(session: Session, user: User, *, label: str = "", key: str | None = None) -> str:
+    """Create a key for ``user`` and return it; only its digest is kept."""
+    key = key or "dk_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(user=user, prefix=key[:8], digest=_digest(key), label=label))
+    session.flush()
+    return key
+
+
+def user_for_api_key(session: Session, header: str | None) -> User:
+    """The active user behind an ``Authorization: Bearer <key>`` header, or Unauthorized."""
+    if not header:
+        raise Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.", field="Authorization")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <key>'.", field="Authorization")
+    api_key = session.scalar(
+        select(ApiKey).where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
+    )
+    if api_key is None or not api_key.user.active:
+        raise Unauthorized("Unknown or revoked API key.", field="Authorization")
+    return api_key.user
+
+
+def revoke_api_key(session: Session, key: str) -> bool:
+    api_key = session.scalar(select(ApiKey).where(ApiKey.digest == _digest(key)))
+    if api_key is None:
+        return False
+    api_key.revoked_at = utcnow()
+    session.flush()
+    return True

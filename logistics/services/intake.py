@@ -1,0 +1,285 @@
+"""Parcel intake: validate a booking, price it, issue its S10 id and record acceptance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from logistics import s10
+from logistics.errors import Forbidden, ValidationError
+from logistics.models import (
+    Office,
+    OfficeKind,
+    Parcel,
+    ParcelStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Role,
+    S10Series,
+    User,
+)
+from logistics.services import network, tracking
+from logistics.services.tariff import Quote, Tariff, default_tariff
+from logistics.text import ascii_digits, normalize_mobile
+
+MAX_NAME = 120
+MAX_ADDRESS = 400
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    phone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """A validated booking: every field already checked and normalized."""
+
+    origin_office: str | None
+    weight_g: int
+    cod_amount_poisha: int
+    declared_value_poisha: int
+    dimensions_mm: tuple[int, int, int] | None
+    sender: Party
+    recipient: Party
+    recipient_post_code: str
+    payment_method: PaymentMethod | None
+    merchant_reference: str | None
+
+
+def _int(raw: Any, field: str, errors: dict[str, str], *, what: str, lo: int, hi: int) -> int | None:
+    if raw is None or raw == "":
+        errors[field] = f"{what} is required."
+        return None
+    if isinstance(raw, bool):
+        errors[field] = f"{what} must be a whole number."
+        return None
+    if isinstance(raw, float):
+        errors[field] = f"{what} must be a whole number (integer units), not {raw}."
+        return None
+    try:
+        value = int(ascii_digits(str(raw)).strip())
+    except ValueError:
+        errors[field] = f"{what} must be a whole number, got {raw!r}."
+        return None
+    if not lo <= value <= hi:
+        errors[field] = f"{what} must be between {lo:,} and {hi:,}, got {value:,}."
+        return None
+    return value
+
+
+def _text(raw: Any, field: str, errors: dict[str, str], *, what: str, limit: int) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        errors[field] = f"{what} is required."
+        return ""
+    value = " ".join(raw.split())
+    if len(value) > limit:
+        errors[field] = f"{what} may be at most {limit} characters."
+    return value
+
+
+def _party(raw: Any, prefix: str, errors: dict[str, str], who: str) -> Party:
+    if not isinstance(raw, Mapping):
+        errors[prefix] = f"The {who} (name, phone, address) is required."
+        return Party("", "", "")
+    name = _text(raw.get("name"), f"{prefix}.name", errors, what=f"The {who}'s name", limit=MAX_NAME)
+    address = _text(
+        raw.get("address"), f"{prefix}.address", errors, what=f"The {who}'s address", limit=MAX_ADDRESS
+    )
+    phone_raw = raw.get("phone")
+    phone = normalize_mobile(phone_raw) if isinstance(phone_raw, str) else None
+    if phone is None:
+        errors[f"{prefix}.phone"] = (
+            f"The {who}'s phone must be a Bangladesh mobile number such as 01712345678 "
+            f"or +8801712345678, got {phone_raw!r}."
+        )
+    return Party(name, phone or "", address)
+
+
+def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
+    """Check every field of a booking body at once; ValidationError lists each wrong field."""
+    tariff = tariff or default_tariff()
+    if not isinstance(body, Mapping):
+        raise ValidationError({"body": "The request body must be a JSON object."})
+    errors: dict[str, str] = {}
+    origin = body.get("origin_office")
+    if origin is not None and (not isinstance(origin, str) or not origin.strip()):
+        errors["origin_office"] = "origin_office must be an office code such as GPO."
+    weight = _int(body.get("weight_g"), "weight_g", errors, what="Weight (g)", lo=1,
+                  hi=tariff.max_weight_g)
+    cod = _int(body.get("cod_amount_poisha", 0) or 0, "cod_amount_poisha", errors,
+               what="COD amount (poisha)", lo=0, hi=tariff.max_cod_poisha)
+    declared = _int(body.get("declared_value_poisha", 0) or 0, "declared_value_poisha", errors,
+                    what="Declared value (poisha)", lo=0, hi=100_000_000)
+    dims: tuple[int, int, int] | None = None
+    raw_dims = body.get("dimensions_mm")
+    if raw_dims not in (None, "", []):
+        if not isinstance(raw_dims, list | tuple) or len(raw_dims) != 3:
+            errors["dimensions_mm"] = "dimensions_mm must be three whole numbers [length, width, height]."
+        else:
+            sides = [_int(v, "dimensions_mm", errors, what="Each side (mm)", lo=1, hi=10_000)
+                     for v in raw_dims]
+            if all(s is not None for s in sides):
+                dims = (int(sides[0] or 0), int(sides[1] or 0), int(sides[2] or 0))
+                try:
+                    tariff.check_dimensions(dims)
+                except ValidationError as e:
+                    errors.update(e.errors)
+    sender = _party(body.get("sender"), "sender", errors, "sender")
+    recipient = _party(body.get("recipient"), "recipient", errors, "recipient")
+    rcp = body.get("recipient")
+    post_code = ""
+    if isinstance(rcp, Mapping):
+        try:
+            post_code = network.parse_post_code(rcp.get("post_code"), "recipient.post_code")
+        except ValidationError as e:
+            errors.update(e.errors)
+    method: PaymentMethod | None = None
+    raw_method = body.get("payment_method")
+    if raw_method not in (None, ""):
+        try:
+            method = PaymentMethod(raw_method)
+        except ValueError:
+            errors["payment_method"] = "payment_method must be one of cash, airtime, merchant_account."
+    ref = body.get("merchant_reference")
+    if ref is not None and (not isinstance(ref, str) or len(ref) > 64):
+        errors["merchant_reference"] = "merchant_reference must be text of at most 64 characters."
+    if errors:
+        raise ValidationError(errors)
+    return BookingRequest(
+        origin_office=origin.strip().upper() if isinstance(origin, str) else None,
+        weight_g=int(weight or 0),
+        cod_amount_poisha=int(cod or 0),
+        declared_value_poisha=int(declared or 0),
+        dimensions_mm=dims,
+        sender=sender,
+        recipient=recipient,
+        recipient_post_code=post_code,
+        payment_method=method,
+        merchant_reference=ref.strip() if isinstance(ref, str) and ref.strip() else None,
+    )
+
+
+def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
+    if actor.role is Role.CLERK:
+        if actor.office is None:
+            raise Forbidden("This clerk is not bound to an office.")
+        if req.origin_office and req.origin_office != actor.office.code:
+            raise Forbidden(
+                f"A clerk of {actor.office.code} cannot register intake at {req.origin_office}.",
+                field="origin_office",
+            )
+        return actor.office
+    if actor.role not in (Role.MERCHANT, Role.ADMIN):
+        raise Forbidden(f"A {actor.role.value} cannot book parcels.")
+    if not req.origin_office:
+        raise ValidationError({"origin_office": "origin_office (the intake office code) is required."})
+    office = session.scalar(select(Office).where(Office.code == req.origin_office))
+    if office is None or office.kind is not OfficeKind.INTAKE:
+        raise ValidationError(
+            {"origin_office": f"{req.origin_office!r} is not an intake office; "
+             "see GET /api/v1/offices for the codes."}
+        )
+    return office
+
+
+def quote_booking(session: Session, req: BookingRequest) -> tuple[Office, Quote]:
+    """Destination office and price of a booking, without writing anything."""
+    dest = network.delivery_office_for(session, req.recipient_post_code, "recipient.post_code")
+    quote = default_tariff().quote(
+        weight_g=req.weight_g, zone=dest.zone, cod_amount_poisha=req.cod_amount_poisha
+    )
+    return dest, quote
+
+
+def allocate_tracking_id(session: Session, service_indicator: str) -> str:
+    """Take the next serial of the series atomically (UPDATE ... RETURNING) and build the id."""
+    stmt = (
+        update(S10Series)
+        .where(S10Series.service_indicator == service_indicator)
+        .values(next_serial=S10Series.next_serial + 1)
+        .returning(S10Series.next_serial)
+    )
+    after = session.execute(stmt).scalar_one_or_none()
+    if after is None:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    insert(S10Series).values(service_indicator=service_indicator, next_serial=2)
+                )
+            after = 2
+        except IntegrityError:  # another transaction created the series first
+            after = session.execute(stmt).scalar_one()
+    serial = after - 1
+    if serial > 99_999_999:
+        raise ValidationError({"service": f"The S10 series {service_indicator} is exhausted."})
+    return s10.make_id(service_indicator, serial)
+
+
+def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
+    """Register a parcel for ``actor``: a clerk's intake is accepted now, a merchant's is booked."""
+    origin = _origin_for(session, req, actor)
+    dest, quote = quote_booking(session, req)
+    if actor.role is Role.CLERK:
+        method = req.payment_method or PaymentMethod.CASH
+        if method is PaymentMethod.MERCHANT_ACCOUNT:
+            raise ValidationError({"payment_method": "At the counter, pay by cash or airtime."})
+        pay_status = PaymentStatus.PAID if method is PaymentMethod.CASH else PaymentStatus.PENDING
+        first_event = "EMA"
+    else:
+        # A merchant's booking is billed to its account, or paid when dropped off / by airtime.
+        method = req.payment_method or PaymentMethod.MERCHANT_ACCOUNT
+        pay_status = (
+            PaymentStatus.INVOICED if method is PaymentMethod.MERCHANT_ACCOUNT else PaymentStatus.PENDING
+        )
+        first_event = "BKD"
+    tariff = default_tariff()
+    parcel = Parcel(
+        tracking_id=allocate_tracking_id(session, tariff.service_indicator),
+        service=tariff.service_indicator,
+        status=ParcelStatus.BOOKED,
+        sender_name=req.sender.name,
+        sender_phone=req.sender.phone,
+        sender_address=req.sender.address,
+        recipient_name=req.recipient.name,
+        recipient_phone=req.recipient.phone,
+        recipient_address=req.recipient.address,
+        recipient_post_code=req.recipient_post_code,
+        weight_g=req.weight_g,
+        length_mm=req.dimensions_mm[0] if req.dimensions_mm else None,
+        width_mm=req.dimensions_mm[1] if req.dimensions_mm else None,
+        height_mm=req.dimensions_mm[2] if req.dimensions_mm else None,
+        declared_value_poisha=req.declared_value_poisha,
+        cod_amount_poisha=quote.cod_amount_poisha,
+        cod_fee_poisha=quote.cod_fee_poisha,
+        fee_poisha=quote.postage_poisha,
+        tariff_version=quote.tariff_version,
+        payment_method=method,
+        payment_status=pay_status,
+        origin_office=origin,
+        destination_office=dest,
+        merchant_id=actor.merchant_id if actor.role is Role.MERCHANT else None,
+        merchant_reference=req.merchant_reference,
+        created_by_user_id=actor.id,
+    )
+    session.add(parcel)
+    tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
+    return parcel
+
+
+def can_see(user: User, parcel: Parcel) -> bool:
+    """Roles see only what is theirs: a merchant its parcels, a clerk its offices' parcels."""
+    if user.role in (Role.ADMIN, Role.PLANNER):
+        return True
+    if user.role is Role.MERCHANT:
+        return parcel.merchant_id is not None and parcel.merchant_id == user.merchant_id
+    if user.role is Role.CLERK:
+        return user.office_id in (parcel.origin_office_id, parcel.destination_office_id)
+    return False

@@ -1,0 +1,144 @@
+"""The Dhaka network: seeding offices and vans from the project's data files, and choosing
+the delivery office that serves a recipient's post code."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from logistics.errors import ValidationError
+from logistics.models import Office, OfficeKind, Van
+from logistics.text import ascii_digits
+
+
+@dataclass(frozen=True)
+class PostCodeArea:
+    """A post code of the service area and the point its office stands for."""
+
+    post_code: str
+    name_en: str
+    name_bn: str
+    lat: float
+    lon: float
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("logistics").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@lru_cache(maxsize=1)
+def office_rows() -> tuple[dict[str, str], ...]:
+    return tuple(_read_csv("dhaka_offices.csv"))
+
+
+@lru_cache(maxsize=1)
+def service_area() -> dict[str, PostCodeArea]:
+    """Every post code in the data file (Dhaka district and the nearby offices) is served."""
+    areas: dict[str, PostCodeArea] = {}
+    for r in office_rows():
+        pc = r["post_code"]
+        if pc and r["office_type"] != "ADMIN_HQ" and pc not in areas:
+            areas[pc] = PostCodeArea(pc, r["name_en"], r["name_bn"], float(r["lat"]), float(r["lon"]))
+    return areas
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def seed_network(session: Session) -> dict[str, int]:
+    """Insert the offices and vans that are missing; existing rows are left alone (idempotent)."""
+    known = set(session.scalars(select(Office.source_id)))
+    added_offices = 0
+    for r in office_rows():
+        if r["role"] == "none" or r["office_id"] in known:
+            continue
+        session.add(
+            Office(
+                code=r["code"],
+                kind=OfficeKind(r["role"]),
+                source_id=r["office_id"],
+                name_en=r["name_en"],
+                name_bn=r["name_bn"],
+                office_type=r["office_type"],
+                post_code=r["post_code"] or None,
+                thana_en=r["thana_area_en"],
+                thana_bn=r["thana_area_bn"],
+                district=r["district"],
+                zone=r["zone"],
+                lat=Decimal(r["lat"]),
+                lon=Decimal(r["lon"]),
+                coord_source=r["coord_source"],
+                opens_at=r["opens_at"],
+                closes_at=r["closes_at"],
+                open_days=r["open_days"],
+                notes=r["notes"],
+            )
+        )
+        added_offices += 1
+    session.flush()
+    by_code = {o.code: o for o in session.scalars(select(Office))}
+    known_vans = set(session.scalars(select(Van.registration)))
+    added_vans = 0
+    for v in _read_csv("vans.csv"):
+        if v["registration"] in known_vans:
+            continue
+        session.add(
+            Van(
+                registration=v["registration"],
+                model=v["model"],
+                capacity_kg=int(v["capacity_kg"]),
+                capacity_parcels=int(v["capacity_parcels"]),
+                home_office=by_code[v["home_office"]],
+            )
+        )
+        added_vans += 1
+    session.flush()
+    return {"offices": added_offices, "vans": added_vans}
+
+
+def parse_post_code(raw: object, field: str = "post_code") -> str:
+    """A served 4-digit post code (Bangla digits accepted), or ValidationError naming ``field``."""
+    pc = ascii_digits(str(raw)).strip() if raw not in (None, "") else ""
+    if not pc:
+        raise ValidationError({field: "The recipient's post code is required."})
+    if not (len(pc) == 4 and pc.isdigit()):
+        raise ValidationError({field: f"'{raw}' is not a Bangladesh post code (4 digits)."})
+    if pc not in service_area():
+        raise ValidationError(
+            {field: f"Post code {pc} is outside the DakGhor service area (Dhaka district, "
+             "Narayanganj and Gazipur offices); this parcel cannot be booked here."}
+        )
+    return pc
+
+
+def delivery_office_for(session: Session, post_code: str, field: str = "post_code") -> Office:
+    """The delivery office serving ``post_code``: the one with that code, else the nearest.
+
+    A post code outside the service area is refused with a message naming the field.
+    """
+    pc = parse_post_code(post_code, field)
+    area = service_area()[pc]
+    offices = list(session.scalars(select(Office).where(Office.kind == OfficeKind.DELIVERY)))
+    if not offices:
+        raise ValidationError({field: "No delivery offices are configured; seed the network."})
+    for o in offices:
+        if o.post_code == pc:
+            return o
+    return min(
+        offices,
+        key=lambda o: (haversine_m(area.lat, area.lon, float(o.lat), float(o.lon)), o.code),
+    )

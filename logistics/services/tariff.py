@@ -1,0 +1,140 @@
+"""The parcel tariff: weight slabs by zone, the COD fee and rounding, all in integer poisha."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from logistics.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    label_en: str
+    label_bn: str
+    amount_poisha: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a parcel costs: postage paid by the sender now, COD collected from the addressee."""
+
+    tariff_version: str
+    zone: str
+    weight_g: int
+    postage_poisha: int
+    cod_amount_poisha: int
+    cod_fee_poisha: int
+    lines: tuple[QuoteLine, ...]
+
+    @property
+    def cod_to_collect_poisha(self) -> int:
+        return self.cod_amount_poisha + self.cod_fee_poisha
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tariff_version": self.tariff_version,
+            "zone": self.zone,
+            "weight_g": self.weight_g,
+            "postage_poisha": self.postage_poisha,
+            "cod_amount_poisha": self.cod_amount_poisha,
+            "cod_fee_poisha": self.cod_fee_poisha,
+            "cod_to_collect_poisha": self.cod_to_collect_poisha,
+            "lines": [
+                {"label_en": ln.label_en, "label_bn": ln.label_bn, "amount_poisha": ln.amount_poisha}
+                for ln in self.lines
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Tariff:
+    data: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.data["version"])
+
+    @property
+    def service_indicator(self) -> str:
+        return str(self.data["service_indicator"]["value"])
+
+    @property
+    def max_weight_g(self) -> int:
+        return int(self.data["weight"]["max_g"])
+
+    @property
+    def max_cod_poisha(self) -> int:
+        return int(self.data["cod"]["max_amount_poisha"])
+
+    def _round(self, poisha: int) -> int:
+        step = int(self.data["rounding"]["to_poisha"])
+        return -(-poisha // step) * step
+
+    def check_weight(self, weight_g: int) -> None:
+        w = self.data["weight"]
+        if weight_g < int(w["min_g"]):
+            raise ValidationError({"weight_g": "Weight must be at least 1 gram."})
+        if weight_g > int(w["max_g"]):
+            raise ValidationError(
+                {"weight_g": f"Weight {weight_g:,} g is over the {int(w['max_g']):,} g parcel limit."}
+            )
+
+    def check_dimensions(self, dims_mm: tuple[int, int, int] | None) -> None:
+        if dims_mm is None:
+            return
+        d = self.data["dimensions"]
+        longest, a, b = sorted(dims_mm, reverse=True)
+        if min(dims_mm) <= 0:
+            raise ValidationError({"dimensions_mm": "Each side must be at least 1 mm."})
+        if longest > int(d["max_side_mm"]):
+            raise ValidationError(
+                {"dimensions_mm": f"The longest side may be at most {int(d['max_side_mm'])} mm."}
+            )
+        if longest + 2 * (a + b) > int(d["max_length_plus_girth_mm"]):
+            raise ValidationError(
+                {"dimensions_mm": "Length plus girth may be at most "
+                 f"{int(d['max_length_plus_girth_mm'])} mm."}
+            )
+
+    def cod_fee(self, cod_amount_poisha: int) -> int:
+        if cod_amount_poisha < 0:
+            raise ValidationError({"cod_amount_poisha": "The COD amount cannot be negative."})
+        if cod_amount_poisha > self.max_cod_poisha:
+            raise ValidationError(
+                {"cod_amount_poisha": f"COD is limited to Tk {self.max_cod_poisha // 100:,} "
+                 "per parcel (Value Payable rule)."}
+            )
+        c = self.data["cod"]
+        steps = -(-cod_amount_poisha // int(c["step_poisha"]))
+        return self._round(steps * int(c["fee_per_step_poisha"]))
+
+    def quote(self, *, weight_g: int, zone: str, cod_amount_poisha: int = 0) -> Quote:
+        """Price a parcel. Raises ValidationError naming the field for an impossible parcel."""
+        self.check_weight(weight_g)
+        try:
+            z = self.data["zones"][zone]
+        except KeyError:
+            raise ValidationError({"zone": f"Unknown tariff zone {zone!r}."}) from None
+        kg_started = -(-weight_g // 1000)
+        lines = [
+            QuoteLine(
+                f"Postage, {kg_started} kg x Tk {int(z['per_started_kg_poisha']) // 100}",
+                f"ডাক মাশুল, {kg_started} কেজি",
+                max(kg_started * int(z["per_started_kg_poisha"]), int(z["minimum_poisha"])),
+            )
+        ]
+        if int(z.get("surcharge_poisha", 0)):
+            lines.append(QuoteLine("Suburban surcharge", "শহরতলি সারচার্জ", int(z["surcharge_poisha"])))
+        postage = self._round(sum(ln.amount_poisha for ln in lines))
+        cod_fee = self.cod_fee(cod_amount_poisha)
+        return Quote(self.version, zone, weight_g, postage, cod_amount_poisha, cod_fee, tuple(lines))
+
+
+@lru_cache(maxsize=1)
+def default_tariff() -> Tariff:
+    text = resources.files("logistics").joinpath("data/tariffs.json").read_text(encoding="utf-8")
+    return Tariff(json.loads(text))

@@ -1,0 +1,68 @@
+"""The web layer: one database session per request, role checks and template helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, Response, current_app, g, request
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from logistics.documents import labels
+from logistics.errors import Forbidden, ValidationError
+from logistics.models import Parcel, Role
+from logistics.services import documents
+from logistics.text import bangla_digits, local_time, national_mobile, taka, taka_bn
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def get_db() -> Session:
+    """The request's session; views commit, services only flush."""
+    if "db" not in g:
+        g.db = current_app.extensions["dakghor.sessionmaker"]()
+    return cast(Session, g.db)
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()  # an uncommitted transaction is rolled back: nothing half-written
+
+
+def require_role(*roles: Role) -> Callable[[F], F]:
+    """Logged-in users of ``roles`` only (admins always pass)."""
+
+    def deco(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.extensions["login_manager"].unauthorized()
+            if current_user.role not in roles and current_user.role is not Role.ADMIN:
+                raise Forbidden(f"This page is for {', '.join(r.value for r in roles)} users.")
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return deco
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        taka=taka, taka_bn=taka_bn, bn_digits=bangla_digits, mobile=national_mobile,
+        local=lambda dt: local_time(dt).strftime("%d-%m-%Y %H:%M"),
+    )
+
+
+def label_response(parcels: Parcel | list[Parcel]) -> Response:
+    """The label PDF of one or more parcels; ``?layout=a4`` puts four on a sheet."""
+    batch = parcels if isinstance(parcels, list) else [parcels]
+    layout = request.args.get("layout", "thermal")
+    if layout not in ("thermal", "a4"):
+        raise ValidationError({"layout": "layout must be 'thermal' or 'a4'."})
+    pdf = labels.render([documents.label_for(p) for p in batch], layout)
+    name = batch[0].tracking_id if len(batch) == 1 else f"labels-{len(batch)}"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})

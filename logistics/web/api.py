@@ -1,0 +1,115 @@
+"""The JSON API (v1): offices, quotes, parcels, labels and public tracking.
+
+Authenticated calls send ``Authorization: Bearer <key>``; errors come back as
+``{"error": {"code", "message", "field", "errors": [...]}}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy import select
+
+from logistics.errors import Forbidden, ValidationError
+from logistics.models import Office, Parcel, User
+from logistics.services import accounts, intake, tracking
+from logistics.web import get_db, label_response
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _caller() -> User:
+    return accounts.user_for_api_key(get_db(), request.headers.get("Authorization"))
+
+
+def _json_body() -> Any:
+    if not request.is_json:
+        raise ValidationError({"body": "Send a JSON body with Content-Type: application/json."})
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ValidationError({"body": "The body is not valid JSON."})
+    return body
+
+
+def _parcel_json(p: Parcel) -> dict[str, Any]:
+    return {
+        "tracking_id": p.tracking_id,
+        "status": p.status.value,
+        "service": p.service,
+        "origin_office": p.origin_office.code,
+        "destination_office": p.destination_office.code,
+        "weight_g": p.weight_g,
+        "dimensions_mm": [p.length_mm, p.width_mm, p.height_mm] if p.length_mm else None,
+        "declared_value_poisha": p.declared_value_poisha,
+        "fee_poisha": p.fee_poisha,
+        "cod_amount_poisha": p.cod_amount_poisha,
+        "cod_fee_poisha": p.cod_fee_poisha,
+        "cod_to_collect_poisha": p.cod_to_collect_poisha,
+        "payment_method": p.payment_method.value,
+        "payment_status": p.payment_status.value,
+        "tariff_version": p.tariff_version,
+        "merchant_reference": p.merchant_reference,
+        "sender": {"name": p.sender_name, "phone": p.sender_phone, "address": p.sender_address},
+        "recipient": {"name": p.recipient_name, "phone": p.recipient_phone,
+                      "address": p.recipient_address, "post_code": p.recipient_post_code},
+        "created_at": p.created_at.isoformat(),
+        "label_url": url_for("api.parcel_label", tracking_id=p.tracking_id, _external=True),
+        "tracking_url": url_for("public.track", tracking_id=p.tracking_id, _external=True),
+    }
+
+
+@bp.get("/offices")
+def offices() -> Response:
+    rows = get_db().scalars(select(Office).order_by(Office.kind, Office.code))
+    return jsonify({"offices": [
+        {"code": o.code, "kind": o.kind.value, "name_en": o.name_en, "name_bn": o.name_bn,
+         "post_code": o.post_code, "zone": o.zone, "lat": float(o.lat), "lon": float(o.lon),
+         "opens_at": o.opens_at, "closes_at": o.closes_at, "open_days": o.open_days.split()}
+        for o in rows
+    ]})
+
+
+@bp.post("/quote")
+def quote() -> Response:
+    """Price a booking without creating it (same body as POST /parcels)."""
+    _caller()
+    req = intake.parse_booking(_json_body())
+    dest, q = intake.quote_booking(get_db(), req)
+    return jsonify({"destination_office": dest.code, **q.as_dict()})
+
+
+@bp.post("/parcels")
+def create_parcel() -> tuple[Response, int]:
+    user = _caller()
+    db = get_db()
+    req = intake.parse_booking(_json_body())
+    parcel = intake.create_parcel(db, req, user)
+    db.commit()
+    resp = jsonify(_parcel_json(parcel))
+    resp.headers["Location"] = url_for("api.get_parcel", tracking_id=parcel.tracking_id)
+    return resp, 201
+
+
+def _visible_parcel(tracking_id: str) -> Parcel:
+    user = _caller()
+    parcel = tracking.find_parcel(get_db(), tracking_id)
+    if not intake.can_see(user, parcel):
+        raise Forbidden("This parcel is not yours.", field="tracking_id")
+    return parcel
+
+
+@bp.get("/parcels/<tracking_id>")
+def get_parcel(tracking_id: str) -> Response:
+    p = _visible_parcel(tracking_id)
+    return jsonify({**_parcel_json(p), "events": tracking.public_view(p)["events"]})
+
+
+@bp.get("/parcels/<tracking_id>/label.pdf")
+def parcel_label(tracking_id: str) -> Response:
+    return label_response(_visible_parcel(tracking_id))
+
+
+@bp.get("/track/<tracking_id>")
+def track(tracking_id: str) -> Response:
+    return jsonify(tracking.public_view(tracking.find_parcel(get_db(), tracking_id)))

@@ -1,0 +1,46 @@
+"""Logging in and out of the staff and merchant pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from logistics.errors import Unauthorized
+from logistics.models import Role
+from logistics.services import accounts
+from logistics.web import get_db
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(role: Role) -> str:
+    return url_for("counter.new_parcel") if role in (Role.CLERK, Role.ADMIN) else url_for("public.track_form")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(home_for(current_user.role))
+        return render_template("auth/login.html", error=None, username="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        user = accounts.authenticate(get_db(), username, password)
+    except Unauthorized as e:
+        return render_template("auth/login.html", error=e.message, username=username), 401
+    login_user(user)
+    nxt = request.args.get("next", "")
+    # Only local paths: an absolute 'next' would make the login page an open redirect.
+    if nxt and not urlparse(nxt).netloc and nxt.startswith("/"):
+        return redirect(nxt)
+    return redirect(home_for(user.role))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    return redirect(url_for("auth.login"))

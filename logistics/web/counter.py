@@ -1,0 +1,108 @@
+"""The counter: a clerk registers a walk-in parcel, sees the price, confirms, prints the label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from logistics.errors import Forbidden, ValidationError
+from logistics.models import Parcel, Role
+from logistics.services import intake, tracking
+from logistics.text import parse_taka
+from logistics.web import get_db, label_response, require_role
+
+bp = Blueprint("counter", __name__, url_prefix="/counter")
+
+
+def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The counter form's flat fields as the booking body the API takes."""
+    body: dict[str, Any] = {
+        "weight_g": form.get("weight_g", "").strip(),
+        "payment_method": form.get("payment_method", "cash"),
+        "sender": {k: form.get(f"sender.{k}", "") for k in ("name", "phone", "address")},
+        "recipient": {k: form.get(f"recipient.{k}", "") for k in ("name", "phone", "address", "post_code")},
+    }
+    errors: dict[str, str] = {}
+    for field, key, what in (("cod_taka", "cod_amount_poisha", "The COD amount"),
+                             ("declared_taka", "declared_value_poisha", "The declared value")):
+        try:
+            body[key] = parse_taka(form.get(field, ""), field)
+        except ValueError as e:
+            errors[field] = f"{what} {e}."
+    dims = [form.get(f"{k}_mm", "").strip() for k in ("length", "width", "height")]
+    if any(dims):
+        body["dimensions_mm"] = dims
+    if errors:
+        raise ValidationError(errors)
+    return body
+
+
+def _recent(office_id: int | None) -> list[Parcel]:
+    stmt = select(Parcel).order_by(Parcel.id.desc()).limit(10)
+    if office_id is not None:
+        stmt = stmt.where(Parcel.origin_office_id == office_id)
+    return list(get_db().scalars(stmt))
+
+
+def _render_form(*, quote: Any = None, dest: Any = None, errors: dict[str, str] | None = None,
+                 status: int = 200, notice: str | None = None) -> tuple[str, int]:
+    return render_template(
+        "counter/new.html",
+        form=request.form if request.method == "POST" else MultiDict(),
+        quote=quote, dest=dest, errors=errors or {}, notice=notice,
+        recent=_recent(current_user.office_id),
+    ), status
+
+
+@bp.get("")
+@require_role(Role.CLERK)
+def new_parcel() -> tuple[str, int]:
+    return _render_form()
+
+
+@bp.post("")
+@require_role(Role.CLERK)
+def submit_parcel() -> Response | tuple[str, int]:
+    db = get_db()
+    try:
+        req = intake.parse_booking(form_to_body(request.form))
+        dest, quote = intake.quote_booking(db, req)
+    except ValidationError as e:
+        return _render_form(errors=e.errors, status=422)
+    shown = f"{quote.postage_poisha}:{quote.cod_fee_poisha}:{dest.code}"
+    if request.form.get("action") != "confirm":
+        return _render_form(quote=quote, dest=dest)
+    if request.form.get("quoted") != shown:
+        # The parcel changed after the price was shown: show the new price, confirm again.
+        return _render_form(quote=quote, dest=dest, status=409,
+                            notice="The details changed since the quote; check the new price and confirm again.")
+    try:
+        parcel = intake.create_parcel(db, req, current_user)
+    except ValidationError as e:
+        return _render_form(errors=e.errors, status=422)
+    db.commit()
+    return redirect(url_for("counter.parcel", tracking_id=parcel.tracking_id))
+
+
+def _own_parcel(tracking_id: str) -> Parcel:
+    parcel = tracking.find_parcel(get_db(), tracking_id)
+    if not intake.can_see(current_user, parcel):
+        raise Forbidden("This parcel belongs to another office.")
+    return parcel
+
+
+@bp.get("/parcels/<tracking_id>")
+@require_role(Role.CLERK)
+def parcel(tracking_id: str) -> str:
+    p = _own_parcel(tracking_id)
+    return render_template("counter/parcel.html", p=p, t=tracking.public_view(p))
+
+
+@bp.get("/parcels/<tracking_id>/label.pdf")
+@require_role(Role.CLERK)
+def label(tracking_id: str) -> Response:
+    return label_response(_own_parcel(tracking_id))

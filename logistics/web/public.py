@@ -1,0 +1,54 @@
+"""Public pages: the home page and parcel tracking, in Bangla and English."""
+
+from __future__ import annotations
+
+import fontpkg_hind_siliguri
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from werkzeug.wrappers import Response
+
+from logistics import s10
+from logistics.errors import NotFound, ValidationError
+from logistics.services import tracking
+from logistics.web import get_db
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("track/index.html", error=None, value="")
+
+
+@bp.get("/track")
+def track_form() -> Response | str | tuple[str, int]:
+    raw = request.args.get("id", "")
+    if not raw:
+        return render_template("track/index.html", error=None, value="")
+    try:
+        tid = s10.validate(raw, "id")
+    except ValidationError as e:
+        return render_template("track/index.html", error=e.message, value=raw), 422
+    return redirect(url_for("public.track", tracking_id=tid))
+
+
+@bp.get("/track/<tracking_id>")
+def track(tracking_id: str) -> str | tuple[str, int]:
+    try:
+        parcel = tracking.find_parcel(get_db(), tracking_id)
+    except ValidationError as e:
+        return render_template("track/index.html", error=e.message, value=tracking_id), 422
+    except NotFound as e:
+        return render_template("track/index.html", error=e.message, value=tracking_id), 404
+    return render_template("track/show.html", t=tracking.public_view(parcel))
+
+
+FONT_FILES = frozenset({"HindSiliguri-Regular.ttf", "HindSiliguri-Bold.ttf"})
+
+
+@bp.get("/fonts/<name>")
+def font(name: str) -> Response:
+    """The Bangla web font, served by the app so pages need no system font."""
+    if name not in FONT_FILES:
+        abort(404)
+    resp = send_from_directory(fontpkg_hind_siliguri.ROOT / "files", name, max_age=86400 * 30)
+    return resp

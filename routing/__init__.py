@@ -1,0 +1,1 @@
+"""Van routing for DakGhor: plain problem data in, a checked plan out (OR-Tools underneath)."""
