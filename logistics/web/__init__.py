@@ -39,7 +39,7 @@ def require_role(*roles: Role) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return current_app.extensions["login_manager"].unauthorized()
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if current_user.role not in roles and current_user.role is not Role.ADMIN:
                 raise Forbidden(f"This page is for {', '.join(r.value for r in roles)} users.")
             return view(*args, **kwargs)

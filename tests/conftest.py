@@ -1,0 +1,127 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL), the
+seeded Dhaka network with demo accounts, and the app with its client and CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app import create_app
+from logistics import migrate
+from logistics.db import make_engine, make_sessionmaker
+from logistics.models import ApiKey, Merchant, Parcel, S10Series, TrackingEvent, User
+from logistics.services import demo, network
+
+DEMO_KEY = demo.DEMO_MERCHANT_KEY
+
+
+def _reset_database(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'dakghor-test.sqlite3'}"
+    _reset_database(url)
+    # Up, down and up again: both directions of every migration run on the target database.
+    migrate.upgrade(url)
+    migrate.downgrade(url, "base")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded(engine: Engine) -> dict[str, int]:
+    """Network and demo accounts, once per run; returns the highest ids that belong to the seed."""
+    with make_sessionmaker(engine)() as s:
+        network.seed_network(s)
+        demo.seed_demo(s)
+        s.commit()
+        return {
+            "user": s.scalar(select(func.max(User.id))) or 0,
+            "merchant": s.scalar(select(func.max(Merchant.id))) or 0,
+            "api_key": s.scalar(select(func.max(ApiKey.id))) or 0,
+        }
+
+
+@pytest.fixture
+def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
+    """A session on a database holding only the seed; whatever a test adds is removed after it."""
+    session = make_sessionmaker(engine)()
+    yield session
+    session.rollback()
+    session.execute(delete(TrackingEvent))
+    session.execute(delete(Parcel))
+    session.execute(delete(S10Series))
+    session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))
+    session.execute(delete(User).where(User.id > seeded["user"]))
+    session.execute(delete(Merchant).where(Merchant.id > seeded["merchant"]))
+    session.commit()
+    session.close()
+
+
+@pytest.fixture
+def app(database_url: str, db: Session, tmp_path: Path) -> Iterator[Flask]:
+    os.environ["DAKGHOR_INSTANCE"] = str(tmp_path / "instance")
+    application = create_app(
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": True,
+         "WTF_CSRF_ENABLED": False, "SERVER_NAME": "dakghor.test"}
+    )
+    yield application
+    application.extensions["dakghor.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def merchant_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {DEMO_KEY}"}
+
+
+def booking(**overrides: object) -> dict[str, object]:
+    """A valid API booking body; keyword arguments replace top-level fields."""
+    body: dict[str, object] = {
+        "origin_office": "GPO",
+        "weight_g": 1200,
+        "cod_amount_poisha": 0,
+        "sender": {"name": "Demo Bazar", "phone": "01711000001", "address": "House 7, Road 2, Dhanmondi"},
+        "recipient": {"name": "করিম শেখ", "phone": "01812345678",
+                      "address": "বাড়ি ২৩, রোড ১১, মোহাম্মদপুর, ঢাকা", "post_code": "1207"},
+    }
+    body.update(overrides)
+    return body
+
+
+def login(client: FlaskClient, username: str, password: str) -> None:
+    resp = client.post("/login", data={"username": username, "password": password})
+    assert resp.status_code == 302, resp.data

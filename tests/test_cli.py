@@ -1,0 +1,48 @@
+"""The command line: --help, migrations, seeding, users and keys, with clear refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from flask.testing import FlaskCliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_dakghor_help_lists_the_commands() -> None:
+    exe = Path(sys.executable).parent / "dakghor"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    for cmd in ("db", "seed", "create-user", "issue-key"):
+        assert cmd in out
+
+
+def test_db_upgrade_and_current(runner: FlaskCliRunner) -> None:
+    up = runner.invoke(args=["db", "upgrade"])
+    assert up.exit_code == 0 and "database at" in up.output
+    assert runner.invoke(args=["db", "current"]).output.strip()
+
+
+def test_seed_is_idempotent(runner: FlaskCliRunner) -> None:
+    res = runner.invoke(args=["seed", "--demo"])
+    assert res.exit_code == 0
+    assert "offices added: 0, vans added: 0, demo users added: 0" in res.output
+
+
+def test_create_user_refuses_bad_input_clearly(runner: FlaskCliRunner) -> None:
+    res = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk", "--office", "NOPE",
+                              "--password", "password-123"])
+    assert res.exit_code != 0 and "no office with code" in res.output
+    res = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk",
+                              "--password", "short"])
+    assert res.exit_code != 0 and "8 characters" in res.output
+    assert "Traceback" not in res.output
+    ok = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk", "--office", "gul",
+                             "--password", "password-123"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_issue_key_for_unknown_user(runner: FlaskCliRunner) -> None:
+    res = runner.invoke(args=["issue-key", "ghost"])
+    assert res.exit_code != 0 and "no user" in res.output
