@@ -1,0 +1,61 @@
+"""A live DakGhor server on a free loopback port and a real headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from app import create_app
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("DAKGHOR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    exe = chromium_path()
+    if exe is None:
+        if os.environ.get("DAKGHOR_REQUIRE_BROWSER") == "1":
+            pytest.fail("DAKGHOR_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)")
+        pytest.skip("no chromium on this machine (apt-get install chromium); CI requires it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(database_url: str, db: Session, tmp_path: Path) -> Iterator[str]:
+    """The real app (CSRF on) served by a threaded WSGI server on 127.0.0.1."""
+    app: Flask = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "e2e-secret"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    app.extensions["dakghor.engine"].dispose()
+
+
+@pytest.fixture
+def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+    context = browser.new_context(locale="bn-BD", viewport={"width": 1280, "height": 1000})
+    pg = context.new_page()
+    yield pg
+    context.close()
