@@ -108,8 +108,12 @@ def _register_cli(app: Flask) -> None:
         click.echo(migrate.current(app.config["DATABASE_URL"]) or "empty (run: dakghor db upgrade)")
 
     @app.cli.command("seed")
-    @click.option("--demo", "with_demo", is_flag=True,
-                  help="Also create the documented demo logins and API key.")
+    @click.option(
+        "--demo",
+        "with_demo",
+        is_flag=True,
+        help="Also create the documented demo logins and API key.",
+    )
     @with_appcontext
     def seed(with_demo: bool) -> None:
         """Load the Dhaka network (offices, vans); with --demo, demo accounts too."""
@@ -126,13 +130,16 @@ def _register_cli(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)
-    @click.option("--role", required=True, type=click.Choice(["clerk", "planner", "merchant", "admin"]))
+    @click.option(
+        "--role", required=True, type=click.Choice(["clerk", "planner", "merchant", "admin"])
+    )
     @click.option("--office", help="Office code (clerks).")
     @click.option("--merchant", "merchant_id", help="e-CAB member id (merchant users).")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @with_appcontext
-    def create_user(username: str, role: str, office: str | None, merchant_id: str | None,
-                    password: str) -> None:
+    def create_user(
+        username: str, role: str, office: str | None, merchant_id: str | None, password: str
+    ) -> None:
         """Create a login (the password is prompted, never passed on a shared shell history)."""
         from sqlalchemy import select
 
@@ -145,13 +152,17 @@ def _register_cli(app: Flask) -> None:
         off = s.scalar(select(Office).where(Office.code == office.upper())) if office else None
         if office and off is None:
             raise click.BadParameter(f"no office with code {office!r}", param_hint="--office")
-        mer = (s.scalar(select(Merchant).where(Merchant.ecab_member_id == merchant_id))
-               if merchant_id else None)
+        mer = (
+            s.scalar(select(Merchant).where(Merchant.ecab_member_id == merchant_id))
+            if merchant_id
+            else None
+        )
         if merchant_id and mer is None:
             raise click.BadParameter(f"no merchant {merchant_id!r}", param_hint="--merchant")
         try:
-            accounts.create_user(s, username=username, password=password, role=Role(role),
-                                 office=off, merchant=mer)
+            accounts.create_user(
+                s, username=username, password=password, role=Role(role), office=off, merchant=mer
+            )
         except DakGhorError as e:
             raise click.ClickException(e.message) from None
         s.commit()

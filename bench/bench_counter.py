@@ -28,10 +28,20 @@ from logistics.documents.labels import Address, LabelData, OfficeRef  # noqa: E4
 from logistics.services import demo, network  # noqa: E402
 
 BODY = {
-    "origin_office": "GPO", "weight_g": 1200, "cod_amount_poisha": 45500,
-    "sender": {"name": "Demo Bazar", "phone": "01711000001", "address": "House 7, Road 2, Dhanmondi"},
-    "recipient": {"name": "করিম শেখ", "phone": "01812345678",
-                  "address": "ফ্ল্যাট ৪বি, বাড়ি ২৩, রোড ১১, মোহাম্মদপুর হাউজিং, ঢাকা", "post_code": "1207"},
+    "origin_office": "GPO",
+    "weight_g": 1200,
+    "cod_amount_poisha": 45500,
+    "sender": {
+        "name": "Demo Bazar",
+        "phone": "01711000001",
+        "address": "House 7, Road 2, Dhanmondi",
+    },
+    "recipient": {
+        "name": "করিম শেখ",
+        "phone": "01812345678",
+        "address": "ফ্ল্যাট ৪বি, বাড়ি ২৩, রোড ১১, মোহাম্মদপুর হাউজিং, ঢাকা",
+        "post_code": "1207",
+    },
 }
 
 
@@ -39,12 +49,18 @@ def sample_label(i: int) -> LabelData:
     from logistics import s10
 
     return LabelData(
-        tracking_id=s10.make_id("CP", i), service="CP", booked_at=datetime.now(UTC),
+        tracking_id=s10.make_id("CP", i),
+        service="CP",
+        booked_at=datetime.now(UTC),
         sender=Address("রহিম উদ্দিন", "+8801712345678", "বাড়ি ১২, রোড ৫, ধানমন্ডি, ঢাকা"),
         recipient=Address("করিম শেখ", "+8801812345678", BODY["recipient"]["address"], "1207"),  # type: ignore[index]
         origin=OfficeRef("GPO", "Dhaka GPO", "ঢাকা জিপিও", "1000"),
         destination=OfficeRef("MOH", "Mohammadpur Housing", "মোহাম্মদপুর হাউজিং", "1207"),
-        weight_g=1200, postage_poisha=2000, cod_to_collect_poisha=46650, paid=True, payment_method="cash",
+        weight_g=1200,
+        postage_poisha=2000,
+        cod_to_collect_poisha=46650,
+        paid=True,
+        payment_method="cash",
     )
 
 
@@ -103,7 +119,11 @@ def bench_intake(url: str, n: int, rounds: int) -> dict[str, float]:
 
 
 def pg_url(arg: str | None) -> str | None:
-    url = arg or os.environ.get("BENCH_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/dakghor_bench"
+    url = (
+        arg
+        or os.environ.get("BENCH_DATABASE_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/dakghor_bench"
+    )
     admin = url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
     name = url.rsplit("/", 1)[1]
     try:
@@ -117,31 +137,49 @@ def pg_url(arg: str | None) -> str | None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--labels", type=int, default=200, help="labels per layout (default 200)")
-    ap.add_argument("--requests", type=int, default=200, help="intake requests per round (default 200)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported (default 3)")
-    ap.add_argument("--pg", help="PostgreSQL URL (default $BENCH_DATABASE_URL or local dakghor_bench)")
+    ap.add_argument(
+        "--requests", type=int, default=200, help="intake requests per round (default 200)"
+    )
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="rounds; the median is reported (default 3)"
+    )
+    ap.add_argument(
+        "--pg", help="PostgreSQL URL (default $BENCH_DATABASE_URL or local dakghor_bench)"
+    )
     args = ap.parse_args()
 
     lab = bench_labels(args.labels)
     print(f"labels ({args.labels}, Bangla + Code128):")
     print(f"  thermal 100x150, one PDF      {lab['thermal']:8.1f} labels/s")
-    print(f"  A4, 4 per sheet, one PDF      {lab['a4']:8.1f} labels/s   ({lab['a4'] / lab['thermal']:.2f}x thermal)")
-    print(f"  one PDF per label (API path)  {lab['single']:8.1f} labels/s   ({lab['single'] / lab['thermal']:.2f}x thermal)")
+    print(
+        f"  A4, 4 per sheet, one PDF      {lab['a4']:8.1f} labels/s   ({lab['a4'] / lab['thermal']:.2f}x thermal)"
+    )
+    print(
+        f"  one PDF per label (API path)  {lab['single']:8.1f} labels/s   ({lab['single'] / lab['thermal']:.2f}x thermal)"
+    )
 
     with tempfile.TemporaryDirectory() as d:
-        results = {"SQLite": bench_intake(f"sqlite:///{d}/bench.sqlite3", args.requests, args.rounds)}
+        results = {
+            "SQLite": bench_intake(f"sqlite:///{d}/bench.sqlite3", args.requests, args.rounds)
+        }
     url = pg_url(args.pg)
     if url:
         results["PostgreSQL"] = bench_intake(url, args.requests, args.rounds)
-    print(f"\nintake over the WSGI app, in process, median of {args.rounds} rounds x {args.requests}:")
+    print(
+        f"\nintake over the WSGI app, in process, median of {args.rounds} rounds x {args.requests}:"
+    )
     print(f"  {'database':<12}{'POST /parcels/s':>18}{'GET /track/s':>16}")
     for name, r in results.items():
         print(f"  {name:<12}{r['intake']:>18.1f}{r['track']:>16.1f}")
     if "PostgreSQL" in results:
         s, p = results["SQLite"], results["PostgreSQL"]
-        print(f"  PostgreSQL / SQLite: intake {p['intake'] / s['intake']:.2f}x, track {p['track'] / s['track']:.2f}x")
+        print(
+            f"  PostgreSQL / SQLite: intake {p['intake'] / s['intake']:.2f}x, track {p['track'] / s['track']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

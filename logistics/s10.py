@@ -38,8 +38,10 @@ def validate(raw: str, field: str = "tracking_id") -> str:
         raise ValidationError({field: "A tracking id is required."})
     if not _SHAPE.match(tid):
         raise ValidationError(
-            {field: f"'{raw}' is not a tracking id: expected 2 letters, 9 digits, 2 letters "
-             "(e.g. CP123456785BD)."}
+            {
+                field: f"'{raw}' is not a tracking id: expected 2 letters, 9 digits, 2 letters "
+                "(e.g. CP123456785BD)."
+            }
         )
     serial, given = int(tid[2:10]), int(tid[10])
     expected = check_digit(serial)

@@ -86,8 +86,13 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
 def app(database_url: str, db: Session, tmp_path: Path) -> Iterator[Flask]:
     os.environ["DAKGHOR_INSTANCE"] = str(tmp_path / "instance")
     application = create_app(
-        {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "TESTING": True,
-         "WTF_CSRF_ENABLED": False, "SERVER_NAME": "dakghor.test"}
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "dakghor.test",
+        }
     )
     yield application
     application.extensions["dakghor.engine"].dispose()
@@ -114,9 +119,17 @@ def booking(**overrides: object) -> dict[str, object]:
         "origin_office": "GPO",
         "weight_g": 1200,
         "cod_amount_poisha": 0,
-        "sender": {"name": "Demo Bazar", "phone": "01711000001", "address": "House 7, Road 2, Dhanmondi"},
-        "recipient": {"name": "করিম শেখ", "phone": "01812345678",
-                      "address": "বাড়ি ২৩, রোড ১১, মোহাম্মদপুর, ঢাকা", "post_code": "1207"},
+        "sender": {
+            "name": "Demo Bazar",
+            "phone": "01711000001",
+            "address": "House 7, Road 2, Dhanmondi",
+        },
+        "recipient": {
+            "name": "করিম শেখ",
+            "phone": "01812345678",
+            "address": "বাড়ি ২৩, রোড ১১, মোহাম্মদপুর, ঢাকা",
+            "post_code": "1207",
+        },
     }
     body.update(overrides)
     return body

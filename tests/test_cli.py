@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_dakghor_help_lists_the_commands() -> None:
     exe = Path(sys.executable).parent / "dakghor"
-    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        [str(exe), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
     for cmd in ("db", "seed", "create-user", "issue-key"):
         assert cmd in out
 
@@ -31,15 +33,38 @@ def test_seed_is_idempotent(runner: FlaskCliRunner) -> None:
 
 
 def test_create_user_refuses_bad_input_clearly(runner: FlaskCliRunner) -> None:
-    res = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk", "--office", "NOPE",
-                              "--password", "password-123"])
+    res = runner.invoke(
+        args=[
+            "create-user",
+            "--username",
+            "c2",
+            "--role",
+            "clerk",
+            "--office",
+            "NOPE",
+            "--password",
+            "password-123",
+        ]
+    )
     assert res.exit_code != 0 and "no office with code" in res.output
-    res = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk",
-                              "--password", "short"])
+    res = runner.invoke(
+        args=["create-user", "--username", "c2", "--role", "clerk", "--password", "short"]
+    )
     assert res.exit_code != 0 and "8 characters" in res.output
     assert "Traceback" not in res.output
-    ok = runner.invoke(args=["create-user", "--username", "c2", "--role", "clerk", "--office", "gul",
-                             "--password", "password-123"])
+    ok = runner.invoke(
+        args=[
+            "create-user",
+            "--username",
+            "c2",
+            "--role",
+            "clerk",
+            "--office",
+            "gul",
+            "--password",
+            "password-123",
+        ]
+    )
     assert ok.exit_code == 0, ok.output
 
 

@@ -68,11 +68,13 @@ def width(text: str, font: str, size: float) -> float:
     """Advance width in points of the shaped text."""
     s = shape(text, font, size)
     if isinstance(s, ShapedStr):
-        return sum(g.x_advance for g in s.__shapeData__) * size / 1000
-    return pdfmetrics.stringWidth(s, font, size)
+        return float(sum(g.x_advance for g in s.__shapeData__) * size / 1000)
+    return float(pdfmetrics.stringWidth(s, font, size))
 
 
-def draw(c: Canvas, x: float, y: float, text: str, font: str, size: float, *, align: str = "left") -> None:
+def draw(
+    c: Canvas, x: float, y: float, text: str, font: str, size: float, *, align: str = "left"
+) -> None:
     c.setFont(font, size)
     w = width(text, font, size) if align != "left" else 0.0
     dx = {"left": 0.0, "center": -w / 2, "right": -w}[align]

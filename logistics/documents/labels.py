@@ -114,27 +114,55 @@ def draw_label(c: Canvas, label: LabelData) -> None:
     # Barcode and the human-readable id.
     bar_h = 20 * mm
     draw_barcode(c, m, y - 3 * mm - bar_h, inner, bar_h, label.tracking_id)
-    fonts.draw(c, LABEL_W / 2, y - 3 * mm - bar_h - 13, _spaced_id(label.tracking_id), BOLD, 12,
-               align="center")
+    fonts.draw(
+        c,
+        LABEL_W / 2,
+        y - 3 * mm - bar_h - 13,
+        _spaced_id(label.tracking_id),
+        BOLD,
+        12,
+        align="center",
+    )
     y = y - 3 * mm - bar_h - 19
     c.line(m, y, LABEL_W - m, y)
 
     # Recipient, the largest block after the office code.
     fonts.draw(c, m, y - 11, "প্রাপক / TO", BOLD, 9)
-    fonts.draw(c, m, y - 25, label.recipient.name, BOLD, fonts.fit_size(label.recipient.name, BOLD, 13, inner))
+    fonts.draw(
+        c,
+        m,
+        y - 25,
+        label.recipient.name,
+        BOLD,
+        fonts.fit_size(label.recipient.name, BOLD, 13, inner),
+    )
     yy = y - 38
     for line in fonts.wrap(label.recipient.address, REGULAR, 10, inner, 3):
         fonts.draw(c, m, yy, line, REGULAR, 10)
         yy -= 12
-    fonts.draw(c, m, yy, f"{national_mobile(label.recipient.phone)}   ·   {label.recipient.post_code}",
-               BOLD, 10)
+    fonts.draw(
+        c,
+        m,
+        yy,
+        f"{national_mobile(label.recipient.phone)}   ·   {label.recipient.post_code}",
+        BOLD,
+        10,
+    )
     y = yy - 7
     c.line(m, y, LABEL_W - m, y)
 
     # Sender.
     fonts.draw(c, m, y - 10, "প্রেরক / FROM", BOLD, 8)
-    fonts.draw(c, m, y - 21, f"{label.sender.name} · {national_mobile(label.sender.phone)}", REGULAR,
-               fonts.fit_size(f"{label.sender.name} · {national_mobile(label.sender.phone)}", REGULAR, 9, inner))
+    fonts.draw(
+        c,
+        m,
+        y - 21,
+        f"{label.sender.name} · {national_mobile(label.sender.phone)}",
+        REGULAR,
+        fonts.fit_size(
+            f"{label.sender.name} · {national_mobile(label.sender.phone)}", REGULAR, 9, inner
+        ),
+    )
     yy = y - 32
     for line in fonts.wrap(label.sender.address, REGULAR, 8, inner, 2):
         fonts.draw(c, m, yy, line, REGULAR, 8)
@@ -146,20 +174,34 @@ def draw_label(c: Canvas, label: LabelData) -> None:
     kg = f"{label.weight_g // 1000}.{label.weight_g % 1000:03d} kg"
     fonts.draw(c, m, y - 12, f"ওজন / Weight: {kg}", REGULAR, 9)
     paid = "পরিশোধিত / PAID" if label.paid else f"বাকি / DUE ({label.payment_method})"
-    fonts.draw(c, LABEL_W - m, y - 12, f"{taka(label.postage_poisha)} {paid}", REGULAR, 9,
-               align="right")
+    fonts.draw(
+        c, LABEL_W - m, y - 12, f"{taka(label.postage_poisha)} {paid}", REGULAR, 9, align="right"
+    )
     if label.cod_to_collect_poisha:
         c.setFillColorRGB(0, 0, 0)
         c.rect(m, y - 36, inner, 18, stroke=0, fill=1)
         c.setFillColorRGB(1, 1, 1)
         cod = f"COD আদায় করুন {taka_bn(label.cod_to_collect_poisha)} · COLLECT {taka(label.cod_to_collect_poisha)}"
-        fonts.draw(c, LABEL_W / 2, y - 31, cod, BOLD, fonts.fit_size(cod, BOLD, 11, inner - 6), align="center")
+        fonts.draw(
+            c,
+            LABEL_W / 2,
+            y - 31,
+            cod,
+            BOLD,
+            fonts.fit_size(cod, BOLD, 11, inner - 6),
+            align="center",
+        )
         c.setFillColorRGB(0, 0, 0)
     else:
         fonts.draw(c, m, y - 30, "COD নেই / No cash on delivery", REGULAR, 9)
-    fonts.draw(c, m, 5 * mm,
-               f"গ্রহণ / From office: {label.origin.code} {label.origin.name_bn} ({label.origin.name_en})",
-               REGULAR, 7)
+    fonts.draw(
+        c,
+        m,
+        5 * mm,
+        f"গ্রহণ / From office: {label.origin.code} {label.origin.name_bn} ({label.origin.name_en})",
+        REGULAR,
+        7,
+    )
 
 
 def render(labels: Sequence[LabelData], layout: str = "thermal") -> bytes:
@@ -183,8 +225,10 @@ def render(labels: Sequence[LabelData], layout: str = "thermal") -> bytes:
             slot = i % 4
             col, row = slot % 2, 1 - slot // 2
             c.saveState()
-            c.translate(col * cell_w + (cell_w - LABEL_W * scale) / 2,
-                        row * cell_h + (cell_h - LABEL_H * scale) / 2)
+            c.translate(
+                col * cell_w + (cell_w - LABEL_W * scale) / 2,
+                row * cell_h + (cell_h - LABEL_H * scale) / 2,
+            )
             c.scale(scale, scale)
             draw_label(c, label)
             c.restoreState()

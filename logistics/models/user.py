@@ -22,7 +22,7 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, Base):
+class User(UserMixin, Base):  # type: ignore[misc]  # flask-login ships no types
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,10 +55,15 @@ def create_user(
     return user
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user: User | None = session.scalar(select(User).where(User.username == username))
     # Check a hash even for unknown users so the answer takes as long either way.
-    hashed = user.password_hash if user else generate_password_hash("x")
+    hashed = user.password_hash if user else _dummy_hash()
     if not check_password_hash(hashed, password) or user is None or not user.active:
         raise Unauthorized("Wrong username or password.", field="password")
     return user
@@ -74,16 +80,21 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
 def user_for_api_key(session: Session, header: str | None) -> User:
     """The active user behind an ``Authorization: Bearer <key>`` header, or Unauthorized."""
     if not header:
-        raise Unauthorized("Missing API key: send 'Authorization: Bearer <key>'.", field="Authorization")
+        raise Unauthorized(
+            "Missing API key: send 'Authorization: Bearer <key>'.", field="Authorization"
+        )
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("The Authorization header must be 'Bearer <key>'.", field="Authorization")
+        raise Unauthorized(
+            "The Authorization header must be 'Bearer <key>'.", field="Authorization"
+        )
     api_key = session.scalar(
         select(ApiKey).where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
     )
-    if api_key is None or not api_key.user.active:
+    user: User | None = api_key.user if api_key else None
+    if user is None or not user.active:
         raise Unauthorized("Unknown or revoked API key.", field="Authorization")
-    return api_key.user
+    return user
 
 
 def revoke_api_key(session: Session, key: str) -> bool:

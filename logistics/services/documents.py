@@ -16,8 +16,9 @@ def label_for(p: Parcel) -> LabelData:
         service=p.service,
         booked_at=p.created_at,
         sender=Address(p.sender_name, p.sender_phone, p.sender_address),
-        recipient=Address(p.recipient_name, p.recipient_phone, p.recipient_address,
-                          p.recipient_post_code),
+        recipient=Address(
+            p.recipient_name, p.recipient_phone, p.recipient_address, p.recipient_post_code
+        ),
         origin=_office(p.origin_office),
         destination=_office(p.destination_office),
         weight_g=p.weight_g,

@@ -54,7 +54,9 @@ class BookingRequest:
     merchant_reference: str | None
 
 
-def _int(raw: Any, field: str, errors: dict[str, str], *, what: str, lo: int, hi: int) -> int | None:
+def _int(
+    raw: Any, field: str, errors: dict[str, str], *, what: str, lo: int, hi: int
+) -> int | None:
     if raw is None or raw == "":
         errors[field] = f"{what} is required."
         return None
@@ -89,9 +91,15 @@ def _party(raw: Any, prefix: str, errors: dict[str, str], who: str) -> Party:
     if not isinstance(raw, Mapping):
         errors[prefix] = f"The {who} (name, phone, address) is required."
         return Party("", "", "")
-    name = _text(raw.get("name"), f"{prefix}.name", errors, what=f"The {who}'s name", limit=MAX_NAME)
+    name = _text(
+        raw.get("name"), f"{prefix}.name", errors, what=f"The {who}'s name", limit=MAX_NAME
+    )
     address = _text(
-        raw.get("address"), f"{prefix}.address", errors, what=f"The {who}'s address", limit=MAX_ADDRESS
+        raw.get("address"),
+        f"{prefix}.address",
+        errors,
+        what=f"The {who}'s address",
+        limit=MAX_ADDRESS,
     )
     phone_raw = raw.get("phone")
     phone = normalize_mobile(phone_raw) if isinstance(phone_raw, str) else None
@@ -112,20 +120,37 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     origin = body.get("origin_office")
     if origin is not None and (not isinstance(origin, str) or not origin.strip()):
         errors["origin_office"] = "origin_office must be an office code such as GPO."
-    weight = _int(body.get("weight_g"), "weight_g", errors, what="Weight (g)", lo=1,
-                  hi=tariff.max_weight_g)
-    cod = _int(body.get("cod_amount_poisha", 0) or 0, "cod_amount_poisha", errors,
-               what="COD amount (poisha)", lo=0, hi=tariff.max_cod_poisha)
-    declared = _int(body.get("declared_value_poisha", 0) or 0, "declared_value_poisha", errors,
-                    what="Declared value (poisha)", lo=0, hi=100_000_000)
+    weight = _int(
+        body.get("weight_g"), "weight_g", errors, what="Weight (g)", lo=1, hi=tariff.max_weight_g
+    )
+    cod = _int(
+        body.get("cod_amount_poisha", 0) or 0,
+        "cod_amount_poisha",
+        errors,
+        what="COD amount (poisha)",
+        lo=0,
+        hi=tariff.max_cod_poisha,
+    )
+    declared = _int(
+        body.get("declared_value_poisha", 0) or 0,
+        "declared_value_poisha",
+        errors,
+        what="Declared value (poisha)",
+        lo=0,
+        hi=100_000_000,
+    )
     dims: tuple[int, int, int] | None = None
     raw_dims = body.get("dimensions_mm")
     if raw_dims not in (None, "", []):
         if not isinstance(raw_dims, list | tuple) or len(raw_dims) != 3:
-            errors["dimensions_mm"] = "dimensions_mm must be three whole numbers [length, width, height]."
+            errors["dimensions_mm"] = (
+                "dimensions_mm must be three whole numbers [length, width, height]."
+            )
         else:
-            sides = [_int(v, "dimensions_mm", errors, what="Each side (mm)", lo=1, hi=10_000)
-                     for v in raw_dims]
+            sides = [
+                _int(v, "dimensions_mm", errors, what="Each side (mm)", lo=1, hi=10_000)
+                for v in raw_dims
+            ]
             if all(s is not None for s in sides):
                 dims = (int(sides[0] or 0), int(sides[1] or 0), int(sides[2] or 0))
                 try:
@@ -147,7 +172,9 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
         try:
             method = PaymentMethod(raw_method)
         except ValueError:
-            errors["payment_method"] = "payment_method must be one of cash, airtime, merchant_account."
+            errors["payment_method"] = (
+                "payment_method must be one of cash, airtime, merchant_account."
+            )
     ref = body.get("merchant_reference")
     if ref is not None and (not isinstance(ref, str) or len(ref) > 64):
         errors["merchant_reference"] = "merchant_reference must be text of at most 64 characters."
@@ -180,12 +207,16 @@ def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
     if actor.role not in (Role.MERCHANT, Role.ADMIN):
         raise Forbidden(f"A {actor.role.value} cannot book parcels.")
     if not req.origin_office:
-        raise ValidationError({"origin_office": "origin_office (the intake office code) is required."})
+        raise ValidationError(
+            {"origin_office": "origin_office (the intake office code) is required."}
+        )
     office = session.scalar(select(Office).where(Office.code == req.origin_office))
     if office is None or office.kind is not OfficeKind.INTAKE:
         raise ValidationError(
-            {"origin_office": f"{req.origin_office!r} is not an intake office; "
-             "see GET /api/v1/offices for the codes."}
+            {
+                "origin_office": f"{req.origin_office!r} is not an intake office; "
+                "see GET /api/v1/offices for the codes."
+            }
         )
     return office
 
@@ -237,7 +268,9 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         # A merchant's booking is billed to its account, or paid when dropped off / by airtime.
         method = req.payment_method or PaymentMethod.MERCHANT_ACCOUNT
         pay_status = (
-            PaymentStatus.INVOICED if method is PaymentMethod.MERCHANT_ACCOUNT else PaymentStatus.PENDING
+            PaymentStatus.INVOICED
+            if method is PaymentMethod.MERCHANT_ACCOUNT
+            else PaymentStatus.PENDING
         )
         first_event = "BKD"
     tariff = default_tariff()

@@ -47,7 +47,9 @@ def service_area() -> dict[str, PostCodeArea]:
     for r in office_rows():
         pc = r["post_code"]
         if pc and r["office_type"] != "ADMIN_HQ" and pc not in areas:
-            areas[pc] = PostCodeArea(pc, r["name_en"], r["name_bn"], float(r["lat"]), float(r["lon"]))
+            areas[pc] = PostCodeArea(
+                pc, r["name_en"], r["name_bn"], float(r["lat"]), float(r["lon"])
+            )
     return areas
 
 
@@ -119,8 +121,10 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
         raise ValidationError({field: f"'{raw}' is not a Bangladesh post code (4 digits)."})
     if pc not in service_area():
         raise ValidationError(
-            {field: f"Post code {pc} is outside the DakGhor service area (Dhaka district, "
-             "Narayanganj and Gazipur offices); this parcel cannot be booked here."}
+            {
+                field: f"Post code {pc} is outside the DakGhor service area (Dhaka district, "
+                "Narayanganj and Gazipur offices); this parcel cannot be booked here."
+            }
         )
     return pc
 

@@ -44,7 +44,11 @@ class Quote:
             "cod_fee_poisha": self.cod_fee_poisha,
             "cod_to_collect_poisha": self.cod_to_collect_poisha,
             "lines": [
-                {"label_en": ln.label_en, "label_bn": ln.label_bn, "amount_poisha": ln.amount_poisha}
+                {
+                    "label_en": ln.label_en,
+                    "label_bn": ln.label_bn,
+                    "amount_poisha": ln.amount_poisha,
+                }
                 for ln in self.lines
             ],
         }
@@ -80,7 +84,9 @@ class Tariff:
             raise ValidationError({"weight_g": "Weight must be at least 1 gram."})
         if weight_g > int(w["max_g"]):
             raise ValidationError(
-                {"weight_g": f"Weight {weight_g:,} g is over the {int(w['max_g']):,} g parcel limit."}
+                {
+                    "weight_g": f"Weight {weight_g:,} g is over the {int(w['max_g']):,} g parcel limit."
+                }
             )
 
     def check_dimensions(self, dims_mm: tuple[int, int, int] | None) -> None:
@@ -96,8 +102,10 @@ class Tariff:
             )
         if longest + 2 * (a + b) > int(d["max_length_plus_girth_mm"]):
             raise ValidationError(
-                {"dimensions_mm": "Length plus girth may be at most "
-                 f"{int(d['max_length_plus_girth_mm'])} mm."}
+                {
+                    "dimensions_mm": "Length plus girth may be at most "
+                    f"{int(d['max_length_plus_girth_mm'])} mm."
+                }
             )
 
     def cod_fee(self, cod_amount_poisha: int) -> int:
@@ -105,8 +113,10 @@ class Tariff:
             raise ValidationError({"cod_amount_poisha": "The COD amount cannot be negative."})
         if cod_amount_poisha > self.max_cod_poisha:
             raise ValidationError(
-                {"cod_amount_poisha": f"COD is limited to Tk {self.max_cod_poisha // 100:,} "
-                 "per parcel (Value Payable rule)."}
+                {
+                    "cod_amount_poisha": f"COD is limited to Tk {self.max_cod_poisha // 100:,} "
+                    "per parcel (Value Payable rule)."
+                }
             )
         c = self.data["cod"]
         steps = -(-cod_amount_poisha // int(c["step_poisha"]))
@@ -128,10 +138,14 @@ class Tariff:
             )
         ]
         if int(z.get("surcharge_poisha", 0)):
-            lines.append(QuoteLine("Suburban surcharge", "শহরতলি সারচার্জ", int(z["surcharge_poisha"])))
+            lines.append(
+                QuoteLine("Suburban surcharge", "শহরতলি সারচার্জ", int(z["surcharge_poisha"]))
+            )
         postage = self._round(sum(ln.amount_poisha for ln in lines))
         cod_fee = self.cod_fee(cod_amount_poisha)
-        return Quote(self.version, zone, weight_g, postage, cod_amount_poisha, cod_fee, tuple(lines))
+        return Quote(
+            self.version, zone, weight_g, postage, cod_amount_poisha, cod_fee, tuple(lines)
+        )
 
 
 @lru_cache(maxsize=1)

@@ -33,12 +33,17 @@ EVENTS: dict[str, EventCode] = {
         EventCode("BKD", ParcelStatus.BOOKED, "Booked by the sender", "প্রেরক বুকিং করেছেন"),
         EventCode("EMA", ParcelStatus.ACCEPTED, "Accepted at the counter", "কাউন্টারে গৃহীত"),
         EventCode("EMC", ParcelStatus.IN_TRANSIT, "In transit", "পরিবহনে আছে"),
-        EventCode("EMG", ParcelStatus.AT_DELIVERY_OFFICE, "Arrived at the delivery office",
-                  "বিলি অফিসে পৌঁছেছে"),
+        EventCode(
+            "EMG",
+            ParcelStatus.AT_DELIVERY_OFFICE,
+            "Arrived at the delivery office",
+            "বিলি অফিসে পৌঁছেছে",
+        ),
         EventCode("OFD", ParcelStatus.OUT_FOR_DELIVERY, "Out for delivery", "বিলির জন্য বের হয়েছে"),
         EventCode("EMI", ParcelStatus.DELIVERED, "Delivered", "বিলি সম্পন্ন"),
-        EventCode("EMH", ParcelStatus.DELIVERY_FAILED, "Delivery attempt failed",
-                  "বিলির চেষ্টা ব্যর্থ"),
+        EventCode(
+            "EMH", ParcelStatus.DELIVERY_FAILED, "Delivery attempt failed", "বিলির চেষ্টা ব্যর্থ"
+        ),
         EventCode("RTS", ParcelStatus.RETURNED, "Returned to sender", "প্রেরকের কাছে ফেরত"),
     )
 }
@@ -135,11 +140,16 @@ def public_view(parcel: Parcel) -> dict[str, Any]:
         "status": parcel.status.value,
         "status_en": en,
         "status_bn": bn,
-        "origin": {"code": parcel.origin_office.code, "name_en": parcel.origin_office.name_en,
-                   "name_bn": parcel.origin_office.name_bn},
-        "destination": {"code": parcel.destination_office.code,
-                        "name_en": parcel.destination_office.name_en,
-                        "name_bn": parcel.destination_office.name_bn},
+        "origin": {
+            "code": parcel.origin_office.code,
+            "name_en": parcel.origin_office.name_en,
+            "name_bn": parcel.origin_office.name_bn,
+        },
+        "destination": {
+            "code": parcel.destination_office.code,
+            "name_en": parcel.destination_office.name_en,
+            "name_bn": parcel.destination_office.name_bn,
+        },
         "weight_g": parcel.weight_g,
         "cod": parcel.cod_amount_poisha > 0,
         "events": events,

@@ -51,7 +51,10 @@ def require_role(*roles: Role) -> Callable[[F], F]:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
-        taka=taka, taka_bn=taka_bn, bn_digits=bangla_digits, mobile=national_mobile,
+        taka=taka,
+        taka_bn=taka_bn,
+        bn_digits=bangla_digits,
+        mobile=national_mobile,
         local=lambda dt: local_time(dt).strftime("%d-%m-%Y %H:%M"),
     )
 
@@ -64,5 +67,8 @@ def label_response(parcels: Parcel | list[Parcel]) -> Response:
         raise ValidationError({"layout": "layout must be 'thermal' or 'a4'."})
     pdf = labels.render([documents.label_for(p) for p in batch], layout)
     name = batch[0].tracking_id if len(batch) == 1 else f"labels-{len(batch)}"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )

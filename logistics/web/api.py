@@ -51,8 +51,12 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
         "tariff_version": p.tariff_version,
         "merchant_reference": p.merchant_reference,
         "sender": {"name": p.sender_name, "phone": p.sender_phone, "address": p.sender_address},
-        "recipient": {"name": p.recipient_name, "phone": p.recipient_phone,
-                      "address": p.recipient_address, "post_code": p.recipient_post_code},
+        "recipient": {
+            "name": p.recipient_name,
+            "phone": p.recipient_phone,
+            "address": p.recipient_address,
+            "post_code": p.recipient_post_code,
+        },
         "created_at": p.created_at.isoformat(),
         "label_url": url_for("api.parcel_label", tracking_id=p.tracking_id, _external=True),
         "tracking_url": url_for("public.track", tracking_id=p.tracking_id, _external=True),
@@ -62,12 +66,26 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
 @bp.get("/offices")
 def offices() -> Response:
     rows = get_db().scalars(select(Office).order_by(Office.kind, Office.code))
-    return jsonify({"offices": [
-        {"code": o.code, "kind": o.kind.value, "name_en": o.name_en, "name_bn": o.name_bn,
-         "post_code": o.post_code, "zone": o.zone, "lat": float(o.lat), "lon": float(o.lon),
-         "opens_at": o.opens_at, "closes_at": o.closes_at, "open_days": o.open_days.split()}
-        for o in rows
-    ]})
+    return jsonify(
+        {
+            "offices": [
+                {
+                    "code": o.code,
+                    "kind": o.kind.value,
+                    "name_en": o.name_en,
+                    "name_bn": o.name_bn,
+                    "post_code": o.post_code,
+                    "zone": o.zone,
+                    "lat": float(o.lat),
+                    "lon": float(o.lon),
+                    "opens_at": o.opens_at,
+                    "closes_at": o.closes_at,
+                    "open_days": o.open_days.split(),
+                }
+                for o in rows
+            ]
+        }
+    )
 
 
 @bp.post("/quote")

@@ -17,7 +17,11 @@ bp = Blueprint("auth", __name__)
 
 
 def home_for(role: Role) -> str:
-    return url_for("counter.new_parcel") if role in (Role.CLERK, Role.ADMIN) else url_for("public.track_form")
+    return (
+        url_for("counter.new_parcel")
+        if role in (Role.CLERK, Role.ADMIN)
+        else url_for("public.track_form")
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -24,11 +25,15 @@ def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
         "weight_g": form.get("weight_g", "").strip(),
         "payment_method": form.get("payment_method", "cash"),
         "sender": {k: form.get(f"sender.{k}", "") for k in ("name", "phone", "address")},
-        "recipient": {k: form.get(f"recipient.{k}", "") for k in ("name", "phone", "address", "post_code")},
+        "recipient": {
+            k: form.get(f"recipient.{k}", "") for k in ("name", "phone", "address", "post_code")
+        },
     }
     errors: dict[str, str] = {}
-    for field, key, what in (("cod_taka", "cod_amount_poisha", "The COD amount"),
-                             ("declared_taka", "declared_value_poisha", "The declared value")):
+    for field, key, what in (
+        ("cod_taka", "cod_amount_poisha", "The COD amount"),
+        ("declared_taka", "declared_value_poisha", "The declared value"),
+    ):
         try:
             body[key] = parse_taka(form.get(field, ""), field)
         except ValueError as e:
@@ -48,12 +53,21 @@ def _recent(office_id: int | None) -> list[Parcel]:
     return list(get_db().scalars(stmt))
 
 
-def _render_form(*, quote: Any = None, dest: Any = None, errors: dict[str, str] | None = None,
-                 status: int = 200, notice: str | None = None) -> tuple[str, int]:
+def _render_form(
+    *,
+    quote: Any = None,
+    dest: Any = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    notice: str | None = None,
+) -> tuple[str, int]:
     return render_template(
         "counter/new.html",
         form=request.form if request.method == "POST" else MultiDict(),
-        quote=quote, dest=dest, errors=errors or {}, notice=notice,
+        quote=quote,
+        dest=dest,
+        errors=errors or {},
+        notice=notice,
         recent=_recent(current_user.office_id),
     ), status
 
@@ -66,7 +80,7 @@ def new_parcel() -> tuple[str, int]:
 
 @bp.post("")
 @require_role(Role.CLERK)
-def submit_parcel() -> Response | tuple[str, int]:
+def submit_parcel() -> ResponseReturnValue:
     db = get_db()
     try:
         req = intake.parse_booking(form_to_body(request.form))
@@ -78,8 +92,12 @@ def submit_parcel() -> Response | tuple[str, int]:
         return _render_form(quote=quote, dest=dest)
     if request.form.get("quoted") != shown:
         # The parcel changed after the price was shown: show the new price, confirm again.
-        return _render_form(quote=quote, dest=dest, status=409,
-                            notice="The details changed since the quote; check the new price and confirm again.")
+        return _render_form(
+            quote=quote,
+            dest=dest,
+            status=409,
+            notice="The details changed since the quote; check the new price and confirm again.",
+        )
     try:
         parcel = intake.create_parcel(db, req, current_user)
     except ValidationError as e:

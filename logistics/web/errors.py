@@ -33,17 +33,29 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError) -> tuple[Response | str, int]:
-        return respond(400, {"code": "csrf", "message": "The form expired; please reload the page and try again."})
+        return respond(
+            400,
+            {"code": "csrf", "message": "The form expired; please reload the page and try again."},
+        )
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[Response | str, int]:
         code = e.code or 500
-        return respond(code, {"code": (e.name or "error").lower().replace(" ", "_"),
-                              "message": e.description or e.name})
+        return respond(
+            code,
+            {
+                "code": (e.name or "error").lower().replace(" ", "_"),
+                "message": e.description or e.name,
+            },
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[Response | str, int]:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return respond(500, {"code": "internal_error",
-                             "message": "Something went wrong on our side; nothing was saved. "
-                                        "Please try again."})
+        return respond(
+            500,
+            {
+                "code": "internal_error",
+                "message": "Something went wrong on our side; nothing was saved. Please try again.",
+            },
+        )

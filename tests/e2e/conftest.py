@@ -17,13 +17,22 @@ from werkzeug.serving import make_server
 from app import create_app
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("DAKGHOR_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return (
+        os.environ.get("DAKGHOR_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +40,9 @@ def browser() -> Iterator[Browser]:
     exe = chromium_path()
     if exe is None:
         if os.environ.get("DAKGHOR_REQUIRE_BROWSER") == "1":
-            pytest.fail("DAKGHOR_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)")
+            pytest.fail(
+                "DAKGHOR_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)"
+            )
         pytest.skip("no chromium on this machine (apt-get install chromium); CI requires it")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)

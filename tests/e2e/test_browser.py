@@ -59,7 +59,9 @@ def test_clerk_registers_a_bangla_parcel_and_gets_the_label(page: Page, live_ser
     page.screenshot(path=str(SHOTS / "counter-accepted.png"), full_page=True)
 
 
-def test_customer_follows_a_parcel_on_the_public_page(page: Page, live_server: str, db: Session) -> None:
+def test_customer_follows_a_parcel_on_the_public_page(
+    page: Page, live_server: str, db: Session
+) -> None:
     clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
     assert clerk is not None
     parcel = intake.create_parcel(db, intake.parse_booking(booking()), clerk)

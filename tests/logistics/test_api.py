@@ -18,8 +18,12 @@ def test_offices_lists_every_office_with_code_kind_names_post_code(client: Flask
     assert gpo["kind"] == "intake" and gpo["name_bn"] == "ঢাকা জিপিও" and gpo["post_code"] == "1000"
 
 
-def test_booking_returns_201_with_tracking_id_and_label(client: FlaskClient, merchant_headers: dict[str, str]) -> None:
-    resp = client.post("/api/v1/parcels", json=booking(cod_amount_poisha=45500), headers=merchant_headers)
+def test_booking_returns_201_with_tracking_id_and_label(
+    client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    resp = client.post(
+        "/api/v1/parcels", json=booking(cod_amount_poisha=45500), headers=merchant_headers
+    )
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     tid = body["tracking_id"]
@@ -31,39 +35,63 @@ def test_booking_returns_201_with_tracking_id_and_label(client: FlaskClient, mer
     assert label.data.startswith(b"%PDF")
     a4 = client.get(f"/api/v1/parcels/{tid}/label.pdf?layout=a4", headers=merchant_headers)
     assert a4.status_code == 200
-    assert client.get(f"/api/v1/parcels/{tid}/label.pdf?layout=x", headers=merchant_headers).status_code == 422
+    assert (
+        client.get(
+            f"/api/v1/parcels/{tid}/label.pdf?layout=x", headers=merchant_headers
+        ).status_code
+        == 422
+    )
     got = client.get(f"/api/v1/parcels/{tid}", headers=merchant_headers).get_json()
     assert got["events"][0]["code"] == "BKD"
 
 
-def test_quote_prices_without_writing(client: FlaskClient, merchant_headers: dict[str, str], db: Session) -> None:
+def test_quote_prices_without_writing(
+    client: FlaskClient, merchant_headers: dict[str, str], db: Session
+) -> None:
     resp = client.post("/api/v1/quote", json=booking(weight_g=2500), headers=merchant_headers)
     assert resp.status_code == 200
     assert resp.get_json()["postage_poisha"] == 3000
     assert db.scalar(select(func.count()).select_from(Parcel)) == 0
 
 
-@pytest.mark.parametrize(("headers", "fragment"), [
-    ({}, "Missing API key"), ({"Authorization": "Bearer wrong"}, "Unknown or revoked"),
-    ({"Authorization": "Basic abc"}, "must be 'Bearer"),
-])
-def test_missing_or_bad_key_is_401(client: FlaskClient, headers: dict[str, str], fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [
+        ({}, "Missing API key"),
+        ({"Authorization": "Bearer wrong"}, "Unknown or revoked"),
+        ({"Authorization": "Basic abc"}, "must be 'Bearer"),
+    ],
+)
+def test_missing_or_bad_key_is_401(
+    client: FlaskClient, headers: dict[str, str], fragment: str
+) -> None:
     resp = client.post("/api/v1/parcels", json=booking(), headers=headers)
     assert resp.status_code == 401
     err = resp.get_json()["error"]
     assert fragment in err["message"] and err["field"] == "Authorization"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (booking(weight_g=0), "weight_g"),
-    (booking(weight_g=50_000), "weight_g"),
-    (booking(recipient={"name": "x", "phone": "01812345678", "address": "y", "post_code": "4000"}),
-     "recipient.post_code"),
-    (booking(sender={"name": "x", "phone": "0171", "address": "y"}), "sender.phone"),
-    ({k: v for k, v in booking().items() if k != "recipient"}, "recipient"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (booking(weight_g=0), "weight_g"),
+        (booking(weight_g=50_000), "weight_g"),
+        (
+            booking(
+                recipient={"name": "x", "phone": "01812345678", "address": "y", "post_code": "4000"}
+            ),
+            "recipient.post_code",
+        ),
+        (booking(sender={"name": "x", "phone": "0171", "address": "y"}), "sender.phone"),
+        ({k: v for k, v in booking().items() if k != "recipient"}, "recipient"),
+    ],
+)
 def test_bad_booking_is_422_naming_the_field_and_writes_nothing(
-    client: FlaskClient, merchant_headers: dict[str, str], db: Session, body: dict[str, object], field: str
+    client: FlaskClient,
+    merchant_headers: dict[str, str],
+    db: Session,
+    body: dict[str, object],
+    field: str,
 ) -> None:
     resp = client.post("/api/v1/parcels", json=body, headers=merchant_headers)
     assert resp.status_code == 422
@@ -75,13 +103,18 @@ def test_bad_booking_is_422_naming_the_field_and_writes_nothing(
 def test_non_json_body_is_422(client: FlaskClient, merchant_headers: dict[str, str]) -> None:
     resp = client.post("/api/v1/parcels", data="weight=1", headers=merchant_headers)
     assert resp.status_code == 422 and resp.get_json()["error"]["field"] == "body"
-    resp = client.post("/api/v1/parcels", data="{bad json", headers={**merchant_headers,
-                       "Content-Type": "application/json"})
+    resp = client.post(
+        "/api/v1/parcels",
+        data="{bad json",
+        headers={**merchant_headers, "Content-Type": "application/json"},
+    )
     assert resp.status_code == 422
 
 
 def test_public_tracking_api(client: FlaskClient, merchant_headers: dict[str, str]) -> None:
-    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()["tracking_id"]
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
     t = client.get(f"/api/v1/track/{tid}")
     assert t.status_code == 200 and t.get_json()["status"] == "booked"
     assert client.get("/api/v1/track/CP123456785BD").status_code == 404
@@ -90,14 +123,22 @@ def test_public_tracking_api(client: FlaskClient, merchant_headers: dict[str, st
     assert client.get("/api/v1/track/hello").status_code == 422
 
 
-def test_another_merchant_cannot_read_the_parcel(client: FlaskClient, merchant_headers: dict[str, str],
-                                                 runner) -> None:  # type: ignore[no-untyped-def]
-    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()["tracking_id"]
+def test_another_merchant_cannot_read_the_parcel(
+    client: FlaskClient, merchant_headers: dict[str, str], runner
+) -> None:  # type: ignore[no-untyped-def]
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
     # the planner has no merchant; give them a key and they may read (planners see all)
     key = runner.invoke(args=["issue-key", "planner"]).output.strip()
-    assert client.get(f"/api/v1/parcels/{tid}", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert (
+        client.get(f"/api/v1/parcels/{tid}", headers={"Authorization": f"Bearer {key}"}).status_code
+        == 200
+    )
     key = runner.invoke(args=["issue-key", "clerk.mirpur"]).output.strip()
-    resp = client.get(f"/api/v1/parcels/{tid}/label.pdf", headers={"Authorization": f"Bearer {key}"})
+    resp = client.get(
+        f"/api/v1/parcels/{tid}/label.pdf", headers={"Authorization": f"Bearer {key}"}
+    )
     assert resp.status_code == 403
 
 

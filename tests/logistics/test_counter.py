@@ -14,10 +14,16 @@ from logistics.models import Parcel
 from tests.conftest import login
 
 FORM = {
-    "sender.name": "রহিম উদ্দিন", "sender.phone": "01712345678", "sender.address": "বাড়ি ১২, রোড ৫, ধানমন্ডি",
-    "recipient.name": "করিম শেখ", "recipient.phone": "০১৮১২৩৪৫৬৭৮",
-    "recipient.address": "ফ্ল্যাট ৪বি, বাড়ি ২৩, মোহাম্মদপুর হাউজিং", "recipient.post_code": "1207",
-    "weight_g": "1200", "cod_taka": "455", "payment_method": "cash",
+    "sender.name": "রহিম উদ্দিন",
+    "sender.phone": "01712345678",
+    "sender.address": "বাড়ি ১২, রোড ৫, ধানমন্ডি",
+    "recipient.name": "করিম শেখ",
+    "recipient.phone": "০১৮১২৩৪৫৬৭৮",
+    "recipient.address": "ফ্ল্যাট ৪বি, বাড়ি ২৩, মোহাম্মদপুর হাউজিং",
+    "recipient.post_code": "1207",
+    "weight_g": "1200",
+    "cod_taka": "455",
+    "payment_method": "cash",
 }
 
 
@@ -36,7 +42,9 @@ def test_merchant_cannot_open_the_counter(client: FlaskClient) -> None:
     assert client.get("/counter").status_code == 403
 
 
-def test_quote_then_confirm_creates_the_parcel_and_opens_the_label(client: FlaskClient, db: Session) -> None:
+def test_quote_then_confirm_creates_the_parcel_and_opens_the_label(
+    client: FlaskClient, db: Session
+) -> None:
     login(client, "clerk.gpo", "clerk-demo-1")
     quote = client.post("/counter", data={**FORM, "action": "quote"})
     assert quote.status_code == 200
@@ -55,21 +63,27 @@ def test_quote_then_confirm_creates_the_parcel_and_opens_the_label(client: Flask
 
 def test_confirm_with_changed_details_shows_the_new_price(client: FlaskClient, db: Session) -> None:
     login(client, "clerk.gpo", "clerk-demo-1")
-    resp = client.post("/counter", data={**FORM, "weight_g": "3000", "action": "confirm",
-                                         "quoted": "2000:1150:MOH"})
+    resp = client.post(
+        "/counter",
+        data={**FORM, "weight_g": "3000", "action": "confirm", "quoted": "2000:1150:MOH"},
+    )
     assert resp.status_code == 409 and "Tk 30.00" in resp.text
     assert db.scalar(select(func.count()).select_from(Parcel)) == 0
 
 
-@pytest.mark.parametrize(("field", "value", "fragment"), [
-    ("weight_g", "0", "Weight (g) must be between"),
-    ("recipient.phone", "12345", "Bangladesh mobile number"),
-    ("recipient.post_code", "4000", "outside the DakGhor service area"),
-    ("cod_taka", "abc", "amount in taka"),
-    ("cod_taka", "5000", "COD amount"),
-])
-def test_bad_input_is_marked_on_the_form(client: FlaskClient, db: Session, field: str, value: str,
-                                         fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("weight_g", "0", "Weight (g) must be between"),
+        ("recipient.phone", "12345", "Bangladesh mobile number"),
+        ("recipient.post_code", "4000", "outside the DakGhor service area"),
+        ("cod_taka", "abc", "amount in taka"),
+        ("cod_taka", "5000", "COD amount"),
+    ],
+)
+def test_bad_input_is_marked_on_the_form(
+    client: FlaskClient, db: Session, field: str, value: str, fragment: str
+) -> None:
     login(client, "clerk.gpo", "clerk-demo-1")
     resp = client.post("/counter", data={**FORM, field: value, "action": "confirm"})
     assert resp.status_code == 422
@@ -82,8 +96,11 @@ def test_other_office_clerk_cannot_see_the_parcel(client: FlaskClient) -> None:
     q = client.post("/counter", data={**FORM, "action": "quote"})
     quoted = re.search(r'name="quoted" value="([^"]+)"', q.text)
     assert quoted
-    tid = client.post("/counter", data={**FORM, "action": "confirm", "quoted": quoted.group(1)}
-                      ).headers["Location"].rsplit("/", 1)[1]
+    tid = (
+        client.post("/counter", data={**FORM, "action": "confirm", "quoted": quoted.group(1)})
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
     client.post("/logout")
     login(client, "clerk.mirpur", "clerk-demo-1")
     assert client.get(f"/counter/parcels/{tid}").status_code == 403
@@ -94,7 +111,11 @@ def test_tracking_page_errors(client: FlaskClient) -> None:
     assert client.get("/track/CP123456785BD").status_code == 404
     bad = client.get("/track/CP123456784BD")
     assert bad.status_code == 422 and "check digit" in bad.text
-    assert client.get("/track?id=cp 1234 5678 5 bd").headers["Location"].endswith("/track/CP123456785BD")
+    assert (
+        client.get("/track?id=cp 1234 5678 5 bd")
+        .headers["Location"]
+        .endswith("/track/CP123456785BD")
+    )
 
 
 def test_csrf_is_enforced_on_forms(database_url: str, db: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -102,7 +123,9 @@ def test_csrf_is_enforced_on_forms(database_url: str, db: Session, tmp_path) -> 
 
     app: Flask = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "t", "TESTING": True})
     try:
-        resp = app.test_client().post("/login", data={"username": "clerk.gpo", "password": "clerk-demo-1"})
+        resp = app.test_client().post(
+            "/login", data={"username": "clerk.gpo", "password": "clerk-demo-1"}
+        )
         assert resp.status_code == 400 and "form expired" in resp.text
     finally:
         app.extensions["dakghor.engine"].dispose()

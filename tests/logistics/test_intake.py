@@ -34,15 +34,19 @@ def test_clerk_intake_is_accepted_paid_and_tracked(db: Session) -> None:
 
 
 def test_merchant_booking_is_booked_and_invoiced(db: Session) -> None:
-    p = intake.create_parcel(db, intake.parse_booking(booking(origin_office="mir")), user(db, "merchant"))
+    p = intake.create_parcel(
+        db, intake.parse_booking(booking(origin_office="mir")), user(db, "merchant")
+    )
     assert p.status is ParcelStatus.BOOKED and p.payment_status is PaymentStatus.INVOICED
     assert p.origin_office.code == "MIR" and p.merchant_id is not None
 
 
 def test_ids_are_consecutive_serials_and_never_repeat(db: Session) -> None:
     clerk = user(db, "clerk.gpo")
-    ids = [intake.create_parcel(db, intake.parse_booking(booking()), clerk).tracking_id
-           for _ in range(5)]
+    ids = [
+        intake.create_parcel(db, intake.parse_booking(booking()), clerk).tracking_id
+        for _ in range(5)
+    ]
     db.commit()
     serials = [int(t[2:10]) for t in ids]
     assert serials == list(range(serials[0], serials[0] + 5))
@@ -51,15 +55,17 @@ def test_ids_are_consecutive_serials_and_never_repeat(db: Session) -> None:
 
 def test_clerk_cannot_register_intake_for_another_office(db: Session) -> None:
     with pytest.raises(Forbidden):
-        intake.create_parcel(db, intake.parse_booking(booking(origin_office="MIR")),
-                             user(db, "clerk.gpo"))
+        intake.create_parcel(
+            db, intake.parse_booking(booking(origin_office="MIR")), user(db, "clerk.gpo")
+        )
 
 
 def test_merchant_must_name_an_intake_office(db: Session) -> None:
     for code in ("MOH", "MPC", "XYZ"):
         with pytest.raises(ValidationError) as e:
-            intake.create_parcel(db, intake.parse_booking(booking(origin_office=code)),
-                                 user(db, "merchant"))
+            intake.create_parcel(
+                db, intake.parse_booking(booking(origin_office=code)), user(db, "merchant")
+            )
         assert "origin_office" in e.value.errors
 
 
@@ -71,24 +77,43 @@ def test_planner_cannot_book(db: Session) -> None:
 def test_failed_booking_writes_nothing(db: Session) -> None:
     before = db.scalar(select(func.count()).select_from(Parcel))
     with pytest.raises(Forbidden):
-        intake.create_parcel(db, intake.parse_booking(booking(origin_office="MIR")),
-                             user(db, "clerk.gpo"))
+        intake.create_parcel(
+            db, intake.parse_booking(booking(origin_office="MIR")), user(db, "clerk.gpo")
+        )
     db.rollback()
     assert db.scalar(select(func.count()).select_from(Parcel)) == before
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"weight_g": 0}, "weight_g"), ({"weight_g": 999_999}, "weight_g"), ({"weight_g": "heavy"}, "weight_g"),
-    ({"weight_g": 1.5}, "weight_g"), ({"weight_g": True}, "weight_g"),
-    ({"cod_amount_poisha": 100_001}, "cod_amount_poisha"), ({"cod_amount_poisha": -5}, "cod_amount_poisha"),
-    ({"sender": {"name": "A", "phone": "12345", "address": "x"}}, "sender.phone"),
-    ({"recipient": {"name": "B", "phone": "01812345678", "address": "y", "post_code": "9999"}},
-     "recipient.post_code"),
-    ({"recipient": "nobody"}, "recipient"),
-    ({"dimensions_mm": [10, 10]}, "dimensions_mm"), ({"dimensions_mm": [2000, 10, 10]}, "dimensions_mm"),
-    ({"payment_method": "bitcoin"}, "payment_method"), ({"origin_office": 7}, "origin_office"),
-    ({"merchant_reference": "x" * 65}, "merchant_reference"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"weight_g": 0}, "weight_g"),
+        ({"weight_g": 999_999}, "weight_g"),
+        ({"weight_g": "heavy"}, "weight_g"),
+        ({"weight_g": 1.5}, "weight_g"),
+        ({"weight_g": True}, "weight_g"),
+        ({"cod_amount_poisha": 100_001}, "cod_amount_poisha"),
+        ({"cod_amount_poisha": -5}, "cod_amount_poisha"),
+        ({"sender": {"name": "A", "phone": "12345", "address": "x"}}, "sender.phone"),
+        (
+            {
+                "recipient": {
+                    "name": "B",
+                    "phone": "01812345678",
+                    "address": "y",
+                    "post_code": "9999",
+                }
+            },
+            "recipient.post_code",
+        ),
+        ({"recipient": "nobody"}, "recipient"),
+        ({"dimensions_mm": [10, 10]}, "dimensions_mm"),
+        ({"dimensions_mm": [2000, 10, 10]}, "dimensions_mm"),
+        ({"payment_method": "bitcoin"}, "payment_method"),
+        ({"origin_office": 7}, "origin_office"),
+        ({"merchant_reference": "x" * 65}, "merchant_reference"),
+    ],
+)
 def test_bad_fields_are_named(change: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as e:
         intake.parse_booking(booking(**change))
@@ -108,18 +133,25 @@ def test_bangla_digits_in_weight_are_accepted() -> None:
 def test_visibility_by_role(db: Session) -> None:
     p = intake.create_parcel(db, intake.parse_booking(booking()), user(db, "merchant"))
     assert intake.can_see(user(db, "merchant"), p)
-    assert intake.can_see(user(db, "clerk.gpo"), p)          # origin office
+    assert intake.can_see(user(db, "clerk.gpo"), p)  # origin office
     assert intake.can_see(user(db, "clerk.mohammadpur"), p)  # destination office
     assert not intake.can_see(user(db, "clerk.mirpur"), p)
-    other = accounts.create_user(db, username="other.shop", password="password-1",
-                                 role=Role.MERCHANT, merchant=_other_merchant(db))
+    other = accounts.create_user(
+        db,
+        username="other.shop",
+        password="password-1",
+        role=Role.MERCHANT,
+        merchant=_other_merchant(db),
+    )
     assert not intake.can_see(other, p)
 
 
 def _other_merchant(db: Session):  # type: ignore[no-untyped-def]
     from logistics.models import Merchant
 
-    m = Merchant(ecab_member_id="ECAB-OTHER", name="Other Shop", phone="+8801911000000", address="x")
+    m = Merchant(
+        ecab_member_id="ECAB-OTHER", name="Other Shop", phone="+8801911000000", address="x"
+    )
     db.add(m)
     db.flush()
     return m

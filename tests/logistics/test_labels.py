@@ -15,13 +15,23 @@ from logistics.documents.labels import Address, LabelData, OfficeRef
 
 def make_label(tid: str = "CP123456785BD", cod: int = 46650) -> LabelData:
     return LabelData(
-        tracking_id=tid, service="CP", booked_at=datetime(2026, 11, 22, 4, 30, tzinfo=UTC),
+        tracking_id=tid,
+        service="CP",
+        booked_at=datetime(2026, 11, 22, 4, 30, tzinfo=UTC),
         sender=Address("রহিম উদ্দিন", "+8801712345678", "বাড়ি ১২, রোড ৫, ধানমন্ডি, ঢাকা"),
-        recipient=Address("করিম শেখ", "+8801812345678",
-                          "ফ্ল্যাট ৪বি, বাড়ি ২৩, রোড ১১, মোহাম্মদপুর হাউজিং, ঢাকা-১২০৭", "1207"),
+        recipient=Address(
+            "করিম শেখ",
+            "+8801812345678",
+            "ফ্ল্যাট ৪বি, বাড়ি ২৩, রোড ১১, মোহাম্মদপুর হাউজিং, ঢাকা-১২০৭",
+            "1207",
+        ),
         origin=OfficeRef("GPO", "Dhaka GPO", "ঢাকা জিপিও", "1000"),
         destination=OfficeRef("MOH", "Mohammadpur Housing", "মোহাম্মদপুর হাউজিং", "1207"),
-        weight_g=1200, postage_poisha=2000, cod_to_collect_poisha=cod, paid=True, payment_method="cash",
+        weight_g=1200,
+        postage_poisha=2000,
+        cod_to_collect_poisha=cod,
+        paid=True,
+        payment_method="cash",
     )
 
 
@@ -34,7 +44,9 @@ def pages(pdf: bytes, dpi: int = 200) -> list[Image.Image]:
 
 
 def decoded(img: Image.Image) -> list[str]:
-    return sorted(r.text for r in zxingcpp.read_barcodes(img) if r.format == zxingcpp.BarcodeFormat.Code128)
+    return sorted(
+        r.text for r in zxingcpp.read_barcodes(img) if r.format == zxingcpp.BarcodeFormat.Code128
+    )
 
 
 def test_thermal_label_is_100_by_150_mm_and_its_barcode_decodes_to_the_id() -> None:
@@ -58,7 +70,9 @@ def test_a4_sheet_holds_four_labels_that_all_scan() -> None:
 def test_barcode_is_vector_bars_from_python_barcode() -> None:
     modules = labels.code128_modules("CP123456785BD")
     assert set(modules) == {"0", "1"} and modules.endswith("11")  # stop pattern ends in bars
-    assert b"/Subtype /Image" not in labels.render([make_label()])  # no raster image: bars are drawn
+    assert b"/Subtype /Image" not in labels.render(
+        [make_label()]
+    )  # no raster image: bars are drawn
 
 
 def test_render_refuses_an_empty_batch_and_an_unknown_layout() -> None:
@@ -84,7 +98,9 @@ def test_mixed_script_line_is_shaped_run_by_run() -> None:
     n = len(alone.__shapeData__)
     # Same glyphs and advances as the Bangla word shaped alone (whole-line shaping differs).
     assert str(mixed)[-n:] == str(alone)
-    assert [g.x_advance for g in mixed.__shapeData__][-n:] == [g.x_advance for g in alone.__shapeData__]
+    assert [g.x_advance for g in mixed.__shapeData__][-n:] == [
+        g.x_advance for g in alone.__shapeData__
+    ]
 
 
 def _render_word(shape_fn) -> Image.Image:  # type: ignore[no-untyped-def]

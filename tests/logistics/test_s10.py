@@ -29,8 +29,13 @@ def test_validate_normalizes_spaces_and_case() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "fragment"),
-    [("", "required"), ("CP12345678BD", "expected 2 letters"), ("C1123456785BD", "expected"),
-     ("CP123456784BD", "wrong check digit"), ("CP1234567850BD", "expected")],
+    [
+        ("", "required"),
+        ("CP12345678BD", "expected 2 letters"),
+        ("C1123456785BD", "expected"),
+        ("CP123456784BD", "wrong check digit"),
+        ("CP1234567850BD", "expected"),
+    ],
 )
 def test_validate_refuses_bad_ids_with_a_message(raw: str, fragment: str) -> None:
     with pytest.raises(ValidationError) as e:

@@ -12,10 +12,18 @@ from logistics.services.tariff import default_tariff
 T = default_tariff()
 
 
-@pytest.mark.parametrize(("weight_g", "zone", "postage"), [
-    (1, "city", 1000), (1000, "city", 1000), (1001, "city", 2000), (1200, "city", 2000),
-    (20000, "city", 20000), (500, "suburb", 2000), (2500, "suburb", 4000),
-])
+@pytest.mark.parametrize(
+    ("weight_g", "zone", "postage"),
+    [
+        (1, "city", 1000),
+        (1000, "city", 1000),
+        (1001, "city", 2000),
+        (1200, "city", 2000),
+        (20000, "city", 20000),
+        (500, "suburb", 2000),
+        (2500, "suburb", 4000),
+    ],
+)
 def test_postage_by_started_kg_and_zone(weight_g: int, zone: str, postage: int) -> None:
     assert T.quote(weight_g=weight_g, zone=zone).postage_poisha == postage
 
@@ -30,13 +38,19 @@ def test_cod_fee_is_25_poisha_per_started_ten_taka() -> None:
     assert T.cod_fee(1001) == 50
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"weight_g": 0}, "weight_g"), ({"weight_g": 20001}, "weight_g"),
-    ({"weight_g": 10, "cod_amount_poisha": 100001}, "cod_amount_poisha"),
-    ({"weight_g": 10, "cod_amount_poisha": -1}, "cod_amount_poisha"),
-    ({"weight_g": 10, "zone": "mars"}, "zone"),
-])
-def test_impossible_parcels_are_refused_naming_the_field(kwargs: dict[str, object], field: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"weight_g": 0}, "weight_g"),
+        ({"weight_g": 20001}, "weight_g"),
+        ({"weight_g": 10, "cod_amount_poisha": 100001}, "cod_amount_poisha"),
+        ({"weight_g": 10, "cod_amount_poisha": -1}, "cod_amount_poisha"),
+        ({"weight_g": 10, "zone": "mars"}, "zone"),
+    ],
+)
+def test_impossible_parcels_are_refused_naming_the_field(
+    kwargs: dict[str, object], field: str
+) -> None:
     args: dict[str, object] = {"zone": "city", **kwargs}
     with pytest.raises(ValidationError) as e:
         T.quote(**args)  # type: ignore[arg-type]

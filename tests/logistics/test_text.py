@@ -18,7 +18,8 @@ def test_mobile_forms_normalize_to_e164(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "0171234567", "011234567890", "01212345678", "+8811712345678", "hello", "01112345678"]
+    "raw",
+    ["", "0171234567", "011234567890", "01212345678", "+8811712345678", "hello", "01112345678"],
 )
 def test_non_mobile_numbers_are_refused(raw: str) -> None:
     assert normalize_mobile(raw) is None
@@ -30,8 +31,10 @@ def test_taka_formatting_is_exact() -> None:
     assert taka_bn(1150) == "৳১১.৫০"
 
 
-@pytest.mark.parametrize(("raw", "poisha"), [("450", 45000), ("450.5", 45050), ("১২.৫০", 1250),
-                                             ("1,000", 100000), ("", 0), (12, 1200)])
+@pytest.mark.parametrize(
+    ("raw", "poisha"),
+    [("450", 45000), ("450.5", 45050), ("১২.৫০", 1250), ("1,000", 100000), ("", 0), (12, 1200)],
+)
 def test_parse_taka(raw: str | int, poisha: int) -> None:
     assert parse_taka(raw, "x") == poisha
 

@@ -20,9 +20,14 @@ def _parcel(db: Session):  # type: ignore[no-untyped-def]
 
 def test_a_delivery_walks_through_the_statuses(db: Session) -> None:
     p = _parcel(db)
-    for code, status in [("EMC", ParcelStatus.IN_TRANSIT), ("EMG", ParcelStatus.AT_DELIVERY_OFFICE),
-                         ("OFD", ParcelStatus.OUT_FOR_DELIVERY), ("EMH", ParcelStatus.DELIVERY_FAILED),
-                         ("OFD", ParcelStatus.OUT_FOR_DELIVERY), ("EMI", ParcelStatus.DELIVERED)]:
+    for code, status in [
+        ("EMC", ParcelStatus.IN_TRANSIT),
+        ("EMG", ParcelStatus.AT_DELIVERY_OFFICE),
+        ("OFD", ParcelStatus.OUT_FOR_DELIVERY),
+        ("EMH", ParcelStatus.DELIVERY_FAILED),
+        ("OFD", ParcelStatus.OUT_FOR_DELIVERY),
+        ("EMI", ParcelStatus.DELIVERED),
+    ]:
         tracking.record_event(db, p, code, office=p.destination_office)
         assert p.status is status
     assert [e.code for e in p.events] == ["EMA", "EMC", "EMG", "OFD", "EMH", "OFD", "EMI"]
