@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from logistics import s10
-from logistics.errors import Forbidden, ValidationError
+from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.models import (
     Office,
     OfficeKind,
@@ -111,6 +111,12 @@ def _party(raw: Any, prefix: str, errors: dict[str, str], who: str) -> Party:
     return Party(name, phone or "", address)
 
 
+def parse_weight(raw: Any, errors: dict[str, str], tariff: Tariff | None = None) -> int | None:
+    """A weight in grams within the tariff's limits; a problem is added to ``errors``."""
+    tariff = tariff or default_tariff()
+    return _int(raw, "weight_g", errors, what="Weight (g)", lo=1, hi=tariff.max_weight_g)
+
+
 def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     """Check every field of a booking body at once; ValidationError lists each wrong field."""
     tariff = tariff or default_tariff()
@@ -120,9 +126,7 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     origin = body.get("origin_office")
     if origin is not None and (not isinstance(origin, str) or not origin.strip()):
         errors["origin_office"] = "origin_office must be an office code such as GPO."
-    weight = _int(
-        body.get("weight_g"), "weight_g", errors, what="Weight (g)", lo=1, hi=tariff.max_weight_g
-    )
+    weight = parse_weight(body.get("weight_g"), errors, tariff)
     cod = _int(
         body.get("cod_amount_poisha", 0) or 0,
         "cod_amount_poisha",
@@ -314,5 +318,42 @@ def can_see(user: User, parcel: Parcel) -> bool:
     if user.role is Role.MERCHANT:
         return parcel.merchant_id is not None and parcel.merchant_id == user.merchant_id
     if user.role is Role.CLERK:
+        if (
+            parcel.status is ParcelStatus.BOOKED
+            and user.office
+            and user.office.kind is OfficeKind.INTAKE
+        ):
+            return True  # a booked parcel may be handed in at any intake counter
         return user.office_id in (parcel.origin_office_id, parcel.destination_office_id)
     return False
+
+
+def accept_booking(session: Session, parcel: Parcel, clerk: User, *, weight_g: int) -> Parcel:
+    """A merchant's pre-booked parcel reaches a counter: weigh it, re-price it, accept it here.
+
+    The measured weight replaces the booked one (the fee follows it); the parcel's origin becomes
+    the office where it was actually handed in.
+    """
+    office = clerk.office
+    if clerk.role is not Role.CLERK or office is None:
+        raise Forbidden("Only a counter clerk can accept a parcel.")
+    if office.kind is not OfficeKind.INTAKE:
+        raise Forbidden(f"{office.code} is not an intake office.")
+    if parcel.status is not ParcelStatus.BOOKED:
+        raise Conflict(
+            f"{parcel.tracking_id} is already {parcel.status.value}; only booked parcels are accepted.",
+            field="tracking_id",
+        )
+    tariff = default_tariff()
+    quote = tariff.quote(
+        weight_g=weight_g,
+        zone=parcel.destination_office.zone,
+        cod_amount_poisha=parcel.cod_amount_poisha,
+    )
+    parcel.weight_g = weight_g
+    parcel.fee_poisha = quote.postage_poisha
+    parcel.cod_fee_poisha = quote.cod_fee_poisha
+    parcel.tariff_version = quote.tariff_version
+    parcel.origin_office = office
+    tracking.record_event(session, parcel, "EMA", office=office, actor=clerk)
+    return parcel

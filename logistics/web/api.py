@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 
 from logistics.errors import Forbidden, ValidationError
-from logistics.models import Office, Parcel, User
+from logistics.models import Office, OfficeKind, Parcel, User
 from logistics.services import accounts, intake, tracking
 from logistics.web import get_db, label_response
 
@@ -65,7 +65,8 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
 
 @bp.get("/offices")
 def offices() -> Response:
-    rows = get_db().scalars(select(Office).order_by(Office.kind, Office.code))
+    order = {OfficeKind.INTAKE: 0, OfficeKind.DELIVERY: 1, OfficeKind.HUB: 2}
+    rows = sorted(get_db().scalars(select(Office)), key=lambda o: (order[o.kind], o.code))
     return jsonify(
         {
             "offices": [

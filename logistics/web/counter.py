@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from logistics.errors import Forbidden, ValidationError
+from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.models import Parcel, Role
 from logistics.services import intake, tracking
 from logistics.text import parse_taka
@@ -124,3 +124,32 @@ def parcel(tracking_id: str) -> str:
 @require_role(Role.CLERK)
 def label(tracking_id: str) -> Response:
     return label_response(_own_parcel(tracking_id))
+
+
+@bp.get("/accept")
+@require_role(Role.CLERK)
+def find_booking() -> ResponseReturnValue:
+    """Scan or type the id of a merchant's pre-booked parcel."""
+    raw = request.args.get("id", "")
+    try:
+        p = _own_parcel(raw)
+    except (ValidationError, NotFound) as e:
+        return _render_form(errors={"scan": e.message}, status=e.status)
+    return render_template("counter/accept.html", p=p, errors={})
+
+
+@bp.post("/accept/<tracking_id>")
+@require_role(Role.CLERK)
+def accept(tracking_id: str) -> ResponseReturnValue:
+    db = get_db()
+    p = _own_parcel(tracking_id)
+    errors: dict[str, str] = {}
+    weight = intake.parse_weight(request.form.get("weight_g"), errors)
+    if weight is None:
+        return render_template("counter/accept.html", p=p, errors=errors), 422
+    try:
+        intake.accept_booking(db, p, current_user, weight_g=weight)
+    except ValidationError as e:
+        return render_template("counter/accept.html", p=p, errors=e.errors), 422
+    db.commit()
+    return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))

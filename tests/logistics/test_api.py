@@ -123,23 +123,50 @@ def test_public_tracking_api(client: FlaskClient, merchant_headers: dict[str, st
     assert client.get("/api/v1/track/hello").status_code == 422
 
 
-def test_another_merchant_cannot_read_the_parcel(
+def test_parcel_is_visible_only_to_its_roles(
     client: FlaskClient, merchant_headers: dict[str, str], runner
 ) -> None:  # type: ignore[no-untyped-def]
     tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
         "tracking_id"
     ]
-    # the planner has no merchant; give them a key and they may read (planners see all)
-    key = runner.invoke(args=["issue-key", "planner"]).output.strip()
-    assert (
-        client.get(f"/api/v1/parcels/{tid}", headers={"Authorization": f"Bearer {key}"}).status_code
-        == 200
+
+    def status(user: str, path: str = "") -> int:
+        key = runner.invoke(args=["issue-key", user]).output.strip()
+        return client.get(
+            f"/api/v1/parcels/{tid}{path}", headers={"Authorization": f"Bearer {key}"}
+        ).status_code
+
+    assert status("planner") == 200  # planners see every parcel
+    assert status("clerk.mirpur") == 200  # a booked parcel may be handed in at any intake counter
+    made = runner.invoke(
+        args=[
+            "create-user",
+            "--username",
+            "clerk.khilgaon",
+            "--role",
+            "clerk",
+            "--office",
+            "KHG",
+            "--password",
+            "password-123",
+        ]
     )
-    key = runner.invoke(args=["issue-key", "clerk.mirpur"]).output.strip()
-    resp = client.get(
-        f"/api/v1/parcels/{tid}/label.pdf", headers={"Authorization": f"Bearer {key}"}
+    assert made.exit_code == 0, made.output
+    assert status("clerk.khilgaon", "/label.pdf") == 403  # unrelated delivery office
+    runner.invoke(
+        args=[
+            "create-user",
+            "--username",
+            "shop2",
+            "--role",
+            "merchant",
+            "--merchant",
+            "ECAB-DEMO-001",
+            "--password",
+            "password-123",
+        ]
     )
-    assert resp.status_code == 403
+    assert status("shop2") == 200  # same merchant, another login
 
 
 def test_clerk_key_books_at_its_own_office(client: FlaskClient, runner) -> None:  # type: ignore[no-untyped-def]

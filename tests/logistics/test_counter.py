@@ -135,3 +135,55 @@ def test_web_font_is_served_and_other_files_are_not(client: FlaskClient) -> None
     with client.get("/fonts/HindSiliguri-Regular.ttf") as resp:
         assert resp.status_code == 200 and len(resp.data) > 100_000
     assert client.get("/fonts/..%2F__init__.py").status_code == 404
+
+
+def _merchant_booking(client: FlaskClient, weight_g: int = 800) -> str:
+    from tests.conftest import DEMO_KEY, booking
+
+    resp = client.post(
+        "/api/v1/parcels",
+        json=booking(origin_office="MIR", weight_g=weight_g, cod_amount_poisha=45500),
+        headers={"Authorization": f"Bearer {DEMO_KEY}"},
+    )
+    assert resp.status_code == 201
+    return str(resp.get_json()["tracking_id"])
+
+
+def test_clerk_accepts_a_pre_booking_and_the_measured_weight_reprices_it(
+    client: FlaskClient,
+) -> None:
+    tid = _merchant_booking(client)
+    login(client, "clerk.gpo", "clerk-demo-1")  # handed in at GPO, not at MIR as booked
+    page = client.get(f"/counter/accept?id={tid.lower()}")
+    assert page.status_code == 200 and "800 g" in page.text
+    bad = client.post(f"/counter/accept/{tid}", data={"weight_g": "0"})
+    assert bad.status_code == 422 and "Weight (g) must be between" in bad.text
+    done = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    assert done.status_code == 302
+    body = client.get(f"/api/v1/track/{tid}").get_json()
+    assert body["status"] == "accepted" and body["origin"]["code"] == "GPO"
+    assert [e["code"] for e in body["events"]] == ["BKD", "EMA"]
+    again = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    assert again.status_code == 409 and "already accepted" in again.text
+
+
+def test_accepted_weight_sets_the_fee(client: FlaskClient, db: Session) -> None:
+    tid = _merchant_booking(client)
+    login(client, "clerk.gpo", "clerk-demo-1")
+    client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    p = db.scalar(select(Parcel).where(Parcel.tracking_id == tid))
+    assert p is not None and (p.weight_g, p.fee_poisha, p.cod_fee_poisha) == (2300, 3000, 1150)
+
+
+def test_delivery_office_clerk_cannot_accept_intake(client: FlaskClient) -> None:
+    tid = _merchant_booking(client)
+    login(client, "clerk.mohammadpur", "clerk-demo-1")
+    resp = client.post(f"/counter/accept/{tid}", data={"weight_g": "900"})
+    assert resp.status_code == 403
+
+
+def test_scan_of_a_bad_id_is_shown_on_the_counter(client: FlaskClient) -> None:
+    login(client, "clerk.gpo", "clerk-demo-1")
+    resp = client.get("/counter/accept?id=CP123456784BD")
+    assert resp.status_code == 422 and "check digit" in resp.text
+    assert client.get("/counter/accept?id=CP123456785BD").status_code == 404

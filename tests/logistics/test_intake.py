@@ -135,7 +135,10 @@ def test_visibility_by_role(db: Session) -> None:
     assert intake.can_see(user(db, "merchant"), p)
     assert intake.can_see(user(db, "clerk.gpo"), p)  # origin office
     assert intake.can_see(user(db, "clerk.mohammadpur"), p)  # destination office
-    assert not intake.can_see(user(db, "clerk.mirpur"), p)
+    assert intake.can_see(user(db, "clerk.mirpur"), p)  # booked: any intake counter may take it
+    accepted = intake.create_parcel(db, intake.parse_booking(booking()), user(db, "clerk.gpo"))
+    assert not intake.can_see(user(db, "clerk.mirpur"), accepted)
+    assert not intake.can_see(user(db, "merchant"), accepted)
     other = accounts.create_user(
         db,
         username="other.shop",
