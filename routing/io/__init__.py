@@ -1,0 +1,1 @@
+"""Readers for the standard benchmark formats and the VRPLIB .sol writer."""

@@ -1,0 +1,332 @@
+"""A plan: ordered stops per vehicle with times and loads, and its own independent check.
+
+``schedule`` is the one definition of how a route unfolds in time (travel with the time-of-day
+profile, waiting for windows, the driver break, reloads); the solver only chooses sequences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from routing.model import Problem, Stop, Vehicle
+
+# A step of a route, as the solver hands it over: ("service", i), ("pickup", i),
+# ("delivery", i) with i the index of the job, or ("reload", -1).
+Step = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Visit:
+    kind: str  # start, end, service, pickup, delivery, reload, break
+    location: int
+    job_id: str | None
+    arrival_s: int
+    start_s: int
+    departure_s: int
+    load: tuple[int, ...]  # on board after the visit
+
+
+@dataclass(frozen=True)
+class Route:
+    vehicle_id: str
+    visits: tuple[Visit, ...]
+    distance_m: int
+    duration_s: int
+    cost: int
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    job_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    routes: tuple[Route, ...]
+    unassigned: tuple[Unassigned, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def distance_m(self) -> int:
+        return sum(r.distance_m for r in self.routes)
+
+    @property
+    def duration_s(self) -> int:
+        return sum(r.duration_s for r in self.routes)
+
+    @property
+    def cost(self) -> int:
+        return sum(r.cost for r in self.routes)
+
+    @property
+    def vehicles_used(self) -> int:
+        return len(self.routes)
+
+    def check(self, problem: Problem) -> list[str]:
+        """Recompute everything from the problem; return every violation found (empty = valid)."""
+        return check(problem, self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "routes": [
+                {
+                    "vehicle": r.vehicle_id,
+                    "distance_m": r.distance_m,
+                    "duration_s": r.duration_s,
+                    "cost": r.cost,
+                    "visits": [
+                        {
+                            "kind": v.kind,
+                            "location": v.location,
+                            "job": v.job_id,
+                            "arrival_s": v.arrival_s,
+                            "start_s": v.start_s,
+                            "departure_s": v.departure_s,
+                            "load": list(v.load),
+                        }
+                        for v in r.visits
+                    ],
+                }
+                for r in self.routes
+            ],
+            "unassigned": [{"job": u.job_id, "reason": u.reason} for u in self.unassigned],
+            "summary": {
+                "vehicles": self.vehicles_used,
+                "distance_m": self.distance_m,
+                "duration_s": self.duration_s,
+                "cost": self.cost,
+            },
+            "stats": self.stats,
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Plan:
+        routes = []
+        for r in d["routes"]:
+            visits = tuple(
+                Visit(
+                    v["kind"],
+                    int(v["location"]),
+                    v.get("job"),
+                    int(v["arrival_s"]),
+                    int(v["start_s"]),
+                    int(v["departure_s"]),
+                    tuple(int(x) for x in v["load"]),
+                )
+                for v in r["visits"]
+            )
+            routes.append(
+                Route(
+                    r["vehicle"], visits, int(r["distance_m"]), int(r["duration_s"]), int(r["cost"])
+                )
+            )
+        un = tuple(Unassigned(u["job"], u["reason"]) for u in d.get("unassigned", []))
+        return Plan(tuple(routes), un, dict(d.get("stats", {})))
+
+
+def _window_ok(stop: Stop, t: int) -> tuple[int, bool]:
+    if stop.window is None:
+        return t, True
+    start = max(t, stop.window.start_s)
+    return start, start <= stop.window.end_s
+
+
+def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> tuple[int, ...]:
+    return tuple(x + sign * y for x, y in zip(a, b, strict=True))
+
+
+def _trip_services(problem: Problem, steps: Sequence[Step], i: int) -> tuple[int, ...]:
+    """What a trip starting at step i must carry out for its services (up to the next reload)."""
+    total = tuple(0 for _ in problem.dimensions)
+    for kind, j in steps[i:]:
+        if kind == "reload":
+            break
+        if kind == "service":
+            total = _add(total, problem.services[j].amount)
+    return total
+
+
+def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple[Route, list[str]]:
+    """Time a sequence for a vehicle: the canonical semantics of a route.
+
+    Returns the route and the problems found (late arrival, over capacity, shift overrun...).
+    The break is taken at the first point on the route at or after its earliest start.
+    """
+    issues: list[str] = []
+    vid = vehicle.id
+    t = vehicle.shift.start_s
+    loc = vehicle.start
+    load = _trip_services(problem, steps, 0)
+    visits = [Visit("start", loc, None, t, t, t, load)]
+    distance = 0
+    pending_breaks = sorted(vehicle.breaks, key=lambda b: b.earliest_start_s)
+
+    def maybe_break(now: int, at: int) -> int:
+        while pending_breaks and now >= pending_breaks[0].earliest_start_s - 0:
+            br = pending_breaks.pop(0)
+            start = max(now, br.earliest_start_s)
+            if start > br.latest_start_s:
+                issues.append(
+                    f"{vid}: break starts at {start}, after its latest start {br.latest_start_s}"
+                )
+            visits.append(Visit("break", at, None, now, start, start + br.duration_s, load))
+            now = start + br.duration_s
+        return now
+
+    def capacity_check(where: str) -> None:
+        for d, (x, cap) in enumerate(zip(load, vehicle.capacity, strict=True)):
+            if x > cap:
+                issues.append(f"{vid}: {problem.dimensions[d]} load {x} > capacity {cap} {where}")
+            if x < 0:
+                issues.append(f"{vid}: negative {problem.dimensions[d]} load {x} {where}")
+
+    capacity_check("at start")
+    for idx, (kind, j) in enumerate(steps):
+        if kind == "reload":
+            if vehicle.reload_location is None:
+                issues.append(f"{vid}: reload but the vehicle has no reload location")
+                continue
+            stop = Stop(vehicle.reload_location, vehicle.reload_s)
+            job_id = None
+        elif kind == "service":
+            stop, job_id = problem.services[j].stop, problem.services[j].id
+        elif kind == "pickup":
+            stop, job_id = problem.shipments[j].pickup, problem.shipments[j].id
+        elif kind == "delivery":
+            stop, job_id = problem.shipments[j].delivery, problem.shipments[j].id
+        else:
+            raise ValueError(f"unknown step kind {kind!r}")
+        t = maybe_break(t, loc)
+        arrival = t + problem.travel_s(loc, stop.location, t)
+        distance += problem.distance_m[loc][stop.location]
+        start, ok = _window_ok(stop, arrival)
+        if not ok:
+            issues.append(
+                f"{vid}: {kind} {job_id} starts at {start}, after its window end {stop.window.end_s}"  # type: ignore[union-attr]
+            )
+        if kind == "reload":
+            load = _add(
+                _trip_services(problem, steps, idx + 1), tuple(0 for _ in problem.dimensions)
+            )
+            # shipments on board stay on board across a reload
+            load = _add(load, _on_board(problem, steps[:idx]))
+        elif kind == "service":
+            load = _add(load, problem.services[j].amount, -1)
+        elif kind == "pickup":
+            load = _add(load, problem.shipments[j].amount)
+        else:
+            load = _add(load, problem.shipments[j].amount, -1)
+        t = start + stop.service_s
+        loc = stop.location
+        visits.append(Visit(kind, loc, job_id, arrival, start, t, load))
+        capacity_check(f"after {kind} {job_id}")
+    t = maybe_break(t, loc)
+    arrival = t + problem.travel_s(loc, vehicle.end, t)
+    distance += problem.distance_m[loc][vehicle.end]
+    visits.append(Visit("end", vehicle.end, None, arrival, arrival, arrival, load))
+    for br in pending_breaks:
+        # A van back before the break window closes needs no break on the road.
+        if arrival > br.latest_start_s:
+            issues.append(
+                f"{vid}: break (latest start {br.latest_start_s}) not taken on a route ending at {arrival}"
+            )
+    if arrival > vehicle.shift.end_s:
+        issues.append(f"{vid}: back at {arrival}, after the shift end {vehicle.shift.end_s}")
+    duration = arrival - vehicle.shift.start_s
+    if vehicle.max_duration_s is not None and duration > vehicle.max_duration_s:
+        issues.append(f"{vid}: route takes {duration} s > max {vehicle.max_duration_s} s")
+    if sum(1 for k, _ in steps if k == "reload") > vehicle.max_reloads:
+        issues.append(f"{vid}: more reloads than the {vehicle.max_reloads} allowed")
+    cost = vehicle.fixed_cost + distance * vehicle.cost_per_km // 1000
+    return Route(vid, tuple(visits), distance, duration, cost), issues
+
+
+def _on_board(problem: Problem, steps: Iterable[Step]) -> tuple[int, ...]:
+    load = tuple(0 for _ in problem.dimensions)
+    for kind, j in steps:
+        if kind == "pickup":
+            load = _add(load, problem.shipments[j].amount)
+        elif kind == "delivery":
+            load = _add(load, problem.shipments[j].amount, -1)
+    return load
+
+
+def steps_of(problem: Problem, route: Route) -> list[Step]:
+    """The job sequence of a route, read back from its visits (by job id)."""
+    svc = {s.id: i for i, s in enumerate(problem.services)}
+    shp = {s.id: i for i, s in enumerate(problem.shipments)}
+    out: list[Step] = []
+    for v in route.visits:
+        if v.kind == "reload":
+            out.append(("reload", -1))
+        elif v.kind == "service" and v.job_id in svc:
+            out.append(("service", svc[v.job_id]))
+        elif v.kind in ("pickup", "delivery") and v.job_id in shp:
+            out.append((v.kind, shp[v.job_id]))
+        elif v.kind in ("service", "pickup", "delivery"):
+            out.append((v.kind, -1))
+    return out
+
+
+def check(problem: Problem, plan: Plan) -> list[str]:
+    """Independent check of a plan against a problem: coverage, pairing, times, loads, totals."""
+    out: list[str] = []
+    vehicles = {v.id: v for v in problem.vehicles}
+    seen: dict[str, int] = {}
+    used: set[str] = set()
+    for r in plan.routes:
+        v = vehicles.get(r.vehicle_id)
+        if v is None:
+            out.append(f"route for unknown vehicle {r.vehicle_id}")
+            continue
+        if r.vehicle_id in used:
+            out.append(f"vehicle {r.vehicle_id} has two routes")
+        used.add(r.vehicle_id)
+        steps = steps_of(problem, r)
+        if any(j < 0 for k, j in steps if k != "reload"):
+            out.append(f"{r.vehicle_id}: visits a job that is not in the problem")
+            continue
+        if not r.visits or r.visits[0].kind != "start" or r.visits[-1].kind != "end":
+            out.append(f"{r.vehicle_id}: a route must begin with start and finish with end")
+        again, issues = schedule(problem, v, steps)
+        out.extend(issues)
+        if [
+            (x.kind, x.location, x.job_id, x.arrival_s, x.start_s, x.departure_s, x.load)
+            for x in again.visits
+        ] != [
+            (x.kind, x.location, x.job_id, x.arrival_s, x.start_s, x.departure_s, x.load)
+            for x in r.visits
+        ]:
+            out.append(f"{r.vehicle_id}: reported times or loads differ from the recomputed ones")
+        if (again.distance_m, again.duration_s, again.cost) != (r.distance_m, r.duration_s, r.cost):
+            out.append(
+                f"{r.vehicle_id}: reported distance/duration/cost differ from the recomputed ones"
+            )
+        picked: set[int] = set()
+        for kind, j in steps:
+            if kind == "pickup":
+                picked.add(j)
+            elif kind == "delivery" and j not in picked:
+                out.append(
+                    f"{r.vehicle_id}: delivery of {problem.shipments[j].id} before its pickup"
+                )
+        delivered = {j for k, j in steps if k == "delivery"}
+        for j in picked - delivered:
+            out.append(f"{r.vehicle_id}: {problem.shipments[j].id} picked up but not delivered")
+        for kind, j in steps:
+            if kind == "service":
+                seen[problem.services[j].id] = seen.get(problem.services[j].id, 0) + 1
+            elif kind == "pickup":
+                seen[problem.shipments[j].id] = seen.get(problem.shipments[j].id, 0) + 1
+    for u in plan.unassigned:
+        seen[u.job_id] = seen.get(u.job_id, 0) + 1
+        if not u.reason:
+            out.append(f"unassigned {u.job_id} has no reason")
+    for job_id in [s.id for s in problem.services] + [s.id for s in problem.shipments]:
+        count = seen.get(job_id, 0)
+        if count != 1:
+            out.append(f"job {job_id} appears {count} times (routed or unassigned; must be once)")
+    return out

@@ -1,0 +1,246 @@
+"""The solver on tiny problems with known optima, pairing, windows, reloads, breaks and
+infeasible days; and property tests: every plan passes its own independent check."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing.model import (
+    Break,
+    Location,
+    Problem,
+    Service,
+    Shipment,
+    Stop,
+    TimeWindow,
+    Vehicle,
+)
+from routing.plan import Plan, Route, Unassigned, Visit, schedule
+from routing.solver import SolveOptions, solve
+
+FAST = SolveOptions(time_limit_s=2, max_solutions=200)
+
+
+def euclid(points: list[tuple[int, int]]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(round(math.dist(a, b)) for b in points) for a in points)
+
+
+def line_problem(**kw: object) -> Problem:
+    pts = [(0, 0), (10, 0), (20, 0), (30, 0), (-10, 0)]
+    m = euclid(pts)
+    args: dict[str, object] = dict(
+        locations=tuple(Location(str(i)) for i in range(len(pts))),
+        distance_m=m,
+        duration_s=m,
+        vehicles=(
+            Vehicle("v1", 0, 0, (10,), TimeWindow(0, 1000)),
+            Vehicle("v2", 0, 0, (10,), TimeWindow(0, 1000)),
+        ),
+        services=tuple(Service(f"s{i}", Stop(i), (2,)) for i in range(1, 5)),
+    )
+    args.update(kw)
+    return Problem(**args)  # type: ignore[arg-type]
+
+
+def brute_force_tsp(m: tuple[tuple[int, ...], ...], nodes: list[int]) -> int:
+    return min(
+        sum(m[a][b] for a, b in zip((0, *perm), (*perm, 0), strict=True))
+        for perm in itertools.permutations(nodes)
+    )
+
+
+def test_single_vehicle_matches_the_brute_force_optimum() -> None:
+    pts = [(0, 0), (3, 9), (8, 2), (5, 5), (9, 9), (1, 4), (7, 7)]
+    m = euclid(pts)
+    p = Problem(
+        tuple(Location(str(i)) for i in range(7)),
+        m,
+        m,
+        (Vehicle("v", 0, 0, (100,), TimeWindow(0, 10_000)),),
+        tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, 7)),
+    )
+    plan = solve(p, FAST)
+    assert plan.check(p) == []
+    assert plan.distance_m == brute_force_tsp(m, list(range(1, 7)))
+
+
+def test_line_optimum_uses_one_trip_out_and_back() -> None:
+    p = line_problem()
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and not plan.unassigned
+    assert plan.distance_m == 80  # 0 -> 30 -> 0 and 0 -> -10 -> 0
+
+
+def test_capacity_forces_a_second_vehicle() -> None:
+    p = line_problem(
+        vehicles=(
+            Vehicle("v1", 0, 0, (4,), TimeWindow(0, 1000)),
+            Vehicle("v2", 0, 0, (4,), TimeWindow(0, 1000)),
+        )
+    )
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and plan.vehicles_used == 2 and not plan.unassigned
+
+
+def test_reload_lets_one_van_make_two_trips() -> None:
+    v = Vehicle("v1", 0, 0, (4,), TimeWindow(0, 1000), reload_location=0, max_reloads=1, reload_s=5)
+    p = line_problem(vehicles=(v,))
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and not plan.unassigned
+    kinds = [x.kind for x in plan.routes[0].visits]
+    assert "reload" in kinds
+
+
+def test_pickup_comes_before_delivery_on_the_same_van() -> None:
+    p = line_problem(
+        services=(),
+        shipments=(Shipment("a", Stop(3), Stop(4), (5,)), Shipment("b", Stop(1), Stop(2), (5,))),
+    )
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and not plan.unassigned
+    for r in plan.routes:
+        seq = [(x.kind, x.job_id) for x in r.visits if x.job_id]
+        for job in {j for _, j in seq}:
+            assert seq.index(("pickup", job)) < seq.index(("delivery", job))
+
+
+def test_time_windows_are_kept() -> None:
+    p = line_problem(
+        services=(
+            Service("late", Stop(1, 0, TimeWindow(500, 520)), (1,)),
+            Service("early", Stop(3, 0, TimeWindow(0, 40)), (1,)),
+        ),
+        vehicles=(Vehicle("v1", 0, 0, (10,), TimeWindow(0, 1000)),),
+    )
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and not plan.unassigned
+    visits = {x.job_id: x for x in plan.routes[0].visits if x.job_id}
+    assert visits["early"].start_s <= 40 and 500 <= visits["late"].start_s <= 520
+
+
+def test_infeasible_jobs_are_unassigned_with_reasons_not_a_crash() -> None:
+    p = line_problem(
+        services=(
+            Service("heavy", Stop(1), (99,)),
+            Service("far", Stop(3, 0, TimeWindow(0, 5)), (1,)),
+            Service("fine", Stop(2), (1,)),
+        )
+    )
+    plan = solve(p, FAST)
+    assert plan.check(p) == []
+    reasons = {u.job_id: u.reason for u in plan.unassigned}
+    assert set(reasons) == {"heavy", "far"}
+    assert "largest vehicle takes 10" in reasons["heavy"]
+    assert "time window cannot be reached" in reasons["far"]
+
+
+def test_break_is_taken_inside_its_window() -> None:
+    v = Vehicle("v1", 0, 0, (10,), TimeWindow(0, 1000), breaks=(Break(20, 60, 30),))
+    p = line_problem(vehicles=(v,))
+    plan = solve(p, FAST)
+    assert plan.check(p) == [] and not plan.unassigned
+    brk = [x for x in plan.routes[0].visits if x.kind == "break"]
+    assert (
+        len(brk) == 1 and 20 <= brk[0].start_s <= 60 and brk[0].departure_s - brk[0].start_s == 30
+    )
+
+
+def test_same_seed_same_plan() -> None:
+    p = line_problem()
+    a = solve(p, SolveOptions(time_limit_s=5, seed=7, max_solutions=50))
+    b = solve(p, SolveOptions(time_limit_s=5, seed=7, max_solutions=50))
+    assert [r.visits for r in a.routes] == [r.visits for r in b.routes]
+
+
+def test_progress_callback_reports_improvements() -> None:
+    seen: list[dict[str, object]] = []
+    solve(line_problem(), FAST, seen.append)
+    assert seen and all("cost" in s and "seconds" in s for s in seen)
+
+
+def test_check_catches_tampered_plans() -> None:
+    p = line_problem()
+    plan = solve(p, FAST)
+    r = plan.routes[0]
+    late = tuple(
+        Visit(v.kind, v.location, v.job_id, v.arrival_s + 1, v.start_s, v.departure_s, v.load)
+        for v in r.visits
+    )
+    bad = Plan(
+        (Route(r.vehicle_id, late, r.distance_m, r.duration_s, r.cost), *plan.routes[1:]),
+        plan.unassigned,
+    )
+    assert any("differ" in x for x in bad.check(p))
+    dup = Plan(plan.routes, (*plan.unassigned, Unassigned("s1", "twice")))
+    assert any("s1 appears 2 times" in x for x in dup.check(p))
+    missing = Plan(plan.routes[1:], plan.unassigned)
+    assert any("appears 0 times" in x for x in missing.check(p))
+
+
+def test_schedule_reports_capacity_and_window_violations() -> None:
+    p = line_problem(services=(Service("a", Stop(3, 0, TimeWindow(0, 5)), (20,)),))
+    _, issues = schedule(p, p.vehicles[0], [("service", 0)])
+    assert any("capacity" in i for i in issues) and any("window end" in i for i in issues)
+
+
+def test_plan_json_round_trip() -> None:
+    p = line_problem()
+    plan = solve(p, FAST)
+    again = Plan.from_dict(plan.to_dict())
+    assert again.routes == plan.routes and again.check(p) == []
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> Problem:
+    n = draw(st.integers(2, 7))
+    pts = [(0, 0)] + [(draw(st.integers(-50, 50)), draw(st.integers(-50, 50))) for _ in range(n)]
+    m = euclid(pts)
+    vehicles = tuple(
+        Vehicle(
+            f"v{k}", 0, 0, (draw(st.integers(3, 15)),), TimeWindow(0, draw(st.integers(150, 600)))
+        )
+        for k in range(draw(st.integers(1, 3)))
+    )
+    services, shipments = [], []
+    nodes = list(range(1, n + 1))
+    k = 0
+    while nodes:
+        if len(nodes) >= 2 and draw(st.booleans()):
+            a, b = nodes.pop(), nodes.pop()
+            shipments.append(
+                Shipment(f"p{k}", Stop(a, 2), Stop(b, 2), (draw(st.integers(1, 6)),), penalty=1000)
+            )
+        else:
+            a = nodes.pop()
+            start = draw(st.integers(0, 200))
+            services.append(
+                Service(
+                    f"s{k}",
+                    Stop(a, 3, TimeWindow(start, start + draw(st.integers(20, 300)))),
+                    (draw(st.integers(1, 6)),),
+                    penalty=1000,
+                )
+            )
+        k += 1
+    return Problem(
+        tuple(Location(str(i)) for i in range(n + 1)),
+        m,
+        m,
+        vehicles,
+        tuple(services),
+        tuple(shipments),
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_every_plan_passes_its_check_and_routes_each_job_once(p: Problem) -> None:
+    plan = solve(p, SolveOptions(time_limit_s=1, max_solutions=30))
+    assert plan.check(p) == []
+    routed = [v.job_id for r in plan.routes for v in r.visits if v.kind in ("service", "pickup")]
+    listed = [u.job_id for u in plan.unassigned]
+    assert sorted(routed + listed) == sorted(j.id for j in (*p.services, *p.shipments))
