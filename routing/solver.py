@@ -151,30 +151,42 @@ def _solve_once(
         a, b = int(manager.IndexToNode(i)), int(manager.IndexToNode(j))
         return service[a] + dur[locs[a]][locs[b]]
 
-    time_idx = routing.RegisterTransitCallback(time_cb)
-    horizon = max(v.shift.end_s for v in problem.vehicles)
-    routing.AddDimension(time_idx, horizon, horizon, False, "time")
-    time_dim = routing.GetDimensionOrDie("time")
+    # Without windows, breaks or duration limits (CVRP), time constrains nothing: skip it.
+    timed = bool(
+        problem.profile is not None
+        or any(nd.stop is not None and nd.stop.window is not None for nd in nodes)
+        or any(v.breaks or v.max_duration_s is not None or v.shift.end_s < 10**9 for v in problem.vehicles)
+    )
+    time_dim = None
+    if timed:
+        time_idx = routing.RegisterTransitCallback(time_cb)
+        horizon = max(v.shift.end_s for v in problem.vehicles)
+        routing.AddDimension(time_idx, horizon, horizon, False, "time")
+        time_dim = routing.GetDimensionOrDie("time")
+        for idx in range(routing.Size()):
+            nd = nodes[manager.IndexToNode(idx)]
+            if nd.stop is not None and nd.stop.window is not None:
+                if nd.stop.window.start_s > horizon:
+                    routing.ActiveVar(idx).SetValue(0)  # opens after every shift ends: never served
+                else:
+                    time_dim.CumulVar(idx).SetRange(
+                        nd.stop.window.start_s, min(nd.stop.window.end_s, horizon)
+                    )
+        for k, v in enumerate(problem.vehicles):
+            breaks = sum(b.duration_s for b in v.breaks)
+            time_dim.CumulVar(routing.Start(k)).SetRange(v.shift.start_s, v.shift.start_s)
+            time_dim.CumulVar(routing.End(k)).SetRange(
+                v.shift.start_s, max(v.shift.start_s, v.shift.end_s - breaks)
+            )
+            if v.max_duration_s is not None:
+                time_dim.SetSpanUpperBoundForVehicle(max(0, v.max_duration_s - breaks), k)
+            routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+
     for idx in range(routing.Size()):
-        nd = nodes[manager.IndexToNode(idx)]
-        if nd.stop is not None and nd.stop.window is not None:
-            if nd.stop.window.start_s > horizon:
-                routing.ActiveVar(idx).SetValue(0)  # opens after every shift ends: never served
-            else:
-                time_dim.CumulVar(idx).SetRange(
-                    nd.stop.window.start_s, min(nd.stop.window.end_s, horizon)
-                )
-        if nd.kind == "reload":
-            routing.VehicleVar(idx).SetValues([-1, nd.vehicle])
-    for k, v in enumerate(problem.vehicles):
-        breaks = sum(b.duration_s for b in v.breaks)
-        time_dim.CumulVar(routing.Start(k)).SetRange(v.shift.start_s, v.shift.start_s)
-        time_dim.CumulVar(routing.End(k)).SetRange(
-            v.shift.start_s, max(v.shift.start_s, v.shift.end_s - breaks)
-        )
-        if v.max_duration_s is not None:
-            time_dim.SetSpanUpperBoundForVehicle(max(0, v.max_duration_s - breaks), k)
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+        if not (routing.IsStart(idx) or routing.IsEnd(idx)):
+            nd = nodes[manager.IndexToNode(idx)]
+            if nd.kind == "reload":  # a reload node serves its own vehicle only
+                routing.VehicleVar(idx).SetValues([-1, nd.vehicle])
 
     # Capacities, one dimension each; reload nodes may reset the load through their slack.
     has_reload = any(nd.kind == "reload" for nd in nodes)
@@ -213,7 +225,8 @@ def _solve_once(
     for j, (p_idx, d_idx) in pairs.items():
         routing.AddPickupAndDelivery(p_idx, d_idx)
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
-        solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
+        if time_dim is not None:
+            solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
