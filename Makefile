@@ -3,6 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+SIM_PORT ?= 5001
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
@@ -27,7 +28,9 @@ install-test: $(VENV)/.installed-test
 run: $(VENV)/.installed-run
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
-	@echo "DakGhor on http://127.0.0.1:$(PORT)  (demo logins: see README)"
+	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
+	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 & SIM=$$!; \
+	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
 	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'app:create_app()'
 

@@ -23,27 +23,40 @@ import peers  # noqa: E402
 
 from routing import modes  # noqa: E402
 from routing.model import Problem  # noqa: E402
-from routing.solver import build_plan, solve, SolveOptions  # noqa: E402
+from routing.solver import build_plan  # noqa: E402
 
 
 def evaluate(problem: Problem, routes: peers.Routes) -> dict[str, float]:
-    plan = build_plan(problem, [*routes, *[[] for _ in range(len(problem.vehicles) - len(routes))]], {})
+    plan = build_plan(problem, routes, {})
     assert plan.check(problem) == [], plan.check(problem)[:3]
     parcels = {s.id: s.amount[1] for s in (*problem.services, *problem.shipments)}
-    served = sum(parcels[v.job_id] for r in plan.routes for v in r.visits
-                 if v.kind in ("service", "delivery") and v.job_id)
-    return {"parcels": served, "of": sum(parcels.values()), "km": plan.distance_m / 1000,
-            "vans": plan.vehicles_used, "jobs_dropped": len(plan.unassigned)}
+    served = sum(
+        parcels[v.job_id]
+        for r in plan.routes
+        for v in r.visits
+        if v.kind in ("service", "delivery") and v.job_id
+    )
+    return {
+        "parcels": served,
+        "of": sum(parcels.values()),
+        "km": plan.distance_m / 1000,
+        "vans": plan.vehicles_used,
+        "jobs_dropped": len(plan.unassigned),
+    }
 
 
 def row(name: str, sec: float, r: dict[str, float], wall: float) -> str:
     km_per_100 = 100 * r["km"] / max(1, r["parcels"])
-    return (f"| {name} | {sec:g} | {int(r['parcels'])}/{int(r['of'])} | {r['km']:.1f} | {km_per_100:.2f} | "
-            f"{int(r['vans'])} | {wall:.1f} |")
+    return (
+        f"| {name} | {sec:g} | {int(r['parcels'])}/{int(r['of'])} | {r['km']:.1f} | {km_per_100:.2f} | "
+        f"{int(r['vans'])} | {wall:.1f} |"
+    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--parcels", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seconds", type=float, nargs="+", default=[10.0])
@@ -53,8 +66,10 @@ def main() -> None:
     hub, intake, delivery, vans = dhaka_day.network()
     cons = dhaka_day.consignments(intake, delivery, args.parcels, args.seed)
     day = modes.van_day(hub, intake, delivery, vans, cons)
-    print(f"van day: {len(day.shipments)} shipments over {len({(c.origin, c.destination) for c in cons})} "
-          f"office pairs, {args.parcels} parcels, {len(day.vehicles)} vans\n")
+    print(
+        f"van day: {len(day.shipments)} shipments over {len({(c.origin, c.destination) for c in cons})} "
+        f"office pairs, {args.parcels} parcels, {len(day.vehicles)} vans\n"
+    )
     header = "| solver | s | parcels delivered | km | km per 100 parcels | vans | wall s |\n|---|---|---|---|---|---|---|"
     print("(a) van day, intake -> delivery as shipments\n" + header)
     for sec in args.seconds:
@@ -64,21 +79,35 @@ def main() -> None:
             print(row(name, sec, evaluate(day, routes), time.monotonic() - t0), flush=True)
 
     collect, deliver = modes.hub_and_spoke(hub, intake, delivery, vans, cons)
-    print("\n(b) hub and spoke (ours): collection to the hub, then delivery runs with reloads\n" + header)
+    print(
+        "\n(b) hub and spoke (ours): collection to the hub, then delivery runs with reloads\n"
+        + header
+    )
     for sec in args.seconds:
         t0 = time.monotonic()
         a = evaluate(collect, peers.ours(collect, sec, False))
         b = evaluate(deliver, peers.ours(deliver, sec, False))
-        both = {"parcels": min(a["parcels"], b["parcels"]), "of": a["of"], "km": a["km"] + b["km"],
-                "vans": max(a["vans"], b["vans"]), "jobs_dropped": a["jobs_dropped"] + b["jobs_dropped"]}
-        print(row("ours (collect + deliver)", sec, both, time.monotonic() - t0) +
-              f"  collected {int(a['parcels'])}, delivery runs carry {int(b['parcels'])}", flush=True)
+        both = {
+            "parcels": min(a["parcels"], b["parcels"]),
+            "of": a["of"],
+            "km": a["km"] + b["km"],
+            "vans": max(a["vans"], b["vans"]),
+            "jobs_dropped": a["jobs_dropped"] + b["jobs_dropped"],
+        }
+        print(
+            row("ours (collect + deliver)", sec, both, time.monotonic() - t0)
+            + f"  collected {int(a['parcels'])}, delivery runs carry {int(b['parcels'])}",
+            flush=True,
+        )
 
     office = next(s for s in delivery if s.id == "MOH")
     homes = dhaka_day.homes(office, args.homes, args.seed)
     riders = [modes.Van(f"R{k + 1}", 300_000, 60) for k in range(6)]
     lm = modes.last_mile(office, homes, riders)
-    print(f"\n(c) last mile: {args.homes} homes around {office.id}, 6 vans of 60 parcels, 2 reloads each\n" + header)
+    print(
+        f"\n(c) last mile: {args.homes} homes around {office.id}, 6 vans of 60 parcels, 2 reloads each\n"
+        + header
+    )
     for sec in args.seconds:
         for name in args.solvers:
             t0 = time.monotonic()

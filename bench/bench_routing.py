@@ -74,14 +74,27 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
                     wall = time.monotonic() - t0
                     ids = problem.meta["node_ids"]
                     routes = [[ids[i] for i in r] for r in routes_idx if r]
-                    errs, cost = check_sol.check(inst, routes, problem.meta["convention"]) if routes else (
-                        ["no feasible solution"], float("nan"))
+                    errs, cost = (
+                        check_sol.check(inst, routes, problem.meta["convention"])
+                        if routes
+                        else (["no feasible solution"], float("nan"))
+                    )
                     ok = not errs
-                    row = {"family": fam, "instance": path.stem, "objective": objective, "seconds": t,
-                           "solver": name, "feasible": ok, "cost": round(cost, 4) if ok else None,
-                           "vehicles": len(routes) if ok else None, "bks": best, "bks_vehicles": best_veh,
-                           "gap_pct": round(100 * (cost - best) / best, 3) if ok else None,
-                           "wall_s": round(wall, 1), "error": error or ("; ".join(errs[:2]) if errs else "")}
+                    row = {
+                        "family": fam,
+                        "instance": path.stem,
+                        "objective": objective,
+                        "seconds": t,
+                        "solver": name,
+                        "feasible": ok,
+                        "cost": round(cost, 4) if ok else None,
+                        "vehicles": len(routes) if ok else None,
+                        "bks": best,
+                        "bks_vehicles": best_veh,
+                        "gap_pct": round(100 * (cost - best) / best, 3) if ok else None,
+                        "wall_s": round(wall, 1),
+                        "error": error or ("; ".join(errs[:2]) if errs else ""),
+                    }
                     assert not ok or abs(cost - true_cost(problem, routes)) < 1e-6
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -89,28 +102,44 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
 
 
 def report(rows: list[dict[str, object]]) -> str:
-    lines = ["| family | objective | s | solver | median gap % | worst gap % | feasible | BKS vehicles matched |",
-             "|---|---|---|---|---|---|---|---|"]
-    keys = sorted({(r["family"], r["objective"], r["seconds"], r["solver"]) for r in rows},
-                  key=lambda k: (str(k[0]), float(k[2]), str(k[3])))  # type: ignore[arg-type]
+    lines = [
+        "| family | objective | s | solver | median gap % | worst gap % | feasible | BKS vehicles matched |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    keys = sorted(
+        {(r["family"], r["objective"], r["seconds"], r["solver"]) for r in rows},
+        key=lambda k: (str(k[0]), float(k[2]), str(k[3])),
+    )  # type: ignore[arg-type]
     for fam, obj, sec, solver in keys:
-        rs = [r for r in rows if (r["family"], r["objective"], r["seconds"], r["solver"]) == (fam, obj, sec, solver)]
+        rs = [
+            r
+            for r in rows
+            if (r["family"], r["objective"], r["seconds"], r["solver"]) == (fam, obj, sec, solver)
+        ]
         gaps = [float(r["gap_pct"]) for r in rs if r["feasible"]]  # type: ignore[arg-type]
         med = f"{statistics.median(gaps):.2f}" if gaps else "-"
         worst = f"{max(gaps):.2f}" if gaps else "-"
         veh = sum(1 for r in rs if r["feasible"] and r["vehicles"] == r["bks_vehicles"])
         veh_s = f"{veh}/{len(rs)}" if obj == "hier" else "n/a (dist)"
-        lines.append(f"| {fam} | {obj} | {sec:g} | {solver} | {med} | {worst} | "
-                     f"{sum(1 for r in rs if r['feasible'])}/{len(rs)} | {veh_s} |")
+        lines.append(
+            f"| {fam} | {obj} | {sec:g} | {solver} | {med} | {worst} | "
+            f"{sum(1 for r in rs if r['feasible'])}/{len(rs)} | {veh_s} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--time-limits", type=float, nargs="+", default=[10.0])
-    ap.add_argument("--sample", type=int, default=4, help="instances per family, spread over the set (0 = all)")
+    ap.add_argument(
+        "--sample", type=int, default=4, help="instances per family, spread over the set (0 = all)"
+    )
     ap.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
-    ap.add_argument("--solvers", nargs="+", default=list(peers.SOLVERS), choices=list(peers.SOLVERS))
+    ap.add_argument(
+        "--solvers", nargs="+", default=list(peers.SOLVERS), choices=list(peers.SOLVERS)
+    )
     ap.add_argument("--out", type=Path, default=HERE / "out" / "routing.jsonl")
     args = ap.parse_args()
     rows = run(args)

@@ -55,7 +55,9 @@ class _Node:
     vehicle: int = -1  # reload nodes belong to one vehicle
 
 
-def _mean_factor(problem: Problem) -> int:
+def planning_factor(problem: Problem) -> int:
+    """The percent on the duration matrix the search plans with: the profile's mean over the
+    vehicles' shifts (100 without a profile)."""
     prof = problem.profile
     if prof is None:
         return 100
@@ -120,7 +122,7 @@ def _solve_once(
     manager = pywrapcp.RoutingIndexManager(len(nodes), len(problem.vehicles), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
     n_veh = len(problem.vehicles)
-    factor = opts.duration_factor_pct or _mean_factor(problem)
+    factor = opts.duration_factor_pct or planning_factor(problem)
 
     dist = problem.distance_m
     locs = [nd.location for nd in nodes]
@@ -155,7 +157,10 @@ def _solve_once(
     timed = bool(
         problem.profile is not None
         or any(nd.stop is not None and nd.stop.window is not None for nd in nodes)
-        or any(v.breaks or v.max_duration_s is not None or v.shift.end_s < 10**9 for v in problem.vehicles)
+        or any(
+            v.breaks or v.max_duration_s is not None or v.shift.end_s < 10**9
+            for v in problem.vehicles
+        )
     )
     time_dim = None
     if timed:
