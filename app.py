@@ -36,7 +36,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics import web
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
-    from logistics.web import api, auth, counter, errors, public
+    from logistics.web import api, auth, counter, errors, pay, public
+    from logistics.web.payments_config import settings_from_env
 
     instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
     app = Flask(
@@ -75,11 +76,23 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
+    csrf.exempt(pay.callback)  # operators sign their callbacks instead
+
+    # Carrier billing drivers, built on first use (tests may inject PAYMENTS).
+    cache: dict[str, Any] = {}
+
+    def payment_settings() -> Any:
+        if "settings" not in cache:
+            cache["settings"] = app.config.get("PAYMENTS") or settings_from_env(app.config["DEMO"])
+        return cache["settings"]
+
+    app.extensions["dakghor.payments"] = payment_settings
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(pay.bp)
     errors.register(app)
     web.register_template_helpers(app)
     _register_cli(app)
@@ -168,6 +181,25 @@ def _register_cli(app: Flask) -> None:
             raise click.ClickException(e.message) from None
         s.commit()
         click.echo(f"user {username} created")
+
+    @app.cli.group("payments")
+    def payments_cli() -> None:
+        """Airtime payments (carrier billing)."""
+
+    @payments_cli.command("recover")
+    @click.option(
+        "--older-than", default=30, show_default=True, help="Seconds an attempt must have waited."
+    )
+    @with_appcontext
+    def payments_recover(older_than: int) -> None:
+        """Settle every charge left 'charging' or 'pending' by asking its operator."""
+        from logistics.services import payments
+        from logistics.web import get_db
+
+        counts = payments.recover(get_db(), app.extensions["dakghor.payments"](), older_than)
+        click.echo(
+            ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to recover"
+        )
 
     @app.cli.command("issue-key")
     @click.argument("username")

@@ -17,7 +17,22 @@ from sqlalchemy.orm import Session
 from app import create_app
 from logistics import migrate
 from logistics.db import make_engine, make_sessionmaker
-from logistics.models import ApiKey, Merchant, Parcel, S10Series, TrackingEvent, User
+from logistics.models import (
+    ApiKey,
+    CallbackReceipt,
+    ChargeAttempt,
+    LedgerEntry,
+    LedgerTransaction,
+    Merchant,
+    MsisdnLock,
+    Parcel,
+    PaymentLink,
+    PortedNumber,
+    Refund,
+    S10Series,
+    TrackingEvent,
+    User,
+)
 from logistics.services import demo, network
 
 DEMO_KEY = demo.DEMO_MERCHANT_KEY
@@ -72,6 +87,17 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session = make_sessionmaker(engine)()
     yield session
     session.rollback()
+    for table in (
+        LedgerEntry,
+        LedgerTransaction,
+        CallbackReceipt,
+        Refund,
+        ChargeAttempt,
+        PaymentLink,
+        PortedNumber,
+        MsisdnLock,
+    ):
+        session.execute(delete(table))
     session.execute(delete(TrackingEvent))
     session.execute(delete(Parcel))
     session.execute(delete(S10Series))
@@ -138,3 +164,7 @@ def booking(**overrides: object) -> dict[str, object]:
 def login(client: FlaskClient, username: str, password: str) -> None:
     resp = client.post("/login", data={"username": username, "password": password})
     assert resp.status_code == 302, resp.data
+
+
+# The operator simulator (a real server in its own process) for the payment tests.
+from tests.billing.conftest import simulator  # noqa: E402,F401

@@ -776,6 +776,7 @@ def make_server(
 ) -> ThreadingHTTPServer:
     cfg = config or Config()
     store = Store(db_path, cfg.default_balance)
+
     class Bound(Handler):  # one simulator state per server
         pass
 

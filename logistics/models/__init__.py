@@ -3,12 +3,34 @@
 from logistics.models.merchant import Merchant
 from logistics.models.office import Office, OfficeKind
 from logistics.models.parcel import Parcel, ParcelStatus, PaymentMethod, PaymentStatus, S10Series
+from logistics.models.payment import (
+    AttemptStatus,
+    CallbackReceipt,
+    ChargeAttempt,
+    LedgerEntry,
+    LedgerTransaction,
+    MsisdnLock,
+    PaymentLink,
+    PortedNumber,
+    Purpose,
+    Refund,
+)
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
 from logistics.models.user import ApiKey, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "AttemptStatus",
+    "CallbackReceipt",
+    "ChargeAttempt",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "MsisdnLock",
+    "PaymentLink",
+    "PortedNumber",
+    "Purpose",
+    "Refund",
     "ApiKey",
     "Merchant",
     "Office",

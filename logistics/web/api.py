@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 
-from logistics.errors import Forbidden, ValidationError
+from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.models import Office, OfficeKind, Parcel, User
 from logistics.services import accounts, intake, tracking
 from logistics.web import get_db, label_response
@@ -132,3 +132,100 @@ def parcel_label(tracking_id: str) -> Response:
 @bp.get("/track/<tracking_id>")
 def track(tracking_id: str) -> Response:
     return jsonify(tracking.public_view(tracking.find_parcel(get_db(), tracking_id)))
+
+
+# ---- payments by airtime --------------------------------------------------------------------
+
+
+def _payments() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["dakghor.payments"]()
+
+
+def _own_attempt(public_id: str) -> Any:
+    from logistics.models import ChargeAttempt
+
+    user = _caller()
+    attempt = get_db().scalar(select(ChargeAttempt).where(ChargeAttempt.public_id == public_id))
+    if attempt is None:
+        raise NotFound("No such payment.", field="id")
+    if not intake.can_see(user, attempt.link.parcel):
+        raise Forbidden("This payment is not yours.", field="id")
+    return attempt
+
+
+@bp.post("/payments")
+def start_payment() -> tuple[Response, int]:
+    """{"tracking_id", "msisdn", "purpose": "fee"|"cod"} -> the attempt, consent sent."""
+    from logistics.models import Purpose
+    from logistics.services import payments
+
+    user = _caller()
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "The request body must be a JSON object."})
+    errors: dict[str, str] = {}
+    try:
+        purpose = Purpose(body.get("purpose", "fee"))
+    except ValueError:
+        errors["purpose"] = "purpose must be 'fee' or 'cod'."
+    if not isinstance(body.get("msisdn"), str):
+        errors["msisdn"] = "msisdn (the payer's mobile number) is required."
+    if errors:
+        raise ValidationError(errors)
+    db = get_db()
+    parcel = tracking.find_parcel(db, str(body.get("tracking_id", "")))
+    if not intake.can_see(user, parcel):
+        raise Forbidden("This parcel is not yours.", field="tracking_id")
+    settings = _payments()
+    link = payments.create_link(db, parcel, purpose, settings, user)
+    attempt = payments.begin(db, link, body["msisdn"], settings)
+    db.commit()
+    payments.send_consent(
+        db, attempt, settings, url_for("pay.returned", public_id=attempt.public_id, _external=True)
+    )
+    return jsonify(payments.attempt_view(attempt)), 201
+
+
+@bp.post("/payments/<public_id>/confirm")
+def confirm_payment(public_id: str) -> Response:
+    """{"otp": "123456"} (or {} after approval on the operator's page) -> charge."""
+    from logistics.services import payments
+
+    attempt = _own_attempt(public_id)
+    body = _json_body()
+    otp = body.get("otp", "") if isinstance(body, dict) else ""
+    if not isinstance(otp, str):
+        raise ValidationError({"otp": "otp must be a string of digits."})
+    db = get_db()
+    payments.verify(db, attempt, otp, _payments())
+    payments.pay(db, attempt, _payments())
+    return jsonify(payments.attempt_view(attempt))
+
+
+@bp.get("/payments/<public_id>")
+def get_payment(public_id: str) -> Response:
+    from logistics.services import payments
+
+    return jsonify(payments.attempt_view(_own_attempt(public_id)))
+
+
+@bp.post("/payments/<public_id>/refund")
+def refund_payment(public_id: str) -> Response:
+    """{"amount_poisha": 1000, "reason": "..."}: admins and clerks only."""
+    from billing.money import Money
+    from logistics.models import Role
+    from logistics.services import payments
+
+    attempt = _own_attempt(public_id)
+    if _caller().role not in (Role.ADMIN, Role.CLERK):
+        raise Forbidden("Only counter staff and admins refund payments.")
+    body = _json_body()
+    amount = body.get("amount_poisha") if isinstance(body, dict) else None
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationError({"amount_poisha": "amount_poisha must be a whole number of poisha."})
+    payments.refund(
+        get_db(), attempt, Money(amount), str(body.get("reason", ""))[:200], _payments()
+    )
+    return jsonify(payments.attempt_view(attempt))

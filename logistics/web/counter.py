@@ -116,8 +116,26 @@ def _own_parcel(tracking_id: str) -> Parcel:
 @bp.get("/parcels/<tracking_id>")
 @require_role(Role.CLERK)
 def parcel(tracking_id: str) -> str:
+    from logistics.models import ChargeAttempt, PaymentLink
+
     p = _own_parcel(tracking_id)
-    return render_template("counter/parcel.html", p=p, t=tracking.public_view(p))
+    db = get_db()
+    links = list(
+        db.scalars(
+            select(PaymentLink).where(PaymentLink.parcel_id == p.id).order_by(PaymentLink.id.desc())
+        )
+    )
+    attempts = list(
+        db.scalars(
+            select(ChargeAttempt)
+            .join(PaymentLink)
+            .where(PaymentLink.parcel_id == p.id)
+            .order_by(ChargeAttempt.id.desc())
+        )
+    )
+    return render_template(
+        "counter/parcel.html", p=p, t=tracking.public_view(p), links=links, attempts=attempts
+    )
 
 
 @bp.get("/parcels/<tracking_id>/label.pdf")
@@ -151,5 +169,22 @@ def accept(tracking_id: str) -> ResponseReturnValue:
         intake.accept_booking(db, p, current_user, weight_g=weight)
     except ValidationError as e:
         return render_template("counter/accept.html", p=p, errors=e.errors), 422
+    db.commit()
+    return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))
+
+
+@bp.post("/parcels/<tracking_id>/payment-link")
+@require_role(Role.CLERK)
+def payment_link(tracking_id: str) -> ResponseReturnValue:
+    """A 30-minute airtime payment link for the fee (or the COD), for the customer's phone."""
+    from flask import current_app
+
+    from logistics.models import Purpose
+    from logistics.services import payments
+
+    db = get_db()
+    p = _own_parcel(tracking_id)
+    purpose = Purpose(request.form.get("purpose", "fee"))
+    payments.create_link(db, p, purpose, current_app.extensions["dakghor.payments"](), current_user)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))

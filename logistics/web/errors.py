@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/callbacks/")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

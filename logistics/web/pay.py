@@ -1,0 +1,126 @@
+"""Paying by airtime: the customer's payment link, OTP or consent page, receipt; the operators'
+callbacks."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from logistics.errors import DakGhorError, NotFound, ValidationError
+from logistics.models import ChargeAttempt, PaymentLink
+from logistics.services import payments
+from logistics.web import get_db
+
+bp = Blueprint("pay", __name__)
+
+
+def settings() -> payments.PaymentSettings:
+    return current_app.extensions["dakghor.payments"]()  # type: ignore[no-any-return]
+
+
+def _attempt(public_id: str) -> ChargeAttempt:
+    a = get_db().scalar(select(ChargeAttempt).where(ChargeAttempt.public_id == public_id))
+    if a is None:
+        raise NotFound("No such payment.", field="payment")
+    return a
+
+
+@bp.get("/pay/<token>")
+def link(token: str) -> ResponseReturnValue:
+    try:
+        lk = payments.open_link(get_db(), token)
+    except DakGhorError as e:
+        return render_template("pay/closed.html", error=e), e.status
+    return render_template("pay/link.html", link=lk, errors={}, msisdn="")
+
+
+@bp.post("/pay/<token>")
+def start(token: str) -> ResponseReturnValue:
+    db = get_db()
+    try:
+        lk = payments.open_link(db, token)
+    except DakGhorError as e:
+        return render_template("pay/closed.html", error=e), e.status
+    raw = request.form.get("msisdn", "")
+    try:
+        attempt = payments.begin(db, lk, raw, settings())
+        db.commit()  # the attempt and its key exist before the operator hears of it
+        payments.send_consent(
+            db,
+            attempt,
+            settings(),
+            url_for("pay.returned", public_id=attempt.public_id, _external=True),
+        )
+    except ValidationError as e:
+        db.rollback()
+        return render_template("pay/link.html", link=lk, errors=e.errors, msisdn=raw), 422
+    except payments.OperatorUnavailable as e:
+        return render_template(
+            "pay/link.html", link=lk, errors={"msisdn": e.message}, msisdn=raw
+        ), 503
+    if attempt.consent_method == "page" and attempt.consent_page_url:
+        return redirect(attempt.consent_page_url)
+    return redirect(url_for("pay.otp", public_id=attempt.public_id))
+
+
+@bp.get("/pay/a/<public_id>")
+def otp(public_id: str) -> ResponseReturnValue:
+    a = _attempt(public_id)
+    return render_template("pay/otp.html", a=a, errors={})
+
+
+@bp.post("/pay/a/<public_id>")
+def confirm(public_id: str) -> ResponseReturnValue:
+    db = get_db()
+    a = _attempt(public_id)
+    try:
+        payments.verify(db, a, request.form.get("otp", ""), settings())
+        payments.pay(db, a, settings())
+    except ValidationError as e:
+        return render_template("pay/otp.html", a=a, errors=e.errors), 422
+    except DakGhorError as e:
+        return render_template("pay/otp.html", a=a, errors={"otp": e.message}), e.status
+    return redirect(url_for("pay.receipt", public_id=a.public_id))
+
+
+@bp.get("/pay/return/<public_id>")
+def returned(public_id: str) -> ResponseReturnValue:
+    """Back from the operator's consent page."""
+    db = get_db()
+    a = _attempt(public_id)
+    if a.status.value == "consent_sent":
+        try:
+            payments.verify(db, a, "", settings())
+            payments.pay(db, a, settings())
+        except DakGhorError as e:
+            return render_template("pay/otp.html", a=a, errors={"otp": e.message}), e.status
+    return redirect(url_for("pay.receipt", public_id=a.public_id))
+
+
+@bp.get("/pay/receipt/<public_id>")
+def receipt(public_id: str) -> str:
+    return render_template("pay/receipt.html", a=_attempt(public_id))
+
+
+@bp.post("/callbacks/dcb/<operator>")
+def callback(operator: str) -> tuple[Response, int]:
+    db = get_db()
+    result = payments.handle_callback(
+        db, operator, dict(request.headers), request.get_data(), settings()
+    )
+    db.commit()
+    return jsonify({"result": result}), 200
+
+
+def link_url(lk: PaymentLink) -> str:
+    return url_for("pay.link", token=lk.token, _external=True)
