@@ -36,7 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics import web
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
-    from logistics.web import api, auth, counter, errors, pay, public
+    from logistics.web import admin, api, auth, counter, errors, pay, public
     from logistics.web.payments_config import settings_from_env
 
     instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
@@ -93,6 +93,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     web.register_template_helpers(app)
     _register_cli(app)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import caps as billing_caps
@@ -388,12 +389,24 @@ def _status(driver: OperatorDriver, key: str, settings: PaymentSettings) -> Char
 def pay(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> ChargeAttempt:
     """Charge the verified attempt: committed as 'charging' first; a timeout leads to a status
     query, never a blind resend; only retryable errors are retried, with the same key."""
-    # Lock the attempt's row (PostgreSQL) so that two submissions cannot both start charging.
-    session.refresh(attempt, with_for_update=True)
-    if attempt.status is not AttemptStatus.CONSENT_VERIFIED:
-        raise Conflict(f"This payment is {attempt.status.value}; it cannot be charged now.")
-    move(attempt, AttemptStatus.CHARGING)
+    # One conditional UPDATE moves the attempt to 'charging': of two concurrent submissions
+    # exactly one wins, on SQLite and PostgreSQL alike.
+    won = (
+        session.connection()
+        .execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status == AttemptStatus.CONSENT_VERIFIED,
+            )
+            .values(status=AttemptStatus.CHARGING, updated_at=utcnow())
+        )
+        .rowcount
+    )
     session.commit()
+    session.refresh(attempt)
+    if won != 1:
+        raise Conflict(f"This payment is {attempt.status.value}; it cannot be charged now.")
     charge_now(session, attempt, settings)
     return attempt
 
@@ -421,8 +434,21 @@ def charge_now(session: Session, attempt: ChargeAttempt, settings: PaymentSettin
             pass
         settings.sleep(settings.backoff_s * 2**n)
     if result is not None:
+        _apply_and_commit(session, attempt, result, settings)
+    else:
+        session.commit()  # still 'charging': the outcome is unknown and the recovery job settles it
+
+
+def _apply_and_commit(
+    session: Session, attempt: ChargeAttempt, result: ChargeResult, settings: PaymentSettings
+) -> None:
+    try:
         apply_result(session, attempt, result, settings)
-    session.commit()  # still 'charging' if unknown: the recovery job settles it
+        session.commit()
+    except IntegrityError:
+        # A concurrent callback posted the same outcome first (the ledger reference is unique).
+        session.rollback()
+        session.refresh(attempt)
 
 
 def apply_result(
@@ -448,9 +474,33 @@ def apply_result(
 
 
 def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> None:
-    if not move(attempt, AttemptStatus.SUCCEEDED):
+    if attempt.status is AttemptStatus.SUCCEEDED:
+        return  # a duplicate answer or callback
+    move(attempt, AttemptStatus.SUCCEEDED)  # checks the table; the UPDATE below decides
+    # One conditional UPDATE claims the success, taking the attempt's row lock first (the same
+    # order on every path: attempt, link, parcel, ledger), so it is applied exactly once.
+    now = utcnow()
+    won = (
+        session.connection()
+        .execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status.in_([AttemptStatus.CHARGING, AttemptStatus.PENDING]),
+            )
+            .values(
+                status=AttemptStatus.SUCCEEDED,
+                settled_at=now,
+                updated_at=now,
+                operator_reference=attempt.operator_reference,
+            )
+        )
+        .rowcount
+    )
+    if won != 1:
+        session.expire(attempt)
         return
-    attempt.settled_at = utcnow()
+    attempt.settled_at = now
     link = attempt.link
     link.paid_at = attempt.settled_at
     parcel = link.parcel
@@ -506,6 +556,18 @@ def handle_callback(
         raise Unauthorized(e.message, field="signature") from None
     except (BillingError, KeyError, ValueError) as e:
         raise ValidationError({"body": f"unreadable callback: {e}"}) from None
+    # Lock order matches the charging path (the attempt's row first), so a callback racing the
+    # charge answer, or its own duplicate, waits instead of deadlocking.
+    attempt = session.scalar(
+        select(ChargeAttempt)
+        .where(ChargeAttempt.idempotency_key == event.idempotency_key)
+        .with_for_update()
+    )
+    refund_row = None
+    if event.kind == "refund":
+        refund_row = session.scalar(
+            select(Refund).where(Refund.idempotency_key == event.idempotency_key).with_for_update()
+        )
     digest = hashlib.sha256(body).hexdigest()
     if (
         session.scalar(
@@ -520,16 +582,10 @@ def handle_callback(
         CallbackReceipt(operator=operator, digest=digest, idempotency_key=event.idempotency_key)
     )
     if event.kind == "refund":
-        refund = session.scalar(
-            select(Refund).where(Refund.idempotency_key == event.idempotency_key)
-        )
-        if refund is not None and refund.status == "pending":
-            _refund_done(session, refund, event.operator_reference, settings)
+        if refund_row is not None and refund_row.status == "pending":
+            _refund_done(session, refund_row, event.operator_reference, settings)
         session.flush()
         return "refund"
-    attempt = session.scalar(
-        select(ChargeAttempt).where(ChargeAttempt.idempotency_key == event.idempotency_key)
-    )
     if attempt is None:
         session.flush()
         return "unknown"
@@ -567,7 +623,7 @@ def recover(session: Session, settings: PaymentSettings, older_than_s: int = 30)
             charge_now(session, attempt, settings)
             outcome = "recharged"
         else:
-            apply_result(session, attempt, result, settings)
+            _apply_and_commit(session, attempt, result, settings)
             outcome = result.status.value
         counts[outcome] = counts.get(outcome, 0) + 1
         session.commit()

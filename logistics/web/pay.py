@@ -15,6 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.models import ChargeAttempt, PaymentLink
@@ -115,11 +116,20 @@ def receipt(public_id: str) -> str:
 @bp.post("/callbacks/dcb/<operator>")
 def callback(operator: str) -> tuple[Response, int]:
     db = get_db()
-    result = payments.handle_callback(
-        db, operator, dict(request.headers), request.get_data(), settings()
-    )
-    db.commit()
-    return jsonify({"result": result}), 200
+    for attempt in range(3):
+        try:
+            result = payments.handle_callback(
+                db, operator, dict(request.headers), request.get_data(), settings()
+            )
+            db.commit()
+            return jsonify({"result": result}), 200
+        except (IntegrityError, OperationalError):
+            # A concurrent request applied the same outcome, or the database chose this one as
+            # a deadlock victim: start again; a true duplicate then answers 409.
+            db.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def link_url(lk: PaymentLink) -> str:

@@ -51,9 +51,18 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def live_server(database_url: str, db: Session, tmp_path: Path) -> Iterator[str]:
-    """The real app (CSRF on) served by a threaded WSGI server on 127.0.0.1."""
-    app: Flask = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "e2e-secret"})
+def live_server(database_url: str, db: Session, tmp_path: Path, simulator) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real app (CSRF on) served by a threaded WSGI server on 127.0.0.1, its carrier billing
+    pointed at the operator simulator."""
+    from tests.logistics.test_payments import make_settings
+
+    app: Flask = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "e2e-secret",
+            "PAYMENTS": make_settings(simulator),
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

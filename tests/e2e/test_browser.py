@@ -83,3 +83,38 @@ def test_customer_follows_a_parcel_on_the_public_page(
     expect(rows.first).to_contain_text("EMC")
     expect(page.locator("body")).not_to_contain_text("করিম")  # no recipient name in public
     page.screenshot(path=str(SHOTS / "tracking.png"), full_page=True)
+
+
+def test_customer_pays_a_parcel_fee_by_airtime(
+    page: Page, live_server: str, db: Session, simulator
+) -> None:  # type: ignore[no-untyped-def]
+    from flask import Flask  # noqa: F401
+
+    from logistics.models import Purpose
+    from logistics.services import payments
+    from tests.logistics.test_payments import make_settings
+
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    assert clerk is not None
+    parcel = intake.create_parcel(
+        db, intake.parse_booking(booking(payment_method="airtime")), clerk
+    )
+    link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
+    db.commit()
+
+    page.goto(f"{live_server}/pay/{link.token}")
+    expect(page.locator("#amount")).to_contain_text("Tk 20.00")
+    page.fill("#msisdn", "০১৭১১০০৪৪৪১")  # typed in Bangla digits
+    page.click("#send")
+    expect(page).to_have_url(re.compile(r"/pay/a/[0-9a-f]{32}$"))
+    page.fill("#otp", "000000" if simulator.otp("+8801711004441") != "000000" else "111111")
+    page.click("#pay")
+    expect(page.locator(".error")).to_contain_text("2 tries left")
+    page.fill("#otp", simulator.otp("+8801711004441"))
+    page.click("#pay")
+    expect(page.locator("#receipt h1")).to_contain_text("Payment received")
+    expect(page.locator("#receipt h1")).to_contain_text("পরিশোধ সফল")
+    expect(page.locator("#status")).to_have_text("succeeded")
+    page.screenshot(path=str(SHOTS / "receipt.png"), full_page=True)
+    page.goto(f"{live_server}/pay/{link.token}")
+    expect(page.locator("#closed")).to_contain_text("already been paid")

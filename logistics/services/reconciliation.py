@@ -1,0 +1,169 @@
+"""Reconciliation: an operator's settlement file against our charge attempts and refunds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from logistics.errors import ValidationError
+from logistics.models import AttemptStatus, ChargeAttempt, Refund
+
+COLUMNS = [
+    "operator_reference",
+    "client_reference",
+    "msisdn",
+    "type",
+    "amount_poisha",
+    "status",
+    "timestamp_utc",
+]
+SETTLED = {AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED, AttemptStatus.REFUNDED}
+
+
+@dataclass(frozen=True)
+class Line:
+    outcome: str  # matched | missing_in_dakghor | missing_at_operator | amount_mismatch | status_mismatch
+    kind: str  # charge | refund
+    reference: str
+    msisdn: str
+    operator_amount_poisha: int | None
+    our_amount_poisha: int | None
+    operator_status: str
+    our_status: str
+
+
+def parse(text: str) -> list[dict[str, str]]:
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != COLUMNS:
+            raise ValidationError(
+                {"file": f"A settlement file has the columns {', '.join(COLUMNS)}."}
+            )
+        rows = list(reader)
+    except csv.Error as e:
+        raise ValidationError({"file": f"Not a CSV file: {e}"}) from None
+    for n, r in enumerate(rows, 2):
+        if not r["amount_poisha"].isdigit() or r["type"] not in ("charge", "refund"):
+            raise ValidationError(
+                {"file": f"Line {n}: type must be charge or refund and amount whole poisha."}
+            )
+    return rows
+
+
+def reconcile(session: Session, operator: str, day: str, text: str) -> list[Line]:
+    """Match every line of ``operator``'s file for ``day`` (UTC, YYYY-MM-DD) with our records."""
+    try:
+        start = datetime.fromisoformat(day + "T00:00:00+00:00")
+    except ValueError:
+        raise ValidationError({"day": "day must be a date such as 2026-11-22."}) from None
+    rows = parse(text)
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for r in rows:
+        ref, amount, op_status = r["client_reference"], int(r["amount_poisha"]), r["status"]
+        seen.add(ref)
+        if r["type"] == "charge":
+            a = session.scalar(select(ChargeAttempt).where(ChargeAttempt.idempotency_key == ref))
+            ours_ok = a is not None and a.status in SETTLED
+            op_ok = op_status in ("succeeded", "refunded")
+            if a is None:
+                outcome = "missing_in_dakghor" if op_ok else "matched"
+            elif op_ok != ours_ok:
+                outcome = "missing_in_dakghor" if op_ok else "status_mismatch"
+            elif a.amount_poisha != amount:
+                outcome = "amount_mismatch"
+            else:
+                outcome = "matched"
+            lines.append(
+                Line(
+                    outcome,
+                    "charge",
+                    ref,
+                    r["msisdn"],
+                    amount,
+                    a.amount_poisha if a else None,
+                    op_status,
+                    a.status.value if a else "-",
+                )
+            )
+        else:
+            rf = session.scalar(select(Refund).where(Refund.idempotency_key == ref))
+            if rf is None:
+                outcome = "missing_in_dakghor"
+            elif rf.amount_poisha != amount:
+                outcome = "amount_mismatch"
+            elif rf.status != "succeeded":
+                outcome = "status_mismatch"
+            else:
+                outcome = "matched"
+            lines.append(
+                Line(
+                    outcome,
+                    "refund",
+                    ref,
+                    r["msisdn"],
+                    amount,
+                    rf.amount_poisha if rf else None,
+                    op_status,
+                    rf.status if rf else "-",
+                )
+            )
+    end = start + timedelta(days=1)
+    for a in session.scalars(
+        select(ChargeAttempt).where(
+            ChargeAttempt.operator == operator,
+            ChargeAttempt.status.in_(SETTLED),
+            ChargeAttempt.settled_at >= start,
+            ChargeAttempt.settled_at < end,
+        )
+    ):
+        if a.idempotency_key not in seen:
+            lines.append(
+                Line(
+                    "missing_at_operator",
+                    "charge",
+                    a.idempotency_key,
+                    a.msisdn,
+                    None,
+                    a.amount_poisha,
+                    "-",
+                    a.status.value,
+                )
+            )
+    return lines
+
+
+def to_csv(lines: list[Line]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(
+        [
+            "outcome",
+            "kind",
+            "reference",
+            "msisdn",
+            "operator_amount_poisha",
+            "our_amount_poisha",
+            "operator_status",
+            "our_status",
+        ]
+    )
+    for ln in lines:
+        w.writerow(
+            [
+                ln.outcome,
+                ln.kind,
+                ln.reference,
+                ln.msisdn,
+                ln.operator_amount_poisha,
+                ln.our_amount_poisha,
+                ln.operator_status,
+                ln.our_status,
+            ]
+        )
+    return out.getvalue()
