@@ -7,7 +7,7 @@ SIM_PORT ?= 5001
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench clean install install-test
+.PHONY: run test lint bench bench-routing bench-dhaka bench-payments clean install install-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,24 @@ lint: $(VENV)/.installed-test
 ## bench: label rendering and intake throughput, SQLite and PostgreSQL side by side
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_counter.py
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
+
+## bench-routing: our core vs PyVRP, VROOM and plain OR-Tools on shared/bench/vrp (SAMPLE per family)
+SAMPLE ?= 3
+SECONDS ?= 10
+bench-routing: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench_routing.py --time-limits $(SECONDS) --sample $(SAMPLE)
+
+## bench-dhaka: the seeded Dhaka van day, hub-and-spoke and a 300-stop last-mile round, vs peers
+bench-dhaka: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench_dhaka.py --seconds $(SECONDS)
+
+## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit
+bench-payments: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_payments.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
