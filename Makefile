@@ -29,7 +29,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
-	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 & SIM=$$!; \
+	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
+		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \
 	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
 	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'app:create_app()'

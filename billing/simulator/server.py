@@ -800,9 +800,18 @@ def main(argv: list[str] | None = None) -> None:
         help="where the simulated operators keep their books (survives restarts)",
     )
     ap.add_argument("--public-url", help="base URL customers' browsers use for consent pages")
+    ap.add_argument(
+        "--callback-base",
+        help="send callbacks to <this>/<operator> (e.g. the app's "
+        "http://127.0.0.1:5000/callbacks/dcb); also settable at /sim/admin/callbacks",
+    )
     args = ap.parse_args(argv)
     os.makedirs(os.path.dirname(os.path.abspath(args.db)), exist_ok=True)
     server = make_server(args.host, args.port, args.db, public_url=args.public_url)
+    if args.callback_base:
+        server.RequestHandlerClass.sim.store.put(  # type: ignore[attr-defined]
+            "callbacks", {op: f"{args.callback_base.rstrip('/')}/{op}" for op in OPERATORS}
+        )
     print(
         f"operator simulator on http://{args.host}:{server.server_address[1]} (books: {args.db})",
         flush=True,

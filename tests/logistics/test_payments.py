@@ -352,3 +352,47 @@ def test_two_concurrent_submissions_charge_once(
     assert simulator.balance("+8801611000123") == before - 2000
     db.expire_all()
     assert payments.unbalanced_transactions(db) == []
+
+
+def test_zero_or_negative_refund_and_zero_charge_are_refused(
+    pay_app: Flask, db: Session, simulator: Simulator
+) -> None:
+    from billing.caps import Caps, Spent, check
+    from billing.errors import BillingError
+
+    with pytest.raises(BillingError) as e:
+        check(Money(0), Spent(Money(0), Money(0), Money(0)), Caps())
+    assert "more than zero" in e.value.message
+    s = pay_app.extensions["dakghor.payments"]()
+    a = _paid(db, s, simulator, "01711000333")
+    key = pay_app.test_cli_runner().invoke(args=["issue-key", "clerk.gpo"]).output.strip()
+    c = pay_app.test_client()
+    for amount in (0, -5, "10", 10**9):
+        r = c.post(
+            f"/api/v1/payments/{a.public_id}/refund",
+            json={"amount_poisha": amount},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == "amount_poisha"
+
+
+def test_payment_api_refuses_bad_input_naming_the_field(pay_app: Flask, db: Session) -> None:
+    p = parcel(db)
+    key = pay_app.test_cli_runner().invoke(args=["issue-key", "clerk.gpo"]).output.strip()
+    h = {"Authorization": f"Bearer {key}"}
+    c = pay_app.test_client()
+    cases = [
+        ({"tracking_id": p.tracking_id, "msisdn": "123", "purpose": "fee"}, "msisdn"),
+        ({"tracking_id": p.tracking_id, "purpose": "fee"}, "msisdn"),
+        ({"tracking_id": p.tracking_id, "msisdn": "01711000111", "purpose": "tip"}, "purpose"),
+        ({"tracking_id": p.tracking_id, "msisdn": "01711000111", "purpose": "cod"}, "purpose"),
+        ({"tracking_id": "CP123456784BD", "msisdn": "01711000111"}, "tracking_id"),
+    ]
+    for body, field in cases:
+        r = c.post("/api/v1/payments", json=body, headers=h)
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == field, (
+            body,
+            r.get_json(),
+        )
+    assert c.post("/api/v1/payments", json=cases[0][0]).status_code == 401
+    assert c.get("/api/v1/payments/nope", headers=h).status_code == 404
