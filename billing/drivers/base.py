@@ -57,7 +57,7 @@ def verify_callback(
     tolerance_s: int,
     sig_header: str,
     ts_header: str,
-) -> None:
+) -> int:
     h = {k.lower(): v for k, v in headers.items()}
     ts, sig = h.get(ts_header.lower(), ""), h.get(sig_header.lower(), "")
     if not ts.isdigit() or not sig:
@@ -68,6 +68,7 @@ def verify_callback(
         )
     if not hmac.compare_digest(callback_signature(secret, ts, body), sig):
         raise BadSignature("callback signature does not match")
+    return int(ts)
 
 
 class Codec(ABC):

@@ -181,7 +181,7 @@ class BanglalinkCodec(Codec):
         )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: int) -> CallbackEvent:
-        verify_callback(
+        sent_at = verify_callback(
             self.config.callback_secret,
             headers,
             body,
@@ -198,5 +198,5 @@ class BanglalinkCodec(Codec):
             status,
             Money.taka(str(d["amount"])),
             "refund" if status is ChargeStatus.REFUNDED else "charge",
-            int({k.lower(): v for k, v in headers.items()}.get("x-bl-timestamp", "0")),
+            sent_at,
         )

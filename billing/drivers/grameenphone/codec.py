@@ -233,7 +233,7 @@ class GrameenphoneCodec(Codec):
         )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: int) -> CallbackEvent:
-        verify_callback(
+        sent_at = verify_callback(
             self.config.callback_secret,
             headers,
             body,
@@ -250,5 +250,5 @@ class GrameenphoneCodec(Codec):
             status,
             Money.taka(str(tx["paymentAmount"]["chargingInformation"]["amount"])),
             "refund" if status is ChargeStatus.REFUNDED else "charge",
-            int({k.lower(): v for k, v in headers.items()}.get("x-gp-timestamp", "0")),
+            sent_at,
         )

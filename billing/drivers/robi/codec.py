@@ -179,7 +179,7 @@ class RobiCodec(Codec):
         )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: int) -> CallbackEvent:
-        verify_callback(
+        sent_at = verify_callback(
             self.config.callback_secret,
             headers,
             body,
@@ -196,5 +196,5 @@ class RobiCodec(Codec):
             status,
             Money(int(d["amount_poisha"])),
             "refund" if str(d.get("event", "")).startswith("refund") else "charge",
-            int({k.lower(): v for k, v in headers.items()}.get("x-robi-timestamp", "0")),
+            sent_at,
         )

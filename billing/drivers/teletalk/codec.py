@@ -193,7 +193,7 @@ class TeletalkCodec(Codec):
         )
 
     def parse_callback(self, headers: Mapping[str, str], body: bytes, now: int) -> CallbackEvent:
-        verify_callback(
+        sent_at = verify_callback(
             self.config.callback_secret,
             headers,
             body,
@@ -210,5 +210,5 @@ class TeletalkCodec(Codec):
             status,
             Money(int(d["amountInPoisha"])),
             "refund" if d.get("type") == "credit" else "charge",
-            int({k.lower(): v for k, v in headers.items()}.get("x-tt-timestamp", "0")),
+            sent_at,
         )
