@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument(
         "--objective", choices=["dist", "hier"], help="default: dist (Solomon, X), hier (Li & Lim)"
     )
-    s.add_argument("--strategy", default="auto", choices=["auto", "ils", "gls", "tabu", "greedy"])
+    s.add_argument(
+        "--strategy", default="auto", choices=["auto", "rr", "gls", "ils", "tabu", "greedy"]
+    )
     s.add_argument("--quiet", action="store_true")
     p = sub.add_parser(
         "plan", help="solve a problem in DakGhor's JSON format; prints the plan JSON"

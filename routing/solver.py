@@ -1,9 +1,11 @@
 """The solver: the only module that imports OR-Tools. It chooses sequences; ``plan.schedule``
 times them, so every plan it returns passes ``plan.check``.
 
-Search: a first solution by insertion, then OR-Tools' iterated local search with SISR
-ruin-and-recreate or guided local search. ``workers`` > 1 runs a portfolio of configurations
-in separate processes (one per core) and keeps the best plan.
+Search: a first solution by insertion, then either ruin and recreate ("rr": SISR ruins, OR-Tools'
+local search to recreate and descend, record-to-record acceptance, driven from Python because
+OR-Tools 9.15 ignores its own ``use_iterated_local_search`` here) or OR-Tools' guided local
+search ("gls"). ``workers`` > 1 runs a portfolio of configurations in separate processes (one per
+core) and keeps the best plan. docs/routing.md has the measurements behind these choices.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class SolveOptions:
     time_limit_s: float = 10.0
     seed: int = 0
     workers: int = 1  # processes in the portfolio (2 cores here: 2)
-    strategy: str = "auto"  # auto | ils | gls | tabu | greedy
+    strategy: str = "auto"  # auto | rr | gls | ils | tabu | greedy
     first_solution: str = "auto"
     vehicles_first: bool = False  # hierarchical objective: fewer vehicles, then cost
     max_solutions: int | None = None  # stop after this many improvements (deterministic)
@@ -39,9 +41,17 @@ class SolveOptions:
 
 # Configurations of the portfolio, best first; worker k takes entry k.
 PORTFOLIO: tuple[tuple[str, str], ...] = (
-    ("ils", "PARALLEL_CHEAPEST_INSERTION"),
+    ("rr", "PARALLEL_CHEAPEST_INSERTION"),
+    ("rr", "PATH_CHEAPEST_ARC"),
     ("gls", "PATH_CHEAPEST_ARC"),
-    ("ils", "SAVINGS"),
+    ("gls", "PARALLEL_CHEAPEST_INSERTION"),
+)
+# With fewer vehicles first, guided local search empties routes more often than ruin and recreate
+# (measured on Gehring-Homberger and Li & Lim, docs/routing.md): it takes the second core.
+PORTFOLIO_VEHICLES_FIRST: tuple[tuple[str, str], ...] = (
+    ("rr", "PARALLEL_CHEAPEST_INSERTION"),
+    ("gls", "PATH_CHEAPEST_ARC"),
+    ("rr", "PATH_CHEAPEST_ARC"),
     ("gls", "PARALLEL_CHEAPEST_INSERTION"),
 )
 
@@ -111,36 +121,51 @@ def _demand(problem: Problem, node: _Node, d: int, vehicle_caps: list[int]) -> i
     return 0
 
 
-def _solve_once(
-    problem: Problem,
-    opts: SolveOptions,
-    config: tuple[str, str],
-    progress: Callable[[int, float], None] | None,
-) -> tuple[list[list[_Node]], dict[str, Any]]:
+# Ruin and recreate: OR-Tools fixes its operators when the model closes, and its two path-LNS
+# operators cost 20-200 ms per descent on 200 visits (against ~2 ms for the classic moves), which
+# is most of an iteration; ruin and recreate is the large neighbourhood here, so they are left out.
+RR_OPERATORS_OFF: tuple[str, ...] = (
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+)
+RR_THRESHOLD = 0.02  # record-to-record: accept up to 2 % above the best travel cost, shrinking to 0
+RR_ROUTE_RUIN = 0.1  # with vehicles first: share of ruins that empty one of the shortest routes
+RR_AVG_REMOVED = 10  # visits removed per ruin, on average
+RR_MAX_STRING = 10  # longest string of consecutive visits removed from one route
+RR_PROBE, RR_MIN_ITERATIONS = 3, 60  # after 3 iterations, fall back to GLS if 60 would not fit
+
+
+@dataclass
+class _Model:
+    routing: Any  # pywrapcp.RoutingModel
+    manager: Any  # pywrapcp.RoutingIndexManager
+    nodes: list[_Node]
+    factor: int
+    problem: Problem
+
+
+def _model(problem: Problem, opts: SolveOptions) -> _Model:
+    """The OR-Tools model of ``problem``: one node per stop, dimensions for time and each
+    capacity, pickup-and-delivery pairs, disjunctions for optional jobs and reloads."""
     rng = random.Random(opts.seed)
     nodes, starts, ends = _build_nodes(problem, rng)
     manager = pywrapcp.RoutingIndexManager(len(nodes), len(problem.vehicles), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
-    n_veh = len(problem.vehicles)
     factor = opts.duration_factor_pct or planning_factor(problem)
 
     dist = problem.distance_m
     locs = [nd.location for nd in nodes]
 
-    # Arc costs: one evaluator per distinct cost per km.
+    # Arc costs: one matrix per distinct cost per km. Matrices and vectors are registered as
+    # data, not Python callbacks, so that the search evaluates arcs without entering Python.
     by_rate: dict[int, int] = {}
     for k, v in enumerate(problem.vehicles):
         rate = v.cost_per_km
         if rate not in by_rate:
-
-            def cost_cb(i: int, j: int, rate: int = rate) -> int:
-                return (
-                    int(dist[locs[manager.IndexToNode(i)]][locs[manager.IndexToNode(j)]])
-                    * rate
-                    // 1000
-                )
-
-            by_rate[rate] = routing.RegisterTransitCallback(cost_cb)
+            rows = [dist[a] for a in locs]
+            by_rate[rate] = routing.RegisterTransitMatrix(
+                [[int(row[b]) * rate // 1000 for b in locs] for row in rows]
+            )
         routing.SetArcCostEvaluatorOfVehicle(by_rate[rate], k)
         fixed = v.fixed_cost + (BIG_PENALTY // 1000 if opts.vehicles_first else 0)
         routing.SetFixedCostOfVehicle(fixed, k)
@@ -148,10 +173,6 @@ def _solve_once(
     # Time: travel at the planning factor plus service at the origin.
     dur = [[x * factor // 100 for x in row] for row in problem.duration_s]
     service = [nd.stop.service_s if nd.stop else 0 for nd in nodes]
-
-    def time_cb(i: int, j: int) -> int:
-        a, b = int(manager.IndexToNode(i)), int(manager.IndexToNode(j))
-        return service[a] + dur[locs[a]][locs[b]]
 
     # Without windows, breaks or duration limits (CVRP), time constrains nothing: skip it.
     timed = bool(
@@ -164,7 +185,12 @@ def _solve_once(
     )
     time_dim = None
     if timed:
-        time_idx = routing.RegisterTransitCallback(time_cb)
+        time_idx = routing.RegisterTransitMatrix(
+            [
+                [service[a] + dur[locs[a]][locs[b]] for b in range(len(nodes))]
+                for a in range(len(nodes))
+            ]
+        )
         horizon = max(v.shift.end_s for v in problem.vehicles)
         routing.AddDimension(time_idx, horizon, horizon, False, "time")
         time_dim = routing.GetDimensionOrDie("time")
@@ -199,10 +225,7 @@ def _solve_once(
         caps = [v.capacity[d] for v in problem.vehicles]
         demands = [_demand(problem, nd, d, caps) for nd in nodes]
 
-        def dem_cb(i: int, demands: list[int] = demands) -> int:
-            return demands[int(manager.IndexToNode(i))]
-
-        cb = routing.RegisterUnaryTransitCallback(dem_cb)
+        cb = routing.RegisterUnaryTransitVector(demands)
         slack = max(caps) if has_reload else 0
         routing.AddDimensionWithVehicleCapacity(cb, slack, caps, True, f"cap_{dname}")
         if has_reload:
@@ -235,6 +258,18 @@ def _solve_once(
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
+    return _Model(routing, manager, nodes, factor, problem)
+
+
+def _solve_once(
+    problem: Problem,
+    opts: SolveOptions,
+    config: tuple[str, str],
+    progress: Callable[[int, float], None] | None,
+) -> tuple[list[list[_Node]], dict[str, Any]]:
+    m = _model(problem, opts)
+    routing, manager, nodes, factor = m.routing, m.manager, m.nodes, m.factor
+    n_veh = len(problem.vehicles)
     params = pywrapcp.DefaultRoutingSearchParameters()
     meta, first = config
     if opts.first_solution != "auto":
@@ -251,11 +286,18 @@ def _solve_once(
         ils.ruin_recreate_parameters.recreate_strategy.heuristic = (
             routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
         )
-        # ILS alone stops at its first local optimum here (OR-Tools 9.15); with guided local
-        # search as the inner metaheuristic it keeps improving until the time limit.
+        # OR-Tools 9.15 ignores use_iterated_local_search in SolveWithParameters (the same
+        # objective and improvements as without it): "ils" is in effect guided local search.
+        # Kept so that the benchmark can show it; "rr" is the ruin and recreate that works.
         params.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
+    elif meta == "rr":
+        params.local_search_metaheuristic = (
+            routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        )
+        for name in RR_OPERATORS_OFF:
+            setattr(params.local_search_operators, name, 2)  # BOOL_FALSE
     else:
         params.local_search_metaheuristic = {
             "gls": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
@@ -278,23 +320,197 @@ def _solve_once(
 
     routing.AddAtSolutionCallback(on_solution)
     solution = routing.SolveWithParameters(params)
+    rr_stats: dict[str, int] = {}
+    objective = int(solution.ObjectiveValue()) if solution is not None else 0
+    index_routes: list[list[int]] = []
+    if meta == "rr" and solution is not None:
+
+        def report_rr(cost: int) -> None:
+            if progress is not None:
+                progress(cost, time.monotonic() - t0)
+
+        index_routes, objective, rr_stats = _ruin_recreate(
+            m, opts, solution, t0 + opts.time_limit_s, report_rr
+        )
     stats: dict[str, Any] = {
         "config": f"{meta}/{first}",
         "factor_pct": factor,
         "seconds": round(time.monotonic() - t0, 2),
+        **rr_stats,
     }
     routes: list[list[_Node]] = [[] for _ in range(n_veh)]
     if solution is None:
         stats["status"] = "no_solution"
         return routes, stats
-    stats["objective"] = int(solution.ObjectiveValue())
-    for k in range(n_veh):
-        idx = routing.Start(k)
-        idx = solution.Value(routing.NextVar(idx))
-        while not routing.IsEnd(idx):
-            routes[k].append(nodes[manager.IndexToNode(idx)])
-            idx = solution.Value(routing.NextVar(idx))
+    stats["objective"] = objective
+    if meta != "rr":
+        index_routes = []
+        for k in range(n_veh):
+            r, idx = [], solution.Value(routing.NextVar(routing.Start(k)))
+            while not routing.IsEnd(idx):
+                r.append(idx)
+                idx = solution.Value(routing.NextVar(idx))
+            index_routes.append(r)
+    for k, r in enumerate(index_routes):
+        routes[k] = [nodes[manager.IndexToNode(idx)] for idx in r]
     return routes, stats
+
+
+def _ruin_recreate(
+    m: _Model,
+    opts: SolveOptions,
+    start: Any,
+    deadline: float,
+    report: Callable[[int], None],
+) -> tuple[list[list[int]], int, dict[str, int]]:
+    """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
+    ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
+    neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, let OR-Tools'
+    local search reinsert them by cheapest insertion and descend, accept by record-to-record
+    travel, repeat until the deadline."""
+    routing, manager, nodes = m.routing, m.manager, m.nodes
+    rng = random.Random(opts.seed)
+    ls = pywrapcp.DefaultRoutingSearchParameters()
+    ls.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    for name in RR_OPERATORS_OFF:
+        setattr(ls.local_search_operators, name, 2)
+    size = routing.Size()
+    # Job visits only (no reloads): index -> the indices of its job, and its nearest visits.
+    sibling: dict[int, tuple[int, ...]] = {}
+    by_job: dict[tuple[str, int], list[int]] = {}
+    for idx in range(size):
+        if routing.IsStart(idx) or routing.IsEnd(idx):
+            continue
+        nd = nodes[manager.IndexToNode(idx)]
+        if nd.kind in ("service", "pickup", "delivery"):
+            key = ("s" if nd.kind == "service" else "p", nd.job)
+            by_job.setdefault(key, []).append(idx)
+    penalty: dict[int, int] = {}  # first index of a job -> what leaving it out costs
+    for group in by_job.values():
+        for idx in group:
+            sibling[idx] = tuple(group)
+        d = routing.GetDisjunctionIndices(group[0])
+        penalty[group[0]] = routing.GetDisjunctionPenalty(d[0]) if d else 0
+    visits = list(sibling)
+    loc = {idx: nodes[manager.IndexToNode(idx)].location for idx in visits}
+    dist = m.problem.distance_m
+    n_near = min(len(visits) - 1, 40)
+    near: dict[int, list[int]] = {}
+
+    def neighbours(idx: int) -> list[int]:
+        if idx not in near:
+            row = dist[loc[idx]]
+            near[idx] = sorted((j for j in visits if j != idx), key=lambda j: row[loc[j]])[:n_near]
+        return near[idx]
+
+    def routes_of(asg: Any) -> list[list[int]]:
+        out = []
+        for k in range(routing.vehicles()):
+            r, idx = [], asg.Value(routing.NextVar(routing.Start(k)))
+            while not routing.IsEnd(idx):
+                r.append(idx)
+                idx = asg.Value(routing.NextVar(idx))
+            out.append(r)
+        return out
+
+    fixed = [routing.GetFixedCostOfVehicle(k) for k in range(routing.vehicles())]
+    best_cost = start.ObjectiveValue()
+    cur_routes = best_routes = routes_of(start)
+    total = max(1e-3, deadline - time.monotonic())
+    t_start = time.monotonic()
+    iterations = accepted = failures = 0
+    avg_removed = min(RR_AVG_REMOVED, max(2, len(visits) // 10))
+    switched = 0
+    while visits and time.monotonic() < deadline:
+        if opts.max_solutions is not None and iterations >= opts.max_solutions:
+            break  # a fixed number of iterations: the same seed gives the same plan
+        if (
+            iterations == RR_PROBE
+            and opts.max_solutions is None
+            and (time.monotonic() - t_start) / RR_PROBE * RR_MIN_ITERATIONS > total
+        ):
+            # Each descent costs too much for ruin and recreate to get anywhere in the time
+            # left (OR-Tools pays per call): guided local search from the best, in one call.
+            switched = 1
+            gls = pywrapcp.DefaultRoutingSearchParameters()
+            gls.CopyFrom(ls)
+            gls.local_search_metaheuristic = (
+                routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+            )
+            gls.time_limit.FromMilliseconds(max(10, int((deadline - time.monotonic()) * 1000)))
+            asg = routing.ReadAssignmentFromRoutes(best_routes, True)
+            new = routing.SolveFromAssignmentWithParameters(asg, gls) if asg else None
+            if new is not None and new.ObjectiveValue() < best_cost:
+                best_cost, best_routes = new.ObjectiveValue(), routes_of(new)
+            break
+        iterations += 1
+        where = {idx: k for k, r in enumerate(cur_routes) for idx in r}
+        removed: set[int] = set()
+        seed = rng.choice(visits)
+        target = rng.randint(1, 2 * avg_removed)
+        touched: set[int] = set()
+        used = [k for k, r in enumerate(cur_routes) if r]
+        if opts.vehicles_first and len(used) > 1 and rng.random() < RR_ROUTE_RUIN:
+            # Fewer vehicles first: empty one of the shortest routes and let the others absorb it.
+            shortest = min(used, key=lambda k: (len(cur_routes[k]), rng.random()))
+            removed.update(j for i in cur_routes[shortest] if i in sibling for j in sibling[i])
+            target = 0
+        for idx in [seed, *neighbours(seed)]:
+            if len(removed) >= target:
+                break
+            k = where.get(idx)
+            if k is None or k in touched:
+                continue
+            touched.add(k)
+            route = cur_routes[k]
+            pos = route.index(idx)
+            length = rng.randint(1, min(len(route), RR_MAX_STRING))
+            lo = max(0, min(pos - rng.randint(0, length - 1), len(route) - length))
+            for j in route[lo : lo + length]:
+                if j in sibling:
+                    removed.update(sibling[j])
+        ruined = [[i for i in r if i not in removed] for r in cur_routes]
+        asg = routing.ReadAssignmentFromRoutes(ruined, True)
+        if asg is None:
+            failures += 1
+            continue
+        left = deadline - time.monotonic()
+        if left <= 0.01:
+            break
+        ls.time_limit.FromMilliseconds(max(10, int(left * 1000)))
+        new = routing.FastSolveFromAssignmentWithParameters(asg, ls, True)
+        if new is None:
+            continue
+        cost = new.ObjectiveValue()
+        # Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
+        # as a share of the travel cost (not of fixed costs or the penalties of dropped jobs).
+        routes_new = routes_of(new)
+        served = {i for r in routes_new for i in r}
+        travel = (
+            cost
+            - sum(fixed[k] for k, r in enumerate(routes_new) if r)
+            - sum(pen for first, pen in penalty.items() if first not in served)
+        )
+        threshold = (
+            RR_THRESHOLD * max(0.0, 1 - (time.monotonic() - t_start) / total) * max(0, travel)
+        )
+        if cost < best_cost:
+            best_cost = cost
+            best_routes = routes_new
+            report(cost)
+        if cost <= best_cost + threshold:
+            cur_routes = routes_new
+            accepted += 1
+    return (
+        best_routes,
+        best_cost,
+        {
+            "rr_iterations": iterations,
+            "rr_accepted": accepted,
+            "rr_failed": failures,
+            "rr_then_gls": switched,
+        },
+    )
 
 
 def _steps(route: list[_Node]) -> list[Step]:
@@ -434,7 +650,7 @@ def solve(
     every improvement."""
     opts = options or SolveOptions()
     configs = (
-        list(PORTFOLIO)
+        list(PORTFOLIO_VEHICLES_FIRST if opts.vehicles_first else PORTFOLIO)
         if opts.strategy == "auto"
         else [
             (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,78 @@ def test_single_vehicle_matches_the_brute_force_optimum() -> None:
     plan = solve(p, FAST)
     assert plan.check(p) == []
     assert plan.distance_m == brute_force_tsp(m, list(range(1, 7)))
+
+
+def _clustered_cvrp(n: int = 24) -> Problem:
+    """Two clusters of customers either side of the depot; vans of capacity n/2."""
+    import random
+
+    rng = random.Random(5)
+    pts = [(0, 0)]
+    for k in range(n):
+        cx = -100 if k % 2 else 100
+        pts.append((cx + rng.randint(-15, 15), rng.randint(-15, 15)))
+    m = euclid(pts)
+    return Problem(
+        tuple(Location(str(i)) for i in range(len(pts))),
+        m,
+        m,
+        tuple(Vehicle(f"v{k}", 0, 0, (n // 2,), TimeWindow(0, 100_000)) for k in range(4)),
+        tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, len(pts))),
+    )
+
+
+@pytest.mark.parametrize("strategy", ["rr", "gls"])
+def test_each_search_reaches_the_brute_force_optimum(strategy: str) -> None:
+    pts = [(0, 0), (3, 9), (8, 2), (5, 5), (9, 9), (1, 4), (7, 7)]
+    m = euclid(pts)
+    p = Problem(
+        tuple(Location(str(i)) for i in range(7)),
+        m,
+        m,
+        (Vehicle("v", 0, 0, (100,), TimeWindow(0, 10_000)),),
+        tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, 7)),
+    )
+    plan = solve(p, SolveOptions(time_limit_s=5, max_solutions=50, strategy=strategy))
+    assert plan.check(p) == []
+    assert plan.distance_m == brute_force_tsp(m, list(range(1, 7)))
+
+
+def test_ruin_and_recreate_iterates_and_never_ends_worse_than_its_start() -> None:
+    p = _clustered_cvrp()
+    first = solve(p, SolveOptions(time_limit_s=10, max_solutions=1, strategy="rr"))
+    plan = solve(p, SolveOptions(time_limit_s=10, max_solutions=40, strategy="rr"))
+    assert plan.stats["rr_iterations"] == 40
+    assert plan.check(p) == [] and not plan.unassigned
+    assert plan.cost <= first.cost
+    # The optimum keeps each van in one cluster (odd customers east, even west): crossing
+    # between clusters costs about 200 more than returning through the depot.
+    for r in plan.routes:
+        sides = {v.location % 2 for v in r.visits if v.kind == "service"}
+        assert len(sides) == 1
+
+
+def test_ruin_and_recreate_keeps_shipments_whole() -> None:
+    import random
+
+    rng = random.Random(3)
+    pts = [(0, 0)] + [(rng.randint(-50, 50), rng.randint(-50, 50)) for _ in range(20)]
+    m = euclid(pts)
+    p = Problem(
+        tuple(Location(str(i)) for i in range(len(pts))),
+        m,
+        m,
+        tuple(Vehicle(f"v{k}", 0, 0, (6,), TimeWindow(0, 100_000)) for k in range(3)),
+        shipments=tuple(
+            Shipment(f"j{k}", Stop(2 * k + 1, 5), Stop(2 * k + 2, 5), (2,)) for k in range(10)
+        ),
+    )
+    plan = solve(p, SolveOptions(time_limit_s=10, max_solutions=60, strategy="rr"))
+    assert plan.check(p) == [] and not plan.unassigned
+    for r in plan.routes:
+        seq = [(x.kind, x.job_id) for x in r.visits if x.job_id]
+        for job in {j for _, j in seq}:
+            assert seq.index(("pickup", job)) < seq.index(("delivery", job))
 
 
 def test_line_optimum_uses_one_trip_out_and_back() -> None:
