@@ -7,7 +7,7 @@ SIM_PORT ?= 5001
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench bench-routing bench-dhaka bench-payments clean install install-test
+.PHONY: run test lint bench bench-routing bench-search bench-dhaka bench-payments clean install install-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -52,10 +52,14 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 	touch $@
 
 ## bench-routing: our core vs PyVRP, VROOM and plain OR-Tools on shared/bench/vrp (SAMPLE per family)
-SAMPLE ?= 3
+SAMPLE ?= 4
 SECONDS ?= 10
 bench-routing: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_routing.py --time-limits $(SECONDS) --sample $(SAMPLE)
+
+## bench-search: which OR-Tools search wins (rr, gls, ils from two starts), one process each
+bench-search: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench_search.py --seconds $(SECONDS) --sample 2
 
 ## bench-dhaka: the seeded Dhaka van day, hub-and-spoke and a 300-stop last-mile round, vs peers
 bench-dhaka: $(VENV)/.installed-bench

@@ -597,8 +597,12 @@ def build_plan(problem: Problem, sequences: list[list[Step]], stats: dict[str, A
             route, issues = schedule(problem, v, steps)
             if not issues or not any(k2 != "reload" for k2, _ in steps):
                 break
-            # Drop the last job of the route (both ends of a shipment) and try again.
-            victim = next(st for st in reversed(steps) if st[0] != "reload")
+            # Drop the first job that starts after its window closes (the jobs after it would
+            # only get later), else the last job (over the shift, the break): both ends of a
+            # shipment, then time the route again.
+            victim = _first_late(problem, route, steps) or next(
+                st for st in reversed(steps) if st[0] != "reload"
+            )
             steps = [
                 st
                 for st in steps
@@ -622,6 +626,23 @@ def build_plan(problem: Problem, sequences: list[list[Step]], stats: dict[str, A
         if sh.id not in done:
             unassigned.append(Unassigned(sh.id, _reason(problem, "shipment", j)))
     return Plan(tuple(routes), tuple(unassigned), stats)
+
+
+def _first_late(problem: Problem, route: Route, steps: list[Step]) -> Step | None:
+    timed = [v for v in route.visits if v.kind in ("service", "pickup", "delivery", "reload")]
+    if len(timed) != len(steps):
+        return None
+    for visit, (kind, j) in zip(timed, steps, strict=True):
+        if kind == "reload":
+            continue
+        if kind == "service":
+            stop = problem.services[j].stop
+        else:
+            sh = problem.shipments[j]
+            stop = sh.pickup if kind == "pickup" else sh.delivery
+        if stop.window is not None and visit.start_s > stop.window.end_s:
+            return (kind, j)
+    return None
 
 
 def _same_job(a: Step, b: Step) -> bool:

@@ -21,7 +21,7 @@ from routing.model import (
     Vehicle,
 )
 from routing.plan import Plan, Route, Unassigned, Visit, schedule
-from routing.solver import SolveOptions, solve
+from routing.solver import SolveOptions, build_plan, solve
 
 FAST = SolveOptions(time_limit_s=2, max_solutions=200)
 
@@ -317,3 +317,18 @@ def test_every_plan_passes_its_check_and_routes_each_job_once(p: Problem) -> Non
     routed = [v.job_id for r in plan.routes for v in r.visits if v.kind in ("service", "pickup")]
     listed = [u.job_id for u in plan.unassigned]
     assert sorted(routed + listed) == sorted(j.id for j in (*p.services, *p.shipments))
+
+
+def test_re_timing_drops_the_late_job_not_everything_after_it() -> None:
+    # s1's window closes before the van can get there; s2 and s3 have no windows.
+    p = line_problem(
+        services=(
+            Service("s1", Stop(3, 0, TimeWindow(0, 5)), (1,)),
+            Service("s2", Stop(2), (1,)),
+            Service("s3", Stop(1), (1,)),
+        )
+    )
+    plan = build_plan(p, [[("service", 0), ("service", 1), ("service", 2)], []], {})
+    assert plan.check(p) == []
+    assert [u.job_id for u in plan.unassigned] == ["s1"]
+    assert [v.job_id for v in plan.routes[0].visits if v.job_id] == ["s2", "s3"]
