@@ -132,7 +132,7 @@ RR_THRESHOLD = 0.02  # record-to-record: accept up to 2 % above the best travel 
 RR_ROUTE_RUIN = 0.1  # with vehicles first: share of ruins that empty one of the shortest routes
 RR_AVG_REMOVED = 10  # visits removed per ruin, on average
 RR_MAX_STRING = 10  # longest string of consecutive visits removed from one route
-RR_PROBE, RR_MIN_ITERATIONS = 3, 60  # after 3 iterations, fall back to GLS if 60 would not fit
+RR_PROBE, RR_MIN_ITERATIONS = 3, 60  # timed over iterations 2-4: GLS if 60 would not fit
 
 
 @dataclass
@@ -142,6 +142,7 @@ class _Model:
     nodes: list[_Node]
     factor: int
     problem: Problem
+    timed: bool = True  # a time dimension constrains the routes
 
 
 def _model(problem: Problem, opts: SolveOptions) -> _Model:
@@ -258,7 +259,7 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
-    return _Model(routing, manager, nodes, factor, problem)
+    return _Model(routing, manager, nodes, factor, problem, timed)
 
 
 def _solve_once(
@@ -414,20 +415,24 @@ def _ruin_recreate(
         return out
 
     fixed = [routing.GetFixedCostOfVehicle(k) for k in range(routing.vehicles())]
+    insert = _cheapest_insertion(m, fixed)
     best_cost = start.ObjectiveValue()
     cur_routes = best_routes = routes_of(start)
     total = max(1e-3, deadline - time.monotonic())
     t_start = time.monotonic()
     iterations = accepted = failures = 0
+    t_probe = t_start
     avg_removed = min(RR_AVG_REMOVED, max(2, len(visits) // 10))
     switched = 0
     while visits and time.monotonic() < deadline:
         if opts.max_solutions is not None and iterations >= opts.max_solutions:
             break  # a fixed number of iterations: the same seed gives the same plan
+        if iterations == 1:
+            t_probe = time.monotonic()  # the first descent also builds OR-Tools' search: skip it
         if (
-            iterations == RR_PROBE
+            iterations == 1 + RR_PROBE
             and opts.max_solutions is None
-            and (time.monotonic() - t_start) / RR_PROBE * RR_MIN_ITERATIONS > total
+            and (time.monotonic() - t_probe) / RR_PROBE * RR_MIN_ITERATIONS > total
         ):
             # Each descent costs too much for ruin and recreate to get anywhere in the time
             # left (OR-Tools pays per call): guided local search from the best, in one call.
@@ -470,6 +475,9 @@ def _ruin_recreate(
                 if j in sibling:
                     removed.update(sibling[j])
         ruined = [[i for i in r if i not in removed] for r in cur_routes]
+        if insert is not None:
+            order = sorted(removed, key=lambda i: rng.random())
+            ruined = insert(ruined, order)
         asg = routing.ReadAssignmentFromRoutes(ruined, True)
         if asg is None:
             failures += 1
@@ -511,6 +519,59 @@ def _ruin_recreate(
             "rr_then_gls": switched,
         },
     )
+
+
+def _cheapest_insertion(
+    m: _Model, fixed: list[int]
+) -> Callable[[list[list[int]], list[int]], list[list[int]]] | None:
+    """Recreate for capacitated routing without time, pairs or reloads (CVRP): each removed visit
+    goes where it adds least cost among the routes with room, so that the descent that follows
+    starts from a good repair. None where other constraints apply: OR-Tools then reinserts."""
+    p = m.problem
+    if m.timed or p.shipments or any(v.reload_location is not None for v in p.vehicles):
+        return None
+    if len({v.cost_per_km for v in p.vehicles}) != 1:
+        return None
+    routing, manager, nodes = m.routing, m.manager, m.nodes
+    rate = p.vehicles[0].cost_per_km
+    dist = p.distance_m
+    n_veh = routing.vehicles()
+    loc = [nodes[manager.IndexToNode(i)].location for i in range(routing.Size())]
+    start = [nodes[manager.IndexToNode(routing.Start(k))].location for k in range(n_veh)]
+    end = [nodes[manager.IndexToNode(routing.End(k))].location for k in range(n_veh)]
+    dims = len(p.dimensions)
+    demand = [[0] * dims for _ in range(routing.Size())]
+    for i in range(routing.Size()):
+        nd = nodes[manager.IndexToNode(i)]
+        if nd.kind == "service" and not (routing.IsStart(i) or routing.IsEnd(i)):
+            demand[i] = list(p.services[nd.job].amount)
+    caps = [v.capacity for v in p.vehicles]
+
+    def insert(routes: list[list[int]], order: list[int]) -> list[list[int]]:
+        routes = [list(r) for r in routes]
+        load = [[sum(demand[i][d] for i in r) for d in range(dims)] for r in routes]
+        for x in order:
+            lx, dx = loc[x], demand[x]
+            best: tuple[int, int, int] | None = None
+            for k, r in enumerate(routes):
+                if any(load[k][d] + dx[d] > caps[k][d] for d in range(dims)):
+                    continue
+                prev = start[k]
+                base = fixed[k] if not r else 0
+                for pos in range(len(r) + 1):
+                    nxt = loc[r[pos]] if pos < len(r) else end[k]
+                    delta = base + (dist[prev][lx] + dist[lx][nxt] - dist[prev][nxt]) * rate // 1000
+                    if best is None or delta < best[0]:
+                        best = (delta, k, pos)
+                    prev = nxt
+            if best is not None:  # else it stays out and OR-Tools' search deals with it
+                _, k, pos = best
+                routes[k].insert(pos, x)
+                for d in range(dims):
+                    load[k][d] += dx[d]
+        return routes
+
+    return insert
 
 
 def _steps(route: list[_Node]) -> list[Step]:
