@@ -54,19 +54,23 @@ def brute_force_tsp(m: tuple[tuple[int, ...], ...], nodes: list[int]) -> int:
     )
 
 
-def test_single_vehicle_matches_the_brute_force_optimum() -> None:
+def seven_point_tsp() -> Problem:
     pts = [(0, 0), (3, 9), (8, 2), (5, 5), (9, 9), (1, 4), (7, 7)]
     m = euclid(pts)
-    p = Problem(
+    return Problem(
         tuple(Location(str(i)) for i in range(7)),
         m,
         m,
         (Vehicle("v", 0, 0, (100,), TimeWindow(0, 10_000)),),
         tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, 7)),
     )
+
+
+def test_single_vehicle_matches_the_brute_force_optimum() -> None:
+    p = seven_point_tsp()
     plan = solve(p, FAST)
     assert plan.check(p) == []
-    assert plan.distance_m == brute_force_tsp(m, list(range(1, 7)))
+    assert plan.distance_m == brute_force_tsp(p.distance_m, list(range(1, 7)))
 
 
 def _clustered_cvrp(n: int = 24) -> Problem:
@@ -91,18 +95,10 @@ def _clustered_cvrp(n: int = 24) -> Problem:
 
 @pytest.mark.parametrize("strategy", ["rr", "gls"])
 def test_each_search_reaches_the_brute_force_optimum(strategy: str) -> None:
-    pts = [(0, 0), (3, 9), (8, 2), (5, 5), (9, 9), (1, 4), (7, 7)]
-    m = euclid(pts)
-    p = Problem(
-        tuple(Location(str(i)) for i in range(7)),
-        m,
-        m,
-        (Vehicle("v", 0, 0, (100,), TimeWindow(0, 10_000)),),
-        tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, 7)),
-    )
+    p = seven_point_tsp()
     plan = solve(p, SolveOptions(time_limit_s=5, max_solutions=50, strategy=strategy))
     assert plan.check(p) == []
-    assert plan.distance_m == brute_force_tsp(m, list(range(1, 7)))
+    assert plan.distance_m == brute_force_tsp(p.distance_m, list(range(1, 7)))
 
 
 def test_ruin_and_recreate_iterates_and_never_ends_worse_than_its_start() -> None:
