@@ -58,6 +58,7 @@ def main() -> None:
             best, best_veh = table[(path.stem, objective)]
             cells = []
             for meta, first in CONFIGS:
+                label = f"{meta}/{first}"
                 plan = solve(
                     problem,
                     SolveOptions(
@@ -68,7 +69,7 @@ def main() -> None:
                         vehicles_first=hier,
                     ),
                 )
-                steps = peers._from_plan(problem, plan)
+                steps = peers.from_plan(problem, plan)
                 ids = problem.meta["node_ids"]
                 routes = [[ids[i] for i in r] for r in peers.locations(problem, steps) if r]
                 errs, cost = check_sol.check(inst, routes, problem.meta["convention"])
@@ -76,10 +77,8 @@ def main() -> None:
                     cells.append("infeasible")
                     continue
                 gap = 100 * (cost - best) / best
-                gaps.setdefault((fam, meta + "/" + first), []).append(gap)
-                vehicles.setdefault((fam, meta + "/" + first), []).append(
-                    int(len(routes) == best_veh)
-                )
+                gaps.setdefault((fam, label), []).append(gap)
+                vehicles.setdefault((fam, label), []).append(int(len(routes) == best_veh))
                 veh = f" ({len(routes)}/{best_veh} veh)" if hier else ""
                 cells.append(f"{gap:.2f}{veh}")
             print(f"| {fam}/{path.stem} | " + " | ".join(cells) + " |", flush=True)
@@ -88,8 +87,8 @@ def main() -> None:
     for fam in bench_routing.FAMILIES:
         cells = []
         for meta, first in CONFIGS:
-            g = gaps.get((fam, meta + "/" + first), [])
-            v = vehicles.get((fam, meta + "/" + first), [])
+            g = gaps.get((fam, f"{meta}/{first}"), [])
+            v = vehicles.get((fam, f"{meta}/{first}"), [])
             hier = bench_routing.FAMILIES[fam][2] == "hier"
             cell = f"{statistics.median(g):.2f}" if g else "-"
             if hier and v:

@@ -27,7 +27,7 @@ def planning_durations(problem: Problem) -> list[list[int]]:
 Routes = list[list[Step]]
 
 
-def _from_plan(problem: Problem, plan) -> Routes:  # type: ignore[no-untyped-def]
+def from_plan(problem: Problem, plan) -> Routes:  # type: ignore[no-untyped-def]
     svc = {s.id: i for i, s in enumerate(problem.services)}
     shp = {s.id: i for i, s in enumerate(problem.shipments)}
     index = {v.id: k for k, v in enumerate(problem.vehicles)}
@@ -49,7 +49,7 @@ def ours(problem: Problem, seconds: float, hier: bool, seed: int = 0, workers: i
     plan = solve(
         problem, SolveOptions(time_limit_s=seconds, seed=seed, workers=workers, vehicles_first=hier)
     )
-    return _from_plan(problem, plan)
+    return from_plan(problem, plan)
 
 
 def ortools_plain(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:
@@ -65,7 +65,7 @@ def ortools_plain(problem: Problem, seconds: float, hier: bool, seed: int = 0) -
             vehicles_first=hier,
         ),
     )
-    return _from_plan(problem, plan)
+    return from_plan(problem, plan)
 
 
 def pyvrp(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:

@@ -135,6 +135,14 @@ RR_MAX_STRING = 10  # longest string of consecutive visits removed from one rout
 RR_PROBE, RR_MIN_ITERATIONS = 3, 60  # timed over iterations 2-4: GLS if 60 would not fit
 
 
+def _rr_descent(params: Any) -> Any:
+    """``params`` set for the descents of ruin and recreate: greedy, without path-LNS."""
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    for name in RR_OPERATORS_OFF:
+        setattr(params.local_search_operators, name, 2)  # BOOL_FALSE
+    return params
+
+
 @dataclass
 class _Model:
     routing: Any  # pywrapcp.RoutingModel
@@ -294,11 +302,7 @@ def _solve_once(
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
     elif meta == "rr":
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-        )
-        for name in RR_OPERATORS_OFF:
-            setattr(params.local_search_operators, name, 2)  # BOOL_FALSE
+        _rr_descent(params)
     else:
         params.local_search_metaheuristic = {
             "gls": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
@@ -345,16 +349,22 @@ def _solve_once(
         return routes, stats
     stats["objective"] = objective
     if meta != "rr":
-        index_routes = []
-        for k in range(n_veh):
-            r, idx = [], solution.Value(routing.NextVar(routing.Start(k)))
-            while not routing.IsEnd(idx):
-                r.append(idx)
-                idx = solution.Value(routing.NextVar(idx))
-            index_routes.append(r)
+        index_routes = _index_routes(routing, solution)
     for k, r in enumerate(index_routes):
         routes[k] = [nodes[manager.IndexToNode(idx)] for idx in r]
     return routes, stats
+
+
+def _index_routes(routing: Any, assignment: Any) -> list[list[int]]:
+    """The visits of each vehicle in ``assignment``, as routing indices without start and end."""
+    out = []
+    for k in range(routing.vehicles()):
+        r, idx = [], assignment.Value(routing.NextVar(routing.Start(k)))
+        while not routing.IsEnd(idx):
+            r.append(idx)
+            idx = assignment.Value(routing.NextVar(idx))
+        out.append(r)
+    return out
 
 
 def _ruin_recreate(
@@ -366,15 +376,12 @@ def _ruin_recreate(
 ) -> tuple[list[list[int]], int, dict[str, int]]:
     """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
     ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
-    neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, let OR-Tools'
-    local search reinsert them by cheapest insertion and descend, accept by record-to-record
-    travel, repeat until the deadline."""
+    neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, put them back
+    (``_cheapest_insertion`` where it applies, else OR-Tools' local search does), descend, accept
+    by record-to-record travel, repeat until the deadline."""
     routing, manager, nodes = m.routing, m.manager, m.nodes
     rng = random.Random(opts.seed)
-    ls = pywrapcp.DefaultRoutingSearchParameters()
-    ls.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    for name in RR_OPERATORS_OFF:
-        setattr(ls.local_search_operators, name, 2)
+    ls = _rr_descent(pywrapcp.DefaultRoutingSearchParameters())
     size = routing.Size()
     # Job visits only (no reloads): index -> the indices of its job, and its nearest visits.
     sibling: dict[int, tuple[int, ...]] = {}
@@ -404,20 +411,10 @@ def _ruin_recreate(
             near[idx] = sorted((j for j in visits if j != idx), key=lambda j: row[loc[j]])[:n_near]
         return near[idx]
 
-    def routes_of(asg: Any) -> list[list[int]]:
-        out = []
-        for k in range(routing.vehicles()):
-            r, idx = [], asg.Value(routing.NextVar(routing.Start(k)))
-            while not routing.IsEnd(idx):
-                r.append(idx)
-                idx = asg.Value(routing.NextVar(idx))
-            out.append(r)
-        return out
-
     fixed = [routing.GetFixedCostOfVehicle(k) for k in range(routing.vehicles())]
     insert = _cheapest_insertion(m, fixed)
     best_cost = start.ObjectiveValue()
-    cur_routes = best_routes = routes_of(start)
+    cur_routes = best_routes = _index_routes(routing, start)
     total = max(1e-3, deadline - time.monotonic())
     t_start = time.monotonic()
     iterations = accepted = failures = 0
@@ -446,7 +443,7 @@ def _ruin_recreate(
             asg = routing.ReadAssignmentFromRoutes(best_routes, True)
             new = routing.SolveFromAssignmentWithParameters(asg, gls) if asg else None
             if new is not None and new.ObjectiveValue() < best_cost:
-                best_cost, best_routes = new.ObjectiveValue(), routes_of(new)
+                best_cost, best_routes = new.ObjectiveValue(), _index_routes(routing, new)
             break
         iterations += 1
         where = {idx: k for k, r in enumerate(cur_routes) for idx in r}
@@ -492,7 +489,7 @@ def _ruin_recreate(
         cost = new.ObjectiveValue()
         # Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
         # as a share of the travel cost (not of fixed costs or the penalties of dropped jobs).
-        routes_new = routes_of(new)
+        routes_new = _index_routes(routing, new)
         served = {i for r in routes_new for i in r}
         travel = (
             cost
