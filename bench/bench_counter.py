@@ -59,8 +59,7 @@ def sample_label(i: int) -> LabelData:
         weight_g=1200,
         postage_poisha=2000,
         cod_to_collect_poisha=46650,
-        paid=True,
-        payment_method="cash",
+        postage="paid",
     )
 
 

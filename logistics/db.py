@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL,
@@ -50,3 +53,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+T = TypeVar("T")
+# PostgreSQL's deadlock victim and serialization failure; SQLite's busy database.
+TRANSIENT_SQLSTATES = {"40P01", "40001"}
+
+
+def is_transient(e: BaseException) -> bool:
+    """Whether a database error goes away when the same transaction is simply run again."""
+    if not isinstance(e, DBAPIError) or e.connection_invalidated:
+        return False
+    state = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+    return state in TRANSIENT_SQLSTATES or "database is locked" in str(e.orig)
+
+
+def run_transaction(session: Session, work: Callable[[], T], tries: int = 4) -> T:
+    """Run ``work`` and commit; a deadlock victim (or a busy SQLite) is rolled back and run
+    again, so the caller never sees an error for work that simply lost a race. ``work`` must
+    only touch the database: it may run more than once."""
+    for n in range(tries):
+        try:
+            out = work()
+            session.commit()
+            return out
+        except DBAPIError as e:
+            session.rollback()
+            if not is_transient(e) or n == tries - 1:
+                raise
+            time.sleep(0.02 * 2**n)
+        except BaseException:
+            session.rollback()  # a refusal: nothing of it is kept, and no lock stays held
+            raise
+    raise AssertionError("unreachable")

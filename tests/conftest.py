@@ -24,7 +24,9 @@ from logistics.models import (
     LedgerEntry,
     LedgerTransaction,
     Merchant,
+    LoginAttempt,
     MsisdnLock,
+    Obligation,
     Parcel,
     PaymentLink,
     PortedNumber,
@@ -88,6 +90,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        Obligation,
         LedgerEntry,
         LedgerTransaction,
         CallbackReceipt,
@@ -96,6 +99,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
         PaymentLink,
         PortedNumber,
         MsisdnLock,
+        LoginAttempt,
     ):
         session.execute(delete(table))
     session.execute(delete(TrackingEvent))

@@ -40,6 +40,13 @@ class OfficeRef:
     post_code: str = ""
 
 
+POSTAGE_NOTES = {
+    "paid": "পরিশোধিত / PAID",
+    "on_account": "মার্চেন্টের হিসাবে / ON ACCOUNT",
+    "unpaid": "প্রেরক দেবেন / SENDER PAYS",
+}
+
+
 @dataclass(frozen=True)
 class LabelData:
     tracking_id: str
@@ -51,9 +58,9 @@ class LabelData:
     destination: OfficeRef
     weight_g: int
     postage_poisha: int
-    cod_to_collect_poisha: int
-    paid: bool
-    payment_method: str
+    cod_to_collect_poisha: int  # what the addressee pays at the door (0 once it is paid)
+    postage: str = "paid"  # paid | on_account (the merchant's) | unpaid (the sender owes it)
+    cod_paid: bool = False  # the COD was paid in advance (by airtime): nothing to collect
 
 
 def code128_modules(data: str) -> str:
@@ -173,7 +180,8 @@ def draw_label(c: Canvas, label: LabelData) -> None:
     # Weight, money and origin.
     kg = f"{label.weight_g // 1000}.{label.weight_g % 1000:03d} kg"
     fonts.draw(c, m, y - 12, f"ওজন / Weight: {kg}", REGULAR, 9)
-    paid = "পরিশোধিত / PAID" if label.paid else f"বাকি / DUE ({label.payment_method})"
+    # The addressee never owes the postage: the label says who pays it, not "DUE".
+    paid = POSTAGE_NOTES.get(label.postage, POSTAGE_NOTES["unpaid"])
     fonts.draw(
         c, LABEL_W - m, y - 12, f"{taka(label.postage_poisha)} {paid}", REGULAR, 9, align="right"
     )
@@ -192,6 +200,8 @@ def draw_label(c: Canvas, label: LabelData) -> None:
             align="center",
         )
         c.setFillColorRGB(0, 0, 0)
+    elif label.cod_paid:
+        fonts.draw(c, m, y - 30, "COD পরিশোধিত, আদায় করবেন না / COD PAID: collect nothing", BOLD, 9)
     else:
         fonts.draw(c, m, y - 30, "COD নেই / No cash on delivery", REGULAR, 9)
     fonts.draw(

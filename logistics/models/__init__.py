@@ -10,6 +10,8 @@ from logistics.models.payment import (
     LedgerEntry,
     LedgerTransaction,
     MsisdnLock,
+    Obligation,
+    ObligationStatus,
     PaymentLink,
     PortedNumber,
     Purpose,
@@ -17,7 +19,7 @@ from logistics.models.payment import (
 )
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
-from logistics.models.user import ApiKey, Role, User
+from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
@@ -27,11 +29,14 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "MsisdnLock",
+    "Obligation",
+    "ObligationStatus",
     "PaymentLink",
     "PortedNumber",
     "Purpose",
     "Refund",
     "ApiKey",
+    "LoginAttempt",
     "Merchant",
     "Office",
     "OfficeKind",

@@ -94,6 +94,9 @@ class Parcel(Base):
     merchant_reference: Mapped[str | None] = mapped_column(String(64))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who accepted the parcel at a counter, and when (a walk-in at once; a booking when weighed).
+    accepted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     origin_office: Mapped[Office] = relationship(foreign_keys=[origin_office_id])
     destination_office: Mapped[Office] = relationship(foreign_keys=[destination_office_id])

@@ -1,5 +1,6 @@
-"""Airtime payments: links sent to customers, charge attempts with their idempotency keys,
-refunds, callbacks received, ported numbers and the double-entry ledger."""
+"""Airtime payments: what a parcel owes (obligations), links sent to customers, charge attempts
+with their idempotency keys, refunds, callbacks received, ported numbers and the double-entry
+ledger."""
 
 from __future__ import annotations
 
@@ -35,6 +36,37 @@ class AttemptStatus(enum.StrEnum):
     FAILED = "failed"
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class ObligationStatus(enum.StrEnum):
+    OPEN = "open"  # still to be collected
+    HELD = "held"  # one charge attempt is collecting it now; any other is refused
+    COLLECTED = "collected"  # paid, once; it is never asked for again (a refund does not reopen it)
+    ON_ACCOUNT = "on_account"  # billed to the merchant's account: never asked of a customer
+
+
+class Obligation(Base):
+    """One sum a parcel owes (its fee, its COD), collected at most once whatever the channel.
+
+    Every channel claims the row with a conditional UPDATE (open -> held, held -> collected), so
+    of two concurrent collectors exactly one wins, on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "payment_obligations"
+    __table_args__ = (
+        UniqueConstraint("parcel_id", "purpose", name="uq_payment_obligations_parcel_purpose"),
+        CheckConstraint("amount_poisha >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose, "payment_purpose"))
+    amount_poisha: Mapped[int]
+    status: Mapped[ObligationStatus] = mapped_column(_enum(ObligationStatus, "obligation_status"))
+    method: Mapped[str | None] = mapped_column(String(24))  # cash | airtime | merchant_account
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("charge_attempts.id"))
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class PaymentLink(Base):
@@ -74,13 +106,15 @@ class ChargeAttempt(Base):
     consent_method: Mapped[str | None] = mapped_column(String(8))
     consent_page_url: Mapped[str | None] = mapped_column(String(400))
     consent_token: Mapped[str | None] = mapped_column(String(128))
-    otp_failures: Mapped[int] = mapped_column(default=0)
+    otp_tries: Mapped[int] = mapped_column(default=0)  # codes sent to the operator (at most 3)
     operator_reference: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(String(400))
     tries: Mapped[int] = mapped_column(default=0)
     refunded_poisha: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The attempt's own deadline: consent must be given before it, whatever the link's expiry.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -89,7 +123,11 @@ class ChargeAttempt(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount_poisha > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_poisha > 0", name="amount_positive"),
+        # The caller's Idempotency-Key: the same request answers the same refund, never a second.
+        UniqueConstraint("attempt_id", "request_key", name="uq_refunds_attempt_request_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("charge_attempts.id"))
@@ -99,6 +137,8 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|succeeded|failed
     operator_reference: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[str | None] = mapped_column(String(40))
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     attempt: Mapped[ChargeAttempt] = relationship()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from logistics.documents.labels import Address, LabelData, OfficeRef
-from logistics.models import Office, Parcel, PaymentStatus
+from sqlalchemy.orm import object_session
+
+from logistics.models import ObligationStatus, Office, Parcel, Purpose
+from logistics.services import obligations
 
 
 def _office(o: Office) -> OfficeRef:
@@ -11,6 +14,15 @@ def _office(o: Office) -> OfficeRef:
 
 
 def label_for(p: Parcel) -> LabelData:
+    """What the label prints, including what the addressee actually owes at the door."""
+    session = object_session(p)
+    owed = obligations.of_parcel(session, p.id) if session is not None else {}
+    fee, cod = owed.get(Purpose.FEE), owed.get(Purpose.COD)
+    postage = {
+        ObligationStatus.COLLECTED: "paid",
+        ObligationStatus.ON_ACCOUNT: "on_account",
+    }.get(fee.status if fee else ObligationStatus.OPEN, "unpaid")
+    cod_due = 0 if cod is None or cod.status is ObligationStatus.COLLECTED else cod.amount_poisha
     return LabelData(
         tracking_id=p.tracking_id,
         service=p.service,
@@ -23,7 +35,7 @@ def label_for(p: Parcel) -> LabelData:
         destination=_office(p.destination_office),
         weight_g=p.weight_g,
         postage_poisha=p.fee_poisha,
-        cod_to_collect_poisha=p.cod_to_collect_poisha,
-        paid=p.payment_status is PaymentStatus.PAID,
-        payment_method=p.payment_method.value,
+        cod_to_collect_poisha=cod_due,
+        postage=postage,
+        cod_paid=cod is not None and cod.status is ObligationStatus.COLLECTED,
     )

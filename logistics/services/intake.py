@@ -19,11 +19,13 @@ from logistics.models import (
     ParcelStatus,
     PaymentMethod,
     PaymentStatus,
+    Purpose,
     Role,
     S10Series,
     User,
 )
-from logistics.services import network, tracking
+from logistics.db import utcnow
+from logistics.services import network, obligations, tracking
 from logistics.services.tariff import Quote, Tariff, default_tariff
 from logistics.text import ascii_digits, normalize_mobile
 
@@ -306,8 +308,11 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         merchant_reference=req.merchant_reference,
         created_by_user_id=actor.id,
     )
+    if first_event == "EMA":
+        parcel.accepted_by_user_id, parcel.accepted_at = actor.id, utcnow()
     session.add(parcel)
     tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
+    obligations.open_for_parcel(session, parcel)
     return parcel
 
 
@@ -328,32 +333,58 @@ def can_see(user: User, parcel: Parcel) -> bool:
     return False
 
 
-def accept_booking(session: Session, parcel: Parcel, clerk: User, *, weight_g: int) -> Parcel:
-    """A merchant's pre-booked parcel reaches a counter: weigh it, re-price it, accept it here.
-
-    The measured weight replaces the booked one (the fee follows it); the parcel's origin becomes
-    the office where it was actually handed in.
-    """
+def intake_office_of(clerk: User) -> Office:
+    """The intake counter where this clerk accepts parcels, or Forbidden."""
     office = clerk.office
     if clerk.role is not Role.CLERK or office is None:
         raise Forbidden("Only a counter clerk can accept a parcel.")
     if office.kind is not OfficeKind.INTAKE:
         raise Forbidden(f"{office.code} is not an intake office.")
+    return office
+
+
+def reprice_booking(parcel: Parcel, weight_g: int) -> Quote:
+    """The price of a pre-booked parcel at its measured weight (what the clerk must see first)."""
+    return default_tariff().quote(
+        weight_g=weight_g,
+        zone=parcel.destination_office.zone,
+        cod_amount_poisha=parcel.cod_amount_poisha,
+    )
+
+
+def accept_booking(
+    session: Session, parcel: Parcel, clerk: User, *, weight_g: int, quoted_fee_poisha: int
+) -> Parcel:
+    """A merchant's pre-booked parcel reaches a counter: weigh it, re-price it, accept it here.
+
+    The measured weight replaces the booked one and the fee follows it, but only at the price
+    the clerk was shown (``quoted_fee_poisha``): a different price is refused, to be shown
+    first. The parcel's origin becomes the office where it was actually handed in, and the
+    clerk who accepted it is recorded.
+    """
+    office = intake_office_of(clerk)
     if parcel.status is not ParcelStatus.BOOKED:
         raise Conflict(
             f"{parcel.tracking_id} is already {parcel.status.value}; only booked parcels are accepted.",
             field="tracking_id",
         )
-    tariff = default_tariff()
-    quote = tariff.quote(
-        weight_g=weight_g,
-        zone=parcel.destination_office.zone,
-        cod_amount_poisha=parcel.cod_amount_poisha,
+    quote = reprice_booking(parcel, weight_g)
+    if quote.postage_poisha != quoted_fee_poisha:
+        raise Conflict(
+            f"At {weight_g:,} g the fee is {quote.postage_poisha / 100:.2f} Tk, not the "
+            f"{quoted_fee_poisha / 100:.2f} Tk shown; check the new price and confirm again.",
+            field="weight_g",
+        )
+    # The obligations first (the lock order: obligation before parcel), then the parcel.
+    obligations.reprice(session, parcel.id, Purpose.FEE, quote.postage_poisha)
+    obligations.reprice(
+        session, parcel.id, Purpose.COD, parcel.cod_amount_poisha + quote.cod_fee_poisha
     )
     parcel.weight_g = weight_g
     parcel.fee_poisha = quote.postage_poisha
     parcel.cod_fee_poisha = quote.cod_fee_poisha
     parcel.tariff_version = quote.tariff_version
     parcel.origin_office = office
+    parcel.accepted_by_user_id, parcel.accepted_at = clerk.id, utcnow()
     tracking.record_event(session, parcel, "EMA", office=office, actor=clerk)
     return parcel

@@ -56,6 +56,7 @@ def register_template_helpers(app: Flask) -> None:
         bn_digits=bangla_digits,
         mobile=national_mobile,
         local=lambda dt: local_time(dt).strftime("%d-%m-%Y %H:%M"),
+        local_hm=lambda dt: local_time(dt).strftime("%H:%M"),
     )
 
 

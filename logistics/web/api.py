@@ -157,8 +157,9 @@ def _own_attempt(public_id: str) -> Any:
 
 @bp.post("/payments")
 def start_payment() -> tuple[Response, int]:
-    """{"tracking_id", "msisdn", "purpose": "fee"|"cod"} -> the attempt, consent sent."""
-    from logistics.models import Purpose
+    """{"tracking_id", "msisdn", "purpose": "fee"|"cod"} -> the attempt, consent sent (201); the
+    same number asking again for the same sum gets its attempt back (200)."""
+    from logistics.models import AttemptStatus, Purpose
     from logistics.services import payments
 
     user = _caller()
@@ -166,26 +167,32 @@ def start_payment() -> tuple[Response, int]:
     if not isinstance(body, dict):
         raise ValidationError({"body": "The request body must be a JSON object."})
     errors: dict[str, str] = {}
+    raw_purpose = body.get("purpose", "fee")
     try:
-        purpose = Purpose(body.get("purpose", "fee"))
+        purpose = Purpose(raw_purpose) if isinstance(raw_purpose, str) else None
     except ValueError:
+        purpose = None
+    if purpose is None:
         errors["purpose"] = "purpose must be 'fee' or 'cod'."
     if not isinstance(body.get("msisdn"), str):
         errors["msisdn"] = "msisdn (the payer's mobile number) is required."
-    if errors:
+    if not isinstance(body.get("tracking_id"), str):
+        errors["tracking_id"] = "tracking_id (the parcel's id, such as CP123456785BD) is required."
+    if errors or purpose is None:
         raise ValidationError(errors)
     db = get_db()
-    parcel = tracking.find_parcel(db, str(body.get("tracking_id", "")))
+    parcel = tracking.find_parcel(db, body["tracking_id"])
     if not intake.can_see(user, parcel):
         raise Forbidden("This parcel is not yours.", field="tracking_id")
     settings = _payments()
     link = payments.create_link(db, parcel, purpose, settings, user)
     attempt = payments.begin(db, link, body["msisdn"], settings)
+    joined = attempt.status is not AttemptStatus.CREATED
     db.commit()
     payments.send_consent(
         db, attempt, settings, url_for("pay.returned", public_id=attempt.public_id, _external=True)
     )
-    return jsonify(payments.attempt_view(attempt)), 201
+    return jsonify(payments.attempt_view(attempt)), 200 if joined else 201
 
 
 @bp.post("/payments/<public_id>/confirm")
@@ -204,6 +211,18 @@ def confirm_payment(public_id: str) -> Response:
     return jsonify(payments.attempt_view(attempt))
 
 
+@bp.post("/payments/<public_id>/cancel")
+def cancel_payment(public_id: str) -> Response:
+    """Stop an attempt before its charge; the sum can then be paid again."""
+    from logistics.services import payments
+
+    attempt = _own_attempt(public_id)
+    db = get_db()
+    payments.cancel(db, attempt)
+    db.commit()
+    return jsonify(payments.attempt_view(attempt))
+
+
 @bp.get("/payments/<public_id>")
 def get_payment(public_id: str) -> Response:
     from logistics.services import payments
@@ -213,19 +232,31 @@ def get_payment(public_id: str) -> Response:
 
 @bp.post("/payments/<public_id>/refund")
 def refund_payment(public_id: str) -> Response:
-    """{"amount_poisha": 1000, "reason": "..."}: admins and clerks only."""
+    """{"amount_poisha": 1000, "reason": "..."}: admins and clerks only. Send an
+    ``Idempotency-Key`` header: the same key answers the same refund, never a second one."""
     from billing.money import Money
     from logistics.models import Role
     from logistics.services import payments
 
     attempt = _own_attempt(public_id)
-    if _caller().role not in (Role.ADMIN, Role.CLERK):
+    user = _caller()
+    if user.role not in (Role.ADMIN, Role.CLERK):
         raise Forbidden("Only counter staff and admins refund payments.")
     body = _json_body()
-    amount = body.get("amount_poisha") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "The request body must be a JSON object."})
+    amount = body.get("amount_poisha")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationError({"amount_poisha": "amount_poisha must be a whole number of poisha."})
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise ValidationError({"reason": "reason must be text."})
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (1 <= len(key) <= 64 and key.isprintable() and key.isascii()):
+        raise ValidationError({"Idempotency-Key": "Idempotency-Key must be 1 to 64 ASCII characters."})
+    if not -(2**62) < amount < 2**62:
+        raise ValidationError({"amount_poisha": "amount_poisha is out of range."})
     payments.refund(
-        get_db(), attempt, Money(amount), str(body.get("reason", ""))[:200], _payments()
+        get_db(), attempt, Money(amount), reason[:200], _payments(), request_key=key, actor=user
     )
     return jsonify(payments.attempt_view(attempt))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from logistics.errors import Forbidden, NotFound, ValidationError
-from logistics.models import Parcel, Role
+from logistics.models import Parcel, ParcelStatus, Role
 from logistics.services import intake, tracking
 from logistics.text import parse_taka
 from logistics.web import get_db, label_response, require_role
@@ -133,8 +133,16 @@ def parcel(tracking_id: str) -> str:
             .order_by(ChargeAttempt.id.desc())
         )
     )
+    from logistics.services import obligations
+
+    owed = obligations.of_parcel(db, p.id)
     return render_template(
-        "counter/parcel.html", p=p, t=tracking.public_view(p), links=links, attempts=attempts
+        "counter/parcel.html",
+        p=p,
+        t=tracking.public_view(p),
+        links=links,
+        attempts=attempts,
+        owed={k.value: ob for k, ob in owed.items() if ob.status.value in ("open", "held")},
     )
 
 
@@ -153,22 +161,39 @@ def find_booking() -> ResponseReturnValue:
         p = _own_parcel(raw)
     except (ValidationError, NotFound) as e:
         return _render_form(errors={"scan": e.message}, status=e.status)
-    return render_template("counter/accept.html", p=p, errors={})
+    return render_template("counter/accept.html", p=p, errors={}, quote=None)
 
 
 @bp.post("/accept/<tracking_id>")
 @require_role(Role.CLERK)
 def accept(tracking_id: str) -> ResponseReturnValue:
+    """Weigh a booking: the new price is shown first; the clerk accepts at that price."""
+    from logistics.errors import Conflict
+
     db = get_db()
     p = _own_parcel(tracking_id)
+    intake.intake_office_of(current_user)
     errors: dict[str, str] = {}
     weight = intake.parse_weight(request.form.get("weight_g"), errors)
     if weight is None:
-        return render_template("counter/accept.html", p=p, errors=errors), 422
+        return render_template("counter/accept.html", p=p, errors=errors, quote=None), 422
+    if p.status is not ParcelStatus.BOOKED:
+        raise Conflict(f"{p.tracking_id} is already {p.status.value}.", field="tracking_id")
+    quote = intake.reprice_booking(p, weight)
+    if request.form.get("action") != "confirm":
+        return render_template("counter/accept.html", p=p, errors={}, quote=quote, weight=weight)
     try:
-        intake.accept_booking(db, p, current_user, weight_g=weight)
+        quoted = int(request.form.get("quoted_fee_poisha", ""))
+    except ValueError:
+        quoted = -1
+    try:
+        intake.accept_booking(db, p, current_user, weight_g=weight, quoted_fee_poisha=quoted)
+    except Conflict as e:
+        return render_template(
+            "counter/accept.html", p=p, errors={}, quote=quote, weight=weight, notice=e.message
+        ), 409
     except ValidationError as e:
-        return render_template("counter/accept.html", p=p, errors=e.errors), 422
+        return render_template("counter/accept.html", p=p, errors=e.errors, quote=None), 422
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))
 
@@ -176,7 +201,7 @@ def accept(tracking_id: str) -> ResponseReturnValue:
 @bp.post("/parcels/<tracking_id>/payment-link")
 @require_role(Role.CLERK)
 def payment_link(tracking_id: str) -> ResponseReturnValue:
-    """A 30-minute airtime payment link for the fee (or the COD), for the customer's phone."""
+    """A 30-minute airtime payment link for what the parcel still owes (its fee or its COD)."""
     from flask import current_app
 
     from logistics.models import Purpose
@@ -184,7 +209,10 @@ def payment_link(tracking_id: str) -> ResponseReturnValue:
 
     db = get_db()
     p = _own_parcel(tracking_id)
-    purpose = Purpose(request.form.get("purpose", "fee"))
+    try:
+        purpose = Purpose(request.form.get("purpose", ""))
+    except ValueError:
+        raise ValidationError({"purpose": "Choose what the link is for: fee or cod."}) from None
     payments.create_link(db, p, purpose, current_app.extensions["dakghor.payments"](), current_user)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))

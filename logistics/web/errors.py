@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -28,8 +29,10 @@ def respond(status: int, body: dict[str, object]) -> tuple[Response | str, int]:
 
 def register(app: Flask) -> None:
     @app.errorhandler(DakGhorError)
-    def _domain(e: DakGhorError) -> tuple[Response | str, int]:
-        return respond(e.status, e.as_dict())
+    def _domain(e: DakGhorError) -> Any:
+        answer = respond(e.status, e.as_dict())
+        wait = getattr(e, "retry_after_s", None)
+        return (*answer, {"Retry-After": str(wait)}) if wait else answer
 
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError) -> tuple[Response | str, int]:

@@ -15,8 +15,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
+from logistics.db import run_transaction
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.models import ChargeAttempt, PaymentLink
 from logistics.services import payments
@@ -62,13 +63,15 @@ def start(token: str) -> ResponseReturnValue:
             settings(),
             url_for("pay.returned", public_id=attempt.public_id, _external=True),
         )
-    except ValidationError as e:
+    except (ValidationError, payments.OperatorUnavailable) as e:
         db.rollback()
-        return render_template("pay/link.html", link=lk, errors=e.errors, msisdn=raw), 422
-    except payments.OperatorUnavailable as e:
-        return render_template(
-            "pay/link.html", link=lk, errors={"msisdn": e.message}, msisdn=raw
-        ), 503
+        errors = e.errors if isinstance(e, ValidationError) else {"msisdn": e.message}
+        return render_template("pay/link.html", link=lk, errors=errors, msisdn=raw), e.status
+    except DakGhorError as e:  # in progress elsewhere, too many codes, link closed
+        db.rollback()
+        headers = {"Retry-After": str(e.retry_after_s)} if isinstance(e, payments.RateLimited) else {}
+        page = render_template("pay/link.html", link=lk, errors={"msisdn": e.message}, msisdn=raw)
+        return page, e.status, headers
     if attempt.consent_method == "page" and attempt.consent_page_url:
         return redirect(attempt.consent_page_url)
     return redirect(url_for("pay.otp", public_id=attempt.public_id))
@@ -94,6 +97,16 @@ def confirm(public_id: str) -> ResponseReturnValue:
     return redirect(url_for("pay.receipt", public_id=a.public_id))
 
 
+@bp.post("/pay/a/<public_id>/cancel")
+def cancel(public_id: str) -> ResponseReturnValue:
+    """The payer stops before the charge (a wrong number, say): the sum can be paid again."""
+    db = get_db()
+    a = _attempt(public_id)
+    payments.cancel(db, a)
+    db.commit()
+    return redirect(url_for("pay.link", token=a.link.token))
+
+
 @bp.get("/pay/return/<public_id>")
 def returned(public_id: str) -> ResponseReturnValue:
     """Back from the operator's consent page."""
@@ -110,6 +123,7 @@ def returned(public_id: str) -> ResponseReturnValue:
 
 @bp.get("/pay/receipt/<public_id>")
 def receipt(public_id: str) -> str:
+    """The receipt; while the charge is being settled it refreshes itself until the end."""
     return render_template("pay/receipt.html", a=_attempt(public_id))
 
 
@@ -118,14 +132,16 @@ def callback(operator: str) -> tuple[Response, int]:
     db = get_db()
     for attempt in range(3):
         try:
-            result = payments.handle_callback(
-                db, operator, dict(request.headers), request.get_data(), settings()
+            result = run_transaction(
+                db,
+                lambda: payments.handle_callback(
+                    db, operator, dict(request.headers), request.get_data(), settings()
+                ),
             )
-            db.commit()
             return jsonify({"result": result}), 200
-        except (IntegrityError, OperationalError):
-            # A concurrent request applied the same outcome, or the database chose this one as
-            # a deadlock victim: start again; a true duplicate then answers 409.
+        except IntegrityError:
+            # A concurrent request applied the same callback a moment earlier: look again, and
+            # it answers 'already_applied'.
             db.rollback()
             if attempt == 2:
                 raise

@@ -7,10 +7,11 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from logistics.models import Parcel
+from logistics.models import Parcel, User
 from tests.conftest import login
 
 FORM = {
@@ -158,7 +159,7 @@ def test_clerk_accepts_a_pre_booking_and_the_measured_weight_reprices_it(
     assert page.status_code == 200 and "800 g" in page.text
     bad = client.post(f"/counter/accept/{tid}", data={"weight_g": "0"})
     assert bad.status_code == 422 and "Weight (g) must be between" in bad.text
-    done = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    done = _accept(client, tid, "2300")
     assert done.status_code == 302
     body = client.get(f"/api/v1/track/{tid}").get_json()
     assert body["status"] == "accepted" and body["origin"]["code"] == "GPO"
@@ -170,9 +171,41 @@ def test_clerk_accepts_a_pre_booking_and_the_measured_weight_reprices_it(
 def test_accepted_weight_sets_the_fee(client: FlaskClient, db: Session) -> None:
     tid = _merchant_booking(client)
     login(client, "clerk.gpo", "clerk-demo-1")
-    client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    _accept(client, tid, "2300")
     p = db.scalar(select(Parcel).where(Parcel.tracking_id == tid))
     assert p is not None and (p.weight_g, p.fee_poisha, p.cod_fee_poisha) == (2300, 3000, 1150)
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    assert p.accepted_by_user_id == clerk.id and p.accepted_at is not None  # type: ignore[union-attr]
+
+
+def _accept(client: FlaskClient, tid: str, weight: str) -> TestResponse:
+    """As a clerk does it: the price at the measured weight is shown, then accepted at it."""
+    shown = client.post(f"/counter/accept/{tid}", data={"weight_g": weight})
+    assert shown.status_code == 200, shown.text
+    fee = re.search(r'name="quoted_fee_poisha" value="(\d+)"', shown.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        f"/counter/accept/{tid}",
+        data={"weight_g": weight, "action": "confirm", "quoted_fee_poisha": fee},
+    )
+
+
+def test_a_new_fee_is_shown_before_a_booking_is_accepted(client: FlaskClient, db: Session) -> None:
+    """Defect: 800 g booked at Tk 20 and weighed at 2,300 g became Tk 30 without being shown."""
+    tid = _merchant_booking(client)
+    login(client, "clerk.gpo", "clerk-demo-1")
+    shown = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
+    assert shown.status_code == 200 and 'id="fee-changed"' in shown.text and "Tk 30.00" in shown.text
+    p = db.scalar(select(Parcel).where(Parcel.tracking_id == tid))
+    assert p is not None and p.status.value == "booked" and p.fee_poisha < 3000  # nothing changed
+    booked_fee = p.fee_poisha
+    # Confirming at the old price (the weight changed after the price was shown) is refused.
+    stale = client.post(
+        f"/counter/accept/{tid}",
+        data={"weight_g": "2300", "action": "confirm", "quoted_fee_poisha": str(booked_fee)},
+    )
+    assert stale.status_code == 409 and f"not the {booked_fee / 100:.2f} Tk shown" in stale.text
+    db.expire_all()
+    assert db.get(Parcel, p.id).status.value == "booked"  # type: ignore[union-attr]
 
 
 def test_delivery_office_clerk_cannot_accept_intake(client: FlaskClient) -> None:
@@ -180,6 +213,8 @@ def test_delivery_office_clerk_cannot_accept_intake(client: FlaskClient) -> None
     login(client, "clerk.mohammadpur", "clerk-demo-1")
     resp = client.post(f"/counter/accept/{tid}", data={"weight_g": "900"})
     assert resp.status_code == 403
+    confirm = {"weight_g": "900", "action": "confirm", "quoted_fee_poisha": "2000"}
+    assert client.post(f"/counter/accept/{tid}", data=confirm).status_code == 403
 
 
 def test_scan_of_a_bad_id_is_shown_on_the_counter(client: FlaskClient) -> None:

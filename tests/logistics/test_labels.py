@@ -30,8 +30,7 @@ def make_label(tid: str = "CP123456785BD", cod: int = 46650) -> LabelData:
         weight_g=1200,
         postage_poisha=2000,
         cod_to_collect_poisha=cod,
-        paid=True,
-        payment_method="cash",
+        postage="paid",
     )
 
 

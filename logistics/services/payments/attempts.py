@@ -1,0 +1,660 @@
+"""Links and charge attempts: from the payer's number through consent to the charge.
+
+*Idempotency before the network*: an attempt, with its unique key, is committed before the
+first request to an operator, and every retry, status query and callback reuses that key. So
+the functions that talk to an operator (``send_consent``, ``verify``, ``pay``) commit their own
+session at those points; the others only flush.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from billing import caps as billing_caps
+from billing import ledger as billing_ledger
+from billing import msisdn as billing_msisdn
+from billing.driver import ChargeRequest, ChargeResult, ChargeStatus
+from billing.errors import BillingError, OperatorError, TransportError
+from billing.money import Money
+from logistics.db import utcnow
+from logistics.errors import Conflict, NotFound, ValidationError
+from logistics.models import (
+    AttemptStatus,
+    ChargeAttempt,
+    ObligationStatus,
+    Parcel,
+    ParcelStatus,
+    PaymentLink,
+    PaymentMethod,
+    PaymentStatus,
+    PortedNumber,
+    Purpose,
+    User,
+)
+from logistics.services import obligations
+from logistics.services.payments.books import post
+from logistics.services.payments.common import (
+    ATTEMPTS_PER_LINK,
+    OTP_TRIES,
+    PRE_CHARGE,
+    SENDS_PER_LINK,
+    SENDS_PER_NUMBER,
+    AttemptExpired,
+    LinkExpired,
+    OperatorUnavailable,
+    PaymentInProgress,
+    PaymentSettings,
+    deadline_text,
+    fail,
+    lock_number,
+    move,
+    throttle,
+)
+from logistics.text import DHAKA, national_mobile
+
+# ---- links ----------------------------------------------------------------------------------
+
+
+def create_link(
+    session: Session,
+    parcel: Parcel,
+    purpose: Purpose,
+    settings: PaymentSettings,
+    actor: User | None = None,
+) -> PaymentLink:
+    """A link for what the parcel still owes; never for a sum already collected or billed to the
+    merchant's account."""
+    ob = obligations.get(session, parcel.id, purpose)
+    if ob.status is ObligationStatus.ON_ACCOUNT:
+        raise ValidationError(
+            {
+                "purpose": f"The fee of {parcel.tracking_id} is billed to the merchant's account; "
+                "it is never asked of the customer."
+            }
+        )
+    if ob.status is ObligationStatus.COLLECTED:
+        what = "fee" if purpose is Purpose.FEE else "cash on delivery"
+        raise Conflict(f"The {what} of {parcel.tracking_id} is already paid.", field="purpose")
+    if purpose is Purpose.FEE and parcel.status is ParcelStatus.BOOKED:
+        raise ValidationError(
+            {"purpose": "The fee is set when the parcel is weighed at the counter; pay it then."}
+        )
+    link = PaymentLink(
+        token=secrets.token_urlsafe(24),
+        parcel=parcel,
+        purpose=purpose,
+        amount_poisha=ob.amount_poisha,
+        expires_at=utcnow() + timedelta(seconds=settings.link_ttl_s),
+        created_by_user_id=actor.id if actor else None,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def open_link(session: Session, token: str) -> PaymentLink:
+    link = session.scalar(select(PaymentLink).where(PaymentLink.token == token))
+    if link is None:
+        raise NotFound("No such payment link.", field="token")
+    if link.paid_at is not None:
+        raise Conflict("This payment link has already been paid.", field="token")
+    ob = obligations.get(session, link.parcel_id, link.purpose)
+    if ob.status is ObligationStatus.COLLECTED:
+        raise Conflict("This sum has already been paid (by another link or at the counter).", field="token")
+    if link.expires_at <= utcnow():
+        raise LinkExpired(
+            "This payment link has expired (links are valid for 30 minutes); ask for a new one.",
+            field="token",
+        )
+    return link
+
+
+# ---- starting an attempt --------------------------------------------------------------------
+
+
+def operator_for(session: Session, msisdn: str) -> str:
+    ported = session.get(PortedNumber, msisdn)
+    return ported.operator if ported else billing_msisdn.operator_for(msisdn)
+
+
+# What counts toward a number's caps: money charged, or reserved by a payer who proved the
+# number is theirs (the code was right). Unconfirmed attempts never count, so a stranger with a
+# link cannot use up someone's caps.
+CAP_COUNTED = [
+    AttemptStatus.SUCCEEDED,
+    AttemptStatus.PARTIALLY_REFUNDED,
+    AttemptStatus.PENDING,
+    AttemptStatus.CHARGING,
+    AttemptStatus.CONSENT_VERIFIED,
+]
+
+
+def _spent(session: Session, msisdn: str, now: datetime) -> billing_caps.Spent:
+    local = now.astimezone(DHAKA)
+    starts = [
+        local.replace(hour=0, minute=0, second=0, microsecond=0),
+        local.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
+        local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0),
+    ]
+    out = []
+    for start in starts:
+        total = session.scalar(
+            select(
+                func.coalesce(
+                    func.sum(ChargeAttempt.amount_poisha - ChargeAttempt.refunded_poisha), 0
+                )
+            ).where(
+                ChargeAttempt.msisdn == msisdn,
+                ChargeAttempt.status.in_(CAP_COUNTED),
+                ChargeAttempt.created_at >= start,
+            )
+        )
+        out.append(Money(int(total or 0)))
+    return billing_caps.Spent(*out)
+
+
+def _check_caps(
+    session: Session, msisdn: str, operator: str, amount: Money, settings: PaymentSettings
+) -> None:
+    try:
+        billing_caps.check(
+            amount,
+            _spent(session, msisdn, utcnow()),
+            settings.caps.get(operator, billing_caps.Caps()),
+        )
+    except BillingError as e:
+        raise ValidationError({"amount": e.message}) from None
+
+
+def begin(
+    session: Session, link: PaymentLink, raw_msisdn: str, settings: PaymentSettings
+) -> ChargeAttempt:
+    """Start paying ``link`` from a number: the attempt holds the obligation until it succeeds,
+    fails or runs out of time; meanwhile any other attempt on the same sum is refused, and the
+    same number asking again joins its own attempt instead of getting another code.
+
+    The caller commits before anything is sent to the operator (``send_consent``)."""
+    try:
+        msisdn = billing_msisdn.normalize(raw_msisdn)
+        operator = operator_for(session, msisdn)
+    except BillingError as e:
+        raise ValidationError({"msisdn": e.message}) from None
+    settings.driver(operator)
+    now = utcnow()
+    if link.expires_at <= now:
+        raise LinkExpired("This payment link has expired; ask for a new one.", field="token")
+    lock_number(session, msisdn)
+    ob = obligations.get(session, link.parcel_id, link.purpose, fresh=True)
+    if ob.status is ObligationStatus.COLLECTED:
+        raise Conflict("This sum has already been paid.", field="token")
+    if ob.status is ObligationStatus.ON_ACCOUNT:
+        raise ValidationError({"token": "This fee is billed to the merchant's account."})
+    if ob.amount_poisha != link.amount_poisha:
+        raise Conflict("The amount owed has changed since this link was made; ask for a new one.", field="token")
+    if ob.status is ObligationStatus.HELD and ob.attempt_id is not None:
+        holder = session.get(ChargeAttempt, ob.attempt_id, populate_existing=True)
+        assert holder is not None
+        if holder.status in PRE_CHARGE and holder.expires_at <= now:
+            expire(session, holder)
+        elif (
+            holder.msisdn == msisdn
+            and holder.link_id == link.id
+            and holder.status in (AttemptStatus.CREATED, AttemptStatus.CONSENT_SENT)
+        ):
+            return holder  # the same payer again: the same attempt, no second code
+        else:
+            raise PaymentInProgress(
+                f"A payment of this sum from {national_mobile(holder.msisdn)} is in progress "
+                f"({holder.status.value}); finish or cancel it, or try again after "
+                f"{deadline_text(holder)}.",
+                field="msisdn",
+            )
+    throttle(
+        session,
+        ChargeAttempt.msisdn == msisdn,
+        SENDS_PER_NUMBER,
+        now,
+        field="msisdn",
+        message=f"{national_mobile(msisdn)} was sent {SENDS_PER_NUMBER} codes in 10 minutes.",
+    )
+    throttle(
+        session,
+        ChargeAttempt.link_id == link.id,
+        SENDS_PER_LINK,
+        now,
+        field="msisdn",
+        message=f"This link sent {SENDS_PER_LINK} codes in 10 minutes.",
+    )
+    tried = session.scalar(select(func.count()).where(ChargeAttempt.link_id == link.id)) or 0
+    if tried >= ATTEMPTS_PER_LINK:
+        raise LinkExpired(
+            "This link has been tried too many times; ask for a new one.", field="token"
+        )
+    amount = Money(link.amount_poisha)
+    _check_caps(session, msisdn, operator, amount, settings)
+    attempt = ChargeAttempt(
+        public_id=uuid.uuid4().hex,
+        idempotency_key=f"dk_{uuid.uuid4().hex}",
+        link=link,
+        msisdn=msisdn,
+        operator=operator,
+        amount_poisha=amount.poisha,
+        status=AttemptStatus.CREATED,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.attempt_ttl_s),
+    )
+    session.add(attempt)
+    session.flush()
+    if not obligations.claim(session, ob.id, attempt.id):
+        raise PaymentInProgress(
+            "Another payment of this sum started a moment ago; wait for it.", field="msisdn"
+        )
+    return attempt
+
+
+def send_consent(
+    session: Session, attempt: ChargeAttempt, settings: PaymentSettings, return_url: str = ""
+) -> None:
+    """Ask the operator for the customer's consent (OTP by SMS or its consent page), once per
+    attempt. A number the operator says is not its subscriber is tried with the others; the one
+    that knows it is remembered as the number's operator (numbers are portable)."""
+    if attempt.status is not AttemptStatus.CREATED:
+        return  # joined: the code (or page) was already sent for this attempt
+    tried: list[str] = []
+    order = [attempt.operator] + [o for o in settings.drivers if o != attempt.operator]
+    desc = f"DakGhor {attempt.link.purpose.value} {attempt.link.parcel.tracking_id}"
+    for operator in order:
+        tried.append(operator)
+        try:
+            start = settings.driver(operator).start_consent(
+                attempt.msisdn,
+                Money(attempt.amount_poisha),
+                desc,
+                attempt.idempotency_key,
+                return_url,
+            )
+        except OperatorError as e:
+            if e.code == "not_subscriber":
+                continue
+            if e.retryable:
+                _give_up(session, attempt, e.code, e.message)
+                raise OperatorUnavailable(
+                    f"{operator} is not answering; please try again in a minute."
+                ) from None
+            fail(session, attempt, e.code, e.message)
+            session.commit()
+            raise ValidationError({"msisdn": e.message}) from None
+        except TransportError as e:
+            _give_up(session, attempt, "operator_unavailable", str(e))
+            raise OperatorUnavailable(
+                f"{operator} is not answering; please try again in a minute."
+            ) from None
+        if operator != attempt.operator:
+            _remember_port(session, attempt.msisdn, operator)
+            attempt.operator = operator
+        attempt.consent_id, attempt.consent_method = start.consent_id, start.method
+        attempt.consent_page_url = start.page_url
+        move(attempt, AttemptStatus.CONSENT_SENT)
+        session.commit()
+        return
+    fail(session, attempt, "not_subscriber", f"No operator knows {attempt.msisdn} ({', '.join(tried)}).")
+    session.commit()
+    raise ValidationError({"msisdn": f"No mobile operator recognises {attempt.msisdn}."})
+
+
+def _give_up(session: Session, attempt: ChargeAttempt, code: str, message: str) -> None:
+    """No consent was started: the attempt ends so the payer may try again at once."""
+    if attempt.status is AttemptStatus.CREATED:
+        fail(session, attempt, code, message)
+        session.commit()
+
+
+def _remember_port(session: Session, msisdn: str, operator: str) -> None:
+    row = session.get(PortedNumber, msisdn)
+    if row is None:
+        session.add(PortedNumber(msisdn=msisdn, operator=operator, source="operator_answer"))
+    else:
+        row.operator, row.source = operator, "operator_answer"
+
+
+def expire(session: Session, attempt: ChargeAttempt) -> bool:
+    """End an attempt whose deadline passed before it was charged (one conditional UPDATE, so a
+    charge that started in time is never cut off); its obligation is open again."""
+    return _end_before_charge(
+        session, attempt, "expired", f"No consent before the deadline ({deadline_text(attempt)}).",
+        only_expired=True,
+    )
+
+
+def cancel(session: Session, attempt: ChargeAttempt) -> None:
+    """The payer gives up (wrong number, changed mind) before the charge."""
+    if not _end_before_charge(session, attempt, "cancelled", "Cancelled by the payer."):
+        raise Conflict(
+            f"This payment is {attempt.status.value}; it can no longer be cancelled.",
+            field="payment",
+        )
+
+
+def _end_before_charge(
+    session: Session, attempt: ChargeAttempt, code: str, message: str, only_expired: bool = False
+) -> bool:
+    stmt = update(ChargeAttempt).where(
+        ChargeAttempt.id == attempt.id, ChargeAttempt.status.in_(list(PRE_CHARGE))
+    )
+    if only_expired:
+        stmt = stmt.where(ChargeAttempt.expires_at <= utcnow())
+    won = session.connection().execute(
+        stmt.values(
+            status=AttemptStatus.FAILED, error_code=code, error_message=message, updated_at=utcnow()
+        )
+    ).rowcount
+    if won == 1:
+        obligations.release(session, attempt.id)
+    session.refresh(attempt)
+    return bool(won == 1)
+
+
+def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: PaymentSettings) -> None:
+    """Check the OTP (or, for a consent page, that the customer approved) before the attempt's
+    deadline. Each code sent to the operator takes one of three tries, counted atomically before
+    the request, so parallel guesses can never get more than three checks."""
+    if attempt.status is not AttemptStatus.CONSENT_SENT:
+        raise Conflict(
+            f"This payment is {attempt.status.value}; it does not wait for a code.", field="otp"
+        )
+    if attempt.expires_at <= utcnow():
+        expire(session, attempt)
+        session.commit()
+        raise AttemptExpired(
+            f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
+            field="otp",
+        )
+    otp = otp.strip()
+    counted = attempt.consent_method == "otp"
+    if counted:
+        if not (otp.isdigit() and otp.isascii() and 4 <= len(otp) <= 8):
+            raise ValidationError({"otp": "Type the code from the SMS (digits only)."})
+        tries = session.connection().execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
+                ChargeAttempt.otp_tries < OTP_TRIES,
+            )
+            .values(otp_tries=ChargeAttempt.otp_tries + 1)
+            .returning(ChargeAttempt.otp_tries)
+        ).scalar_one_or_none()
+        session.commit()
+        session.refresh(attempt)
+        if tries is None:
+            raise ValidationError({"otp": "No tries left for this payment; start again."})
+    try:
+        res = settings.driver(attempt.operator).verify_consent(attempt.consent_id or "", otp)
+    except (TransportError, OperatorError) as e:
+        if counted:  # the check did not happen: the try is given back
+            session.connection().execute(
+                update(ChargeAttempt)
+                .where(ChargeAttempt.id == attempt.id, ChargeAttempt.otp_tries > 0)
+                .values(otp_tries=ChargeAttempt.otp_tries - 1)
+            )
+            session.commit()
+        raise OperatorUnavailable(
+            f"{attempt.operator} is not answering; please try again ({e.message})."
+        ) from None
+    if res.verified and res.token:
+        _verified(session, attempt, res.token, settings)
+        return
+    if res.error_code == "consent_pending":
+        raise ValidationError({"otp": "The operator has not received your approval yet."})
+    used_up = counted and (tries or 0) >= OTP_TRIES
+    if used_up or res.error_code in ("otp_expired", "consent_rejected", "consent_invalid"):
+        session.refresh(attempt)
+        if attempt.status is AttemptStatus.CONSENT_SENT:
+            fail(
+                session,
+                attempt,
+                res.error_code or "wrong_otp",
+                "Wrong code three times" if used_up else (res.message or "consent refused"),
+            )
+            session.commit()
+        raise ValidationError(
+            {
+                "otp": "Wrong code three times: this payment is cancelled. Start again."
+                if used_up
+                else "The operator refused the consent."
+            }
+        )
+    left = OTP_TRIES - (tries or 0)
+    raise ValidationError({"otp": f"Wrong code; {left} {'try' if left == 1 else 'tries'} left."})
+
+
+def _verified(
+    session: Session, attempt: ChargeAttempt, token: str, settings: PaymentSettings
+) -> None:
+    """Consent given: under the number's lock the caps are checked with this sum reserved, then
+    the attempt moves on if it is still waiting and in time."""
+    lock_number(session, attempt.msisdn)
+    try:
+        _check_caps(session, attempt.msisdn, attempt.operator, Money(attempt.amount_poisha), settings)
+    except ValidationError:
+        session.refresh(attempt)
+        if attempt.status is AttemptStatus.CONSENT_SENT:
+            fail(session, attempt, "cap_reached", "Over the airtime cap")
+        session.commit()
+        raise
+    won = session.connection().execute(
+        update(ChargeAttempt)
+        .where(
+            ChargeAttempt.id == attempt.id,
+            ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
+            ChargeAttempt.expires_at > utcnow(),
+        )
+        .values(
+            status=AttemptStatus.CONSENT_VERIFIED, consent_token=token, updated_at=utcnow()
+        )
+    ).rowcount
+    session.commit()
+    session.refresh(attempt)
+    if won != 1:
+        if attempt.status is AttemptStatus.CONSENT_SENT:
+            expire(session, attempt)
+            session.commit()
+            raise AttemptExpired(
+                f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
+                field="otp",
+            )
+        raise Conflict(f"This payment is {attempt.status.value}.", field="otp")
+
+
+# ---- charging -------------------------------------------------------------------------------
+
+
+def request_for(attempt: ChargeAttempt) -> ChargeRequest:
+    link = attempt.link
+    return ChargeRequest(
+        attempt.idempotency_key,
+        attempt.msisdn,
+        Money(attempt.amount_poisha),
+        f"DakGhor {link.purpose.value} {link.parcel.tracking_id}",
+        attempt.consent_token or "",
+        link.parcel.tracking_id,
+    )
+
+
+def pay(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> ChargeAttempt:
+    """Charge the verified attempt, once: committed as 'charging' first (one conditional UPDATE,
+    so of two concurrent submissions exactly one wins), then one request with the driver's short
+    timeout. An unknown outcome is left to a background job (``settings.follow_up``)."""
+    won = (
+        session.connection()
+        .execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status == AttemptStatus.CONSENT_VERIFIED,
+                ChargeAttempt.expires_at > utcnow(),
+            )
+            .values(status=AttemptStatus.CHARGING, updated_at=utcnow())
+        )
+        .rowcount
+    )
+    session.commit()
+    session.refresh(attempt)
+    if won != 1:
+        if attempt.status is AttemptStatus.CONSENT_VERIFIED and expire(session, attempt):
+            session.commit()
+            raise AttemptExpired(
+                f"The time for this payment ran out at {deadline_text(attempt)}; start again."
+            )
+        raise Conflict(f"This payment is {attempt.status.value}; it cannot be charged now.")
+    charge_now(session, attempt, settings)
+    return attempt
+
+
+def charge_now(
+    session: Session, attempt: ChargeAttempt, settings: PaymentSettings, follow_up: bool = True
+) -> None:
+    """One charge request with the attempt's key. The operator deduplicates by key, so a repeat
+    (from recovery) can never charge twice."""
+    driver = settings.driver(attempt.operator)
+    attempt.tries += 1
+    session.commit()
+    result: ChargeResult | None = None
+    try:
+        result = driver.charge(request_for(attempt))
+    except OperatorError as e:
+        if not e.retryable:
+            fail(session, attempt, e.code, e.message)
+            session.commit()
+            return
+    except TransportError:
+        pass  # a timeout or a broken connection: the outcome is unknown
+    if result is not None and result.status is not ChargeStatus.UNKNOWN:
+        apply_and_commit(session, attempt, result, settings)
+        return
+    session.commit()  # still 'charging': a job asks the operator, by key, what happened
+    if follow_up:
+        settings.follow_up(attempt.id)
+
+
+def apply_and_commit(
+    session: Session, attempt: ChargeAttempt, result: ChargeResult, settings: PaymentSettings
+) -> None:
+    try:
+        apply_result(session, attempt, result, settings)
+        session.commit()
+    except IntegrityError:
+        # A concurrent callback posted the same outcome first (the ledger reference is unique).
+        session.rollback()
+        session.refresh(attempt)
+
+
+def apply_result(
+    session: Session, attempt: ChargeAttempt, result: ChargeResult, settings: PaymentSettings
+) -> None:
+    if result.operator_reference:
+        attempt.operator_reference = result.operator_reference
+    if result.status is ChargeStatus.SUCCEEDED:
+        _succeed(session, attempt, settings)
+    elif result.status is ChargeStatus.FAILED:
+        if attempt.status is AttemptStatus.SUCCEEDED:
+            raise Conflict(
+                f"operator reports {attempt.public_id} failed after it succeeded; reconcile"
+            )
+        if attempt.status is not AttemptStatus.FAILED:
+            fail(
+                session,
+                attempt,
+                result.error_code or "declined",
+                result.message or "declined by the operator",
+            )
+    elif result.status is ChargeStatus.PENDING:
+        if attempt.status is AttemptStatus.CHARGING:
+            move(attempt, AttemptStatus.PENDING)
+    elif result.status is ChargeStatus.REFUNDED and attempt.status is AttemptStatus.CHARGING:
+        _succeed(session, attempt, settings)
+
+
+def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> None:
+    if attempt.status is AttemptStatus.SUCCEEDED:
+        return  # a duplicate answer or callback
+    move(attempt, AttemptStatus.SUCCEEDED)  # checks the table; the UPDATE below decides
+    # One conditional UPDATE claims the success, taking the attempt's row lock first (the lock
+    # order: attempt, obligation, link, parcel, ledger), so it is applied exactly once.
+    now = utcnow()
+    won = (
+        session.connection()
+        .execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status.in_([AttemptStatus.CHARGING, AttemptStatus.PENDING]),
+            )
+            .values(
+                status=AttemptStatus.SUCCEEDED,
+                settled_at=now,
+                updated_at=now,
+                operator_reference=attempt.operator_reference,
+            )
+        )
+        .rowcount
+    )
+    if won != 1:
+        session.expire(attempt)
+        return
+    attempt.settled_at = now
+    link = attempt.link
+    parcel = link.parcel
+    first = obligations.collect(
+        session, parcel.id, link.purpose, attempt.id, PaymentMethod.AIRTIME
+    )
+    if first:
+        link.paid_at = now
+        if link.purpose is Purpose.FEE:
+            parcel.payment_status = PaymentStatus.PAID
+            parcel.payment_method = PaymentMethod.AIRTIME
+    else:
+        # The money moved, so the books show it; reconciliation lists it for a refund.
+        attempt.error_code = "duplicate_collection"
+        attempt.error_message = "This sum had already been collected; refund this charge."
+    if link.purpose is Purpose.FEE:
+        parts = [("postage_revenue", Money(attempt.amount_poisha))]
+    else:
+        merchant = (
+            f"merchant_payable:{parcel.merchant_id}" if parcel.merchant_id else "sender_payable"
+        )
+        parts = [
+            (merchant, Money(parcel.cod_amount_poisha)),
+            ("cod_fee_revenue", Money(parcel.cod_fee_poisha)),
+        ]
+    postings = billing_ledger.charge_postings(
+        attempt.operator, parts, settings.terms.get(attempt.operator, billing_ledger.FeeTerms())
+    )
+    post(session, "charge", attempt.idempotency_key, postings, f"airtime {attempt.public_id}")
+
+
+def attempt_view(a: ChargeAttempt) -> dict[str, Any]:
+    return {
+        "id": a.public_id,
+        "status": a.status.value,
+        "operator": a.operator,
+        "msisdn": a.msisdn,
+        "amount_poisha": a.amount_poisha,
+        "purpose": a.link.purpose.value,
+        "tracking_id": a.link.parcel.tracking_id,
+        "consent": {"method": a.consent_method, "page_url": a.consent_page_url},
+        "operator_reference": a.operator_reference,
+        "error_code": a.error_code,
+        "error_message": a.error_message,
+        "refunded_poisha": a.refunded_poisha,
+        "otp_tries_left": max(0, OTP_TRIES - a.otp_tries),
+        "expires_at": a.expires_at.isoformat(),
+        "created_at": a.created_at.isoformat(),
+    }

@@ -1,0 +1,206 @@
+"""Refunds: part or all of a succeeded charge given back, once per request.
+
+Lock order as everywhere: the charge attempt's row, then the refund's. The same request (the
+caller's ``Idempotency-Key``) answers the same refund; the operator deduplicates by the
+refund's own key, so a retry never gives money back twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from billing import ledger as billing_ledger
+from billing.driver import ChargeResult, ChargeStatus, RefundRequest
+from billing.errors import OperatorError, TransportError, TransportTimeout
+from billing.money import Money
+from logistics.db import run_transaction
+from logistics.errors import Conflict, ValidationError
+from logistics.models import (
+    AttemptStatus,
+    ChargeAttempt,
+    LedgerEntry,
+    LedgerTransaction,
+    Refund,
+    User,
+)
+from logistics.services.payments.books import post
+from logistics.services.payments.common import PaymentSettings, move
+
+
+def _locked_attempt(session: Session, attempt_id: int) -> ChargeAttempt:
+    a = session.scalar(
+        select(ChargeAttempt)
+        .where(ChargeAttempt.id == attempt_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert a is not None
+    return a
+
+
+def refund(
+    session: Session,
+    attempt: ChargeAttempt,
+    amount: Money,
+    reason: str,
+    settings: PaymentSettings,
+    *,
+    request_key: str | None = None,
+    actor: User | None = None,
+) -> Refund:
+    """Give back part or all of a succeeded charge (e.g. the parcel could not be delivered)."""
+    if request_key is not None:
+        done = _by_request_key(session, attempt.id, request_key)
+        if done is not None:
+            return _repeat(session, done, amount, settings)
+
+    def record() -> Refund:
+        a = _locked_attempt(session, attempt.id)
+        if a.status not in (AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED):
+            raise Conflict(
+                f"Only a succeeded payment can be refunded; this one is {a.status.value}."
+            )
+        pending = session.scalar(
+            select(func.coalesce(func.sum(Refund.amount_poisha), 0)).where(
+                Refund.attempt_id == a.id, Refund.status == "pending"
+            )
+        )
+        left = a.amount_poisha - a.refunded_poisha - int(pending or 0)
+        if not 0 < amount.poisha <= left:
+            raise ValidationError(
+                {"amount_poisha": f"A refund must be between 1 poisha and {Money(max(left, 0))}."}
+            )
+        r = Refund(
+            attempt=a,
+            idempotency_key=f"dkr_{uuid.uuid4().hex}",
+            amount_poisha=amount.poisha,
+            reason=reason[:200],
+            request_key=request_key,
+            requested_by_user_id=actor.id if actor else None,
+        )
+        session.add(r)
+        session.flush()
+        return r
+
+    try:
+        r = run_transaction(session, record)  # the refund's key exists before the operator hears
+    except IntegrityError:
+        session.rollback()  # the same Idempotency-Key, a moment earlier
+        done = _by_request_key(session, attempt.id, request_key or "")
+        if done is None:
+            raise
+        return _repeat(session, done, amount, settings)
+    push(session, r, settings)
+    session.refresh(attempt)
+    return r
+
+
+def _by_request_key(session: Session, attempt_id: int, key: str) -> Refund | None:
+    return session.scalar(
+        select(Refund).where(Refund.attempt_id == attempt_id, Refund.request_key == key)
+    )
+
+
+def _repeat(session: Session, r: Refund, amount: Money, settings: PaymentSettings) -> Refund:
+    if r.amount_poisha != amount.poisha:
+        raise Conflict(
+            "This Idempotency-Key was used for a refund of another amount.", field="Idempotency-Key"
+        )
+    if r.status == "pending":
+        push(session, r, settings)  # ask again with the refund's own key: never a second refund
+    return r
+
+
+def push(session: Session, r: Refund, settings: PaymentSettings) -> None:
+    """Send the refund to the operator (its key makes a repeat harmless) and book the answer."""
+    attempt = r.attempt
+    driver = settings.driver(attempt.operator)
+    req = RefundRequest(
+        r.idempotency_key,
+        attempt.idempotency_key,
+        attempt.operator_reference or "",
+        attempt.msisdn,
+        Money(r.amount_poisha),
+        r.reason,
+    )
+    result: ChargeResult | None = None
+    for n in range(settings.retries):
+        try:
+            result = driver.refund(req)
+            break
+        except TransportTimeout:
+            result = _status(settings, attempt.operator, r.idempotency_key)
+            if result is not None and result.status is not ChargeStatus.UNKNOWN:
+                break
+            result = None
+        except OperatorError as e:
+            if not e.retryable:
+                run_transaction(session, lambda e=e: _refund_failed(session, r.id, e.code))
+                raise ValidationError({"amount_poisha": e.message}) from None
+        except TransportError:
+            pass
+        settings.sleep(settings.backoff_s * 2**n)
+    if result is not None and result.status in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
+        reference = result.operator_reference
+        run_transaction(session, lambda: complete(session, r.id, reference, settings))
+    session.refresh(r)
+
+
+def _status(settings: PaymentSettings, operator: str, key: str) -> ChargeResult | None:
+    try:
+        return settings.driver(operator).status(key)
+    except (TransportError, OperatorError):
+        return None
+
+
+def _refund_failed(session: Session, refund_id: int, code: str) -> None:
+    r = session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+    if r is not None and r.status == "pending":
+        r.status, r.error_code = "failed", code
+        session.flush()
+
+
+def complete(
+    session: Session, refund_id: int, reference: str | None, settings: PaymentSettings
+) -> None:
+    """Book a refund the operator made: attempt row first, then the refund's, then the ledger.
+    A refund already booked (by its callback, say) is left as it is."""
+    attempt_id = session.scalar(select(Refund.attempt_id).where(Refund.id == refund_id))
+    assert attempt_id is not None
+    attempt = _locked_attempt(session, attempt_id)
+    r = session.scalar(
+        select(Refund)
+        .where(Refund.id == refund_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert r is not None
+    if r.status == "succeeded":
+        return
+    r.status, r.operator_reference = "succeeded", reference
+    attempt.refunded_poisha += r.amount_poisha
+    move(
+        attempt,
+        AttemptStatus.REFUNDED
+        if attempt.refunded_poisha >= attempt.amount_poisha
+        else AttemptStatus.PARTIALLY_REFUNDED,
+    )
+    original = [
+        billing_ledger.Posting(e.account, Money(e.amount_poisha))
+        for e in session.scalars(
+            select(LedgerEntry)
+            .join(LedgerTransaction)
+            .where(LedgerTransaction.reference == attempt.idempotency_key)
+        )
+    ]
+    post(
+        session,
+        "refund",
+        r.idempotency_key,
+        billing_ledger.refund_postings(attempt.operator, original, Money(r.amount_poisha)),
+        r.reason,
+    )
