@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from logistics.documents.labels import Address, LabelData, OfficeRef
 from sqlalchemy.orm import object_session
 
+from logistics.documents.labels import Address, LabelData, OfficeRef
 from logistics.models import ObligationStatus, Office, Parcel, Purpose
 from logistics.services import obligations
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from logistics import s10
+from logistics.db import utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.models import (
     Office,
@@ -24,7 +25,6 @@ from logistics.models import (
     S10Series,
     User,
 )
-from logistics.db import utcnow
 from logistics.services import network, obligations, tracking
 from logistics.services.tariff import Quote, Tariff, default_tariff
 from logistics.text import ascii_digits, normalize_mobile

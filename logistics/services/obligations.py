@@ -40,9 +40,7 @@ def open_for_parcel(session: Session, parcel: Parcel) -> None:
             purpose=Purpose.FEE,
             amount_poisha=parcel.fee_poisha,
             status=fee_status,
-            method=parcel.payment_method.value
-            if fee_status is not ObligationStatus.OPEN
-            else None,
+            method=parcel.payment_method.value if fee_status is not ObligationStatus.OPEN else None,
             collected_at=utcnow() if fee_status is ObligationStatus.COLLECTED else None,
         )
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.errors import ValidationError
-from logistics.models import AttemptStatus, ChargeAttempt, Refund
+from logistics.models import AttemptStatus, ChargeAttempt, Obligation, Refund
 
 COLUMNS = [
     "operator_reference",
@@ -27,7 +27,9 @@ SETTLED = {AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED, AttemptSta
 
 @dataclass(frozen=True)
 class Line:
-    outcome: str  # matched | missing_in_dakghor | missing_at_operator | amount_mismatch | status_mismatch
+    # matched | missing_in_dakghor | missing_at_operator | amount_mismatch | status_mismatch |
+    # duplicate_collection (a second charge for a fee or COD another charge already collected)
+    outcome: str
     kind: str  # charge | refund
     reference: str
     msisdn: str
@@ -55,6 +57,16 @@ def parse(text: str) -> list[dict[str, str]]:
     return rows
 
 
+def _second_collection(session: Session, a: ChargeAttempt) -> bool:
+    """Whether the sum this charge was for had been collected by something else."""
+    collector = session.scalar(
+        select(Obligation.attempt_id).where(
+            Obligation.parcel_id == a.link.parcel_id, Obligation.purpose == a.link.purpose
+        )
+    )
+    return collector != a.id
+
+
 def reconcile(session: Session, operator: str, day: str, text: str) -> list[Line]:
     """Match every line of ``operator``'s file for ``day`` (UTC, YYYY-MM-DD) with our records."""
     try:
@@ -77,6 +89,8 @@ def reconcile(session: Session, operator: str, day: str, text: str) -> list[Line
                 outcome = "missing_in_dakghor" if op_ok else "status_mismatch"
             elif a.amount_poisha != amount:
                 outcome = "amount_mismatch"
+            elif ours_ok and _second_collection(session, a):
+                outcome = "duplicate_collection"
             else:
                 outcome = "matched"
             lines.append(

@@ -253,7 +253,9 @@ def refund_payment(public_id: str) -> Response:
         raise ValidationError({"reason": "reason must be text."})
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 64 and key.isprintable() and key.isascii()):
-        raise ValidationError({"Idempotency-Key": "Idempotency-Key must be 1 to 64 ASCII characters."})
+        raise ValidationError(
+            {"Idempotency-Key": "Idempotency-Key must be 1 to 64 ASCII characters."}
+        )
     if not -(2**62) < amount < 2**62:
         raise ValidationError({"amount_poisha": "amount_poisha is out of range."})
     payments.refund(

@@ -69,7 +69,9 @@ def start(token: str) -> ResponseReturnValue:
         return render_template("pay/link.html", link=lk, errors=errors, msisdn=raw), e.status
     except DakGhorError as e:  # in progress elsewhere, too many codes, link closed
         db.rollback()
-        headers = {"Retry-After": str(e.retry_after_s)} if isinstance(e, payments.RateLimited) else {}
+        headers = (
+            {"Retry-After": str(e.retry_after_s)} if isinstance(e, payments.RateLimited) else {}
+        )
         page = render_template("pay/link.html", link=lk, errors={"msisdn": e.message}, msisdn=raw)
         return page, e.status, headers
     if attempt.consent_method == "page" and attempt.consent_page_url:

@@ -7,9 +7,9 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from logistics.models import Parcel, User
 from tests.conftest import login
@@ -194,7 +194,9 @@ def test_a_new_fee_is_shown_before_a_booking_is_accepted(client: FlaskClient, db
     tid = _merchant_booking(client)
     login(client, "clerk.gpo", "clerk-demo-1")
     shown = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
-    assert shown.status_code == 200 and 'id="fee-changed"' in shown.text and "Tk 30.00" in shown.text
+    assert (
+        shown.status_code == 200 and 'id="fee-changed"' in shown.text and "Tk 30.00" in shown.text
+    )
     p = db.scalar(select(Parcel).where(Parcel.tracking_id == tid))
     assert p is not None and p.status.value == "booked" and p.fee_poisha < 3000  # nothing changed
     booked_fee = p.fee_poisha

@@ -107,7 +107,9 @@ def open_link(session: Session, token: str) -> PaymentLink:
         raise Conflict("This payment link has already been paid.", field="token")
     ob = obligations.get(session, link.parcel_id, link.purpose)
     if ob.status is ObligationStatus.COLLECTED:
-        raise Conflict("This sum has already been paid (by another link or at the counter).", field="token")
+        raise Conflict(
+            "This sum has already been paid (by another link or at the counter).", field="token"
+        )
     if link.expires_at <= utcnow():
         raise LinkExpired(
             "This payment link has expired (links are valid for 30 minutes); ask for a new one.",
@@ -197,16 +199,18 @@ def begin(
     if ob.status is ObligationStatus.ON_ACCOUNT:
         raise ValidationError({"token": "This fee is billed to the merchant's account."})
     if ob.amount_poisha != link.amount_poisha:
-        raise Conflict("The amount owed has changed since this link was made; ask for a new one.", field="token")
+        raise Conflict(
+            "The amount owed has changed since this link was made; ask for a new one.",
+            field="token",
+        )
     if ob.status is ObligationStatus.HELD and ob.attempt_id is not None:
         holder = session.get(ChargeAttempt, ob.attempt_id, populate_existing=True)
         assert holder is not None
         if holder.status in PRE_CHARGE and holder.expires_at <= now:
             expire(session, holder)
-        elif (
-            holder.msisdn == msisdn
-            and holder.link_id == link.id
-            and holder.status in (AttemptStatus.CREATED, AttemptStatus.CONSENT_SENT)
+        elif holder.msisdn == msisdn and holder.status in (
+            AttemptStatus.CREATED,
+            AttemptStatus.CONSENT_SENT,
         ):
             return holder  # the same payer again: the same attempt, no second code
         else:
@@ -304,7 +308,12 @@ def send_consent(
         move(attempt, AttemptStatus.CONSENT_SENT)
         session.commit()
         return
-    fail(session, attempt, "not_subscriber", f"No operator knows {attempt.msisdn} ({', '.join(tried)}).")
+    fail(
+        session,
+        attempt,
+        "not_subscriber",
+        f"No operator knows {attempt.msisdn} ({', '.join(tried)}).",
+    )
     session.commit()
     raise ValidationError({"msisdn": f"No mobile operator recognises {attempt.msisdn}."})
 
@@ -328,7 +337,10 @@ def expire(session: Session, attempt: ChargeAttempt) -> bool:
     """End an attempt whose deadline passed before it was charged (one conditional UPDATE, so a
     charge that started in time is never cut off); its obligation is open again."""
     return _end_before_charge(
-        session, attempt, "expired", f"No consent before the deadline ({deadline_text(attempt)}).",
+        session,
+        attempt,
+        "expired",
+        f"No consent before the deadline ({deadline_text(attempt)}).",
         only_expired=True,
     )
 
@@ -350,11 +362,18 @@ def _end_before_charge(
     )
     if only_expired:
         stmt = stmt.where(ChargeAttempt.expires_at <= utcnow())
-    won = session.connection().execute(
-        stmt.values(
-            status=AttemptStatus.FAILED, error_code=code, error_message=message, updated_at=utcnow()
+    won = (
+        session.connection()
+        .execute(
+            stmt.values(
+                status=AttemptStatus.FAILED,
+                error_code=code,
+                error_message=message,
+                updated_at=utcnow(),
+            )
         )
-    ).rowcount
+        .rowcount
+    )
     if won == 1:
         obligations.release(session, attempt.id)
     session.refresh(attempt)
@@ -381,16 +400,20 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
     if counted:
         if not (otp.isdigit() and otp.isascii() and 4 <= len(otp) <= 8):
             raise ValidationError({"otp": "Type the code from the SMS (digits only)."})
-        tries = session.connection().execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
-                ChargeAttempt.otp_tries < OTP_TRIES,
+        tries = (
+            session.connection()
+            .execute(
+                update(ChargeAttempt)
+                .where(
+                    ChargeAttempt.id == attempt.id,
+                    ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
+                    ChargeAttempt.otp_tries < OTP_TRIES,
+                )
+                .values(otp_tries=ChargeAttempt.otp_tries + 1)
+                .returning(ChargeAttempt.otp_tries)
             )
-            .values(otp_tries=ChargeAttempt.otp_tries + 1)
-            .returning(ChargeAttempt.otp_tries)
-        ).scalar_one_or_none()
+            .scalar_one_or_none()
+        )
         session.commit()
         session.refresh(attempt)
         if tries is None:
@@ -442,24 +465,28 @@ def _verified(
     the attempt moves on if it is still waiting and in time."""
     lock_number(session, attempt.msisdn)
     try:
-        _check_caps(session, attempt.msisdn, attempt.operator, Money(attempt.amount_poisha), settings)
+        _check_caps(
+            session, attempt.msisdn, attempt.operator, Money(attempt.amount_poisha), settings
+        )
     except ValidationError:
         session.refresh(attempt)
         if attempt.status is AttemptStatus.CONSENT_SENT:
             fail(session, attempt, "cap_reached", "Over the airtime cap")
         session.commit()
         raise
-    won = session.connection().execute(
-        update(ChargeAttempt)
-        .where(
-            ChargeAttempt.id == attempt.id,
-            ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
-            ChargeAttempt.expires_at > utcnow(),
+    won = (
+        session.connection()
+        .execute(
+            update(ChargeAttempt)
+            .where(
+                ChargeAttempt.id == attempt.id,
+                ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
+                ChargeAttempt.expires_at > utcnow(),
+            )
+            .values(status=AttemptStatus.CONSENT_VERIFIED, consent_token=token, updated_at=utcnow())
         )
-        .values(
-            status=AttemptStatus.CONSENT_VERIFIED, consent_token=token, updated_at=utcnow()
-        )
-    ).rowcount
+        .rowcount
+    )
     session.commit()
     session.refresh(attempt)
     if won != 1:
@@ -612,9 +639,7 @@ def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings
     attempt.settled_at = now
     link = attempt.link
     parcel = link.parcel
-    first = obligations.collect(
-        session, parcel.id, link.purpose, attempt.id, PaymentMethod.AIRTIME
-    )
+    first = obligations.collect(session, parcel.id, link.purpose, attempt.id, PaymentMethod.AIRTIME)
     if first:
         link.paid_at = now
         if link.purpose is Purpose.FEE:

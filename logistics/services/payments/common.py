@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from billing import caps as billing_caps
 from billing import ledger as billing_ledger
 from billing.driver import OperatorDriver
-from logistics.db import utcnow
 from logistics.errors import Conflict, DakGhorError, ValidationError
 from logistics.models import AttemptStatus, ChargeAttempt, MsisdnLock
 from logistics.services import obligations

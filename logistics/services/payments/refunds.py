@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -168,21 +168,31 @@ def complete(
     session: Session, refund_id: int, reference: str | None, settings: PaymentSettings
 ) -> None:
     """Book a refund the operator made: attempt row first, then the refund's, then the ledger.
-    A refund already booked (by its callback, say) is left as it is."""
+    One conditional UPDATE claims the refund, so its request and its callback (or two retries)
+    book it exactly once even where row locks are not to be had (SQLite)."""
     attempt_id = session.scalar(select(Refund.attempt_id).where(Refund.id == refund_id))
     assert attempt_id is not None
-    attempt = _locked_attempt(session, attempt_id)
-    r = session.scalar(
-        select(Refund)
-        .where(Refund.id == refund_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    _locked_attempt(session, attempt_id)
+    won = (
+        session.connection()
+        .execute(
+            update(Refund)
+            .where(Refund.id == refund_id, Refund.status == "pending")
+            .values(status="succeeded", operator_reference=reference)
+        )
+        .rowcount
     )
+    if won != 1:
+        return  # booked already (by its callback, or an earlier try)
+    r = session.get(Refund, refund_id, populate_existing=True)
     assert r is not None
-    if r.status == "succeeded":
-        return
-    r.status, r.operator_reference = "succeeded", reference
-    attempt.refunded_poisha += r.amount_poisha
+    session.connection().execute(
+        update(ChargeAttempt)
+        .where(ChargeAttempt.id == attempt_id)
+        .values(refunded_poisha=ChargeAttempt.refunded_poisha + r.amount_poisha)
+    )
+    attempt = session.get(ChargeAttempt, attempt_id, populate_existing=True)
+    assert attempt is not None
     move(
         attempt,
         AttemptStatus.REFUNDED

@@ -45,7 +45,9 @@ def handle_callback(
     if event.kind == "refund":
         attempt_id = session.scalar(select(Refund.attempt_id).where(Refund.idempotency_key == key))
         attempt = (
-            session.scalar(select(ChargeAttempt).where(ChargeAttempt.id == attempt_id).with_for_update())
+            session.scalar(
+                select(ChargeAttempt).where(ChargeAttempt.id == attempt_id).with_for_update()
+            )
             if attempt_id is not None
             else None
         )
@@ -138,7 +140,9 @@ def recover(session: Session, settings: PaymentSettings, older_than_s: int = 30)
         result = refunds._status(settings, r.attempt.operator, r.idempotency_key)
         if result is not None and result.status in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
             ref = result.operator_reference
-            run_transaction(session, lambda r=r, ref=ref: refunds.complete(session, r.id, ref, settings))
+            run_transaction(
+                session, lambda r=r, ref=ref: refunds.complete(session, r.id, ref, settings)
+            )
             counts["refund_booked"] = counts.get("refund_booked", 0) + 1
     for a in list(
         session.scalars(
