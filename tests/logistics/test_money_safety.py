@@ -33,7 +33,7 @@ from logistics.models import (
 from logistics.services import payments
 from tests.billing.conftest import Simulator
 from tests.conftest import DEMO_KEY, booking, login
-from tests.logistics.test_payments import make_settings, parcel, pay_app, pay_settings  # noqa: F401
+from tests.logistics.test_payments import make_settings, parcel
 
 
 @pytest.fixture

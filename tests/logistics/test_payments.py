@@ -9,7 +9,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -53,19 +52,6 @@ def make_settings(sim: Simulator, **env: str) -> payments.PaymentSettings:
     )
     s.sleep = lambda _s: None
     return s
-
-
-@pytest.fixture
-def pay_settings(simulator: Simulator) -> Iterator[payments.PaymentSettings]:
-    simulator.faults()
-    yield make_settings(simulator)
-    simulator.faults()
-
-
-@pytest.fixture
-def pay_app(app: Flask, pay_settings: payments.PaymentSettings) -> Flask:
-    app.config["PAYMENTS"] = pay_settings
-    return app
 
 
 def parcel(db: Session, cod: int = 0) -> Parcel:
