@@ -36,7 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics import web
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
-    from logistics.web import admin, api, auth, counter, errors, pay, public
+    from logistics.web import admin, api, auth, counter, errors, guard, pay, public
     from logistics.web.payments_config import settings_from_env
 
     instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
@@ -54,8 +54,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        # Behind HTTPS (production): HSTS, and cookies never sent over plain HTTP.
+        HTTPS=os.environ.get("DAKGHOR_HTTPS", "0") == "1",
     )
     app.config.update(overrides or {})
+    if app.config["HTTPS"]:
+        app.config.update(
+            SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https"
+        )
+    guard.register(app)  # hostile text and deep JSON answered 422 before any view runs
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if "SECRET_KEY" not in (overrides or {}):
@@ -83,7 +90,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     def payment_settings() -> Any:
         if "settings" not in cache:
-            cache["settings"] = app.config.get("PAYMENTS") or settings_from_env(app.config["DEMO"])
+            settings = app.config.get("PAYMENTS")
+            if settings is None:
+                from logistics import tasks
+
+                settings = settings_from_env(app.config["DEMO"])
+                settings.follow_up = tasks.enqueue_settle  # unknown outcomes: a background job
+            cache["settings"] = settings
         return cache["settings"]
 
     app.extensions["dakghor.payments"] = payment_settings
@@ -95,6 +108,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pay.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
+    app.after_request(web.security_headers)
     web.register_template_helpers(app)
     _register_cli(app)
     return app

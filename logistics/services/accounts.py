@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from logistics.db import utcnow
 from logistics.errors import Unauthorized, ValidationError
-from logistics.models import ApiKey, Merchant, Office, Role, User
+from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
 
 
 def _digest(key: str) -> str:
@@ -104,3 +105,60 @@ def revoke_api_key(session: Session, key: str) -> bool:
     api_key.revoked_at = utcnow()
     session.flush()
     return True
+
+
+LOGIN_WINDOW_S = 900  # wrong passwords are counted over 15 minutes...
+LOGIN_TRIES_PER_ADDRESS = 5  # ...per user name from one address
+LOGIN_TRIES_PER_NAME = 20  # ...per user name from anywhere
+
+
+class TooManyLogins(Unauthorized):
+    code = "too_many_logins"
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, field="username")
+        self.retry_after_s = max(1, retry_after_s)
+
+
+def check_login_throttle(session: Session, username: str, ip: str) -> None:
+    """Refuse a try (even with the right password) after too many wrong ones for this name."""
+    now = utcnow()
+    since = now - timedelta(seconds=LOGIN_WINDOW_S)
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.ok.is_(True)
+        )
+    )
+    if last_ok is not None and last_ok > since:
+        since = last_ok
+    for where, limit in (
+        (LoginAttempt.ip == ip, LOGIN_TRIES_PER_ADDRESS),
+        (LoginAttempt.username == username, LOGIN_TRIES_PER_NAME),
+    ):
+        times = list(
+            session.scalars(
+                select(LoginAttempt.at)
+                .where(
+                    LoginAttempt.username == username,
+                    where,
+                    LoginAttempt.ok.is_(False),
+                    LoginAttempt.at > since,
+                )
+                .order_by(LoginAttempt.at.desc())
+                .limit(limit)
+            )
+        )
+        if len(times) >= limit:
+            wait = int((times[-1] + timedelta(seconds=LOGIN_WINDOW_S) - now).total_seconds()) + 1
+            raise TooManyLogins(
+                f"Too many wrong passwords for this user; try again in {wait // 60 + 1} minutes.",
+                wait,
+            )
+
+
+def record_login(session: Session, username: str, ip: str, ok: bool) -> None:
+    """Keep the try (a day of them: older ones are dropped as new ones come)."""
+    session.add(LoginAttempt(username=username[:64], ip=ip[:45], ok=ok))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - timedelta(days=1)))
+    session.flush()

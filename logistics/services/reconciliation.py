@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,11 +51,26 @@ def parse(text: str) -> list[dict[str, str]]:
     except csv.Error as e:
         raise ValidationError({"file": f"Not a CSV file: {e}"}) from None
     for n, r in enumerate(rows, 2):
-        if not r["amount_poisha"].isdigit() or r["type"] not in ("charge", "refund"):
+        if None in r or any(r.get(c) is None for c in COLUMNS):
+            raise ValidationError({"file": f"Line {n} does not have the {len(COLUMNS)} columns."})
+        if not re.fullmatch(r"[0-9]{1,15}", r["amount_poisha"]) or r["type"] not in (
+            "charge",
+            "refund",
+        ):
             raise ValidationError(
                 {"file": f"Line {n}: type must be charge or refund and amount whole poisha."}
             )
     return rows
+
+
+def parse_day(day: str) -> datetime:
+    """A settlement day, YYYY-MM-DD (UTC)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
+        raise ValidationError({"day": "day must be a date such as 2026-11-22."})
+    try:
+        return datetime.fromisoformat(day + "T00:00:00+00:00")
+    except ValueError:
+        raise ValidationError({"day": "day must be a date such as 2026-11-22."}) from None
 
 
 def _second_collection(session: Session, a: ChargeAttempt) -> bool:
@@ -69,10 +85,7 @@ def _second_collection(session: Session, a: ChargeAttempt) -> bool:
 
 def reconcile(session: Session, operator: str, day: str, text: str) -> list[Line]:
     """Match every line of ``operator``'s file for ``day`` (UTC, YYYY-MM-DD) with our records."""
-    try:
-        start = datetime.fromisoformat(day + "T00:00:00+00:00")
-    except ValueError:
-        raise ValidationError({"day": "day must be a date such as 2026-11-22."}) from None
+    start = parse_day(day)
     rows = parse(text)
     lines: list[Line] = []
     seen: set[str] = set()
@@ -152,6 +165,14 @@ def reconcile(session: Session, operator: str, day: str, text: str) -> list[Line
     return lines
 
 
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (an operator's file is outside input) is
+    written with a leading apostrophe, so it opens as the text it is."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(lines: list[Line]) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -170,14 +191,17 @@ def to_csv(lines: list[Line]) -> str:
     for ln in lines:
         w.writerow(
             [
-                ln.outcome,
-                ln.kind,
-                ln.reference,
-                ln.msisdn,
-                ln.operator_amount_poisha,
-                ln.our_amount_poisha,
-                ln.operator_status,
-                ln.our_status,
+                _cell(v)
+                for v in (
+                    ln.outcome,
+                    ln.kind,
+                    ln.reference,
+                    ln.msisdn,
+                    ln.operator_amount_poisha,
+                    ln.our_amount_poisha,
+                    ln.operator_status,
+                    ln.our_status,
+                )
             ]
         )
     return out.getvalue()

@@ -41,6 +41,7 @@ def reconcile() -> ResponseReturnValue:
     try:
         if operator not in OPERATORS:
             raise ValidationError({"operator": "Choose one of the four operators."})
+        reconciliation.parse_day(day)
         upload = request.files.get("file")
         if upload is not None and upload.filename:
             text = upload.read(5_000_000).decode("utf-8", errors="replace")
@@ -48,7 +49,12 @@ def reconcile() -> ResponseReturnValue:
             # In the demo, fetch the simulator's file as an operator's SFTP drop would deliver it.
             base = current_app.extensions["dakghor.payments"]().drivers[operator].transport
             url = f"http://{base.host}:{base.port}/sim/settlement/{operator}/{day}.csv"
-            text = urllib.request.urlopen(url, timeout=10).read().decode()  # noqa: S310
+            try:
+                text = urllib.request.urlopen(url, timeout=10).read().decode()  # noqa: S310
+            except (OSError, UnicodeDecodeError) as e:
+                raise ValidationError(
+                    {"file": f"The operator's settlement file could not be fetched ({e})."}
+                ) from None
         else:
             raise ValidationError({"file": "Upload the operator's settlement file (CSV)."})
         lines = reconciliation.reconcile(get_db(), operator, day, text)

@@ -30,12 +30,23 @@ def login() -> Response | str | tuple[str, int]:
         if current_user.is_authenticated:
             return redirect(home_for(current_user.role))
         return render_template("auth/login.html", error=None, username="")
-    username = request.form.get("username", "").strip()
+    username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")
+    ip = request.remote_addr or "-"
+    db = get_db()
     try:
-        user = accounts.authenticate(get_db(), username, password)
+        accounts.check_login_throttle(db, username, ip)
+    except accounts.TooManyLogins as e:
+        page = render_template("auth/login.html", error=e.message, username=username)
+        return page, 429, {"Retry-After": str(e.retry_after_s)}  # type: ignore[return-value]
+    try:
+        user = accounts.authenticate(db, username, password)
     except Unauthorized as e:
+        accounts.record_login(db, username, ip, ok=False)
+        db.commit()
         return render_template("auth/login.html", error=e.message, username=username), 401
+    accounts.record_login(db, username, ip, ok=True)
+    db.commit()
     login_user(user)
     nxt = request.args.get("next", "")
     # Only local paths: an absolute 'next' would make the login page an open redirect.

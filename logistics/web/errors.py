@@ -7,8 +7,11 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from logistics.db import is_transient
 from logistics.errors import DakGhorError
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,27 @@ def register(app: Flask) -> None:
                 "message": e.description or e.name,
             },
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(e: Exception) -> Any:
+        """The database is down, unreachable or busy: 503 with Retry-After, on a page that
+        needs neither the database nor the login (so a logged-in user gets it too)."""
+        if isinstance(e, DBAPIError) and is_transient(e):
+            log.warning("transient database error on %s %s: %s", request.method, request.path, e)
+            wait = 1
+        else:
+            log.error("database unavailable on %s %s: %s", request.method, request.path, e)
+            wait = 30
+        headers = {"Retry-After": str(wait)}
+        if wants_json():
+            body = {
+                "code": "service_unavailable",
+                "message": "The database cannot be reached; nothing was saved. Try again shortly.",
+            }
+            return jsonify({"error": body}), 503, headers
+        return render_template("errors/unavailable.html", retry_after=wait), 503, headers
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[Response | str, int]:

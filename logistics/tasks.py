@@ -1,0 +1,110 @@
+"""Background jobs (Celery): the follow-up of a charge whose outcome was unknown when the payer
+left, and the periodic sweep that settles open charges and refunds and ends attempts past their
+deadline, so no one has to run ``dakghor payments recover`` by hand.
+
+    celery -A logistics.tasks worker -B      # a worker with its beat (``make run`` starts one)
+
+The broker is ``DAKGHOR_BROKER_URL`` (Redis in production and CI, e.g. redis://127.0.0.1:6379/0);
+without it, a folder under the instance directory, which needs no server of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _broker() -> tuple[str, dict[str, Any]]:
+    url = os.environ.get("DAKGHOR_BROKER_URL", "")
+    if url:
+        return url, {}
+    folder = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance")) / "broker"
+    folder.mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+
+
+def make_celery() -> Celery:
+    url, options = _broker()
+    app = Celery("dakghor", broker=url)
+    app.conf.update(
+        broker_transport_options=options,
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        task_acks_late=True,  # a job cut off by a crash runs again (every job is idempotent)
+        worker_prefetch_multiplier=1,
+        beat_schedule={
+            "payments-sweep": {
+                "task": "dakghor.payments.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_SWEEP_S", "30")),
+            }
+        },
+    )
+    return app
+
+
+celery = make_celery()
+_flask: Any = None
+
+
+def _app() -> Any:
+    """The Flask app of this worker process (its database, its operator drivers)."""
+    global _flask
+    if _flask is None:
+        from app import create_app
+
+        _flask = create_app()
+    return _flask
+
+
+def _run(work: Any) -> Any:
+    app = _app()
+    with app.app_context():
+        session = app.extensions["dakghor.sessionmaker"]()
+        try:
+            return work(session, app.extensions["dakghor.payments"]())
+        finally:
+            session.close()
+
+
+@celery.task(name="dakghor.payments.settle")
+def settle_attempt(attempt_id: int) -> str:
+    """Ask the operator what became of one charge (same key; never a second charge)."""
+    from logistics.services import payments
+
+    def work(session: Any, settings: Any) -> str:
+        outcome = payments.settle(session, attempt_id, settings)
+        session.commit()
+        return str(outcome)
+
+    outcome = _run(work)
+    log.info("settle %s: %s", attempt_id, outcome)
+    return str(outcome)
+
+
+@celery.task(name="dakghor.payments.sweep")
+def sweep() -> dict[str, int]:
+    """Settle charges and refunds left open, end attempts past their deadline."""
+    from logistics.services import payments
+
+    after = int(os.environ.get("DAKGHOR_SWEEP_AFTER_S", "30"))
+    counts: dict[str, int] = _run(lambda s, st: payments.recover(s, st, older_than_s=after))
+    if counts:
+        log.info("payments sweep: %s", counts)
+    return counts
+
+
+def enqueue_settle(attempt_id: int) -> None:
+    """Queue the follow-up of a charge; if the broker cannot be reached, the sweep does it."""
+    try:
+        settle_attempt.apply_async((attempt_id,), countdown=2, retry=False)
+    except Exception as e:  # noqa: BLE001 - the payer's request must not fail for a queue
+        log.warning(
+            "could not queue the follow-up of attempt %s (%s); the sweep will", attempt_id, e
+        )

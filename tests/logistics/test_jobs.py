@@ -1,0 +1,168 @@
+"""Background jobs run by themselves: a real Celery worker with its beat (its own process, on
+Redis when CI provides it, else the folder broker `make run` uses) settles a charge cut off
+mid-flight, with nobody running `dakghor payments recover`, and the payer's receipt follows it
+to the end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from logistics.db import utcnow
+from logistics.models import AttemptStatus, ChargeAttempt, Purpose
+from logistics.services import payments
+from tests.billing.conftest import Simulator
+from tests.logistics.test_payments import ENV_KEYS, parcel
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _broker(_tmp: Path) -> str:
+    return os.environ.get("DAKGHOR_TEST_BROKER_URL", "")
+
+
+@pytest.fixture
+def worker_env(database_url: str, simulator: Simulator, tmp_path: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **ENV_KEYS,
+        "DAKGHOR_DATABASE_URL": database_url,
+        "DAKGHOR_INSTANCE": str(tmp_path / "instance"),
+        "DAKGHOR_SECRET_KEY": "jobs-test",
+        "DAKGHOR_DCB_URL": simulator.url,
+        "DAKGHOR_DCB_TIMEOUT_S": "2",
+        "DAKGHOR_SWEEP_S": "1",
+        "DAKGHOR_SWEEP_AFTER_S": "60",
+    }
+    env.pop("DAKGHOR_DEMO", None)
+    broker = _broker(tmp_path)
+    if broker:
+        env["DAKGHOR_BROKER_URL"] = broker
+    else:
+        env.pop("DAKGHOR_BROKER_URL", None)
+    return env
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "logistics.tasks",
+            "worker",
+            "-B",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def _stuck(db: Session, s: payments.PaymentSettings, sim: Simulator, msisdn: str) -> ChargeAttempt:
+    """A charge whose answer never came back: left 'charging' when the payer's request ended."""
+    a = payments.begin(db, payments.create_link(db, parcel(db), Purpose.FEE, s), msisdn, s)
+    db.commit()
+    payments.send_consent(db, a, s)
+    payments.verify(db, a, sim.otp("+880" + msisdn[1:]), s)
+    sim.faults(timeout_rate=1.0, timeout_s=3.0)
+    try:
+        payments.pay(db, a, s)
+    finally:
+        sim.faults()
+    assert a.status is AttemptStatus.CHARGING
+    return a
+
+
+def _wait_for(db: Session, a: ChargeAttempt, worker: subprocess.Popen[bytes], tmp: Path) -> None:
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline:
+        db.expire_all()
+        if db.get(ChargeAttempt, a.id).status is AttemptStatus.SUCCEEDED:  # type: ignore[union-attr]
+            return
+        assert worker.poll() is None, (tmp / "worker.log").read_text()[-3000:]
+        time.sleep(0.5)
+    raise AssertionError("not settled: " + (tmp / "worker.log").read_text()[-3000:])
+
+
+def test_the_sweep_settles_a_charge_cut_off_mid_flight_by_itself(
+    pay_app: Flask,
+    db: Session,
+    simulator: Simulator,
+    worker: subprocess.Popen[bytes],
+    tmp_path: Path,
+) -> None:
+    s = pay_app.extensions["dakghor.payments"]()
+    a = _stuck(db, s, simulator, "01711300001")
+    c = pay_app.test_client()
+    page = c.get(f"/pay/receipt/{a.public_id}").text
+    assert 'http-equiv="refresh"' in page and 'id="settling"' in page  # the payer's page waits
+    db.execute(  # cut off a minute ago: the sweep's turn
+        update(ChargeAttempt)
+        .where(ChargeAttempt.id == a.id)
+        .values(updated_at=utcnow() - timedelta(minutes=2))
+    )
+    db.commit()
+    _wait_for(db, a, worker, tmp_path)
+    page = c.get(f"/pay/receipt/{a.public_id}").text
+    assert "Payment received" in page and 'http-equiv="refresh"' not in page
+    assert payments.unbalanced_transactions(db) == []
+
+
+def test_the_follow_up_job_queued_by_the_app_settles_the_charge(
+    pay_app: Flask,
+    db: Session,
+    simulator: Simulator,
+    worker: subprocess.Popen[bytes],
+    worker_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    s = pay_app.extensions["dakghor.payments"]()
+    a = _stuck(db, s, simulator, "01711300002")  # fresh: the sweep leaves it for 60 s
+    # What the app's follow_up does when a charge's answer is lost, from a process of its own
+    # configured like the web server's.
+    subprocess.run(
+        [sys.executable, "-c", f"from logistics import tasks; tasks.enqueue_settle({a.id})"],
+        cwd=ROOT,
+        env=worker_env,
+        check=True,
+        timeout=60,
+    )
+    _wait_for(db, a, worker, tmp_path)
+
+
+def test_the_app_queues_a_follow_up_for_unknown_outcomes(tmp_path: Path) -> None:
+    from app import create_app
+    from logistics import tasks
+
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "x", "DEMO": True}
+    )
+    assert app.extensions["dakghor.payments"]().follow_up is tasks.enqueue_settle
