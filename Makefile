@@ -25,13 +25,16 @@ install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
 ## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
+## (with the operator simulator and a Celery worker + beat on a folder broker: no server needed)
 run: $(VENV)/.installed-run
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
 	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \
-	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	DAKGHOR_DEMO=1 $(BIN)/celery -A logistics.tasks worker -B --pool solo --loglevel INFO \
+		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
+	trap 'kill $$SIM $$WORKER 2>/dev/null' EXIT INT TERM; \
 	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
 		--access-logfile - 'app:create_app()'
 

@@ -74,7 +74,10 @@ def register(app: Flask) -> None:
                 "message": "The database cannot be reached; nothing was saved. Try again shortly.",
             }
             return jsonify({"error": body}), 503, headers
-        return render_template("errors/unavailable.html", retry_after=wait), 503, headers
+        # Straight from Jinja: render_template's context processors would load the logged-in
+        # user from the very database that is down.
+        page = app.jinja_env.get_template("errors/unavailable.html").render(retry_after=wait)
+        return page, 503, headers
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[Response | str, int]:
