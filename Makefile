@@ -32,7 +32,7 @@ run: $(VENV)/.installed-run
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
 	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \
-	DAKGHOR_DEMO=1 $(BIN)/celery -A logistics.tasks worker -B --pool solo --loglevel INFO \
+	DAKGHOR_DEMO=1 $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
 		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
 	trap 'kill $$SIM $$WORKER 2>/dev/null' EXIT INT TERM; \
 	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \

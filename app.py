@@ -237,6 +237,17 @@ def _register_cli(app: Flask) -> None:
         click.echo(key)
 
 
+def _jobs() -> Any:
+    """The Celery app of the background jobs, with this factory for its workers."""
+    from logistics import tasks
+
+    tasks.app_factory = create_app
+    return tasks.celery
+
+
+celery = _jobs()  # `celery -A app worker -B` (what `make run` starts)
+
+
 def main() -> None:
     """Entry point of the ``dakghor`` console script."""
     cli = FlaskGroup(create_app=create_app, help="DakGhor: Bangladesh Post e-commerce parcels.")

@@ -34,6 +34,9 @@ def main() -> None:
     )
     ap.add_argument("--attempts", type=int, default=2000)
     ap.add_argument("--restarts", type=int, default=4)
+    ap.add_argument(
+        "--races", type=int, default=100, help="fees paid from two phones at once; refunds raced"
+    )
     ap.add_argument("--database-url", help="default: a fresh SQLite file")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
@@ -50,7 +53,9 @@ def main() -> None:
     try:
         settings = make_settings(sim, DAKGHOR_DCB_TIMEOUT_S="0.3")
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PAYMENTS": settings})
-        rep = faultrun.run(app, maker, sim, settings, args.attempts, restarts=args.restarts)
+        rep = faultrun.run(
+            app, maker, sim, settings, args.attempts, restarts=args.restarts, races=args.races
+        )
     finally:
         sim.stop()
     faults = {
@@ -72,6 +77,18 @@ def main() -> None:
         f"simulator: charges succeeded {rep.sim_stats.get('charges_succeeded', 0)}, "
         f"failed {rep.sim_stats.get('charges_failed', 0)}, callbacks sent {rep.sim_stats.get('callbacks_sent', 0)}"
     )
+    with maker() as db:
+        doubles = faultrun.double_collections(db)
+    five = sum(v for k, v in rep.refund_statuses.items() if k >= 500)
+    print(
+        f"double submits: {rep.double_submits} fees paid from two phones at once; "
+        f"double collections: {doubles}"
+    )
+    print(
+        f"refund races: {rep.refund_requests} requests (each sent twice at once with one "
+        f"Idempotency-Key) -> {rep.refunds_made} refunds made; answers {dict(rep.refund_statuses)}; "
+        f"refund 500s: {five}"
+    )
     print(
         "audit: "
         + (
@@ -81,7 +98,7 @@ def main() -> None:
             else f"{len(rep.problems)} PROBLEMS: {rep.problems[:5]}"
         )
     )
-    sys.exit(1 if rep.problems else 0)
+    sys.exit(1 if rep.problems or doubles or five else 0)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 left, and the periodic sweep that settles open charges and refunds and ends attempts past their
 deadline, so no one has to run ``dakghor payments recover`` by hand.
 
-    celery -A logistics.tasks worker -B      # a worker with its beat (``make run`` starts one)
+    celery -A app worker -B      # a worker with its beat (``make run`` starts one)
+
+``app.py`` hands this module its app factory (``app_factory``): the dependency rule keeps
+``logistics`` from importing ``app``.
 
 The broker is ``DAKGHOR_BROKER_URL`` (Redis in production and CI, e.g. redis://127.0.0.1:6379/0);
 without it, a folder under the instance directory, which needs no server of its own.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,7 @@ def make_celery() -> Celery:
 
 
 celery = make_celery()
+app_factory: Callable[[], Any] | None = None  # set by app.py
 _flask: Any = None
 
 
@@ -57,9 +62,9 @@ def _app() -> Any:
     """The Flask app of this worker process (its database, its operator drivers)."""
     global _flask
     if _flask is None:
-        from app import create_app
-
-        _flask = create_app()
+        if app_factory is None:
+            raise RuntimeError("start the worker as: celery -A app worker -B")
+        _flask = app_factory()
     return _flask
 
 
@@ -73,7 +78,7 @@ def _run(work: Any) -> Any:
             session.close()
 
 
-@celery.task(name="dakghor.payments.settle")
+@celery.task(name="dakghor.payments.settle")  # type: ignore[untyped-decorator]
 def settle_attempt(attempt_id: int) -> str:
     """Ask the operator what became of one charge (same key; never a second charge)."""
     from logistics.services import payments
@@ -88,7 +93,7 @@ def settle_attempt(attempt_id: int) -> str:
     return str(outcome)
 
 
-@celery.task(name="dakghor.payments.sweep")
+@celery.task(name="dakghor.payments.sweep")  # type: ignore[untyped-decorator]
 def sweep() -> dict[str, int]:
     """Settle charges and refunds left open, end attempts past their deadline."""
     from logistics.services import payments

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -49,6 +49,11 @@ class Report:
     restarts: int = 0
     final: Counter[str] = field(default_factory=Counter)  # attempts' statuses after recovery
     problems: list[str] = field(default_factory=list)
+    double_submits: int = 0  # fees paid from two phones at once
+    double_collections: int = 0  # obligations collected more than once (must stay 0)
+    refund_requests: int = 0
+    refund_statuses: Counter[int] = field(default_factory=Counter)
+    refunds_made: int = 0
 
     @property
     def per_second(self) -> float:
@@ -63,6 +68,7 @@ def run(
     n: int,
     restarts: int = 3,
     base: int = 40_000_000,
+    races: int = 0,
 ) -> Report:
     rep = Report(attempts=n)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
@@ -130,6 +136,10 @@ def run(
                 if not got or set(got) <= {"succeeded", "failed"}:
                     break
         time.sleep(0.5)  # let in-flight callbacks land
+        if races:
+            _double_submits(maker, sim, settings, races, base + n, rep, keys)
+            _refund_races(maker, f"http://127.0.0.1:{server.server_port}", races, rep, list(keys))
+            time.sleep(0.5)
         rep.seconds = time.monotonic() - t0
         rep.sim_stats = sim.call("GET", "/sim/admin/stats")
         rep.problems = audit(maker, sim, keys)
@@ -146,6 +156,161 @@ def run(
         sim.call("POST", "/sim/admin/callbacks", {})
         sim.faults()
     return rep
+
+
+def _pay(
+    maker: sessionmaker[Session],
+    sim: Any,
+    s: payments.PaymentSettings,
+    link_id: int,
+    msisdn: str,
+    out: list[str],
+    keys: dict[str, tuple[str, int]],
+) -> None:
+    from logistics.models import PaymentLink
+
+    with maker() as db:
+        try:
+            link = db.get(PaymentLink, link_id)
+            a = payments.begin(db, link, msisdn, s)  # type: ignore[arg-type]
+            db.commit()
+            keys[a.idempotency_key] = ("+880" + msisdn[1:], a.amount_poisha)
+            payments.send_consent(db, a, s, "http://app.test/return")
+            pin = sim.otp("+880" + msisdn[1:])
+            if a.consent_method == "page":
+                sim.approve_page(a.consent_page_url, pin)
+                pin = ""
+            payments.verify(db, a, pin, s)
+            payments.pay(db, a, s)
+            out.append(a.status.value)
+        except Exception as e:  # noqa: BLE001 - the loser is refused; counted by kind
+            db.rollback()
+            out.append(getattr(e, "code", type(e).__name__))
+
+
+def _double_submits(
+    maker: sessionmaker[Session],
+    sim: Any,
+    s: payments.PaymentSettings,
+    n: int,
+    base: int,
+    rep: Report,
+    keys: dict[str, tuple[str, int]],
+) -> None:
+    """Each fee paid from two phones at the same moment (two links, two threads)."""
+    with maker() as db:
+        clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+        req = intake.parse_booking(
+            {
+                "origin_office": "GPO", "weight_g": 700, "payment_method": "airtime",
+                "sender": {"name": "S", "phone": "01711000001", "address": "Dhaka"},
+                "recipient": {"name": "R", "phone": "01812345678", "address": "Dhaka", "post_code": "1207"},
+            }
+        )  # fmt: skip
+        pairs = []
+        for _ in range(n):
+            parcel = intake.create_parcel(db, req, clerk)  # type: ignore[arg-type]
+            l1 = payments.create_link(db, parcel, Purpose.FEE, s, clerk)
+            l2 = payments.create_link(db, parcel, Purpose.FEE, s, clerk)
+            pairs.append((l1.id, l2.id))
+        db.commit()
+    for i, (l1, l2) in enumerate(pairs):
+        out: list[str] = []
+        numbers = (f"017{base + 2 * i:08d}", f"019{base + 2 * i + 1:08d}")
+        threads = [
+            threading.Thread(target=_pay, args=(maker, sim, s, lk, m, out, keys))
+            for lk, m in zip((l1, l2), numbers, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rep.double_submits += 1
+        rep.outcomes.update(f"race:{o}" for o in out)
+
+
+def _refund_races(
+    maker: sessionmaker[Session], url: str, n: int, rep: Report, attempt_keys: list[str]
+) -> None:
+    """Refunds of 1 poisha over HTTP while the operator's refund callbacks arrive: each sent by
+    two clerks at once with one Idempotency-Key (a retry), so each must be made exactly once."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from logistics.services import accounts
+
+    with maker() as db:
+        clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+        key = accounts.issue_api_key(db, clerk, label="bench")  # type: ignore[arg-type]
+        db.commit()
+        ids = list(
+            db.scalars(
+                select(ChargeAttempt.public_id)
+                .where(
+                    ChargeAttempt.idempotency_key.in_(attempt_keys),
+                    ChargeAttempt.status == AttemptStatus.SUCCEEDED,
+                )
+                .limit(n)
+            )
+        )
+
+    def post(public_id: str, idem: str) -> None:
+        req = urllib.request.Request(
+            f"{url}/api/v1/payments/{public_id}/refund",
+            data=json.dumps({"amount_poisha": 1, "reason": "bench race"}).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {key}",
+                "Idempotency-Key": idem,
+            },
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback
+                rep.refund_statuses[resp.status] += 1
+        except urllib.error.HTTPError as e:
+            rep.refund_statuses[e.code] += 1
+
+    for public_id in ids:
+        for round_ in range(2):  # two refunds per payment, each requested twice at once
+            threads = [
+                threading.Thread(target=post, args=(public_id, f"r{round_}-{public_id}"))
+                for _ in range(2)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rep.refund_requests += 2
+    with maker() as db:
+        from logistics.models import Refund
+
+        rep.refunds_made = int(
+            db.scalar(select(func.count()).select_from(Refund).where(Refund.status == "succeeded"))
+            or 0
+        )
+        if rep.refunds_made != 2 * len(ids):
+            rep.problems.append(f"{rep.refunds_made} refunds made for {2 * len(ids)} requested")
+
+
+def double_collections(db: Session) -> int:
+    """Obligations (a parcel's fee or COD) with more than one settled charge."""
+    from logistics.models import PaymentLink
+
+    settled = [
+        AttemptStatus.SUCCEEDED,
+        AttemptStatus.PARTIALLY_REFUNDED,
+        AttemptStatus.REFUNDED,
+    ]
+    rows = db.execute(
+        select(PaymentLink.parcel_id, PaymentLink.purpose, func.count())
+        .join(ChargeAttempt, ChargeAttempt.link_id == PaymentLink.id)
+        .where(ChargeAttempt.status.in_(settled))
+        .group_by(PaymentLink.parcel_id, PaymentLink.purpose)
+        .having(func.count() > 1)
+    ).all()
+    return len(rows)
 
 
 def audit(maker: sessionmaker[Session], sim: Any, keys: dict[str, tuple[str, int]]) -> list[str]:
@@ -200,6 +365,9 @@ def audit(maker: sessionmaker[Session], sim: Any, keys: dict[str, tuple[str, int
                 problems.append(f"{key} left {a.status.value}")
             if a.status is AttemptStatus.SUCCEEDED and key not in debited:
                 problems.append(f"{key} succeeded in the app but the operator has no debit")
+        doubles = double_collections(db)
+        if doubles:
+            problems.append(f"{doubles} fees or CODs collected more than once")
         unbalanced = payments.unbalanced_transactions(db)
         if unbalanced:
             problems.append(f"unbalanced ledger transactions: {unbalanced[:3]}")

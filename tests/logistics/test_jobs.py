@@ -62,7 +62,7 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Po
             "-m",
             "celery",
             "-A",
-            "logistics.tasks",
+            "app",
             "worker",
             "-B",
             "--pool",

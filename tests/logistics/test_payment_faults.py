@@ -21,8 +21,11 @@ def test_no_double_charge_no_lost_charge_all_final_ledger_balanced(
     settings = make_settings(simulator, DAKGHOR_DCB_TIMEOUT_S="0.3")
     app.config["PAYMENTS"] = settings
     n = int(os.environ.get("DAKGHOR_FAULT_ATTEMPTS", "160"))
-    rep = faultrun.run(app, make_sessionmaker(engine), simulator, settings, n, restarts=2)
+    rep = faultrun.run(app, make_sessionmaker(engine), simulator, settings, n, restarts=2, races=10)
     assert rep.problems == []
+    assert rep.double_submits == 10 and rep.refund_requests == 40
+    assert all(code < 500 for code in rep.refund_statuses), rep.refund_statuses
+    assert rep.outcomes["race:succeeded"] <= 10
     assert rep.restarts == 2
     assert rep.final["succeeded"] > n // 2, (rep.final, rep.errors)
     stats = rep.sim_stats

@@ -8,6 +8,7 @@ refund's own key, so a retry never gives money back twice.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -139,7 +140,7 @@ def push(session: Session, r: Refund, settings: PaymentSettings) -> None:
             result = None
         except OperatorError as e:
             if not e.retryable:
-                run_transaction(session, lambda e=e: _refund_failed(session, r.id, e.code))
+                run_transaction(session, partial(_refund_failed, session, r.id, e.code))
                 raise ValidationError({"amount_poisha": e.message}) from None
         except TransportError:
             pass

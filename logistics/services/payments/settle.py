@@ -115,6 +115,16 @@ def settle(session: Session, attempt_id: int, settings: PaymentSettings) -> str:
     return result.status.value
 
 
+def _book_refund(session: Session, r: Refund, settings: PaymentSettings) -> bool:
+    """A refund still pending: book it if the operator says it was made."""
+    result = refunds._status(settings, r.attempt.operator, r.idempotency_key)
+    if result is None or result.status not in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
+        return False
+    ref, refund_id = result.operator_reference, r.id
+    run_transaction(session, lambda: refunds.complete(session, refund_id, ref, settings))
+    return True
+
+
 def recover(session: Session, settings: PaymentSettings, older_than_s: int = 30) -> dict[str, int]:
     """The sweep: settle every charge left open longer than ``older_than_s``, book refunds the
     operator made but never confirmed, and end attempts past their deadline."""
@@ -137,12 +147,7 @@ def recover(session: Session, settings: PaymentSettings, older_than_s: int = 30)
             select(Refund).where(Refund.status == "pending", Refund.created_at <= cutoff)
         )
     ):
-        result = refunds._status(settings, r.attempt.operator, r.idempotency_key)
-        if result is not None and result.status in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
-            ref = result.operator_reference
-            run_transaction(
-                session, lambda r=r, ref=ref: refunds.complete(session, r.id, ref, settings)
-            )
+        if _book_refund(session, r, settings):
             counts["refund_booked"] = counts.get("refund_booked", 0) + 1
     for a in list(
         session.scalars(
