@@ -37,7 +37,8 @@ def _why(value: str) -> str | None:
 def _check_text(field: str, value: str) -> None:
     why = _why(value)
     if why:
-        raise ValidationError({field: f"{field} contains {why}, which is not allowed."})
+        name = _BAD.sub("\ufffd", field)  # a field named with the bad character is named safely
+        raise ValidationError({name: f"{name} contains {why}, which is not allowed."})
 
 
 def _check_json(body: Any) -> None:

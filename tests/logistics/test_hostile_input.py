@@ -315,3 +315,10 @@ def test_fuzz_forms_never_5xx_nor_half_write(
     assert r.status_code < 500, (form, values, r.status_code)
     if r.status_code >= 400:
         assert _rows(db, skip=("login_attempts", "msisdn_locks")) == before
+
+
+def test_a_surrogate_in_a_json_key_is_named_safely(client: FlaskClient) -> None:
+    """Found by the fuzz: the field's own name held the surrogate and broke the error answer."""
+    text = json.dumps({**booking(), "origin_office": {"\ud800": "x"}})
+    r = _raw_json(client, "/api/v1/quote", text)
+    assert r.status_code == 422 and "\ufffd" in r.get_json()["error"]["field"]
