@@ -32,6 +32,14 @@ FAULTS = {
     "seed": 7,
 }
 
+BOOKING = {  # a walk-in parcel whose fee is paid by airtime
+    "origin_office": "GPO",
+    "weight_g": 700,
+    "payment_method": "airtime",
+    "sender": {"name": "S", "phone": "01711000001", "address": "Dhaka"},
+    "recipient": {"name": "R", "phone": "01812345678", "address": "Dhaka", "post_code": "1207"},
+}
+
 
 class _Quiet(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
@@ -83,19 +91,7 @@ def run(
         with maker() as db:
             clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
             assert clerk is not None
-            body = {
-                "origin_office": "GPO",
-                "weight_g": 700,
-                "payment_method": "airtime",
-                "sender": {"name": "S", "phone": "01711000001", "address": "Dhaka"},
-                "recipient": {
-                    "name": "R",
-                    "phone": "01812345678",
-                    "address": "Dhaka",
-                    "post_code": "1207",
-                },
-            }
-            req = intake.parse_booking(body)
+            req = intake.parse_booking(BOOKING)
             for i in range(n):
                 if (
                     restarts
@@ -200,13 +196,7 @@ def _double_submits(
     """Each fee paid from two phones at the same moment (two links, two threads)."""
     with maker() as db:
         clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-        req = intake.parse_booking(
-            {
-                "origin_office": "GPO", "weight_g": 700, "payment_method": "airtime",
-                "sender": {"name": "S", "phone": "01711000001", "address": "Dhaka"},
-                "recipient": {"name": "R", "phone": "01812345678", "address": "Dhaka", "post_code": "1207"},
-            }
-        )  # fmt: skip
+        req = intake.parse_booking(BOOKING)
         pairs = []
         for _ in range(n):
             parcel = intake.create_parcel(db, req, clerk)  # type: ignore[arg-type]

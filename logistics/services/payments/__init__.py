@@ -1,26 +1,27 @@
 """Airtime payments: the only bridge from the postal domain to ``billing``.
 
-``attempts`` takes a payer from a link through consent to the charge; ``refunds`` gives money
+``links`` are what payers open; ``attempts`` takes a payer from a link through consent; ``charging`` charges once and applies
+the operator's answer; ``refunds`` gives money
 back; ``settle`` applies operators' callbacks and follows up charges whose outcome is unknown;
 ``books`` is the double-entry ledger. Each parcel's fee and COD is collected at most once
 (``logistics.services.obligations``).
 """
 
 from logistics.services.payments.attempts import (
-    apply_result,
-    attempt_view,
     begin,
     cancel,
-    charge_now,
-    create_link,
     expire,
-    open_link,
     operator_for,
-    pay,
     send_consent,
     verify,
 )
 from logistics.services.payments.books import balances, post, unbalanced_transactions
+from logistics.services.payments.charging import (
+    apply_result,
+    attempt_view,
+    charge_now,
+    pay,
+)
 from logistics.services.payments.common import (
     ATTEMPT_TTL_S,
     ATTEMPTS_PER_LINK,
@@ -38,6 +39,7 @@ from logistics.services.payments.common import (
     RateLimited,
     move,
 )
+from logistics.services.payments.links import create_link, open_link
 from logistics.services.payments.refunds import refund
 from logistics.services.payments.settle import handle_callback, recover, settle
 

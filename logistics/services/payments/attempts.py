@@ -8,38 +8,26 @@ session at those points; the others only flush.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import caps as billing_caps
-from billing import ledger as billing_ledger
 from billing import msisdn as billing_msisdn
-from billing.driver import ChargeRequest, ChargeResult, ChargeStatus
 from billing.errors import BillingError, OperatorError, TransportError
 from billing.money import Money
 from logistics.db import utcnow
-from logistics.errors import Conflict, NotFound, ValidationError
+from logistics.errors import Conflict, ValidationError
 from logistics.models import (
     AttemptStatus,
     ChargeAttempt,
     ObligationStatus,
-    Parcel,
-    ParcelStatus,
     PaymentLink,
-    PaymentMethod,
-    PaymentStatus,
     PortedNumber,
-    Purpose,
-    User,
 )
 from logistics.services import obligations
-from logistics.services.payments.books import post
 from logistics.services.payments.common import (
     ATTEMPTS_PER_LINK,
     OTP_TRIES,
@@ -58,65 +46,6 @@ from logistics.services.payments.common import (
     throttle,
 )
 from logistics.text import DHAKA, national_mobile
-
-# ---- links ----------------------------------------------------------------------------------
-
-
-def create_link(
-    session: Session,
-    parcel: Parcel,
-    purpose: Purpose,
-    settings: PaymentSettings,
-    actor: User | None = None,
-) -> PaymentLink:
-    """A link for what the parcel still owes; never for a sum already collected or billed to the
-    merchant's account."""
-    ob = obligations.get(session, parcel.id, purpose)
-    if ob.status is ObligationStatus.ON_ACCOUNT:
-        raise ValidationError(
-            {
-                "purpose": f"The fee of {parcel.tracking_id} is billed to the merchant's account; "
-                "it is never asked of the customer."
-            }
-        )
-    if ob.status is ObligationStatus.COLLECTED:
-        what = "fee" if purpose is Purpose.FEE else "cash on delivery"
-        raise Conflict(f"The {what} of {parcel.tracking_id} is already paid.", field="purpose")
-    if purpose is Purpose.FEE and parcel.status is ParcelStatus.BOOKED:
-        raise ValidationError(
-            {"purpose": "The fee is set when the parcel is weighed at the counter; pay it then."}
-        )
-    link = PaymentLink(
-        token=secrets.token_urlsafe(24),
-        parcel=parcel,
-        purpose=purpose,
-        amount_poisha=ob.amount_poisha,
-        expires_at=utcnow() + timedelta(seconds=settings.link_ttl_s),
-        created_by_user_id=actor.id if actor else None,
-    )
-    session.add(link)
-    session.flush()
-    return link
-
-
-def open_link(session: Session, token: str) -> PaymentLink:
-    link = session.scalar(select(PaymentLink).where(PaymentLink.token == token))
-    if link is None:
-        raise NotFound("No such payment link.", field="token")
-    if link.paid_at is not None:
-        raise Conflict("This payment link has already been paid.", field="token")
-    ob = obligations.get(session, link.parcel_id, link.purpose)
-    if ob.status is ObligationStatus.COLLECTED:
-        raise Conflict(
-            "This sum has already been paid (by another link or at the counter).", field="token"
-        )
-    if link.expires_at <= utcnow():
-        raise LinkExpired(
-            "This payment link has expired (links are valid for 30 minutes); ask for a new one.",
-            field="token",
-        )
-    return link
-
 
 # ---- starting an attempt --------------------------------------------------------------------
 
@@ -391,10 +320,7 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
     if attempt.expires_at <= utcnow():
         expire(session, attempt)
         session.commit()
-        raise AttemptExpired(
-            f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
-            field="otp",
-        )
+        raise ran_out(attempt)
     otp = otp.strip()
     counted = attempt.consent_method == "otp"
     if counted:
@@ -493,193 +419,13 @@ def _verified(
         if attempt.status is AttemptStatus.CONSENT_SENT:
             expire(session, attempt)
             session.commit()
-            raise AttemptExpired(
-                f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
-                field="otp",
-            )
+            raise ran_out(attempt)
         raise Conflict(f"This payment is {attempt.status.value}.", field="otp")
 
 
-# ---- charging -------------------------------------------------------------------------------
-
-
-def request_for(attempt: ChargeAttempt) -> ChargeRequest:
-    link = attempt.link
-    return ChargeRequest(
-        attempt.idempotency_key,
-        attempt.msisdn,
-        Money(attempt.amount_poisha),
-        f"DakGhor {link.purpose.value} {link.parcel.tracking_id}",
-        attempt.consent_token or "",
-        link.parcel.tracking_id,
+def ran_out(attempt: ChargeAttempt) -> AttemptExpired:
+    """The answer to a payer whose attempt passed its deadline."""
+    return AttemptExpired(
+        f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
+        field="otp",
     )
-
-
-def pay(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> ChargeAttempt:
-    """Charge the verified attempt, once: committed as 'charging' first (one conditional UPDATE,
-    so of two concurrent submissions exactly one wins), then one request with the driver's short
-    timeout. An unknown outcome is left to a background job (``settings.follow_up``)."""
-    won = (
-        session.connection()
-        .execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status == AttemptStatus.CONSENT_VERIFIED,
-                ChargeAttempt.expires_at > utcnow(),
-            )
-            .values(status=AttemptStatus.CHARGING, updated_at=utcnow())
-        )
-        .rowcount
-    )
-    session.commit()
-    session.refresh(attempt)
-    if won != 1:
-        if attempt.status is AttemptStatus.CONSENT_VERIFIED and expire(session, attempt):
-            session.commit()
-            raise AttemptExpired(
-                f"The time for this payment ran out at {deadline_text(attempt)}; start again."
-            )
-        raise Conflict(f"This payment is {attempt.status.value}; it cannot be charged now.")
-    charge_now(session, attempt, settings)
-    return attempt
-
-
-def charge_now(
-    session: Session, attempt: ChargeAttempt, settings: PaymentSettings, follow_up: bool = True
-) -> None:
-    """One charge request with the attempt's key. The operator deduplicates by key, so a repeat
-    (from recovery) can never charge twice."""
-    driver = settings.driver(attempt.operator)
-    attempt.tries += 1
-    session.commit()
-    result: ChargeResult | None = None
-    try:
-        result = driver.charge(request_for(attempt))
-    except OperatorError as e:
-        if not e.retryable:
-            fail(session, attempt, e.code, e.message)
-            session.commit()
-            return
-    except TransportError:
-        pass  # a timeout or a broken connection: the outcome is unknown
-    if result is not None and result.status is not ChargeStatus.UNKNOWN:
-        apply_and_commit(session, attempt, result, settings)
-        return
-    session.commit()  # still 'charging': a job asks the operator, by key, what happened
-    if follow_up:
-        settings.follow_up(attempt.id)
-
-
-def apply_and_commit(
-    session: Session, attempt: ChargeAttempt, result: ChargeResult, settings: PaymentSettings
-) -> None:
-    try:
-        apply_result(session, attempt, result, settings)
-        session.commit()
-    except IntegrityError:
-        # A concurrent callback posted the same outcome first (the ledger reference is unique).
-        session.rollback()
-        session.refresh(attempt)
-
-
-def apply_result(
-    session: Session, attempt: ChargeAttempt, result: ChargeResult, settings: PaymentSettings
-) -> None:
-    if result.operator_reference:
-        attempt.operator_reference = result.operator_reference
-    if result.status is ChargeStatus.SUCCEEDED:
-        _succeed(session, attempt, settings)
-    elif result.status is ChargeStatus.FAILED:
-        if attempt.status is AttemptStatus.SUCCEEDED:
-            raise Conflict(
-                f"operator reports {attempt.public_id} failed after it succeeded; reconcile"
-            )
-        if attempt.status is not AttemptStatus.FAILED:
-            fail(
-                session,
-                attempt,
-                result.error_code or "declined",
-                result.message or "declined by the operator",
-            )
-    elif result.status is ChargeStatus.PENDING:
-        if attempt.status is AttemptStatus.CHARGING:
-            move(attempt, AttemptStatus.PENDING)
-    elif result.status is ChargeStatus.REFUNDED and attempt.status is AttemptStatus.CHARGING:
-        _succeed(session, attempt, settings)
-
-
-def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> None:
-    if attempt.status is AttemptStatus.SUCCEEDED:
-        return  # a duplicate answer or callback
-    move(attempt, AttemptStatus.SUCCEEDED)  # checks the table; the UPDATE below decides
-    # One conditional UPDATE claims the success, taking the attempt's row lock first (the lock
-    # order: attempt, obligation, link, parcel, ledger), so it is applied exactly once.
-    now = utcnow()
-    won = (
-        session.connection()
-        .execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status.in_([AttemptStatus.CHARGING, AttemptStatus.PENDING]),
-            )
-            .values(
-                status=AttemptStatus.SUCCEEDED,
-                settled_at=now,
-                updated_at=now,
-                operator_reference=attempt.operator_reference,
-            )
-        )
-        .rowcount
-    )
-    if won != 1:
-        session.expire(attempt)
-        return
-    attempt.settled_at = now
-    link = attempt.link
-    parcel = link.parcel
-    first = obligations.collect(session, parcel.id, link.purpose, attempt.id, PaymentMethod.AIRTIME)
-    if first:
-        link.paid_at = now
-        if link.purpose is Purpose.FEE:
-            parcel.payment_status = PaymentStatus.PAID
-            parcel.payment_method = PaymentMethod.AIRTIME
-    else:
-        # The money moved, so the books show it; reconciliation lists it for a refund.
-        attempt.error_code = "duplicate_collection"
-        attempt.error_message = "This sum had already been collected; refund this charge."
-    if link.purpose is Purpose.FEE:
-        parts = [("postage_revenue", Money(attempt.amount_poisha))]
-    else:
-        merchant = (
-            f"merchant_payable:{parcel.merchant_id}" if parcel.merchant_id else "sender_payable"
-        )
-        parts = [
-            (merchant, Money(parcel.cod_amount_poisha)),
-            ("cod_fee_revenue", Money(parcel.cod_fee_poisha)),
-        ]
-    postings = billing_ledger.charge_postings(
-        attempt.operator, parts, settings.terms.get(attempt.operator, billing_ledger.FeeTerms())
-    )
-    post(session, "charge", attempt.idempotency_key, postings, f"airtime {attempt.public_id}")
-
-
-def attempt_view(a: ChargeAttempt) -> dict[str, Any]:
-    return {
-        "id": a.public_id,
-        "status": a.status.value,
-        "operator": a.operator,
-        "msisdn": a.msisdn,
-        "amount_poisha": a.amount_poisha,
-        "purpose": a.link.purpose.value,
-        "tracking_id": a.link.parcel.tracking_id,
-        "consent": {"method": a.consent_method, "page_url": a.consent_page_url},
-        "operator_reference": a.operator_reference,
-        "error_code": a.error_code,
-        "error_message": a.error_message,
-        "refunded_poisha": a.refunded_poisha,
-        "otp_tries_left": max(0, OTP_TRIES - a.otp_tries),
-        "expires_at": a.expires_at.isoformat(),
-        "created_at": a.created_at.isoformat(),
-    }

@@ -18,7 +18,8 @@ from logistics.db import run_transaction, utcnow
 from logistics.errors import Unauthorized, ValidationError
 from logistics.models import AttemptStatus, CallbackReceipt, ChargeAttempt, Refund
 from logistics.services.payments import refunds
-from logistics.services.payments.attempts import apply_and_commit, apply_result, charge_now, expire
+from logistics.services.payments.attempts import expire
+from logistics.services.payments.charging import apply_and_commit, apply_result, charge_now
 from logistics.services.payments.common import PRE_CHARGE, PaymentSettings
 
 
