@@ -6,8 +6,9 @@ PORT ?= 5000
 SIM_PORT ?= 5001
 WORKERS ?= 2
 PYTEST_ARGS ?=
+MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint bench bench-routing bench-search bench-dhaka bench-payments clean install install-test
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-payments clean install install-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,7 +27,7 @@ install-test: $(VENV)/.installed-test
 
 ## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
 ## (with the operator simulator and a Celery worker + beat on a folder broker: no server needed)
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run $(MO)
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
@@ -39,7 +40,7 @@ run: $(VENV)/.installed-run
 		--access-logfile - 'app:create_app()'
 
 ## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -74,3 +75,16 @@ bench-payments: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## translations: after adding or changing a string: extract it, merge it into the catalogs,
+## then write its Bangla in logistics/translations/bn/LC_MESSAGES/messages.po
+POT := logistics/translations/messages.pot
+translations: $(VENV)/.installed-run
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-location=file \
+		--sort-output --project DakGhor --copyright-holder "Bangladesh Post" -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d logistics/translations --no-fuzzy-matching --ignore-obsolete
+
+## catalogs: compile the .po catalogs the app reads (make run and make test do it first)
+catalogs: $(MO)
+$(MO): logistics/translations/bn/LC_MESSAGES/messages.po | $(VENV)/.installed-run
+	$(BIN)/pybabel compile -d logistics/translations --statistics

@@ -33,10 +33,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from flask_login import LoginManager
     from flask_wtf import CSRFProtect
 
-    from logistics import web
+    from logistics import i18n, web
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
-    from logistics.web import admin, api, auth, counter, errors, guard, pay, public
+    from logistics.web import admin, api, auth, counter, errors, guard, homes, pay, public, staff
     from logistics.web.payments_config import settings_from_env
 
     instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
@@ -75,7 +75,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     login = LoginManager(app)
     login.login_view = "auth.login"
-    login.login_message = "Please log in / অনুগ্রহ করে লগ ইন করুন"
+    login.login_message = i18n._l("Please log in to see this page.")
 
     @login.user_loader
     def _load_user(user_id: str) -> User | None:
@@ -107,8 +107,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(homes.bp)
     errors.register(app)
     app.after_request(web.security_headers)
+    i18n.init_app(app)
     web.register_template_helpers(app)
     _register_cli(app)
     return app
@@ -193,7 +196,7 @@ def _register_cli(app: Flask) -> None:
                 s, username=username, password=password, role=Role(role), office=off, merchant=mer
             )
         except DakGhorError as e:
-            raise click.ClickException(e.message) from None
+            raise click.ClickException(str(e.message)) from None
         s.commit()
         click.echo(f"user {username} created")
 

@@ -13,9 +13,11 @@ from billing.money import Money
 class CapExceeded(BillingError):
     code = "cap_exceeded"
 
-    def __init__(self, message: str, cap: str) -> None:
+    def __init__(self, message: str, cap: str, limit: Money, left: Money) -> None:
         super().__init__(message, field="amount")
-        self.cap = cap
+        self.cap = cap  # per-transaction | daily | monthly | yearly
+        self.limit = limit
+        self.left = left
 
 
 @dataclass(frozen=True)
@@ -52,4 +54,6 @@ def check(amount: Money, spent: Spent, caps: Caps) -> None:
             raise CapExceeded(
                 f"{amount} is over the {name} airtime cap of {limit} for this number ({left} left)",
                 name,
+                limit,
+                left,
             )

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from flask_babel import LazyString
+
+# A message for a person: from the catalogs, translated when it is shown (lazily), so the same
+# error reads in Bangla on a Bangla page and in English for an English caller.
+Message: TypeAlias = "str | LazyString"
+
 
 class DakGhorError(Exception):
     """Root of the domain's errors; ``code`` is stable, ``status`` is the web layer's hint."""
@@ -9,13 +17,13 @@ class DakGhorError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: Message, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
 
     def as_dict(self) -> dict[str, object]:
-        body: dict[str, object] = {"code": self.code, "message": self.message}
+        body: dict[str, object] = {"code": self.code, "message": str(self.message)}
         if self.field:
             body["field"] = self.field
         return body
@@ -27,7 +35,7 @@ class ValidationError(DakGhorError):
     code = "validation_error"
     status = 422
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, Message]) -> None:
         first_field, first_message = next(iter(errors.items()))
         super().__init__(first_message, field=first_field)
         self.errors = errors
@@ -35,9 +43,9 @@ class ValidationError(DakGhorError):
     def as_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
-            "message": self.message,
+            "message": str(self.message),
             "field": self.field,
-            "errors": [{"field": f, "message": m} for f, m in self.errors.items()],
+            "errors": [{"field": f, "message": str(m)} for f, m in self.errors.items()],
         }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from logistics.errors import ValidationError
+from logistics.i18n import _l
 
 COUNTRY = "BD"
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
@@ -35,19 +36,22 @@ def validate(raw: str, field: str = "tracking_id") -> str:
     """Return the normalized id, or raise ValidationError saying exactly what is wrong."""
     tid = normalize(raw)
     if not tid:
-        raise ValidationError({field: "A tracking id is required."})
+        raise ValidationError({field: _l("A tracking number is required.")})
     if not _SHAPE.match(tid):
         raise ValidationError(
             {
-                field: f"'{raw}' is not a tracking id: expected 2 letters, 9 digits, 2 letters "
-                "(e.g. CP123456785BD)."
+                field: _l(
+                    "%(got)s is not a tracking number: expected 2 letters, 9 digits, 2 letters "
+                    "(such as CP123456785BD).",
+                    got=raw,
+                )
             }
         )
     serial, given = int(tid[2:10]), int(tid[10])
     expected = check_digit(serial)
     if given != expected:
         raise ValidationError(
-            {field: f"'{tid}' has a wrong check digit ({given}); please re-type or re-scan it."}
+            {field: _l("%(id)s has a wrong check digit; please type or scan it again.", id=tid)}
         )
     return tid
 

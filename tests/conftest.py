@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -38,6 +39,26 @@ from logistics.models import (
 from logistics.services import demo, network
 
 DEMO_KEY = demo.DEMO_MERCHANT_KEY
+
+
+def _compile_catalogs() -> None:
+    """The .mo files are built (make catalogs), not kept in git: build them when a test run
+    starts from a fresh clone without make."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from logistics.i18n import CATALOGS
+
+    for po in Path(CATALOGS).glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            with mo.open("wb") as f:
+                write_mo(f, catalog)
+
+
+_compile_catalogs()
 
 
 def _reset_database(url: str) -> None:
@@ -124,13 +145,31 @@ def app(database_url: str, db: Session, tmp_path: Path) -> Iterator[Flask]:
             "SERVER_NAME": "dakghor.test",
         }
     )
+    application.test_client_class = EnglishClient
     yield application
     application.extensions["dakghor.engine"].dispose()
+
+
+class EnglishClient(FlaskClient):
+    """The suite's clients ask for English (the tests read English messages); Bangla, the
+    default for a caller who asks for nothing, is tested with ``bn_client``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def bn_client(app: Flask) -> FlaskClient:
+    """A client that asks for no language: it gets DakGhor's default, Bangla."""
+    c = app.test_client()
+    del c.environ_base["HTTP_ACCEPT_LANGUAGE"]
+    return c
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from logistics.db import utcnow
-from logistics.errors import Unauthorized, ValidationError
+from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
+from logistics.i18n import Num, _l
 from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
 
 
@@ -30,17 +31,17 @@ def create_user(
     office: Office | None = None,
     merchant: Merchant | None = None,
 ) -> User:
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     if not username or len(username) > 64:
-        errors["username"] = "A username of 1 to 64 characters is required."
+        errors["username"] = _l("A username of 1 to 64 characters is required.")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
-        errors["username"] = f"The username {username!r} is taken."
+        errors["username"] = _l("The username %(name)s is taken.", name=username)
     if len(password) < 8:
-        errors["password"] = "A password needs at least 8 characters."
+        errors["password"] = _l("A password needs at least 8 characters.")
     if role is Role.CLERK and office is None:
-        errors["office"] = "A clerk must be bound to an office."
+        errors["office"] = _l("A clerk must be bound to an office.")
     if role is Role.MERCHANT and merchant is None:
-        errors["merchant"] = "A merchant user must belong to a merchant."
+        errors["merchant"] = _l("A merchant user must belong to a merchant.")
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -66,7 +67,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
     # Check a hash even for unknown users so the answer takes as long either way.
     hashed = user.password_hash if user else _dummy_hash()
     if not check_password_hash(hashed, password) or user is None or not user.active:
-        raise Unauthorized("Wrong username or password.", field="password")
+        raise Unauthorized(_l("Wrong username or password."), field="password")
     return user
 
 
@@ -82,19 +83,19 @@ def user_for_api_key(session: Session, header: str | None) -> User:
     """The active user behind an ``Authorization: Bearer <key>`` header, or Unauthorized."""
     if not header:
         raise Unauthorized(
-            "Missing API key: send 'Authorization: Bearer <key>'.", field="Authorization"
+            _l("Missing API key: send 'Authorization: Bearer <key>'."), field="Authorization"
         )
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized(
-            "The Authorization header must be 'Bearer <key>'.", field="Authorization"
+            _l("The Authorization header must be 'Bearer <key>'."), field="Authorization"
         )
     api_key = session.scalar(
         select(ApiKey).where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
     )
     user: User | None = api_key.user if api_key else None
     if user is None or not user.active:
-        raise Unauthorized("Unknown or revoked API key.", field="Authorization")
+        raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
     return user
 
 
@@ -107,6 +108,25 @@ def revoke_api_key(session: Session, key: str) -> bool:
     return True
 
 
+def revoke_key_by_id(session: Session, key_id: int, owner: User | None = None) -> ApiKey:
+    """Revoke a key from the admin pages (``owner`` None) or a merchant's own (its user's)."""
+    api_key = session.get(ApiKey, key_id)
+    if api_key is None or (owner is not None and api_key.user_id != owner.id):
+        raise NotFound(_l("No such API key."), field="key")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.flush()
+    return api_key
+
+
+def set_active(session: Session, user: User, active: bool, by: User) -> None:
+    """Turn a login off (its API keys stop working with it) or on again."""
+    if user.id == by.id and not active:
+        raise Conflict(_l("You cannot turn off your own login."), field="user")
+    user.active = active
+    session.flush()
+
+
 LOGIN_WINDOW_S = 900  # wrong passwords are counted over 15 minutes...
 LOGIN_TRIES_PER_ADDRESS = 5  # ...per user name from one address
 LOGIN_TRIES_PER_NAME = 20  # ...per user name from anywhere
@@ -116,7 +136,7 @@ class TooManyLogins(Unauthorized):
     code = "too_many_logins"
     status = 429
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
+    def __init__(self, message: Message, retry_after_s: int) -> None:
         super().__init__(message, field="username")
         self.retry_after_s = max(1, retry_after_s)
 
@@ -152,7 +172,10 @@ def check_login_throttle(session: Session, username: str, ip: str) -> None:
         if len(times) >= limit:
             wait = int((times[-1] + timedelta(seconds=LOGIN_WINDOW_S) - now).total_seconds()) + 1
             raise TooManyLogins(
-                f"Too many wrong passwords for this user; try again in {wait // 60 + 1} minutes.",
+                _l(
+                    "Too many wrong passwords for this user; try again in %(min)s minutes.",
+                    min=Num(wait // 60 + 1),
+                ),
                 wait,
             )
 

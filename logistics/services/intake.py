@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from logistics import s10
 from logistics.db import utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
+from logistics.i18n import Money, Num, _l
 from logistics.models import (
     Office,
     OfficeKind,
@@ -28,6 +29,7 @@ from logistics.models import (
 from logistics.services import network, obligations, tracking
 from logistics.services.tariff import Quote, Tariff, default_tariff
 from logistics.text import ascii_digits, normalize_mobile
+from logistics.vocabulary import LABELS
 
 MAX_NAME = 120
 MAX_ADDRESS = 400
@@ -60,88 +62,120 @@ def _int(
     raw: Any, field: str, errors: dict[str, str], *, what: str, lo: int, hi: int
 ) -> int | None:
     if raw is None or raw == "":
-        errors[field] = f"{what} is required."
+        errors[field] = _l("%(what)s is required.", what=what)
         return None
-    if isinstance(raw, bool):
-        errors[field] = f"{what} must be a whole number."
-        return None
-    if isinstance(raw, float):
-        errors[field] = f"{what} must be a whole number (integer units), not {raw}."
+    if isinstance(raw, bool | float):
+        errors[field] = _l("%(what)s must be a whole number.", what=what)
         return None
     try:
         value = int(ascii_digits(str(raw)).strip())
     except ValueError:
-        errors[field] = f"{what} must be a whole number, got {raw!r}."
+        errors[field] = _l("%(what)s must be a whole number.", what=what)
         return None
     if not lo <= value <= hi:
-        errors[field] = f"{what} must be between {lo:,} and {hi:,}, got {value:,}."
+        errors[field] = _l(
+            "%(what)s must be between %(lo)s and %(hi)s, not %(got)s.",
+            what=what,
+            lo=Num(lo),
+            hi=Num(hi),
+            got=Num(value),
+        )
         return None
     return value
 
 
-def _text(raw: Any, field: str, errors: dict[str, str], *, what: str, limit: int) -> str:
+def _text(raw: Any, field: str, errors: dict[str, Any], *, what: Any, limit: int) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        errors[field] = f"{what} is required."
+        errors[field] = _l("%(what)s is required.", what=what)
         return ""
     value = " ".join(raw.split())
     if len(value) > limit:
-        errors[field] = f"{what} may be at most {limit} characters."
+        errors[field] = _l(
+            "%(what)s may be at most %(limit)s characters.", what=what, limit=Num(limit)
+        )
     return value
 
 
-def _party(raw: Any, prefix: str, errors: dict[str, str], who: str) -> Party:
+# Field names as sentences, in the catalogs (so each language can say them its own way).
+WHO: dict[str, dict[str, Any]] = {
+    "sender": {
+        "party": _l("The sender (name, phone, address) is required."),
+        "name": _l("The sender's name"),
+        "address": _l("The sender's address"),
+        "phone": _l(
+            "The sender's phone must be a Bangladesh mobile number such as 01712345678 "
+            "or +8801712345678."
+        ),
+    },
+    "recipient": {
+        "party": _l("The recipient (name, phone, address) is required."),
+        "name": _l("The recipient's name"),
+        "address": _l("The recipient's address"),
+        "phone": _l(
+            "The recipient's phone must be a Bangladesh mobile number such as 01712345678 "
+            "or +8801712345678."
+        ),
+    },
+}
+
+
+def _party(raw: Any, prefix: str, errors: dict[str, Any], who: str) -> Party:
+    words = WHO[who]
     if not isinstance(raw, Mapping):
-        errors[prefix] = f"The {who} (name, phone, address) is required."
+        errors[prefix] = words["party"]
         return Party("", "", "")
-    name = _text(
-        raw.get("name"), f"{prefix}.name", errors, what=f"The {who}'s name", limit=MAX_NAME
-    )
+    name = _text(raw.get("name"), f"{prefix}.name", errors, what=words["name"], limit=MAX_NAME)
     address = _text(
         raw.get("address"),
         f"{prefix}.address",
         errors,
-        what=f"The {who}'s address",
+        what=words["address"],
         limit=MAX_ADDRESS,
     )
     phone_raw = raw.get("phone")
     phone = normalize_mobile(phone_raw) if isinstance(phone_raw, str) else None
     if phone is None:
-        errors[f"{prefix}.phone"] = (
-            f"The {who}'s phone must be a Bangladesh mobile number such as 01712345678 "
-            f"or +8801712345678, got {phone_raw!r}."
-        )
+        errors[f"{prefix}.phone"] = words["phone"]
     return Party(name, phone or "", address)
 
 
 def parse_weight(raw: Any, errors: dict[str, str], tariff: Tariff | None = None) -> int | None:
     """A weight in grams within the tariff's limits; a problem is added to ``errors``."""
     tariff = tariff or default_tariff()
-    return _int(raw, "weight_g", errors, what="Weight (g)", lo=1, hi=tariff.max_weight_g)
+    return _int(
+        raw, "weight_g", errors, what=_l("The weight in grams"), lo=1, hi=tariff.max_weight_g
+    )
 
 
 def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     """Check every field of a booking body at once; ValidationError lists each wrong field."""
     tariff = tariff or default_tariff()
     if not isinstance(body, Mapping):
-        raise ValidationError({"body": "The request body must be a JSON object."})
+        raise ValidationError({"body": _l("The request body must be a JSON object.")})
     errors: dict[str, str] = {}
     origin = body.get("origin_office")
     if origin is not None and (not isinstance(origin, str) or not origin.strip()):
-        errors["origin_office"] = "origin_office must be an office code such as GPO."
+        errors["origin_office"] = _l("origin_office must be an office code such as GPO.")
     weight = parse_weight(body.get("weight_g"), errors, tariff)
     cod = _int(
         body.get("cod_amount_poisha", 0) or 0,
         "cod_amount_poisha",
         errors,
-        what="COD amount (poisha)",
+        what=_l("The cash-on-delivery amount in poisha"),
         lo=0,
-        hi=tariff.max_cod_poisha,
+        hi=10**12,
     )
+    if cod is not None and cod > tariff.max_cod_poisha:
+        try:
+            tariff.cod_fee(cod)  # says the limit in taka, by the Value Payable rule
+        except ValidationError as e:
+            errors.update(e.errors)
+        cod = None
     declared = _int(
         body.get("declared_value_poisha", 0) or 0,
         "declared_value_poisha",
         errors,
-        what="Declared value (poisha)",
+        what=_l("The declared value in poisha"),
         lo=0,
         hi=100_000_000,
     )
@@ -149,12 +183,12 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     raw_dims = body.get("dimensions_mm")
     if raw_dims not in (None, "", []):
         if not isinstance(raw_dims, list | tuple) or len(raw_dims) != 3:
-            errors["dimensions_mm"] = (
+            errors["dimensions_mm"] = _l(
                 "dimensions_mm must be three whole numbers [length, width, height]."
             )
         else:
             sides = [
-                _int(v, "dimensions_mm", errors, what="Each side (mm)", lo=1, hi=10_000)
+                _int(v, "dimensions_mm", errors, what=_l("Each side in mm"), lo=1, hi=10_000)
                 for v in raw_dims
             ]
             if all(s is not None for s in sides):
@@ -178,12 +212,14 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
         try:
             method = PaymentMethod(raw_method)
         except ValueError:
-            errors["payment_method"] = (
+            errors["payment_method"] = _l(
                 "payment_method must be one of cash, airtime, merchant_account."
             )
     ref = body.get("merchant_reference")
     if ref is not None and (not isinstance(ref, str) or len(ref) > 64):
-        errors["merchant_reference"] = "merchant_reference must be text of at most 64 characters."
+        errors["merchant_reference"] = _l(
+            "merchant_reference must be text of at most 64 characters."
+        )
     if errors:
         raise ValidationError(errors)
     return BookingRequest(
@@ -203,25 +239,31 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
 def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
     if actor.role is Role.CLERK:
         if actor.office is None:
-            raise Forbidden("This clerk is not bound to an office.")
+            raise Forbidden(_l("This clerk is not bound to an office."))
         if req.origin_office and req.origin_office != actor.office.code:
             raise Forbidden(
-                f"A clerk of {actor.office.code} cannot register intake at {req.origin_office}.",
+                _l(
+                    "A clerk of %(here)s cannot register intake at %(there)s.",
+                    here=actor.office.code,
+                    there=req.origin_office,
+                ),
                 field="origin_office",
             )
         return actor.office
     if actor.role not in (Role.MERCHANT, Role.ADMIN):
-        raise Forbidden(f"A {actor.role.value} cannot book parcels.")
+        raise Forbidden(_l("%(role)s users cannot book parcels.", role=LABELS[actor.role]))
     if not req.origin_office:
         raise ValidationError(
-            {"origin_office": "origin_office (the intake office code) is required."}
+            {"origin_office": _l("origin_office (the intake office code) is required.")}
         )
     office = session.scalar(select(Office).where(Office.code == req.origin_office))
     if office is None or office.kind is not OfficeKind.INTAKE:
         raise ValidationError(
             {
-                "origin_office": f"{req.origin_office!r} is not an intake office; "
-                "see GET /api/v1/offices for the codes."
+                "origin_office": _l(
+                    "%(code)s is not an intake office; see GET /api/v1/offices for the codes.",
+                    code=req.origin_office,
+                )
             }
         )
     return office
@@ -256,7 +298,9 @@ def allocate_tracking_id(session: Session, service_indicator: str) -> str:
             after = session.execute(stmt).scalar_one()
     serial = after - 1
     if serial > 99_999_999:
-        raise ValidationError({"service": f"The S10 series {service_indicator} is exhausted."})
+        raise ValidationError(
+            {"service": _l("The S10 series %(series)s is exhausted.", series=service_indicator)}
+        )
     return s10.make_id(service_indicator, serial)
 
 
@@ -267,7 +311,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     if actor.role is Role.CLERK:
         method = req.payment_method or PaymentMethod.CASH
         if method is PaymentMethod.MERCHANT_ACCOUNT:
-            raise ValidationError({"payment_method": "At the counter, pay by cash or airtime."})
+            raise ValidationError({"payment_method": _l("At the counter, pay by cash or airtime.")})
         pay_status = PaymentStatus.PAID if method is PaymentMethod.CASH else PaymentStatus.PENDING
         first_event = "EMA"
     else:
@@ -337,9 +381,9 @@ def intake_office_of(clerk: User) -> Office:
     """The intake counter where this clerk accepts parcels, or Forbidden."""
     office = clerk.office
     if clerk.role is not Role.CLERK or office is None:
-        raise Forbidden("Only a counter clerk can accept a parcel.")
+        raise Forbidden(_l("Only a counter clerk can accept a parcel."))
     if office.kind is not OfficeKind.INTAKE:
-        raise Forbidden(f"{office.code} is not an intake office.")
+        raise Forbidden(_l("%(code)s is not an intake office.", code=office.code))
     return office
 
 
@@ -365,14 +409,23 @@ def accept_booking(
     office = intake_office_of(clerk)
     if parcel.status is not ParcelStatus.BOOKED:
         raise Conflict(
-            f"{parcel.tracking_id} is already {parcel.status.value}; only booked parcels are accepted.",
+            _l(
+                "%(id)s is already past booking (%(status)s); only booked parcels are accepted.",
+                id=parcel.tracking_id,
+                status=LABELS[parcel.status],
+            ),
             field="tracking_id",
         )
     quote = reprice_booking(parcel, weight_g)
     if quote.postage_poisha != quoted_fee_poisha:
         raise Conflict(
-            f"At {weight_g:,} g the fee is {quote.postage_poisha / 100:.2f} Tk, not the "
-            f"{quoted_fee_poisha / 100:.2f} Tk shown; check the new price and confirm again.",
+            _l(
+                "At %(g)s g the fee is %(fee)s, not the %(shown)s shown; check the new price "
+                "and confirm again.",
+                g=Num(weight_g),
+                fee=Money(quote.postage_poisha),
+                shown=Money(quoted_fee_poisha),
+            ),
             field="weight_g",
         )
     # The obligations first (the lock order: obligation before parcel), then the parcel.

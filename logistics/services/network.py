@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.errors import ValidationError
+from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
 from logistics.text import ascii_digits
 
@@ -116,14 +117,19 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
     """A served 4-digit post code (Bangla digits accepted), or ValidationError naming ``field``."""
     pc = ascii_digits(str(raw)).strip() if raw not in (None, "") else ""
     if not pc:
-        raise ValidationError({field: "The recipient's post code is required."})
+        raise ValidationError({field: _l("The recipient's post code is required.")})
     if not (len(pc) == 4 and pc.isdigit()):
-        raise ValidationError({field: f"'{raw}' is not a Bangladesh post code (4 digits)."})
+        raise ValidationError(
+            {field: _l("%(got)s is not a Bangladesh post code (4 digits).", got=str(raw))}
+        )
     if pc not in service_area():
         raise ValidationError(
             {
-                field: f"Post code {pc} is outside the DakGhor service area (Dhaka district, "
-                "Narayanganj and Gazipur offices); this parcel cannot be booked here."
+                field: _l(
+                    "Post code %(pc)s is outside the DakGhor service area (Dhaka district, "
+                    "Narayanganj and Gazipur offices); this parcel cannot be booked here.",
+                    pc=pc,
+                )
             }
         )
     return pc
@@ -138,7 +144,7 @@ def delivery_office_for(session: Session, post_code: str, field: str = "post_cod
     area = service_area()[pc]
     offices = list(session.scalars(select(Office).where(Office.kind == OfficeKind.DELIVERY)))
     if not offices:
-        raise ValidationError({field: "No delivery offices are configured; seed the network."})
+        raise ValidationError({field: _l("No delivery offices are configured; seed the network.")})
     for o in offices:
         if o.post_code == pc:
             return o

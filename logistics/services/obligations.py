@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.errors import ValidationError
+from logistics.i18n import _l
 from logistics.models import (
     Obligation,
     ObligationStatus,
@@ -65,8 +66,13 @@ def get(session: Session, parcel_id: int, purpose: Purpose, *, fresh: bool = Fal
         stmt = stmt.execution_options(populate_existing=True)
     ob = session.scalar(stmt)
     if ob is None:
-        what = "cash on delivery" if purpose is Purpose.COD else "fee"
-        raise ValidationError({"purpose": f"This parcel has no {what} to collect."})
+        raise ValidationError(
+            {
+                "purpose": _l("This parcel has no cash on delivery to collect.")
+                if purpose is Purpose.COD
+                else _l("This parcel has no fee to collect.")
+            }
+        )
     return ob
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.errors import ValidationError
+from logistics.i18n import Num, _l
 from logistics.models import AttemptStatus, ChargeAttempt, Obligation, Refund
 
 COLUMNS = [
@@ -45,32 +46,52 @@ def parse(text: str) -> list[dict[str, str]]:
         reader = csv.DictReader(io.StringIO(text))
         if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != COLUMNS:
             raise ValidationError(
-                {"file": f"A settlement file has the columns {', '.join(COLUMNS)}."}
+                {
+                    "file": _l(
+                        "A settlement file has the columns %(columns)s.", columns=", ".join(COLUMNS)
+                    )
+                }
             )
         rows = list(reader)
-    except csv.Error as e:
-        raise ValidationError({"file": f"Not a CSV file: {e}"}) from None
+    except csv.Error:
+        raise ValidationError({"file": _l("This is not a CSV file.")}) from None
     for n, r in enumerate(rows, 2):
         if None in r or any(r.get(c) is None for c in COLUMNS):
-            raise ValidationError({"file": f"Line {n} does not have the {len(COLUMNS)} columns."})
+            raise ValidationError(
+                {
+                    "file": _l(
+                        "Line %(n)s does not have the %(count)s columns.",
+                        n=Num(n),
+                        count=Num(len(COLUMNS)),
+                    )
+                }
+            )
         if not re.fullmatch(r"[0-9]{1,15}", r["amount_poisha"]) or r["type"] not in (
             "charge",
             "refund",
         ):
             raise ValidationError(
-                {"file": f"Line {n}: type must be charge or refund and amount whole poisha."}
+                {
+                    "file": _l(
+                        "Line %(n)s: type must be charge or refund and amount whole poisha.",
+                        n=Num(n),
+                    )
+                }
             )
     return rows
+
+
+DAY_FORMAT = _l("The day must be a date such as 2026-11-22.")
 
 
 def parse_day(day: str) -> datetime:
     """A settlement day, YYYY-MM-DD (UTC)."""
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
-        raise ValidationError({"day": "day must be a date such as 2026-11-22."})
+        raise ValidationError({"day": DAY_FORMAT})
     try:
         return datetime.fromisoformat(day + "T00:00:00+00:00")
     except ValueError:
-        raise ValidationError({"day": "day must be a date such as 2026-11-22."}) from None
+        raise ValidationError({"day": DAY_FORMAT}) from None
 
 
 def _second_collection(session: Session, a: ChargeAttempt) -> bool:

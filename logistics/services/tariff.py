@@ -8,14 +8,24 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from flask_babel import LazyString
+
 from logistics.errors import ValidationError
+from logistics.i18n import Money, Num, _l, in_language
 
 
 @dataclass(frozen=True)
 class QuoteLine:
-    label_en: str
-    label_bn: str
+    label: LazyString  # from the catalogs, in the reader's language
     amount_poisha: int
+
+    @property
+    def label_en(self) -> str:
+        return in_language("en", self.label)
+
+    @property
+    def label_bn(self) -> str:
+        return in_language("bn", self.label)
 
 
 @dataclass(frozen=True)
@@ -81,11 +91,15 @@ class Tariff:
     def check_weight(self, weight_g: int) -> None:
         w = self.data["weight"]
         if weight_g < int(w["min_g"]):
-            raise ValidationError({"weight_g": "Weight must be at least 1 gram."})
+            raise ValidationError({"weight_g": _l("The weight must be at least 1 gram.")})
         if weight_g > int(w["max_g"]):
             raise ValidationError(
                 {
-                    "weight_g": f"Weight {weight_g:,} g is over the {int(w['max_g']):,} g parcel limit."
+                    "weight_g": _l(
+                        "%(g)s g is over the parcel limit of %(max)s g.",
+                        g=Num(weight_g),
+                        max=Num(int(w["max_g"])),
+                    )
                 }
             )
 
@@ -95,27 +109,37 @@ class Tariff:
         d = self.data["dimensions"]
         longest, a, b = sorted(dims_mm, reverse=True)
         if min(dims_mm) <= 0:
-            raise ValidationError({"dimensions_mm": "Each side must be at least 1 mm."})
+            raise ValidationError({"dimensions_mm": _l("Each side must be at least 1 mm.")})
         if longest > int(d["max_side_mm"]):
             raise ValidationError(
-                {"dimensions_mm": f"The longest side may be at most {int(d['max_side_mm'])} mm."}
+                {
+                    "dimensions_mm": _l(
+                        "The longest side may be at most %(mm)s mm.", mm=Num(int(d["max_side_mm"]))
+                    )
+                }
             )
         if longest + 2 * (a + b) > int(d["max_length_plus_girth_mm"]):
             raise ValidationError(
                 {
-                    "dimensions_mm": "Length plus girth may be at most "
-                    f"{int(d['max_length_plus_girth_mm'])} mm."
+                    "dimensions_mm": _l(
+                        "Length plus girth may be at most %(mm)s mm.",
+                        mm=Num(int(d["max_length_plus_girth_mm"])),
+                    )
                 }
             )
 
     def cod_fee(self, cod_amount_poisha: int) -> int:
         if cod_amount_poisha < 0:
-            raise ValidationError({"cod_amount_poisha": "The COD amount cannot be negative."})
+            raise ValidationError(
+                {"cod_amount_poisha": _l("The cash-on-delivery amount cannot be negative.")}
+            )
         if cod_amount_poisha > self.max_cod_poisha:
             raise ValidationError(
                 {
-                    "cod_amount_poisha": f"COD is limited to Tk {self.max_cod_poisha // 100:,} "
-                    "per parcel (Value Payable rule)."
+                    "cod_amount_poisha": _l(
+                        "Cash on delivery is limited to %(max)s per parcel (Value Payable rule).",
+                        max=Money(self.max_cod_poisha),
+                    )
                 }
             )
         c = self.data["cod"]
@@ -128,19 +152,22 @@ class Tariff:
         try:
             z = self.data["zones"][zone]
         except KeyError:
-            raise ValidationError({"zone": f"Unknown tariff zone {zone!r}."}) from None
+            raise ValidationError(
+                {"zone": _l("Unknown tariff zone %(zone)s.", zone=zone)}
+            ) from None
         kg_started = -(-weight_g // 1000)
         lines = [
             QuoteLine(
-                f"Postage, {kg_started} kg x Tk {int(z['per_started_kg_poisha']) // 100}",
-                f"ডাক মাশুল, {kg_started} কেজি",
+                _l(
+                    "Postage, %(kg)s kg at %(rate)s per kg",
+                    kg=Num(kg_started),
+                    rate=Money(int(z["per_started_kg_poisha"])),
+                ),
                 max(kg_started * int(z["per_started_kg_poisha"]), int(z["minimum_poisha"])),
             )
         ]
         if int(z.get("surcharge_poisha", 0)):
-            lines.append(
-                QuoteLine("Suburban surcharge", "শহরতলি সারচার্জ", int(z["surcharge_poisha"]))
-            )
+            lines.append(QuoteLine(_l("Suburban surcharge"), int(z["surcharge_poisha"])))
         postage = self._round(sum(ln.amount_poisha for ln in lines))
         cod_fee = self.cod_fee(cod_amount_poisha)
         return Quote(

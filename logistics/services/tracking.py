@@ -6,22 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import LazyString
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from logistics import s10
 from logistics.db import utcnow
 from logistics.errors import Conflict, NotFound
+from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
 from logistics.text import local_time
+from logistics.vocabulary import LABELS
 
 
 @dataclass(frozen=True)
 class EventCode:
     code: str
     status: ParcelStatus
-    en: str
-    bn: str
+    text: LazyString  # from the catalogs: what the event means, in the reader's language
+
+    @property
+    def en(self) -> str:
+        return in_language("en", self.text)
+
+    @property
+    def bn(self) -> str:
+        return in_language("bn", self.text)
 
 
 # EMA, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, departure, arrival at
@@ -30,25 +40,18 @@ class EventCode:
 EVENTS: dict[str, EventCode] = {
     e.code: e
     for e in (
-        EventCode("BKD", ParcelStatus.BOOKED, "Booked by the sender", "প্রেরক বুকিং করেছেন"),
-        EventCode("EMA", ParcelStatus.ACCEPTED, "Accepted at the counter", "কাউন্টারে গৃহীত"),
-        EventCode("EMC", ParcelStatus.IN_TRANSIT, "In transit", "পরিবহনে আছে"),
-        EventCode(
-            "EMG",
-            ParcelStatus.AT_DELIVERY_OFFICE,
-            "Arrived at the delivery office",
-            "বিলি অফিসে পৌঁছেছে",
-        ),
-        EventCode("OFD", ParcelStatus.OUT_FOR_DELIVERY, "Out for delivery", "বিলির জন্য বের হয়েছে"),
-        EventCode("EMI", ParcelStatus.DELIVERED, "Delivered", "বিলি সম্পন্ন"),
-        EventCode(
-            "EMH", ParcelStatus.DELIVERY_FAILED, "Delivery attempt failed", "বিলির চেষ্টা ব্যর্থ"
-        ),
-        EventCode("RTS", ParcelStatus.RETURNED, "Returned to sender", "প্রেরকের কাছে ফেরত"),
+        EventCode("BKD", ParcelStatus.BOOKED, _l("Booked by the sender")),
+        EventCode("EMA", ParcelStatus.ACCEPTED, _l("Accepted at the counter")),
+        EventCode("EMC", ParcelStatus.IN_TRANSIT, _l("In transit")),
+        EventCode("EMG", ParcelStatus.AT_DELIVERY_OFFICE, _l("Arrived at the delivery office")),
+        EventCode("OFD", ParcelStatus.OUT_FOR_DELIVERY, _l("Out for delivery")),
+        EventCode("EMI", ParcelStatus.DELIVERED, _l("Delivered")),
+        EventCode("EMH", ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
+        EventCode("RTS", ParcelStatus.RETURNED, _l("Returned to sender")),
     )
 }
 
-STATUS_TEXT: dict[ParcelStatus, tuple[str, str]] = {e.status: (e.en, e.bn) for e in EVENTS.values()}
+STATUS_EVENT: dict[ParcelStatus, EventCode] = {e.status: e for e in EVENTS.values()}
 
 # Which status may follow which: one table, so a scan can never move a parcel backwards.
 TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
@@ -83,12 +86,17 @@ def record_event(
     """Append an event and move the parcel's status; an illegal move raises Conflict."""
     event = EVENTS.get(code)
     if event is None:
-        raise Conflict(f"Unknown tracking event code {code!r}.", field="code")
+        raise Conflict(_l("Unknown tracking event code %(code)s.", code=code), field="code")
     current = parcel.status if parcel.events else None
     if event.status not in TRANSITIONS[current]:
-        was = current.value if current else "new"
         raise Conflict(
-            f"A parcel that is {was} cannot become {event.status.value} ({code}).", field="code"
+            _l(
+                "A parcel in the state “%(was)s” cannot move to “%(now)s” (%(code)s).",
+                was=LABELS[current] if current else _l("New"),
+                now=LABELS[event.status],
+                code=code,
+            ),
+            field="code",
         )
     ev = TrackingEvent(
         code=code,
@@ -112,13 +120,13 @@ def find_parcel(session: Session, raw_id: str, field: str = "tracking_id") -> Pa
         .options(selectinload(Parcel.events).selectinload(TrackingEvent.office))
     )
     if parcel is None:
-        raise NotFound(f"No parcel with tracking id {tid}.", field=field)
+        raise NotFound(_l("No parcel has the tracking number %(id)s.", id=tid), field=field)
     return parcel
 
 
 def public_view(parcel: Parcel) -> dict[str, Any]:
     """What anyone with the tracking id may see: no names, phones or addresses."""
-    en, bn = STATUS_TEXT[parcel.status]
+    now = STATUS_EVENT[parcel.status]
     events = []
     for ev in parcel.events:
         ec = EVENTS[ev.code]
@@ -138,8 +146,8 @@ def public_view(parcel: Parcel) -> dict[str, Any]:
     return {
         "tracking_id": parcel.tracking_id,
         "status": parcel.status.value,
-        "status_en": en,
-        "status_bn": bn,
+        "status_en": now.en,
+        "status_bn": now.bn,
         "origin": {
             "code": parcel.origin_office.code,
             "name_en": parcel.origin_office.name_en,

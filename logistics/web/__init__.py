@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from logistics.documents import labels
 from logistics.errors import Forbidden, ValidationError
+from logistics.i18n import _l
 from logistics.models import Parcel, Role
 from logistics.services import documents
 from logistics.text import bangla_digits, local_time, national_mobile, taka, taka_bn
+from logistics.vocabulary import LABELS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,7 +43,12 @@ def require_role(*roles: Role) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
             if current_user.role not in roles and current_user.role is not Role.ADMIN:
-                raise Forbidden(f"This page is for {', '.join(r.value for r in roles)} users.")
+                raise Forbidden(
+                    _l(
+                        "This page is for: %(roles)s.",
+                        roles=", ".join(str(LABELS[r]) for r in roles),
+                    )
+                )
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -50,6 +57,12 @@ def require_role(*roles: Role) -> Callable[[F], F]:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from logistics.web.homes import nav_links
+
+    @app.context_processor
+    def _nav() -> dict[str, Any]:
+        return {"nav_links": nav_links(current_user) if current_user.is_authenticated else []}
+
     app.jinja_env.filters.update(
         taka=taka,
         taka_bn=taka_bn,
@@ -65,7 +78,7 @@ def label_response(parcels: Parcel | list[Parcel]) -> Response:
     batch = parcels if isinstance(parcels, list) else [parcels]
     layout = request.args.get("layout", "thermal")
     if layout not in ("thermal", "a4"):
-        raise ValidationError({"layout": "layout must be 'thermal' or 'a4'."})
+        raise ValidationError({"layout": _l("layout must be 'thermal' or 'a4'.")})
     pdf = labels.render([documents.label_for(p) for p in batch], layout)
     name = batch[0].tracking_id if len(batch) == 1 else f"labels-{len(batch)}"
     return Response(

@@ -1,4 +1,5 @@
-"""Finance pages for admins: reconciliation of operators' settlement files, ledger balances."""
+"""The admin's pages: a home linking everything an admin runs, the network (offices, vans,
+tariff), and finance (reconciliation of operators' settlement files, ledger balances)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,58 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from logistics.errors import ValidationError
-from logistics.models import Role
+from logistics.i18n import _l
+from logistics.models import ApiKey, Office, Role, User, Van
 from logistics.services import payments, reconciliation
+from logistics.services.tariff import default_tariff
 from logistics.web import get_db, require_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 OPERATORS = ("grameenphone", "robi", "banglalink", "teletalk")
+
+
+@bp.get("")
+@require_role(Role.ADMIN)
+def home() -> str:
+    db = get_db()
+    counts = {
+        "users": db.scalar(select(func.count()).select_from(User)) or 0,
+        "keys": db.scalar(
+            select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+        )
+        or 0,
+        "offices": db.scalar(select(func.count()).select_from(Office)) or 0,
+        "vans": db.scalar(select(func.count()).select_from(Van)) or 0,
+    }
+    return render_template("admin/home.html", counts=counts, tariff=default_tariff())
+
+
+@bp.get("/offices")
+@require_role(Role.ADMIN)
+def offices() -> str:
+    rows = list(get_db().scalars(select(Office).order_by(Office.kind, Office.code)))
+    return render_template("admin/offices.html", offices=rows)
+
+
+@bp.get("/vans")
+@require_role(Role.ADMIN)
+def vans() -> str:
+    rows = list(
+        get_db().scalars(
+            select(Van).options(selectinload(Van.home_office)).order_by(Van.registration)
+        )
+    )
+    return render_template("admin/vans.html", vans=rows)
+
+
+@bp.get("/tariff")
+@require_role(Role.ADMIN)
+def tariff() -> str:
+    return render_template("admin/tariff.html", t=default_tariff())
 
 
 @bp.get("/reconciliation")
@@ -28,6 +73,7 @@ def reconcile_form() -> str:
         errors={},
         day=datetime.now(UTC).strftime("%Y-%m-%d"),
         operator="grameenphone",
+        operators=OPERATORS,
         balances=payments.balances(get_db()),
     )
 
@@ -40,7 +86,7 @@ def reconcile() -> ResponseReturnValue:
     text = ""
     try:
         if operator not in OPERATORS:
-            raise ValidationError({"operator": "Choose one of the four operators."})
+            raise ValidationError({"operator": _l("Choose one of the four operators.")})
         reconciliation.parse_day(day)
         upload = request.files.get("file")
         if upload is not None and upload.filename:
@@ -51,12 +97,12 @@ def reconcile() -> ResponseReturnValue:
             url = f"http://{base.host}:{base.port}/sim/settlement/{operator}/{day}.csv"
             try:
                 text = urllib.request.urlopen(url, timeout=10).read().decode()  # noqa: S310
-            except (OSError, UnicodeDecodeError) as e:
+            except (OSError, UnicodeDecodeError):
                 raise ValidationError(
-                    {"file": f"The operator's settlement file could not be fetched ({e})."}
+                    {"file": _l("The operator's settlement file could not be fetched.")}
                 ) from None
         else:
-            raise ValidationError({"file": "Upload the operator's settlement file (CSV)."})
+            raise ValidationError({"file": _l("Upload the operator's settlement file (CSV).")})
         lines = reconciliation.reconcile(get_db(), operator, day, text)
     except ValidationError as e:
         errors = e.errors
@@ -77,5 +123,6 @@ def reconcile() -> ResponseReturnValue:
         errors=errors,
         day=day,
         operator=operator,
+        operators=OPERATORS,
         balances=payments.balances(get_db()),
     ), (422 if errors else 200)

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 
 from logistics.errors import Forbidden, NotFound, ValidationError
+from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Parcel, User
 from logistics.services import accounts, intake, tracking
 from logistics.web import get_db, label_response
@@ -25,10 +26,10 @@ def _caller() -> User:
 
 def _json_body() -> Any:
     if not request.is_json:
-        raise ValidationError({"body": "Send a JSON body with Content-Type: application/json."})
+        raise ValidationError({"body": _l("Send a JSON body with Content-Type: application/json.")})
     body = request.get_json(silent=True)
     if body is None:
-        raise ValidationError({"body": "The body is not valid JSON."})
+        raise ValidationError({"body": _l("The body is not valid JSON.")})
     return body
 
 
@@ -114,7 +115,7 @@ def _visible_parcel(tracking_id: str) -> Parcel:
     user = _caller()
     parcel = tracking.find_parcel(get_db(), tracking_id)
     if not intake.can_see(user, parcel):
-        raise Forbidden("This parcel is not yours.", field="tracking_id")
+        raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
     return parcel
 
 
@@ -149,9 +150,9 @@ def _own_attempt(public_id: str) -> Any:
     user = _caller()
     attempt = get_db().scalar(select(ChargeAttempt).where(ChargeAttempt.public_id == public_id))
     if attempt is None:
-        raise NotFound("No such payment.", field="id")
+        raise NotFound(_l("No such payment."), field="id")
     if not intake.can_see(user, attempt.link.parcel):
-        raise Forbidden("This payment is not yours.", field="id")
+        raise Forbidden(_l("This payment is not yours."), field="id")
     return attempt
 
 
@@ -165,7 +166,7 @@ def start_payment() -> tuple[Response, int]:
     user = _caller()
     body = _json_body()
     if not isinstance(body, dict):
-        raise ValidationError({"body": "The request body must be a JSON object."})
+        raise ValidationError({"body": _l("The request body must be a JSON object.")})
     errors: dict[str, str] = {}
     raw_purpose = body.get("purpose", "fee")
     try:
@@ -173,17 +174,19 @@ def start_payment() -> tuple[Response, int]:
     except ValueError:
         purpose = None
     if purpose is None:
-        errors["purpose"] = "purpose must be 'fee' or 'cod'."
+        errors["purpose"] = _l("purpose must be 'fee' or 'cod'.")
     if not isinstance(body.get("msisdn"), str):
-        errors["msisdn"] = "msisdn (the payer's mobile number) is required."
+        errors["msisdn"] = _l("msisdn (the payer's mobile number) is required.")
     if not isinstance(body.get("tracking_id"), str):
-        errors["tracking_id"] = "tracking_id (the parcel's id, such as CP123456785BD) is required."
+        errors["tracking_id"] = _l(
+            "tracking_id (the parcel's id, such as CP123456785BD) is required."
+        )
     if errors or purpose is None:
         raise ValidationError(errors)
     db = get_db()
     parcel = tracking.find_parcel(db, body["tracking_id"])
     if not intake.can_see(user, parcel):
-        raise Forbidden("This parcel is not yours.", field="tracking_id")
+        raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
     settings = _payments()
     link = payments.create_link(db, parcel, purpose, settings, user)
     attempt = payments.begin(db, link, body["msisdn"], settings)
@@ -204,7 +207,7 @@ def confirm_payment(public_id: str) -> Response:
     body = _json_body()
     otp = body.get("otp", "") if isinstance(body, dict) else ""
     if not isinstance(otp, str):
-        raise ValidationError({"otp": "otp must be a string of digits."})
+        raise ValidationError({"otp": _l("otp must be a string of digits.")})
     db = get_db()
     payments.verify(db, attempt, otp, _payments())
     payments.pay(db, attempt, _payments())
@@ -241,23 +244,25 @@ def refund_payment(public_id: str) -> Response:
     attempt = _own_attempt(public_id)
     user = _caller()
     if user.role not in (Role.ADMIN, Role.CLERK):
-        raise Forbidden("Only counter staff and admins refund payments.")
+        raise Forbidden(_l("Only counter staff and admins refund payments."))
     body = _json_body()
     if not isinstance(body, dict):
-        raise ValidationError({"body": "The request body must be a JSON object."})
+        raise ValidationError({"body": _l("The request body must be a JSON object.")})
     amount = body.get("amount_poisha")
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationError({"amount_poisha": "amount_poisha must be a whole number of poisha."})
+        raise ValidationError(
+            {"amount_poisha": _l("amount_poisha must be a whole number of poisha.")}
+        )
     reason = body.get("reason", "")
     if not isinstance(reason, str):
-        raise ValidationError({"reason": "reason must be text."})
+        raise ValidationError({"reason": _l("reason must be text.")})
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 64 and key.isprintable() and key.isascii()):
         raise ValidationError(
-            {"Idempotency-Key": "Idempotency-Key must be 1 to 64 ASCII characters."}
+            {"Idempotency-Key": _l("Idempotency-Key must be 1 to 64 ASCII characters.")}
         )
     if not -(2**62) < amount < 2**62:
-        raise ValidationError({"amount_poisha": "amount_poisha is out of range."})
+        raise ValidationError({"amount_poisha": _l("amount_poisha is out of range.")})
     payments.refund(
         get_db(), attempt, Money(amount), reason[:200], _payments(), request_key=key, actor=user
     )

@@ -9,26 +9,18 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from logistics.errors import Unauthorized
-from logistics.models import Role
 from logistics.services import accounts
 from logistics.web import get_db
+from logistics.web.homes import home_for
 
 bp = Blueprint("auth", __name__)
-
-
-def home_for(role: Role) -> str:
-    return (
-        url_for("counter.new_parcel")
-        if role in (Role.CLERK, Role.ADMIN)
-        else url_for("public.track_form")
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         if current_user.is_authenticated:
-            return redirect(home_for(current_user.role))
+            return redirect(home_for(current_user))
         return render_template("auth/login.html", error=None, username="")
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")
@@ -52,7 +44,7 @@ def login() -> Response | str | tuple[str, int]:
     # Only local paths: an absolute 'next' would make the login page an open redirect.
     if nxt and not urlparse(nxt).netloc and nxt.startswith("/"):
         return redirect(nxt)
-    return redirect(home_for(user.role))
+    return redirect(home_for(user))
 
 
 @bp.post("/logout")

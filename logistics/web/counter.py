@@ -10,13 +10,24 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from logistics.errors import Forbidden, NotFound, ValidationError
+from logistics.errors import Forbidden, Message, NotFound, ValidationError
+from logistics.i18n import _l
 from logistics.models import Parcel, ParcelStatus, Role
 from logistics.services import intake, tracking
 from logistics.text import parse_taka
+from logistics.vocabulary import LABELS
 from logistics.web import get_db, label_response, require_role
+from logistics.web.homes import is_intake_clerk
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
+
+
+@bp.before_request
+def _intake_clerks_only() -> None:
+    """The counter is where parcels are handed in: clerks of intake offices only (admins and
+    delivery-office clerks have their own homes)."""
+    if current_user.is_authenticated and not is_intake_clerk(current_user):
+        raise Forbidden(_l("The counter is for the clerks of an intake office."))
 
 
 def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -29,21 +40,54 @@ def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
             k: form.get(f"recipient.{k}", "") for k in ("name", "phone", "address", "post_code")
         },
     }
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     for field, key, what in (
-        ("cod_taka", "cod_amount_poisha", "The COD amount"),
-        ("declared_taka", "declared_value_poisha", "The declared value"),
+        ("cod_taka", "cod_amount_poisha", _l("The cash-on-delivery amount")),
+        ("declared_taka", "declared_value_poisha", _l("The declared value")),
     ):
         try:
             body[key] = parse_taka(form.get(field, ""), field)
-        except ValueError as e:
-            errors[field] = f"{what} {e}."
+        except ValueError:
+            errors[field] = _l(
+                "%(what)s must be an amount in taka such as 450 or 450.50.", what=what
+            )
     dims = [form.get(f"{k}_mm", "").strip() for k in ("length", "width", "height")]
     if any(dims):
         body["dimensions_mm"] = dims
     if errors:
         raise ValidationError(errors)
     return body
+
+
+# Fields the form shows next to their input; any other error is listed at the top.
+SHOWN_FIELDS = frozenset(
+    {
+        "scan",
+        "sender.name",
+        "sender.phone",
+        "sender.address",
+        "recipient.name",
+        "recipient.phone",
+        "recipient.address",
+        "recipient.post_code",
+        "weight_g",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "dimensions_mm",
+        "cod_taka",
+        "declared_taka",
+        "payment_method",
+    }
+)
+
+
+# The API's fields that the counter form asks in other units (taka, not poisha).
+FORM_FIELD = {"cod_amount_poisha": "cod_taka", "declared_value_poisha": "declared_taka"}
+
+
+def _form_fields(errors: dict[str, Message]) -> dict[str, Message]:
+    return {FORM_FIELD.get(k, k): v for k, v in errors.items()}
 
 
 def _recent(office_id: int | None) -> list[Parcel]:
@@ -69,6 +113,8 @@ def _render_form(
         errors=errors or {},
         notice=notice,
         recent=_recent(current_user.office_id),
+        shown_fields=SHOWN_FIELDS,
+        address_limit=intake.MAX_ADDRESS,
     ), status
 
 
@@ -86,7 +132,7 @@ def submit_parcel() -> ResponseReturnValue:
         req = intake.parse_booking(form_to_body(request.form))
         dest, quote = intake.quote_booking(db, req)
     except ValidationError as e:
-        return _render_form(errors=e.errors, status=422)
+        return _render_form(errors=_form_fields(e.errors), status=422)
     shown = f"{quote.postage_poisha}:{quote.cod_fee_poisha}:{dest.code}"
     if request.form.get("action") != "confirm":
         return _render_form(quote=quote, dest=dest)
@@ -96,12 +142,15 @@ def submit_parcel() -> ResponseReturnValue:
             quote=quote,
             dest=dest,
             status=409,
-            notice="The details changed since the quote; check the new price and confirm again.",
+            notice=_l(
+                "The details changed since the price was shown; check the new price and "
+                "confirm again."
+            ),
         )
     try:
         parcel = intake.create_parcel(db, req, current_user)
     except ValidationError as e:
-        return _render_form(errors=e.errors, status=422)
+        return _render_form(errors=_form_fields(e.errors), status=422)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=parcel.tracking_id))
 
@@ -109,7 +158,7 @@ def submit_parcel() -> ResponseReturnValue:
 def _own_parcel(tracking_id: str) -> Parcel:
     parcel = tracking.find_parcel(get_db(), tracking_id)
     if not intake.can_see(current_user, parcel):
-        raise Forbidden("This parcel belongs to another office.")
+        raise Forbidden(_l("This parcel belongs to another office."))
     return parcel
 
 
@@ -178,7 +227,14 @@ def accept(tracking_id: str) -> ResponseReturnValue:
     if weight is None:
         return render_template("counter/accept.html", p=p, errors=errors, quote=None), 422
     if p.status is not ParcelStatus.BOOKED:
-        raise Conflict(f"{p.tracking_id} is already {p.status.value}.", field="tracking_id")
+        raise Conflict(
+            _l(
+                "%(id)s is already past booking (%(status)s).",
+                id=p.tracking_id,
+                status=LABELS[p.status],
+            ),
+            field="tracking_id",
+        )
     quote = intake.reprice_booking(p, weight)
     if request.form.get("action") != "confirm":
         return render_template("counter/accept.html", p=p, errors={}, quote=quote, weight=weight)
@@ -212,7 +268,9 @@ def payment_link(tracking_id: str) -> ResponseReturnValue:
     try:
         purpose = Purpose(request.form.get("purpose", ""))
     except ValueError:
-        raise ValidationError({"purpose": "Choose what the link is for: fee or cod."}) from None
+        raise ValidationError(
+            {"purpose": _l("Choose what the link is for: the fee or the cash on delivery.")}
+        ) from None
     payments.create_link(db, p, purpose, current_app.extensions["dakghor.payments"](), current_user)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))

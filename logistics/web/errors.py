@@ -11,10 +11,25 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from logistics import i18n
 from logistics.db import is_transient
 from logistics.errors import DakGhorError
+from logistics.i18n import _, _l
 
 log = logging.getLogger(__name__)
+
+
+# Werkzeug's own descriptions are English: each status a person may meet has its own text.
+HTTP_MESSAGES = {
+    400: _l("The request was not understood."),
+    401: _l("Please log in."),
+    403: _l("You may not see this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    415: _l("This type of content is not accepted here."),
+    429: _l("Too many requests; please wait a little and try again."),
+}
 
 
 def wants_json() -> bool:
@@ -41,18 +56,18 @@ def register(app: Flask) -> None:
     def _csrf(e: CSRFError) -> tuple[Response | str, int]:
         return respond(
             400,
-            {"code": "csrf", "message": "The form expired; please reload the page and try again."},
+            {
+                "code": "csrf",
+                "message": _("The form expired; please reload the page and try again."),
+            },
         )
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> tuple[Response | str, int]:
         code = e.code or 500
+        message = HTTP_MESSAGES.get(code) or _l("The request could not be served.")
         return respond(
-            code,
-            {
-                "code": (e.name or "error").lower().replace(" ", "_"),
-                "message": e.description or e.name,
-            },
+            code, {"code": (e.name or "error").lower().replace(" ", "_"), "message": str(message)}
         )
 
     @app.errorhandler(OperationalError)
@@ -71,12 +86,16 @@ def register(app: Flask) -> None:
         if wants_json():
             body = {
                 "code": "service_unavailable",
-                "message": "The database cannot be reached; nothing was saved. Try again shortly.",
+                "message": _(
+                    "The database cannot be reached; nothing was saved. Try again shortly."
+                ),
             }
             return jsonify({"error": body}), 503, headers
         # Straight from Jinja: render_template's context processors would load the logged-in
         # user from the very database that is down.
-        page = app.jinja_env.get_template("errors/unavailable.html").render(retry_after=wait)
+        page = app.jinja_env.get_template("errors/unavailable.html").render(
+            retry_after=wait, lang=i18n.current()
+        )
         return page, 503, headers
 
     @app.errorhandler(Exception)
@@ -86,6 +105,8 @@ def register(app: Flask) -> None:
             500,
             {
                 "code": "internal_error",
-                "message": "Something went wrong on our side; nothing was saved. Please try again.",
+                "message": _(
+                    "Something went wrong on our side; nothing was saved. Please try again."
+                ),
             },
         )

@@ -11,6 +11,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from logistics.errors import ValidationError
+from logistics.i18n import Num, _l
 
 MAX_JSON_DEPTH = 32
 # NUL (PostgreSQL text cannot hold it) and lone UTF-16 surrogates (no encoding can store them).
@@ -31,14 +32,22 @@ def _why(value: str) -> str | None:
     m = _BAD.search(value)
     if m is None:
         return None
-    return "a NUL byte" if m.group() == "\x00" else "an unpaired surrogate"
+    return "nul" if m.group() == "\x00" else "surrogate"
 
 
 def _check_text(field: str, value: str) -> None:
     why = _why(value)
     if why:
         name = _BAD.sub("\ufffd", field)  # a field named with the bad character is named safely
-        raise ValidationError({name: f"{name} contains {why}, which is not allowed."})
+        raise ValidationError(
+            {
+                name: _l("%(field)s contains a NUL byte, which is not allowed.", field=name)
+                if why == "nul"
+                else _l(
+                    "%(field)s contains an unpaired surrogate, which is not allowed.", field=name
+                )
+            }
+        )
 
 
 def _check_json(body: Any) -> None:
@@ -48,7 +57,11 @@ def _check_json(body: Any) -> None:
         path, value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise ValidationError(
-                {"body": f"The JSON body is nested deeper than {MAX_JSON_DEPTH}."}
+                {
+                    "body": _l(
+                        "The JSON body is nested deeper than %(n)s levels.", n=Num(MAX_JSON_DEPTH)
+                    )
+                }
             )
         if isinstance(value, str):
             _check_text(path.removeprefix("body."), value)

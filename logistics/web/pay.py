@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from logistics.db import run_transaction
 from logistics.errors import DakGhorError, NotFound, ValidationError
+from logistics.i18n import _l
 from logistics.models import ChargeAttempt, PaymentLink
 from logistics.services import payments
 from logistics.web import get_db
@@ -33,7 +34,7 @@ def settings() -> payments.PaymentSettings:
 def _attempt(public_id: str) -> ChargeAttempt:
     a = get_db().scalar(select(ChargeAttempt).where(ChargeAttempt.public_id == public_id))
     if a is None:
-        raise NotFound("No such payment.", field="payment")
+        raise NotFound(_l("No such payment."), field="payment")
     return a
 
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import fontpkg_hind_siliguri
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
-from logistics import s10
+from logistics import i18n, s10
 from logistics.errors import NotFound, ValidationError
 from logistics.services import tracking
 from logistics.web import get_db
@@ -39,7 +50,28 @@ def track(tracking_id: str) -> str | tuple[str, int]:
         return render_template("track/index.html", error=e.message, value=tracking_id), 422
     except NotFound as e:
         return render_template("track/index.html", error=e.message, value=tracking_id), 404
-    return render_template("track/show.html", t=tracking.public_view(parcel))
+    return render_template("track/show.html", t=tracking.public_view(parcel), parcel=parcel)
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str) -> Response:
+    """The header's language switch: remembered for a year in a cookie, back to the same page."""
+    if code not in i18n.LANGUAGES:
+        abort(404)
+    nxt = request.args.get("next", "")
+    # Only local paths: an absolute 'next' would make the switch an open redirect.
+    if not nxt.startswith("/") or nxt.startswith("//") or urlparse(nxt).netloc:
+        nxt = url_for("public.index")
+    resp = redirect(nxt)
+    resp.set_cookie(
+        i18n.COOKIE,
+        code,
+        max_age=365 * 86400,
+        samesite="Lax",
+        httponly=True,
+        secure=bool(current_app.config.get("HTTPS")),
+    )
+    return resp
 
 
 FONT_FILES = frozenset({"HindSiliguri-Regular.ttf", "HindSiliguri-Bold.ttf"})

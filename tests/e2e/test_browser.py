@@ -40,7 +40,7 @@ def test_clerk_registers_a_bangla_parcel_and_gets_the_label(page: Page, live_ser
     page.fill("[name='cod_taka']", "455")
     page.click("#get-quote")
 
-    expect(page.locator("#quote-total")).to_have_text("Tk 20.00")
+    expect(page.locator("#quote-total")).to_have_text("৳২০.০০")  # the browser asks for Bangla
     expect(page.locator("#quote-dest")).to_contain_text("MOH")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "counter-quote.png"), full_page=True)
@@ -71,16 +71,16 @@ def test_customer_follows_a_parcel_on_the_public_page(
     page.goto(f"{live_server}/track")
     page.fill("#id", "CP123456784BD")  # a mistyped check digit
     page.click("button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("check digit")
+    expect(page.locator(".error")).to_contain_text("যাচাই অঙ্ক ভুল")
 
     page.fill("#id", parcel.tracking_id.lower())
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(rf"/track/{parcel.tracking_id}$"))
-    expect(page.locator("#status")).to_contain_text("পরিবহনে আছে")
-    expect(page.locator("#status")).to_contain_text("In transit")
+    expect(page.locator("#status")).to_have_text("পরিবহনে আছে")
     rows = page.locator("#events tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.first).to_contain_text("EMC")
+    expect(rows.first).to_contain_text("পরিবহনে আছে")
+    expect(rows.last).to_contain_text("কাউন্টারে গৃহীত")
     expect(page.locator("body")).not_to_contain_text("করিম")  # no recipient name in public
     page.screenshot(path=str(SHOTS / "tracking.png"), full_page=True)
 
@@ -103,18 +103,19 @@ def test_customer_pays_a_parcel_fee_by_airtime(
     db.commit()
 
     page.goto(f"{live_server}/pay/{link.token}")
-    expect(page.locator("#amount")).to_contain_text("Tk 20.00")
+    expect(page.locator("#amount")).to_contain_text("৳২০.০০")
     page.fill("#msisdn", "০১৭১১০০৪৪৪১")  # typed in Bangla digits
     page.click("#send")
     expect(page).to_have_url(re.compile(r"/pay/a/[0-9a-f]{32}$"))
     page.fill("#otp", "000000" if simulator.otp("+8801711004441") != "000000" else "111111")
     page.click("#pay")
-    expect(page.locator(".error")).to_contain_text("2 tries left")
+    expect(page.locator(".error")).to_contain_text("আর ২বার চেষ্টা বাকি")
+    expect(page.locator("#otp")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#otp")).to_have_attribute("aria-describedby", "otp-error")
     page.fill("#otp", simulator.otp("+8801711004441"))
     page.click("#pay")
-    expect(page.locator("#receipt h1")).to_contain_text("Payment received")
-    expect(page.locator("#receipt h1")).to_contain_text("পরিশোধ সফল")
-    expect(page.locator("#status")).to_have_text("succeeded")
+    expect(page.locator("#receipt h1")).to_have_text("পরিশোধ সফল")
+    expect(page.locator("#status")).to_have_text("পরিশোধিত")
     page.screenshot(path=str(SHOTS / "receipt.png"), full_page=True)
     page.goto(f"{live_server}/pay/{link.token}")
-    expect(page.locator("#closed")).to_contain_text("already been paid")
+    expect(page.locator("#closed")).to_contain_text("ইতিমধ্যে পরিশোধ হয়েছে")

@@ -75,11 +75,11 @@ def test_confirm_with_changed_details_shows_the_new_price(client: FlaskClient, d
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
-        ("weight_g", "0", "Weight (g) must be between"),
+        ("weight_g", "0", "The weight in grams must be between"),
         ("recipient.phone", "12345", "Bangladesh mobile number"),
         ("recipient.post_code", "4000", "outside the DakGhor service area"),
         ("cod_taka", "abc", "amount in taka"),
-        ("cod_taka", "5000", "COD amount"),
+        ("cod_taka", "5000", "Cash on delivery is limited to Tk 1,000.00"),
     ],
 )
 def test_bad_input_is_marked_on_the_form(
@@ -127,7 +127,7 @@ def test_csrf_is_enforced_on_forms(database_url: str, db: Session, tmp_path) -> 
         resp = app.test_client().post(
             "/login", data={"username": "clerk.gpo", "password": "clerk-demo-1"}
         )
-        assert resp.status_code == 400 and "form expired" in resp.text
+        assert resp.status_code == 400 and "ফর্মের মেয়াদ শেষ" in resp.text  # Bangla by default
     finally:
         app.extensions["dakghor.engine"].dispose()
 
@@ -158,14 +158,14 @@ def test_clerk_accepts_a_pre_booking_and_the_measured_weight_reprices_it(
     page = client.get(f"/counter/accept?id={tid.lower()}")
     assert page.status_code == 200 and "800 g" in page.text
     bad = client.post(f"/counter/accept/{tid}", data={"weight_g": "0"})
-    assert bad.status_code == 422 and "Weight (g) must be between" in bad.text
+    assert bad.status_code == 422 and "The weight in grams must be between" in bad.text
     done = _accept(client, tid, "2300")
     assert done.status_code == 302
     body = client.get(f"/api/v1/track/{tid}").get_json()
     assert body["status"] == "accepted" and body["origin"]["code"] == "GPO"
     assert [e["code"] for e in body["events"]] == ["BKD", "EMA"]
     again = client.post(f"/counter/accept/{tid}", data={"weight_g": "2300"})
-    assert again.status_code == 409 and "already accepted" in again.text
+    assert again.status_code == 409 and "already past booking" in again.text
 
 
 def test_accepted_weight_sets_the_fee(client: FlaskClient, db: Session) -> None:
@@ -205,7 +205,7 @@ def test_a_new_fee_is_shown_before_a_booking_is_accepted(client: FlaskClient, db
         f"/counter/accept/{tid}",
         data={"weight_g": "2300", "action": "confirm", "quoted_fee_poisha": str(booked_fee)},
     )
-    assert stale.status_code == 409 and f"not the {booked_fee / 100:.2f} Tk shown" in stale.text
+    assert stale.status_code == 409 and f"not the Tk {booked_fee / 100:.2f} shown" in stale.text
     db.expire_all()
     assert db.get(Parcel, p.id).status.value == "booked"  # type: ignore[union-attr]
 

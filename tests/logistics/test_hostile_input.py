@@ -71,7 +71,7 @@ def test_the_counters_payment_link_form_refuses_a_bad_purpose(
     p = parcel(db)
     login(client, "clerk.gpo", "clerk-demo-1")
     r = client.post(f"/counter/parcels/{p.tracking_id}/payment-link", data={"purpose": purpose})
-    assert r.status_code == 422 and "purpose" in r.text
+    assert r.status_code == 422 and "Choose what the link is for" in r.text
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,9 @@ def test_database_down_answers_503_in_both_languages(tmp_path: Any) -> None:
         sess["_fresh"] = True
     r = c.get("/counter")
     assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
-    assert "সাময়িকভাবে" in r.text and "briefly unavailable" in r.text
+    assert "সাময়িকভাবে বন্ধ" in r.text and 'lang="bn"' in r.text  # Bangla by default
+    r = c.get("/counter", headers={"Accept-Language": "en"})
+    assert r.status_code == 503 and "briefly unavailable" in r.text and 'lang="en"' in r.text
     api = c.get("/api/v1/parcels/CP123456785BD", headers=H)
     assert api.status_code == 503 and api.get_json()["error"]["code"] == "service_unavailable"
     app.extensions["dakghor.engine"].dispose()

@@ -82,7 +82,7 @@ def test_customer_pays_the_fee_by_otp_through_the_pages(
     done = c.post(resp.headers["Location"], data={"otp": otp})
     assert done.status_code == 302
     receipt = c.get(done.headers["Location"]).text
-    assert "Payment received" in receipt and "succeeded" in receipt
+    assert "Payment received" in receipt and '<td id="status">Paid</td>' in receipt
     assert simulator.balance("+8801711000555") == before - 2000
     db.expire_all()
     assert db.get(Parcel, p.id).payment_status is PaymentStatus.PAID  # type: ignore[union-attr]
@@ -143,7 +143,7 @@ def test_three_wrong_codes_cancel_the_payment(
     [
         ("12345", "not a Bangladesh mobile number"),
         ("01112345678", "Citycell"),
-        ("01212345678", "no operator"),
+        ("01212345678", "No operator serves numbers beginning"),
     ],
 )
 def test_bad_numbers_are_refused_before_any_operator_call(
@@ -153,7 +153,7 @@ def test_bad_numbers_are_refused_before_any_operator_call(
     link = payments.create_link(db, parcel(db), Purpose.FEE, s)
     with pytest.raises(ValidationError) as e:
         payments.begin(db, link, msisdn, s)
-    assert fragment in e.value.errors["msisdn"]
+    assert fragment in str(e.value.errors["msisdn"])
 
 
 def test_expired_link_is_refused_with_a_message(pay_app: Flask, db: Session) -> None:
@@ -178,7 +178,7 @@ def test_amount_over_a_cap_is_refused_naming_the_cap(simulator: Simulator, db: S
     assert a.status is AttemptStatus.SUCCEEDED
     with pytest.raises(ValidationError) as e:  # Tk 20 paid, Tk 20 more would pass Tk 30
         payments.begin(db, payments.create_link(db, p2, Purpose.FEE, s), "01711000666", s)
-    assert "monthly airtime cap of Tk 30.00" in e.value.errors["amount"]
+    assert "monthly airtime cap of Tk 30.00" in str(e.value.errors["amount"])
 
 
 def test_default_caps_are_bangladesh_banks() -> None:

@@ -20,6 +20,7 @@ from billing.errors import BillingError, OperatorError, TransportError
 from billing.money import Money
 from logistics.db import utcnow
 from logistics.errors import Conflict, ValidationError
+from logistics.i18n import Clock, Num, _l, lazy_ngettext
 from logistics.models import (
     AttemptStatus,
     ChargeAttempt,
@@ -39,13 +40,15 @@ from logistics.services.payments.common import (
     OperatorUnavailable,
     PaymentInProgress,
     PaymentSettings,
-    deadline_text,
+    billing_message,
     fail,
     lock_number,
     move,
+    not_answering,
     throttle,
 )
 from logistics.text import DHAKA, national_mobile
+from logistics.vocabulary import LABELS
 
 # ---- starting an attempt --------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ def _check_caps(
             settings.caps.get(operator, billing_caps.Caps()),
         )
     except BillingError as e:
-        raise ValidationError({"amount": e.message}) from None
+        raise ValidationError({"amount": billing_message(e)}) from None
 
 
 def begin(
@@ -116,20 +119,20 @@ def begin(
         msisdn = billing_msisdn.normalize(raw_msisdn)
         operator = operator_for(session, msisdn)
     except BillingError as e:
-        raise ValidationError({"msisdn": e.message}) from None
+        raise ValidationError({"msisdn": billing_message(e)}) from None
     settings.driver(operator)
     now = utcnow()
     if link.expires_at <= now:
-        raise LinkExpired("This payment link has expired; ask for a new one.", field="token")
+        raise LinkExpired(_l("This payment link has expired; ask for a new one."), field="token")
     lock_number(session, msisdn)
     ob = obligations.get(session, link.parcel_id, link.purpose, fresh=True)
     if ob.status is ObligationStatus.COLLECTED:
-        raise Conflict("This sum has already been paid.", field="token")
+        raise Conflict(_l("This sum has already been paid."), field="token")
     if ob.status is ObligationStatus.ON_ACCOUNT:
-        raise ValidationError({"token": "This fee is billed to the merchant's account."})
+        raise ValidationError({"token": _l("This fee is billed to the merchant's account.")})
     if ob.amount_poisha != link.amount_poisha:
         raise Conflict(
-            "The amount owed has changed since this link was made; ask for a new one.",
+            _l("The amount owed has changed since this link was made; ask for a new one."),
             field="token",
         )
     if ob.status is ObligationStatus.HELD and ob.attempt_id is not None:
@@ -144,9 +147,12 @@ def begin(
             return holder  # the same payer again: the same attempt, no second code
         else:
             raise PaymentInProgress(
-                f"A payment of this sum from {national_mobile(holder.msisdn)} is in progress "
-                f"({holder.status.value}); finish or cancel it, or try again after "
-                f"{deadline_text(holder)}.",
+                _l(
+                    "A payment of this sum from %(number)s is in progress; finish or cancel "
+                    "it, or try again after %(time)s.",
+                    number=national_mobile(holder.msisdn),
+                    time=Clock(holder.expires_at),
+                ),
                 field="msisdn",
             )
     throttle(
@@ -155,7 +161,11 @@ def begin(
         SENDS_PER_NUMBER,
         now,
         field="msisdn",
-        message=f"{national_mobile(msisdn)} was sent {SENDS_PER_NUMBER} codes in 10 minutes.",
+        message=_l(
+            "%(number)s was sent %(n)s codes in 10 minutes.",
+            number=national_mobile(msisdn),
+            n=Num(SENDS_PER_NUMBER),
+        ),
     )
     throttle(
         session,
@@ -163,12 +173,12 @@ def begin(
         SENDS_PER_LINK,
         now,
         field="msisdn",
-        message=f"This link sent {SENDS_PER_LINK} codes in 10 minutes.",
+        message=_l("This link sent %(n)s codes in 10 minutes.", n=Num(SENDS_PER_LINK)),
     )
     tried = session.scalar(select(func.count()).where(ChargeAttempt.link_id == link.id)) or 0
     if tried >= ATTEMPTS_PER_LINK:
         raise LinkExpired(
-            "This link has been tried too many times; ask for a new one.", field="token"
+            _l("This link has been tried too many times; ask for a new one."), field="token"
         )
     amount = Money(link.amount_poisha)
     _check_caps(session, msisdn, operator, amount, settings)
@@ -187,7 +197,7 @@ def begin(
     session.flush()
     if not obligations.claim(session, ob.id, attempt.id):
         raise PaymentInProgress(
-            "Another payment of this sum started a moment ago; wait for it.", field="msisdn"
+            _l("Another payment of this sum started a moment ago; wait for it."), field="msisdn"
         )
     return attempt
 
@@ -218,17 +228,13 @@ def send_consent(
                 continue
             if e.retryable:
                 _give_up(session, attempt, e.code, e.message)
-                raise OperatorUnavailable(
-                    f"{operator} is not answering; please try again in a minute."
-                ) from None
+                raise OperatorUnavailable(not_answering(operator)) from None
             fail(session, attempt, e.code, e.message)
             session.commit()
-            raise ValidationError({"msisdn": e.message}) from None
+            raise ValidationError({"msisdn": billing_message(e)}) from None
         except TransportError as e:
             _give_up(session, attempt, "operator_unavailable", str(e))
-            raise OperatorUnavailable(
-                f"{operator} is not answering; please try again in a minute."
-            ) from None
+            raise OperatorUnavailable(not_answering(operator)) from None
         if operator != attempt.operator:
             _remember_port(session, attempt.msisdn, operator)
             attempt.operator = operator
@@ -244,7 +250,13 @@ def send_consent(
         f"No operator knows {attempt.msisdn} ({', '.join(tried)}).",
     )
     session.commit()
-    raise ValidationError({"msisdn": f"No mobile operator recognises {attempt.msisdn}."})
+    raise ValidationError(
+        {
+            "msisdn": _l(
+                "No mobile operator knows %(number)s.", number=national_mobile(attempt.msisdn)
+            )
+        }
+    )
 
 
 def _give_up(session: Session, attempt: ChargeAttempt, code: str, message: str) -> None:
@@ -269,7 +281,7 @@ def expire(session: Session, attempt: ChargeAttempt) -> bool:
         session,
         attempt,
         "expired",
-        f"No consent before the deadline ({deadline_text(attempt)}).",
+        "No consent before the deadline.",
         only_expired=True,
     )
 
@@ -278,7 +290,10 @@ def cancel(session: Session, attempt: ChargeAttempt) -> None:
     """The payer gives up (wrong number, changed mind) before the charge."""
     if not _end_before_charge(session, attempt, "cancelled", "Cancelled by the payer."):
         raise Conflict(
-            f"This payment is {attempt.status.value}; it can no longer be cancelled.",
+            _l(
+                "This payment is “%(status)s”; it can no longer be cancelled.",
+                status=LABELS[attempt.status],
+            ),
             field="payment",
         )
 
@@ -315,7 +330,11 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
     the request, so parallel guesses can never get more than three checks."""
     if attempt.status is not AttemptStatus.CONSENT_SENT:
         raise Conflict(
-            f"This payment is {attempt.status.value}; it does not wait for a code.", field="otp"
+            _l(
+                "This payment is “%(status)s”; it does not wait for a code.",
+                status=LABELS[attempt.status],
+            ),
+            field="otp",
         )
     if attempt.expires_at <= utcnow():
         expire(session, attempt)
@@ -325,7 +344,7 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
     counted = attempt.consent_method == "otp"
     if counted:
         if not (otp.isdigit() and otp.isascii() and 4 <= len(otp) <= 8):
-            raise ValidationError({"otp": "Type the code from the SMS (digits only)."})
+            raise ValidationError({"otp": _l("Type the code from the SMS (digits only).")})
         tries = (
             session.connection()
             .execute(
@@ -343,10 +362,10 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
         session.commit()
         session.refresh(attempt)
         if tries is None:
-            raise ValidationError({"otp": "No tries left for this payment; start again."})
+            raise ValidationError({"otp": _l("No tries left for this payment; start again.")})
     try:
         res = settings.driver(attempt.operator).verify_consent(attempt.consent_id or "", otp)
-    except (TransportError, OperatorError) as e:
+    except (TransportError, OperatorError):
         if counted:  # the check did not happen: the try is given back
             session.connection().execute(
                 update(ChargeAttempt)
@@ -354,14 +373,12 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
                 .values(otp_tries=ChargeAttempt.otp_tries - 1)
             )
             session.commit()
-        raise OperatorUnavailable(
-            f"{attempt.operator} is not answering; please try again ({e.message})."
-        ) from None
+        raise OperatorUnavailable(not_answering(attempt.operator)) from None
     if res.verified and res.token:
         _verified(session, attempt, res.token, settings)
         return
     if res.error_code == "consent_pending":
-        raise ValidationError({"otp": "The operator has not received your approval yet."})
+        raise ValidationError({"otp": _l("The operator has not received your approval yet.")})
     used_up = counted and (tries or 0) >= OTP_TRIES
     if used_up or res.error_code in ("otp_expired", "consent_rejected", "consent_invalid"):
         session.refresh(attempt)
@@ -375,13 +392,22 @@ def verify(session: Session, attempt: ChargeAttempt, otp: str, settings: Payment
             session.commit()
         raise ValidationError(
             {
-                "otp": "Wrong code three times: this payment is cancelled. Start again."
+                "otp": _l("Wrong code three times: this payment is cancelled. Start again.")
                 if used_up
-                else "The operator refused the consent."
+                else _l("The operator refused the approval.")
             }
         )
     left = OTP_TRIES - (tries or 0)
-    raise ValidationError({"otp": f"Wrong code; {left} {'try' if left == 1 else 'tries'} left."})
+    raise ValidationError(
+        {
+            "otp": lazy_ngettext(
+                "Wrong code; %(left)s try left.",
+                "Wrong code; %(left)s tries left.",
+                left,
+                left=Num(left),
+            )
+        }
+    )
 
 
 def _verified(
@@ -420,12 +446,17 @@ def _verified(
             expire(session, attempt)
             session.commit()
             raise ran_out(attempt)
-        raise Conflict(f"This payment is {attempt.status.value}.", field="otp")
+        raise Conflict(
+            _l("This payment is “%(status)s”.", status=LABELS[attempt.status]), field="otp"
+        )
 
 
 def ran_out(attempt: ChargeAttempt) -> AttemptExpired:
     """The answer to a payer whose attempt passed its deadline."""
     return AttemptExpired(
-        f"The time for this payment ran out at {deadline_text(attempt)}; start again.",
+        _l(
+            "The time for this payment ran out at %(time)s; start again.",
+            time=Clock(attempt.expires_at),
+        ),
         field="otp",
     )

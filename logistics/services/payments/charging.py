@@ -15,6 +15,7 @@ from billing.errors import OperatorError, TransportError
 from billing.money import Money
 from logistics.db import utcnow
 from logistics.errors import Conflict
+from logistics.i18n import _l
 from logistics.models import (
     AttemptStatus,
     ChargeAttempt,
@@ -26,6 +27,7 @@ from logistics.services import obligations
 from logistics.services.payments.attempts import expire, ran_out
 from logistics.services.payments.books import post
 from logistics.services.payments.common import OTP_TRIES, PaymentSettings, fail, move
+from logistics.vocabulary import LABELS
 
 
 def request_for(attempt: ChargeAttempt) -> ChargeRequest:
@@ -63,7 +65,12 @@ def pay(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> 
         if attempt.status is AttemptStatus.CONSENT_VERIFIED and expire(session, attempt):
             session.commit()
             raise ran_out(attempt)
-        raise Conflict(f"This payment is {attempt.status.value}; it cannot be charged now.")
+        raise Conflict(
+            _l(
+                "This payment is “%(status)s”; it cannot be charged now.",
+                status=LABELS[attempt.status],
+            )
+        )
     charge_now(session, attempt, settings)
     return attempt
 
@@ -116,7 +123,10 @@ def apply_result(
     elif result.status is ChargeStatus.FAILED:
         if attempt.status is AttemptStatus.SUCCEEDED:
             raise Conflict(
-                f"operator reports {attempt.public_id} failed after it succeeded; reconcile"
+                _l(
+                    "The operator reports payment %(id)s failed after it succeeded; reconcile.",
+                    id=attempt.public_id,
+                )
             )
         if attempt.status is not AttemptStatus.FAILED:
             fail(

@@ -13,10 +13,13 @@ from sqlalchemy.orm import Session
 from billing import caps as billing_caps
 from billing import ledger as billing_ledger
 from billing.driver import OperatorDriver
-from logistics.errors import Conflict, DakGhorError, ValidationError
+from billing.errors import BillingError
+from logistics.errors import Conflict, DakGhorError, Message, ValidationError
+from logistics.i18n import Clock, _l
+from logistics.i18n import Money as MoneyText
 from logistics.models import AttemptStatus, ChargeAttempt, MsisdnLock
 from logistics.services import obligations
-from logistics.text import local_time
+from logistics.vocabulary import LABELS, REASONS, WORDS
 
 OTP_TRIES = 3  # codes a payer may send for one attempt
 ATTEMPT_TTL_S = 300  # an attempt's own deadline: consent within five minutes of starting
@@ -79,7 +82,14 @@ class PaymentSettings:
 
     def driver(self, operator: str) -> OperatorDriver:
         if operator not in self.drivers:
-            raise ValidationError({"msisdn": f"Payments by {operator} airtime are not available."})
+            raise ValidationError(
+                {
+                    "msisdn": _l(
+                        "Payments by %(operator)s airtime are not available.",
+                        operator=WORDS.get(operator, operator),
+                    )
+                }
+            )
         return self.drivers[operator]
 
 
@@ -121,7 +131,11 @@ def move(attempt: ChargeAttempt, to: AttemptStatus) -> bool:
         return False
     if to not in TRANSITIONS[attempt.status]:
         raise Conflict(
-            f"payment {attempt.public_id} is {attempt.status.value} and cannot become {to.value}"
+            _l(
+                "This payment is “%(now)s” and cannot become “%(to)s”.",
+                now=LABELS[attempt.status],
+                to=LABELS[to],
+            )
         )
     attempt.status = to
     return True
@@ -150,7 +164,7 @@ def throttle(
     now: datetime,
     *,
     field: str,
-    message: str,
+    message: Message,
 ) -> None:
     """RateLimited when ``limit`` attempts matching ``where`` started in the last window."""
     since = now - timedelta(seconds=SEND_WINDOW_S)
@@ -166,11 +180,44 @@ def throttle(
         free_at = times[-1] + timedelta(seconds=SEND_WINDOW_S)
         wait = int((free_at - now).total_seconds()) + 1
         raise RateLimited(
-            f"{message} Try again after {local_time(free_at):%H:%M} (in {wait} s).",
+            _l("%(why)s Try again after %(time)s.", why=message, time=Clock(free_at)),
             retry_after_s=wait,
             field=field,
         )
 
 
-def deadline_text(attempt: ChargeAttempt) -> str:
-    return f"{local_time(attempt.expires_at):%H:%M}"
+CAP_NAMES = {
+    "per-transaction": _l("per-payment"),
+    "daily": _l("daily"),
+    "monthly": _l("monthly"),
+    "yearly": _l("yearly"),
+}
+
+
+def not_answering(operator: str) -> Message:
+    return _l(
+        "%(operator)s is not answering; please try again in a minute.",
+        operator=WORDS.get(operator, operator),
+    )
+
+
+def billing_message(e: BillingError) -> Message:
+    """What a payer reads for a billing library error (its own text is English, for logs)."""
+    if e.code == "invalid_msisdn":
+        return _l("This is not a Bangladesh mobile number: type one such as 01712345678.")
+    if e.code == "unknown_operator":
+        if "Citycell" in e.message:
+            return _l("Numbers beginning 011 were Citycell's, closed in 2016.")
+        return _l("No operator serves numbers beginning like this one.")
+    if isinstance(e, billing_caps.CapExceeded):
+        return _l(
+            "This is over the %(cap)s airtime cap of %(limit)s for this number (%(left)s left).",
+            cap=CAP_NAMES.get(e.cap, e.cap),
+            limit=MoneyText(e.limit.poisha),
+            left=MoneyText(e.left.poisha),
+        )
+    if e.code in ("cap_exceeded", "limit_exceeded"):
+        return _l("This number has reached its airtime spending limit for now.")
+    if e.code == "invalid_amount":
+        return _l("This amount cannot be paid by airtime.")
+    return REASONS.get(e.code, _l("The operator declined the payment."))

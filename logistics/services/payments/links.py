@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.errors import Conflict, NotFound, ValidationError
+from logistics.i18n import _l
 from logistics.models import ObligationStatus, Parcel, ParcelStatus, PaymentLink, Purpose, User
 from logistics.services import obligations
 from logistics.services.payments.common import LinkExpired, PaymentSettings
@@ -29,16 +30,27 @@ def create_link(
     if ob.status is ObligationStatus.ON_ACCOUNT:
         raise ValidationError(
             {
-                "purpose": f"The fee of {parcel.tracking_id} is billed to the merchant's account; "
-                "it is never asked of the customer."
+                "purpose": _l(
+                    "The fee of %(id)s is billed to the merchant's account; it is never asked "
+                    "of the customer.",
+                    id=parcel.tracking_id,
+                )
             }
         )
     if ob.status is ObligationStatus.COLLECTED:
-        what = "fee" if purpose is Purpose.FEE else "cash on delivery"
-        raise Conflict(f"The {what} of {parcel.tracking_id} is already paid.", field="purpose")
+        raise Conflict(
+            _l("The fee of %(id)s is already paid.", id=parcel.tracking_id)
+            if purpose is Purpose.FEE
+            else _l("The cash on delivery of %(id)s is already paid.", id=parcel.tracking_id),
+            field="purpose",
+        )
     if purpose is Purpose.FEE and parcel.status is ParcelStatus.BOOKED:
         raise ValidationError(
-            {"purpose": "The fee is set when the parcel is weighed at the counter; pay it then."}
+            {
+                "purpose": _l(
+                    "The fee is set when the parcel is weighed at the counter; pay it then."
+                )
+            }
         )
     link = PaymentLink(
         token=secrets.token_urlsafe(24),
@@ -56,17 +68,20 @@ def create_link(
 def open_link(session: Session, token: str) -> PaymentLink:
     link = session.scalar(select(PaymentLink).where(PaymentLink.token == token))
     if link is None:
-        raise NotFound("No such payment link.", field="token")
+        raise NotFound(_l("No such payment link."), field="token")
     if link.paid_at is not None:
-        raise Conflict("This payment link has already been paid.", field="token")
+        raise Conflict(_l("This payment link has already been paid."), field="token")
     ob = obligations.get(session, link.parcel_id, link.purpose)
     if ob.status is ObligationStatus.COLLECTED:
         raise Conflict(
-            "This sum has already been paid (by another link or at the counter).", field="token"
+            _l("This sum has already been paid (by another link or at the counter)."),
+            field="token",
         )
     if link.expires_at <= utcnow():
         raise LinkExpired(
-            "This payment link has expired (links are valid for 30 minutes); ask for a new one.",
+            _l(
+                "This payment link has expired (links are valid for 30 minutes); ask for a new one."
+            ),
             field="token",
         )
     return link

@@ -20,6 +20,8 @@ from billing.errors import OperatorError, TransportError, TransportTimeout
 from billing.money import Money
 from logistics.db import run_transaction
 from logistics.errors import Conflict, ValidationError
+from logistics.i18n import Money as MoneyText
+from logistics.i18n import _l
 from logistics.models import (
     AttemptStatus,
     ChargeAttempt,
@@ -29,7 +31,8 @@ from logistics.models import (
     User,
 )
 from logistics.services.payments.books import post
-from logistics.services.payments.common import PaymentSettings, move
+from logistics.services.payments.common import PaymentSettings, billing_message, move
+from logistics.vocabulary import LABELS
 
 
 def _locked_attempt(session: Session, attempt_id: int) -> ChargeAttempt:
@@ -63,7 +66,10 @@ def refund(
         a = _locked_attempt(session, attempt.id)
         if a.status not in (AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED):
             raise Conflict(
-                f"Only a succeeded payment can be refunded; this one is {a.status.value}."
+                _l(
+                    "Only a paid payment can be refunded; this one is “%(status)s”.",
+                    status=LABELS[a.status],
+                )
             )
         pending = session.scalar(
             select(func.coalesce(func.sum(Refund.amount_poisha), 0)).where(
@@ -73,7 +79,12 @@ def refund(
         left = a.amount_poisha - a.refunded_poisha - int(pending or 0)
         if not 0 < amount.poisha <= left:
             raise ValidationError(
-                {"amount_poisha": f"A refund must be between 1 poisha and {Money(max(left, 0))}."}
+                {
+                    "amount_poisha": _l(
+                        "A refund must be between 1 poisha and %(max)s.",
+                        max=MoneyText(max(left, 0)),
+                    )
+                }
             )
         r = Refund(
             attempt=a,
@@ -109,7 +120,8 @@ def _by_request_key(session: Session, attempt_id: int, key: str) -> Refund | Non
 def _repeat(session: Session, r: Refund, amount: Money, settings: PaymentSettings) -> Refund:
     if r.amount_poisha != amount.poisha:
         raise Conflict(
-            "This Idempotency-Key was used for a refund of another amount.", field="Idempotency-Key"
+            _l("This Idempotency-Key was used for a refund of another amount."),
+            field="Idempotency-Key",
         )
     if r.status == "pending":
         push(session, r, settings)  # ask again with the refund's own key: never a second refund
@@ -141,7 +153,7 @@ def push(session: Session, r: Refund, settings: PaymentSettings) -> None:
         except OperatorError as e:
             if not e.retryable:
                 run_transaction(session, partial(_refund_failed, session, r.id, e.code))
-                raise ValidationError({"amount_poisha": e.message}) from None
+                raise ValidationError({"amount_poisha": billing_message(e)}) from None
         except TransportError:
             pass
         settings.sleep(settings.backoff_s * 2**n)

@@ -16,6 +16,7 @@ from billing.driver import ChargeResult, ChargeStatus, OperatorDriver
 from billing.errors import BadSignature, BillingError, OperatorError, TransportError
 from logistics.db import run_transaction, utcnow
 from logistics.errors import Unauthorized, ValidationError
+from logistics.i18n import _l
 from logistics.models import AttemptStatus, CallbackReceipt, ChargeAttempt, Refund
 from logistics.services.payments import refunds
 from logistics.services.payments.attempts import expire
@@ -36,10 +37,12 @@ def handle_callback(
     driver = settings.driver(operator)
     try:
         event = driver.parse_callback(headers, body, int(now if now is not None else time.time()))
-    except BadSignature as e:
-        raise Unauthorized(e.message, field="signature") from None
-    except (BillingError, KeyError, ValueError, TypeError, AttributeError) as e:
-        raise ValidationError({"body": f"unreadable callback: {e}"}) from None
+    except BadSignature:
+        raise Unauthorized(
+            _l("The callback's signature is not valid."), field="signature"
+        ) from None
+    except (BillingError, KeyError, ValueError, TypeError, AttributeError):
+        raise ValidationError({"body": _l("The callback could not be read.")}) from None
     key = event.idempotency_key
     # The lock order of every payment path: the charge attempt's row, then the refund's.
     refund_row = None

@@ -1,0 +1,151 @@
+"""What people read for the system's internal values: every enum, operator, ledger account and
+reconciliation outcome has a translated label, so no raw value like 'succeeded' reaches a page."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from flask_babel import LazyString
+
+from logistics.i18n import _l, is_bn
+from logistics.models import (
+    AttemptStatus,
+    ObligationStatus,
+    OfficeKind,
+    ParcelStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Purpose,
+    Role,
+)
+
+LABELS: dict[Any, LazyString] = {
+    ParcelStatus.BOOKED: _l("Booked"),
+    ParcelStatus.ACCEPTED: _l("Accepted at the counter"),
+    ParcelStatus.IN_TRANSIT: _l("In transit"),
+    ParcelStatus.AT_DELIVERY_OFFICE: _l("At the delivery office"),
+    ParcelStatus.OUT_FOR_DELIVERY: _l("Out for delivery"),
+    ParcelStatus.DELIVERED: _l("Delivered"),
+    ParcelStatus.DELIVERY_FAILED: _l("Delivery attempt failed"),
+    ParcelStatus.RETURNED: _l("Returned to sender"),
+    PaymentMethod.CASH: _l("Cash"),
+    PaymentMethod.AIRTIME: _l("Airtime"),
+    PaymentMethod.MERCHANT_ACCOUNT: _l("Merchant's account"),
+    PaymentStatus.PAID: _l("Paid"),
+    PaymentStatus.PENDING: _l("Not paid yet"),
+    PaymentStatus.INVOICED: _l("Invoiced to the merchant"),
+    Purpose.FEE: _l("Postage"),
+    Purpose.COD: _l("Cash on delivery"),
+    AttemptStatus.CREATED: _l("Started"),
+    AttemptStatus.CONSENT_SENT: _l("Waiting for the code"),
+    AttemptStatus.CONSENT_VERIFIED: _l("Code confirmed"),
+    AttemptStatus.CHARGING: _l("Being charged"),
+    AttemptStatus.PENDING: _l("Waiting for the operator"),
+    AttemptStatus.SUCCEEDED: _l("Paid"),
+    AttemptStatus.FAILED: _l("Not paid"),
+    AttemptStatus.REFUNDED: _l("Refunded"),
+    AttemptStatus.PARTIALLY_REFUNDED: _l("Partly refunded"),
+    ObligationStatus.OPEN: _l("To be paid"),
+    ObligationStatus.HELD: _l("Being paid"),
+    ObligationStatus.COLLECTED: _l("Paid"),
+    ObligationStatus.ON_ACCOUNT: _l("On the merchant's account"),
+    OfficeKind.INTAKE: _l("Intake office"),
+    OfficeKind.DELIVERY: _l("Delivery office"),
+    OfficeKind.HUB: _l("Sorting hub"),
+    Role.CLERK: _l("Counter clerk"),
+    Role.PLANNER: _l("Dispatch planner"),
+    Role.MERCHANT: _l("Merchant"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+# Plain strings the services use: operators, reconciliation, refunds and ledger accounts.
+WORDS: dict[str, LazyString] = {
+    "grameenphone": _l("Grameenphone"),
+    "robi": _l("Robi"),
+    "banglalink": _l("Banglalink"),
+    "teletalk": _l("Teletalk"),
+    "charge": _l("Charge"),
+    "refund": _l("Refund"),
+    "matched": _l("Matched"),
+    "missing_in_dakghor": _l("Missing in DakGhor"),
+    "missing_at_operator": _l("Missing at the operator"),
+    "amount_mismatch": _l("Amounts differ"),
+    "status_mismatch": _l("Statuses differ"),
+    "duplicate_collection": _l("Collected twice"),
+    "succeeded": _l("Succeeded"),
+    "failed": _l("Failed"),
+    "pending": _l("Pending"),
+    "refunded": _l("Refunded"),
+    "partially_refunded": _l("Partly refunded"),
+    "requested": _l("Requested"),
+    "postage_revenue": _l("Postage revenue"),
+    "cod_fee_revenue": _l("COD fee revenue"),
+    "sender_payable": _l("Owed to senders (COD)"),
+    "merchant_payable": _l("Owed to merchant (COD)"),
+    "operator_receivable": _l("Owed by operator"),
+    "operator_fees": _l("Operator's share"),
+    "vat_input": _l("VAT on operators' share"),
+}
+
+# Why a payment did not go through, by the stable error code (never the operator's English).
+REASONS: dict[str, LazyString] = {
+    "insufficient_balance": _l("Not enough airtime balance."),
+    "not_subscriber": _l("No operator serves this number."),
+    "invalid_msisdn": _l("No operator serves this number."),
+    "unknown_operator": _l("No operator serves this number."),
+    "wrong_otp": _l("The code was wrong three times."),
+    "otp_expired": _l("The code expired."),
+    "consent_invalid": _l("The payment was not approved."),
+    "consent_rejected": _l("The payment was not approved."),
+    "limit_exceeded": _l("Over the airtime spending limit."),
+    "cap_reached": _l("Over the airtime spending limit."),
+    "cap_exceeded": _l("Over the airtime spending limit."),
+    "operator_unavailable": _l("The operator could not be reached."),
+    "operator_error": _l("The operator could not be reached."),
+    "transport_error": _l("The operator could not be reached."),
+    "timeout": _l("The operator could not be reached."),
+    "cancelled": _l("Cancelled by the payer."),
+    "expired": _l("Not confirmed in time."),
+    "duplicate_collection": _l("This sum had already been paid; this charge is refunded."),
+}
+
+
+def reason(code: str | None) -> str:
+    if not code:
+        return "–"
+    return str(REASONS.get(code, _l("The operator declined the payment.")))
+
+
+def event(code: str) -> str:
+    """A tracking event code (EMA, EMI…) as the reader's language says it."""
+    from logistics.services.tracking import EVENTS
+
+    ev = EVENTS.get(code)
+    return str(ev.text) if ev is not None else "–"
+
+
+def label(value: Any) -> str:
+    """The translated label of an enum member or a known word; a ledger account such as
+    'operator_receivable:robi' reads 'Owed by operator · Robi'. Unknown values show a dash
+    rather than leak an internal name."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, enum.Enum):
+        found = LABELS.get(value)
+        return str(found) if found is not None else "–"
+    text = str(value)
+    if text in WORDS:
+        return str(WORDS[text])
+    head, sep, tail = text.partition(":")
+    if sep and head in WORDS:
+        return f"{WORDS[head]} · {WORDS.get(tail, tail)}"
+    try:
+        return str(LABELS[AttemptStatus(text)])  # an attempt's status kept as text
+    except ValueError:
+        return "–"
+
+
+def name(obj: Any) -> str:
+    """An office's (or anything with name_bn/name_en) name in the current language."""
+    return str(obj.name_bn if is_bn() else obj.name_en)

@@ -1,0 +1,179 @@
+"""Where each role lands after logging in, and the home pages of the roles that have no
+workbench elsewhere: a delivery office's incoming parcels, the planner's waiting parcels and
+vans, a merchant's parcels and API keys."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from logistics.errors import Forbidden
+from logistics.i18n import _, _l
+from logistics.models import (
+    ApiKey,
+    Office,
+    OfficeKind,
+    Parcel,
+    ParcelStatus,
+    Role,
+    User,
+    Van,
+)
+from logistics.services import accounts
+from logistics.web import get_db, require_role
+
+bp = Blueprint("homes", __name__)
+
+# A delivery office's work: what is coming, what is here, what is out with a postman.
+INCOMING = (ParcelStatus.ACCEPTED, ParcelStatus.IN_TRANSIT)
+AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
+
+
+def is_intake_clerk(user: User) -> bool:
+    return (
+        user.role is Role.CLERK
+        and user.office is not None
+        and user.office.kind is OfficeKind.INTAKE
+    )
+
+
+def home_for(user: User) -> str:
+    """Each role's workbench: intake clerks the counter, delivery clerks their office, planners
+    dispatch, merchants their portal, admins the admin home."""
+    if user.role is Role.ADMIN:
+        return url_for("admin.home")
+    if user.role is Role.PLANNER:
+        return url_for("homes.dispatch")
+    if user.role is Role.MERCHANT:
+        return url_for("homes.merchant")
+    if is_intake_clerk(user):
+        return url_for("counter.new_parcel")
+    return url_for("homes.office")
+
+
+def nav_links(user: User) -> list[tuple[str, str]]:
+    """The header's links for a logged-in user: their workbench and what belongs with it."""
+    if user.role is Role.ADMIN:
+        return [("admin.home", _("Administration")), ("admin.reconcile_form", _("Reconciliation"))]
+    if user.role is Role.PLANNER:
+        return [("homes.dispatch", _("Dispatch"))]
+    if user.role is Role.MERCHANT:
+        return [("homes.merchant", _("My parcels"))]
+    if is_intake_clerk(user):
+        return [("counter.new_parcel", _("Counter"))]
+    return [("homes.office", _("My office"))]
+
+
+@bp.get("/home")
+def home() -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_for(current_user))
+
+
+@bp.get("/office")
+@require_role(Role.CLERK)
+def office() -> str:
+    """A delivery office's parcels: on the way here, at the office, out for delivery."""
+    office = current_user.office
+    if current_user.role is not Role.CLERK or office is None:
+        raise Forbidden(_l("This page is for the clerks of a delivery office."))
+    rows = list(
+        get_db().scalars(
+            select(Parcel)
+            .where(
+                Parcel.destination_office_id == office.id,
+                Parcel.status.in_((*INCOMING, *AT_OFFICE, ParcelStatus.OUT_FOR_DELIVERY)),
+            )
+            .options(selectinload(Parcel.origin_office))
+            .order_by(Parcel.id)
+            .limit(500)
+        )
+    )
+    groups = {
+        "incoming": [p for p in rows if p.status in INCOMING],
+        "here": [p for p in rows if p.status in AT_OFFICE],
+        "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
+    }
+    return render_template("homes/office.html", office=office, groups=groups)
+
+
+@bp.get("/dispatch")
+@require_role(Role.PLANNER)
+def dispatch() -> str:
+    """The planner's start: parcels waiting at each intake office, by count and weight, and the
+    vans there are to move them."""
+    db = get_db()
+    waiting = db.execute(
+        select(Office, func.count(Parcel.id), func.coalesce(func.sum(Parcel.weight_g), 0))
+        .join(Parcel, Parcel.origin_office_id == Office.id)
+        .where(Parcel.status == ParcelStatus.ACCEPTED)
+        .group_by(Office.id)
+        .order_by(func.count(Parcel.id).desc())
+    ).all()
+    vans = list(
+        db.scalars(select(Van).options(selectinload(Van.home_office)).order_by(Van.registration))
+    )
+    return render_template("homes/dispatch.html", waiting=waiting, vans=vans)
+
+
+@bp.get("/merchant")
+@require_role(Role.MERCHANT)
+def merchant() -> str:
+    """A merchant's parcels (newest first) and its API keys."""
+    if current_user.merchant_id is None:
+        raise Forbidden(_l("This page is for merchant logins."))
+    db = get_db()
+    status = request.args.get("status", "")
+    stmt = select(Parcel).where(Parcel.merchant_id == current_user.merchant_id)
+    if status in {s.value for s in ParcelStatus}:
+        stmt = stmt.where(Parcel.status == ParcelStatus(status))
+    parcels = list(
+        db.scalars(
+            stmt.options(selectinload(Parcel.destination_office))
+            .order_by(Parcel.id.desc())
+            .limit(100)
+        )
+    )
+    keys = list(
+        db.scalars(select(ApiKey).where(ApiKey.user_id == current_user.id).order_by(ApiKey.id))
+    )
+    return render_template(
+        "homes/merchant.html",
+        parcels=parcels,
+        keys=keys,
+        statuses=list(ParcelStatus),
+        status=status,
+        new_key=None,
+    )
+
+
+@bp.post("/merchant/keys")
+@require_role(Role.MERCHANT)
+def merchant_new_key() -> str:
+    db = get_db()
+    key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])
+    db.commit()
+    keys = list(
+        db.scalars(select(ApiKey).where(ApiKey.user_id == current_user.id).order_by(ApiKey.id))
+    )
+    return render_template(
+        "homes/merchant.html",
+        parcels=[],
+        keys=keys,
+        statuses=list(ParcelStatus),
+        status="",
+        new_key=key,
+    )
+
+
+@bp.post("/merchant/keys/<int:key_id>/revoke")
+@require_role(Role.MERCHANT)
+def merchant_revoke_key(key_id: int) -> ResponseReturnValue:
+    db = get_db()
+    accounts.revoke_key_by_id(db, key_id, owner=current_user)
+    db.commit()
+    return redirect(url_for("homes.merchant"))
