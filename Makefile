@@ -36,8 +36,8 @@ run: $(VENV)/.installed-run $(MO)
 	DAKGHOR_DEMO=1 $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
 		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
 	trap 'kill $$SIM $$WORKER 2>/dev/null' EXIT INT TERM; \
-	DAKGHOR_DEMO=1 $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
-		--access-logfile - 'app:create_app()'
+	DAKGHOR_DEMO=1 PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
+		'app:create_app()'
 
 ## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)
 test: $(VENV)/.installed-test $(MO)

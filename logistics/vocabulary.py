@@ -20,44 +20,63 @@ from logistics.models import (
     Role,
 )
 
-LABELS: dict[Any, LazyString] = {
-    ParcelStatus.BOOKED: _l("Booked"),
-    ParcelStatus.ACCEPTED: _l("Accepted at the counter"),
-    ParcelStatus.IN_TRANSIT: _l("In transit"),
-    ParcelStatus.AT_DELIVERY_OFFICE: _l("At the delivery office"),
-    ParcelStatus.OUT_FOR_DELIVERY: _l("Out for delivery"),
-    ParcelStatus.DELIVERED: _l("Delivered"),
-    ParcelStatus.DELIVERY_FAILED: _l("Delivery attempt failed"),
-    ParcelStatus.RETURNED: _l("Returned to sender"),
-    PaymentMethod.CASH: _l("Cash"),
-    PaymentMethod.AIRTIME: _l("Airtime"),
-    PaymentMethod.MERCHANT_ACCOUNT: _l("Merchant's account"),
-    PaymentStatus.PAID: _l("Paid"),
-    PaymentStatus.PENDING: _l("Not paid yet"),
-    PaymentStatus.INVOICED: _l("Invoiced to the merchant"),
-    Purpose.FEE: _l("Postage"),
-    Purpose.COD: _l("Cash on delivery"),
-    AttemptStatus.CREATED: _l("Started"),
-    AttemptStatus.CONSENT_SENT: _l("Waiting for the code"),
-    AttemptStatus.CONSENT_VERIFIED: _l("Code confirmed"),
-    AttemptStatus.CHARGING: _l("Being charged"),
-    AttemptStatus.PENDING: _l("Waiting for the operator"),
-    AttemptStatus.SUCCEEDED: _l("Paid"),
-    AttemptStatus.FAILED: _l("Not paid"),
-    AttemptStatus.REFUNDED: _l("Refunded"),
-    AttemptStatus.PARTIALLY_REFUNDED: _l("Partly refunded"),
-    ObligationStatus.OPEN: _l("To be paid"),
-    ObligationStatus.HELD: _l("Being paid"),
-    ObligationStatus.COLLECTED: _l("Paid"),
-    ObligationStatus.ON_ACCOUNT: _l("On the merchant's account"),
-    OfficeKind.INTAKE: _l("Intake office"),
-    OfficeKind.DELIVERY: _l("Delivery office"),
-    OfficeKind.HUB: _l("Sorting hub"),
-    Role.CLERK: _l("Counter clerk"),
-    Role.PLANNER: _l("Dispatch planner"),
-    Role.MERCHANT: _l("Merchant"),
-    Role.ADMIN: _l("Administrator"),
-}
+
+class _ByType(dict[tuple[type, str], LazyString]):
+    """Labels keyed by enum member. StrEnum members of different enums that share a value
+    ('pending' is a payment status and an attempt status) are equal and hash alike, so each
+    is kept under (its type, its value)."""
+
+    def __init__(self, labels: tuple[tuple[Any, LazyString], ...]) -> None:
+        super().__init__()
+        for member, text in labels:
+            self[(type(member), member.value)] = text
+
+    def __getitem__(self, member: Any) -> LazyString:
+        return super().__getitem__((type(member), member.value))
+
+    def get(self, member: Any, default: Any = None) -> Any:
+        return super().get((type(member), member.value), default)
+
+
+_LABELS: tuple[tuple[Any, LazyString], ...] = (
+    (ParcelStatus.BOOKED, _l("Booked")),
+    (ParcelStatus.ACCEPTED, _l("Accepted at the counter")),
+    (ParcelStatus.IN_TRANSIT, _l("In transit")),
+    (ParcelStatus.AT_DELIVERY_OFFICE, _l("At the delivery office")),
+    (ParcelStatus.OUT_FOR_DELIVERY, _l("Out for delivery")),
+    (ParcelStatus.DELIVERED, _l("Delivered")),
+    (ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
+    (ParcelStatus.RETURNED, _l("Returned to sender")),
+    (PaymentMethod.CASH, _l("Cash")),
+    (PaymentMethod.AIRTIME, _l("Airtime")),
+    (PaymentMethod.MERCHANT_ACCOUNT, _l("Merchant's account")),
+    (PaymentStatus.PAID, _l("Paid")),
+    (PaymentStatus.PENDING, _l("Not paid yet")),
+    (PaymentStatus.INVOICED, _l("Invoiced to the merchant")),
+    (Purpose.FEE, _l("Postage")),
+    (Purpose.COD, _l("Cash on delivery")),
+    (AttemptStatus.CREATED, _l("Started")),
+    (AttemptStatus.CONSENT_SENT, _l("Waiting for the code")),
+    (AttemptStatus.CONSENT_VERIFIED, _l("Code confirmed")),
+    (AttemptStatus.CHARGING, _l("Being charged")),
+    (AttemptStatus.PENDING, _l("Waiting for the operator")),
+    (AttemptStatus.SUCCEEDED, _l("Paid")),
+    (AttemptStatus.FAILED, _l("Not paid")),
+    (AttemptStatus.REFUNDED, _l("Refunded")),
+    (AttemptStatus.PARTIALLY_REFUNDED, _l("Partly refunded")),
+    (ObligationStatus.OPEN, _l("To be paid")),
+    (ObligationStatus.HELD, _l("Being paid")),
+    (ObligationStatus.COLLECTED, _l("Paid")),
+    (ObligationStatus.ON_ACCOUNT, _l("On the merchant's account")),
+    (OfficeKind.INTAKE, _l("Intake office")),
+    (OfficeKind.DELIVERY, _l("Delivery office")),
+    (OfficeKind.HUB, _l("Sorting hub")),
+    (Role.CLERK, _l("Counter clerk")),
+    (Role.PLANNER, _l("Dispatch planner")),
+    (Role.MERCHANT, _l("Merchant")),
+    (Role.ADMIN, _l("Administrator")),
+)
+LABELS = _ByType(_LABELS)
 
 # Plain strings the services use: operators, reconciliation, refunds and ledger accounts.
 WORDS: dict[str, LazyString] = {
