@@ -1,8 +1,8 @@
 """Airtime payments: the only bridge from the postal domain to ``billing``.
 
-``links`` are what payers open; ``attempts`` takes a payer from a link through consent; ``charging`` charges once and applies
-the operator's answer; ``refunds`` gives money
-back; ``settle`` applies operators' callbacks and follows up charges whose outcome is unknown;
+``links`` are what payers open; ``attempts`` takes a payer from a link to a sent code;
+``consent`` checks the code; ``charging`` charges once and applies the operator's answer;
+``refunds`` gives money back; ``settle`` applies operators' callbacks and follows up charges whose outcome is unknown;
 ``books`` is the double-entry ledger. Each parcel's fee and COD is collected at most once
 (``logistics.services.obligations``).
 """
@@ -13,7 +13,6 @@ from logistics.services.payments.attempts import (
     expire,
     operator_for,
     send_consent,
-    verify,
 )
 from logistics.services.payments.books import balances, post, unbalanced_transactions
 from logistics.services.payments.charging import (
@@ -39,6 +38,7 @@ from logistics.services.payments.common import (
     RateLimited,
     move,
 )
+from logistics.services.payments.consent import verify
 from logistics.services.payments.links import create_link, open_link
 from logistics.services.payments.refunds import refund
 from logistics.services.payments.settle import handle_callback, recover, settle
