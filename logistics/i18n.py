@@ -27,6 +27,8 @@ from flask_babel import (
 from logistics.text import DHAKA, bangla_digits
 
 LANGUAGES = ("bn", "en")
+# Each language's own name, written in that language for the switch (not translated).
+AUTONYMS = {"bn": "বাংলা", "en": "English"}
 DEFAULT = "bn"
 COOKIE = "dakghor_lang"
 CATALOGS = os.path.join(os.path.dirname(__file__), "translations")
@@ -160,4 +162,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language() -> dict[str, Any]:
-        return {"lang": current(), "other_lang": "en" if is_bn() else "bn"}
+        other = "en" if is_bn() else "bn"
+        return {"lang": current(), "other_lang": other, "other_name": AUTONYMS[other]}

@@ -15,7 +15,7 @@ from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role
 from logistics.services import documents
-from logistics.text import bangla_digits, local_time, national_mobile, taka, taka_bn
+from logistics.text import national_mobile
 from logistics.vocabulary import LABELS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,14 +63,9 @@ def register_template_helpers(app: Flask) -> None:
     def _nav() -> dict[str, Any]:
         return {"nav_links": nav_links(current_user) if current_user.is_authenticated else []}
 
-    app.jinja_env.filters.update(
-        taka=taka,
-        taka_bn=taka_bn,
-        bn_digits=bangla_digits,
-        mobile=national_mobile,
-        local=lambda dt: local_time(dt).strftime("%d-%m-%Y %H:%M"),
-        local_hm=lambda dt: local_time(dt).strftime("%H:%M"),
-    )
+    # Money, numbers and times have language-aware filters (logistics.i18n); a phone number
+    # is written the same in both languages.
+    app.jinja_env.filters["mobile"] = national_mobile
 
 
 def label_response(parcels: Parcel | list[Parcel]) -> Response:

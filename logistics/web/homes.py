@@ -120,10 +120,9 @@ def dispatch() -> str:
     return render_template("homes/dispatch.html", waiting=waiting, vans=vans)
 
 
-@bp.get("/merchant")
-@require_role(Role.MERCHANT)
-def merchant() -> str:
-    """A merchant's parcels (newest first) and its API keys."""
+def _merchant_page(new_key: str | None = None) -> str:
+    """A merchant's parcels (newest first, ``?status=`` filters) and its API keys; a key just
+    issued is shown once."""
     if current_user.merchant_id is None:
         raise Forbidden(_l("This page is for merchant logins."))
     db = get_db()
@@ -147,8 +146,14 @@ def merchant() -> str:
         keys=keys,
         statuses=list(ParcelStatus),
         status=status,
-        new_key=None,
+        new_key=new_key,
     )
+
+
+@bp.get("/merchant")
+@require_role(Role.MERCHANT)
+def merchant() -> str:
+    return _merchant_page()
 
 
 @bp.post("/merchant/keys")
@@ -157,17 +162,7 @@ def merchant_new_key() -> str:
     db = get_db()
     key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])
     db.commit()
-    keys = list(
-        db.scalars(select(ApiKey).where(ApiKey.user_id == current_user.id).order_by(ApiKey.id))
-    )
-    return render_template(
-        "homes/merchant.html",
-        parcels=[],
-        keys=keys,
-        statuses=list(ParcelStatus),
-        status="",
-        new_key=key,
-    )
+    return _merchant_page(new_key=key)
 
 
 @bp.post("/merchant/keys/<int:key_id>/revoke")
