@@ -47,8 +47,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-## bench: label rendering and intake throughput, SQLite and PostgreSQL side by side
-bench: $(VENV)/.installed-test
+## bench: labels against raw ReportLab, then label and intake throughput, SQLite and PostgreSQL side by side
+bench: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_labels.py
 	$(BIN)/python bench/bench_counter.py
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
