@@ -83,6 +83,14 @@ def _profile(provider: MatrixProvider) -> TravelProfile | None:
     return dhaka_profile()[1] if isinstance(provider, CrowFlyProvider) else None
 
 
+def _distinct(sites: Sequence[Site]) -> list[Site]:
+    """Each office once, in order: an office may both take parcels in and deliver them."""
+    seen: dict[str, Site] = {}
+    for s in sites:
+        seen.setdefault(s.id, s)
+    return list(seen.values())
+
+
 def _split(parcels: int, weight_g: int, max_parcels: int, max_g: int) -> list[tuple[int, int]]:
     """Split a consignment into loads no larger than a van, weight spread evenly per parcel."""
     parts = max(-(-parcels // max_parcels), -(-weight_g // max_g), 1)
@@ -158,7 +166,7 @@ def van_day(
     """Mode (a): pickups at intake offices, deliveries at delivery offices, vans from the hub."""
     params = params or DayParams()
     provider = provider or CrowFlyProvider()
-    sites = [hub, *intake, *delivery]
+    sites = _distinct([hub, *intake, *delivery])
     index = {s.id: k for k, s in enumerate(sites)}
     by_id = {s.id: s for s in sites}
     pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -206,7 +214,7 @@ def hub_and_spoke(
     (hub -> delivery offices, after ``sort_s`` of sorting at the hub, with reloads)."""
     params = params or DayParams()
     provider = provider or CrowFlyProvider()
-    sites = [hub, *intake, *delivery]
+    sites = _distinct([hub, *intake, *delivery])
     index = {s.id: k for k, s in enumerate(sites)}
     by_id = {s.id: s for s in sites}
     max_g = max(v.capacity_g for v in vans)

@@ -1,17 +1,23 @@
-"""Post offices of the Dhaka network: intake counters, delivery offices and the hub."""
+"""Post offices of the Dhaka network: intake counters, delivery offices and the hub.
+
+An office has roles (one office may both accept and deliver parcels) and a life: an office
+that leaves the network is retired (``active`` false), never deleted, so the parcels, events,
+payments and users that name it keep their meaning."""
 
 from __future__ import annotations
 
 import enum
 from decimal import Decimal
 
-from sqlalchemy import Enum, Numeric, String, Text
+from sqlalchemy import Boolean, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from logistics.db import Base
 
 
 class OfficeKind(enum.StrEnum):
+    """A role an office plays (an office may have several)."""
+
     INTAKE = "intake"
     DELIVERY = "delivery"
     HUB = "hub"
@@ -22,9 +28,11 @@ class Office(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
-    kind: Mapped[OfficeKind] = mapped_column(
-        Enum(OfficeKind, name="office_kind", values_callable=lambda e: [m.value for m in e])
-    )
+    is_intake: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_delivery: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_hub: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role_note: Mapped[str] = mapped_column(Text, default="")  # why the office has its roles
     source_id: Mapped[str] = mapped_column(String(32), unique=True)
     name_en: Mapped[str] = mapped_column(String(120))
     name_bn: Mapped[str] = mapped_column(String(120))
@@ -36,11 +44,31 @@ class Office(Base):
     zone: Mapped[str] = mapped_column(String(16))
     lat: Mapped[Decimal] = mapped_column(Numeric(9, 6))
     lon: Mapped[Decimal] = mapped_column(Numeric(9, 6))
-    coord_source: Mapped[str] = mapped_column(String(64))
+    coord_source: Mapped[str] = mapped_column(String(200))
     opens_at: Mapped[str] = mapped_column(String(5))
     closes_at: Mapped[str] = mapped_column(String(5))
     open_days: Mapped[str] = mapped_column(String(32))
     notes: Mapped[str] = mapped_column(Text, default="")
 
+    @property
+    def roles(self) -> tuple[OfficeKind, ...]:
+        flags = (
+            (OfficeKind.INTAKE, self.is_intake),
+            (OfficeKind.DELIVERY, self.is_delivery),
+            (OfficeKind.HUB, self.is_hub),
+        )
+        return tuple(role for role, on in flags if on)
+
+    @property
+    def takes_parcels(self) -> bool:
+        """An open counter: an active intake office."""
+        return bool(self.active and self.is_intake)
+
+    @property
+    def delivers(self) -> bool:
+        """An active delivery office."""
+        return bool(self.active and self.is_delivery)
+
     def __repr__(self) -> str:
-        return f"<Office {self.code} {self.kind.value} {self.name_en}>"
+        roles = "+".join(r.value for r in self.roles) or "none"
+        return f"<Office {self.code} {roles}{'' if self.active else ' retired'} {self.name_en}>"

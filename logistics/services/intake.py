@@ -12,7 +12,6 @@ from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
     Office,
-    OfficeKind,
     Parcel,
     ParcelStatus,
     PaymentMethod,
@@ -65,7 +64,7 @@ def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
             {"origin_office": _l("origin_office (the intake office code) is required.")}
         )
     office = session.scalar(select(Office).where(Office.code == req.origin_office))
-    if office is None or office.kind is not OfficeKind.INTAKE:
+    if office is None or not office.takes_parcels:
         raise ValidationError(
             {
                 "origin_office": _l(
@@ -175,11 +174,7 @@ def can_see(user: User, parcel: Parcel) -> bool:
     if user.role is Role.MERCHANT:
         return parcel.merchant_id is not None and parcel.merchant_id == user.merchant_id
     if user.role is Role.CLERK:
-        if (
-            parcel.status is ParcelStatus.BOOKED
-            and user.office
-            and user.office.kind is OfficeKind.INTAKE
-        ):
+        if parcel.status is ParcelStatus.BOOKED and user.office and user.office.takes_parcels:
             return True  # a booked parcel may be handed in at any intake counter
         return user.office_id in (parcel.origin_office_id, parcel.destination_office_id)
     return False
@@ -190,8 +185,8 @@ def intake_office_of(clerk: User) -> Office:
     office = clerk.office
     if clerk.role is not Role.CLERK or office is None:
         raise Forbidden(_l("Only a counter clerk can accept a parcel."))
-    if office.kind is not OfficeKind.INTAKE:
-        raise Forbidden(_l("%(code)s is not an intake office.", code=office.code))
+    if not office.takes_parcels:
+        raise Forbidden(_l("%(code)s is not an open intake office.", code=office.code))
     return office
 
 

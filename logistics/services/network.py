@@ -1,5 +1,9 @@
 """The Dhaka network: seeding offices and vans from the project's data files, and choosing
-the delivery office that serves a recipient's post code."""
+the delivery office that serves a recipient's post code.
+
+The service area is Dhaka city: the 26 post codes of logistics/data/dhaka_offices.csv (from
+shared/reference/dhaka_city_post_offices.csv). Each is served by the active delivery office with
+that post code, else by the nearest active delivery office to the post code's point."""
 
 from __future__ import annotations
 
@@ -43,15 +47,18 @@ def office_rows() -> tuple[dict[str, str], ...]:
 
 @lru_cache(maxsize=1)
 def service_area() -> dict[str, PostCodeArea]:
-    """Every post code in the data file (Dhaka district and the nearby offices) is served."""
-    areas: dict[str, PostCodeArea] = {}
-    for r in office_rows():
-        pc = r["post_code"]
-        if pc and r["office_type"] != "ADMIN_HQ" and pc not in areas:
-            areas[pc] = PostCodeArea(
-                pc, r["name_en"], r["name_bn"], float(r["lat"]), float(r["lon"])
-            )
-    return areas
+    """Every city post code in the data file is served, whether or not its office has a role."""
+    return {
+        r["post_code"]: PostCodeArea(
+            r["post_code"], r["name_en"], r["name_bn"], float(r["lat"]), float(r["lon"])
+        )
+        for r in office_rows()
+        if r["post_code"]
+    }
+
+
+def roles_of(row: dict[str, str]) -> set[OfficeKind]:
+    return {OfficeKind(r) for r in row["roles"].split()}
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -67,12 +74,17 @@ def seed_network(session: Session) -> dict[str, int]:
     known = set(session.scalars(select(Office.source_id)))
     added_offices = 0
     for r in office_rows():
-        if r["role"] == "none" or r["office_id"] in known:
+        roles = roles_of(r)
+        if not roles or r["office_id"] in known:
             continue
         session.add(
             Office(
                 code=r["code"],
-                kind=OfficeKind(r["role"]),
+                is_intake=OfficeKind.INTAKE in roles,
+                is_delivery=OfficeKind.DELIVERY in roles,
+                is_hub=OfficeKind.HUB in roles,
+                active=True,
+                role_note=r["role_reason"],
                 source_id=r["office_id"],
                 name_en=r["name_en"],
                 name_bn=r["name_bn"],
@@ -88,7 +100,7 @@ def seed_network(session: Session) -> dict[str, int]:
                 opens_at=r["opens_at"],
                 closes_at=r["closes_at"],
                 open_days=r["open_days"],
-                notes=r["notes"],
+                notes=r["qc_note"],
             )
         )
         added_offices += 1
@@ -126,8 +138,8 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
         raise ValidationError(
             {
                 field: _l(
-                    "Post code %(pc)s is outside the DakGhor service area (Dhaka district, "
-                    "Narayanganj and Gazipur offices); this parcel cannot be booked here.",
+                    "Post code %(pc)s is outside the DakGhor service area (Dhaka city); "
+                    "this parcel cannot be booked here.",
                     pc=pc,
                 )
             }
@@ -136,13 +148,15 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
 
 
 def delivery_office_for(session: Session, post_code: str, field: str = "post_code") -> Office:
-    """The delivery office serving ``post_code``: the one with that code, else the nearest.
-
-    A post code outside the service area is refused with a message naming the field.
-    """
+    """The active delivery office serving ``post_code``: the one with that code, else the
+    nearest to the post code's point. Outside the service area: refused, naming the field."""
     pc = parse_post_code(post_code, field)
     area = service_area()[pc]
-    offices = list(session.scalars(select(Office).where(Office.kind == OfficeKind.DELIVERY)))
+    offices = list(
+        session.scalars(
+            select(Office).where(Office.is_delivery, Office.active).order_by(Office.code)
+        )
+    )
     if not offices:
         raise ValidationError({field: _l("No delivery offices are configured; seed the network.")})
     for o in offices:

@@ -22,7 +22,7 @@ from logistics.vocabulary import LABELS
 @dataclass(frozen=True)
 class EventCode:
     code: str
-    status: ParcelStatus
+    status: ParcelStatus | None  # None: the event changes no status (a re-routing, say)
     text: LazyString  # from the catalogs: what the event means, in the reader's language
 
     @property
@@ -36,7 +36,8 @@ class EventCode:
 
 # EMA, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, departure, arrival at
 # delivery office, unsuccessful delivery, final delivery); BKD, OFD and RTS are DakGhor's own
-# codes for steps the UPU list does not name for domestic parcels.
+# codes for steps the UPU list does not name for domestic parcels; RDR (re-routed to another
+# delivery office) changes no status.
 EVENTS: dict[str, EventCode] = {
     e.code: e
     for e in (
@@ -48,10 +49,13 @@ EVENTS: dict[str, EventCode] = {
         EventCode("EMI", ParcelStatus.DELIVERED, _l("Delivered")),
         EventCode("EMH", ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
         EventCode("RTS", ParcelStatus.RETURNED, _l("Returned to sender")),
+        EventCode("RDR", None, _l("Sent to another delivery office (its office left the network)")),
     )
 }
 
-STATUS_EVENT: dict[ParcelStatus, EventCode] = {e.status: e for e in EVENTS.values()}
+STATUS_EVENT: dict[ParcelStatus, EventCode] = {
+    e.status: e for e in EVENTS.values() if e.status is not None
+}
 
 # Which status may follow which: one table, so a scan can never move a parcel backwards.
 TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
@@ -88,7 +92,12 @@ def record_event(
     if event is None:
         raise Conflict(_l("Unknown tracking event code %(code)s.", code=code), field="code")
     current = parcel.status if parcel.events else None
-    if event.status not in TRANSITIONS[current]:
+    if event.status is None:  # a re-routing: only while the parcel is still on its way
+        if current not in (ParcelStatus.BOOKED, ParcelStatus.ACCEPTED, ParcelStatus.IN_TRANSIT):
+            raise Conflict(
+                _l("Only a parcel still on its way can be sent to another office."), field="code"
+            )
+    elif event.status not in TRANSITIONS[current]:
         raise Conflict(
             _l(
                 "A parcel in the state “%(was)s” cannot move to “%(now)s” (%(code)s).",
@@ -106,7 +115,8 @@ def record_event(
         note=note,
     )
     parcel.events.append(ev)
-    parcel.status = event.status
+    if event.status is not None:
+        parcel.status = event.status
     session.flush()
     return ev
 
@@ -133,7 +143,7 @@ def public_view(parcel: Parcel) -> dict[str, Any]:
         events.append(
             {
                 "code": ev.code,
-                "status": ec.status.value,
+                "status": ec.status.value if ec.status else None,
                 "description_en": ec.en,
                 "description_bn": ec.bn,
                 "office_code": ev.office.code if ev.office else None,

@@ -42,7 +42,7 @@ def home() -> str:
 @bp.get("/offices")
 @require_role(Role.ADMIN)
 def offices() -> str:
-    rows = list(get_db().scalars(select(Office).order_by(Office.kind, Office.code)))
+    rows = list(get_db().scalars(select(Office).order_by(Office.active.desc(), Office.code)))
     return render_template("admin/offices.html", offices=rows)
 
 

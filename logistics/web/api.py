@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _l
-from logistics.models import Office, OfficeKind, Parcel, User
+from logistics.models import Office, Parcel, User
 from logistics.services import accounts, intake, tracking
 from logistics.web import get_db, label_response
 
@@ -66,14 +66,13 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
 
 @bp.get("/offices")
 def offices() -> Response:
-    order = {OfficeKind.INTAKE: 0, OfficeKind.DELIVERY: 1, OfficeKind.HUB: 2}
-    rows = sorted(get_db().scalars(select(Office)), key=lambda o: (order[o.kind], o.code))
+    rows = get_db().scalars(select(Office).where(Office.active).order_by(Office.code))
     return jsonify(
         {
             "offices": [
                 {
                     "code": o.code,
-                    "kind": o.kind.value,
+                    "roles": [r.value for r in o.roles],
                     "name_en": o.name_en,
                     "name_bn": o.name_bn,
                     "post_code": o.post_code,

@@ -15,7 +15,6 @@ from logistics.i18n import _, _l
 from logistics.models import (
     ApiKey,
     Office,
-    OfficeKind,
     Parcel,
     ParcelStatus,
     Role,
@@ -33,11 +32,11 @@ AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
 
 
 def is_intake_clerk(user: User) -> bool:
-    return (
-        user.role is Role.CLERK
-        and user.office is not None
-        and user.office.kind is OfficeKind.INTAKE
-    )
+    return user.role is Role.CLERK and user.office is not None and user.office.takes_parcels
+
+
+def is_delivery_clerk(user: User) -> bool:
+    return user.role is Role.CLERK and user.office is not None and user.office.delivers
 
 
 def home_for(user: User) -> str:
@@ -62,9 +61,12 @@ def nav_links(user: User) -> list[tuple[str, str]]:
         return [("homes.dispatch", _("Dispatch"))]
     if user.role is Role.MERCHANT:
         return [("homes.merchant", _("My parcels"))]
+    links = []
     if is_intake_clerk(user):
-        return [("counter.new_parcel", _("Counter"))]
-    return [("homes.office", _("My office"))]
+        links.append(("counter.new_parcel", _("Counter")))
+    if is_delivery_clerk(user) or not links:
+        links.append(("homes.office", _("My office")))
+    return links
 
 
 @bp.get("/home")

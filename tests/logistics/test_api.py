@@ -11,11 +11,13 @@ from logistics.models import Parcel
 from tests.conftest import booking
 
 
-def test_offices_lists_every_office_with_code_kind_names_post_code(client: FlaskClient) -> None:
+def test_offices_lists_every_active_office_with_roles_names_post_code(client: FlaskClient) -> None:
     offices = client.get("/api/v1/offices").get_json()["offices"]
-    assert len(offices) == 33
+    assert len(offices) == 24
     gpo = next(o for o in offices if o["code"] == "GPO")
-    assert gpo["kind"] == "intake" and gpo["name_bn"] == "ঢাকা জিপিও" and gpo["post_code"] == "1000"
+    assert gpo["roles"] == ["intake", "delivery"] and gpo["name_bn"] == "ঢাকা জিপিও"
+    assert gpo["post_code"] == "1000"
+    assert next(o for o in offices if o["code"] == "MPC")["roles"] == ["hub"]
 
 
 def test_booking_returns_201_with_tracking_id_and_label(

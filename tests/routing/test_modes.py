@@ -12,7 +12,7 @@ import pytest
 from routing import modes
 from routing.errors import RoutingError
 from routing.matrix import CrowFlyProvider, CsvMatrixProvider, OsrmTableProvider, dhaka_profile
-from routing.model import Location
+from routing.model import Location, Problem
 from routing.solver import SolveOptions, solve
 
 HUB = modes.Site("MPC", 23.76395, 90.39172, "06:00", "22:00")
@@ -36,6 +36,20 @@ def test_van_day_routes_every_pair_with_pickups_first() -> None:
     assert len(p.shipments) == 4 and p.profile is not None
     plan = solve(p, OPTS)
     assert plan.check(p) == [] and not plan.unassigned
+
+
+def plan_is_valid(p: Problem) -> bool:
+    return solve(p, OPTS).check(p) == []
+
+
+def test_an_office_that_takes_in_and_delivers_is_one_location() -> None:
+    both = [*DELIVERY, INTAKE[1]]  # Mirpur also delivers
+    day = [*DAY, modes.Consignment("GPO", "MIR", 10_000, 5)]
+    p = modes.van_day(HUB, INTAKE, both, VANS, day)
+    assert len(p.locations) == 1 + len(INTAKE) + len(DELIVERY)
+    assert plan_is_valid(p)
+    collect, deliver = modes.hub_and_spoke(HUB, INTAKE, both, VANS, day)
+    assert len(collect.locations) == len(deliver.locations) == len(p.locations)
 
 
 def test_hub_and_spoke_has_a_collection_and_a_delivery_problem() -> None:
