@@ -219,6 +219,55 @@ def _register_cli(app: Flask) -> None:
             ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to recover"
         )
 
+    @app.cli.group("dispatch")
+    def dispatch_cli() -> None:
+        """The day's van plans."""
+
+    @dispatch_cli.command("plan")
+    @click.option(
+        "--date", "day", default="", help="Service date YYYY-MM-DD (default: today in Dhaka)."
+    )
+    @click.option("--seconds", default=10.0, show_default=True, help="Solver time limit.")
+    @click.option(
+        "--here",
+        is_flag=True,
+        help="Plan in this process instead of queueing a job for the worker.",
+    )
+    @with_appcontext
+    def dispatch_plan(day: str, seconds: float, here: bool) -> None:
+        """Plan the van day from the parcels waiting at intake offices (a new version)."""
+        from datetime import date, datetime
+
+        from logistics import tasks
+        from logistics.errors import DakGhorError
+        from logistics.services import dispatch
+        from logistics.text import DHAKA
+        from logistics.web import get_db
+
+        try:
+            service_date = date.fromisoformat(day) if day else datetime.now(DHAKA).date()
+        except ValueError:
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+        s = get_db()
+        try:
+            plan = dispatch.start_plan(s, service_date, None, time_limit_s=seconds)
+        except DakGhorError as e:
+            raise click.ClickException(
+                f"{e.field}: {e.message}" if e.field else str(e.message)
+            ) from None
+        s.commit()
+        if not here:
+            tasks.enqueue_plan(plan.id)
+            click.echo(f"version {plan.version} of {service_date} queued (plan {plan.id})")
+            return
+        outcome = dispatch.run_plan(app.extensions["dakghor.sessionmaker"], plan.id)
+        s.expire_all()
+        click.echo(
+            f"version {plan.version} of {service_date}: {outcome}; {plan.parcels_planned} of "
+            f"{plan.parcels_waiting} parcels planned, {plan.vans_used} vans, "
+            f"{plan.distance_m / 1000:.1f} km, {len(plan.unassigned)} parcels left over"
+        )
+
     @app.cli.command("issue-key")
     @click.argument("username")
     @click.option("--label", default="", help="What the key is for.")

@@ -105,6 +105,28 @@ def sweep() -> dict[str, int]:
     return counts
 
 
+@celery.task(name="dakghor.dispatch.plan")  # type: ignore[untyped-decorator]
+def plan_day(plan_id: int) -> str:
+    """Compute one version of a day's van plan (dispatch.start_plan made it)."""
+    from logistics.services import dispatch
+
+    app = _app()
+    with app.app_context():
+        outcome = dispatch.run_plan(
+            app.extensions["dakghor.sessionmaker"],
+            plan_id,
+            workers=int(os.environ.get("DAKGHOR_SOLVER_WORKERS", "1")),
+        )
+    log.info("plan %s: %s", plan_id, outcome)
+    return outcome
+
+
+def enqueue_plan(plan_id: int) -> None:
+    """Queue a planning job. Unlike a payer's follow-up, a planner waits for this one: if the
+    broker cannot be reached, the error reaches the caller."""
+    plan_day.apply_async((plan_id,), retry=False)
+
+
 def enqueue_settle(attempt_id: int) -> None:
     """Queue the follow-up of a charge; if the broker cannot be reached, the sweep does it."""
     try:

@@ -51,12 +51,18 @@ class Van:
 
 @dataclass(frozen=True)
 class Consignment:
-    """Parcels from one intake office to one delivery office."""
+    """Parcels from one intake office to one delivery office.
+
+    Without a ``ref``, consignments of one office pair are merged and split evenly into loads
+    no larger than a van. With a ``ref`` the caller has packed the load itself (it knows which
+    parcels ride together): it becomes one shipment whose id is the ref, and must fit a van.
+    """
 
     origin: str
     destination: str
     weight_g: int
     parcels: int
+    ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,21 +175,27 @@ def van_day(
     sites = _distinct([hub, *intake, *delivery])
     index = {s.id: k for k, s in enumerate(sites)}
     by_id = {s.id: s for s in sites}
-    pairs: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    pairs: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for c in consignments:
         if c.origin not in index or c.destination not in index:
             raise ValueError(f"consignment {c.origin}->{c.destination} names an unknown office")
-        pairs[(c.origin, c.destination)][0] += c.weight_g
-        pairs[(c.origin, c.destination)][1] += c.parcels
+        key = (c.origin, c.destination, c.ref)
+        if c.ref and key in pairs:
+            raise ValueError(f"consignment ref {c.ref!r} is used twice")
+        pairs[key][0] += c.weight_g
+        pairs[key][1] += c.parcels
     max_g = max(v.capacity_g for v in vans)
     max_p = max(v.capacity_parcels for v in vans)
     ships = []
-    for (o, d), (w, n) in sorted(pairs.items()):
-        for k, (p, g) in enumerate(_split(n, w, max_p, max_g)):
+    for (o, d, ref), (w, n) in sorted(pairs.items()):
+        if ref and (n > max_p or w > max_g):
+            raise ValueError(f"consignment {ref} ({n} parcels, {w} g) is larger than any van")
+        loads = [(n, w)] if ref else _split(n, w, max_p, max_g)
+        for k, (p, g) in enumerate(loads):
             handle = params.stop_s // 2 + params.per_parcel_s * p
             ships.append(
                 Shipment(
-                    f"{o}>{d}#{k}",
+                    ref or f"{o}>{d}#{k}",
                     Stop(index[o], handle, by_id[o].window),
                     Stop(index[d], handle, by_id[d].window),
                     (g, p),

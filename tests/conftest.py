@@ -22,6 +22,7 @@ from logistics.models import (
     ApiKey,
     CallbackReceipt,
     ChargeAttempt,
+    DayPlan,
     LedgerEntry,
     LedgerTransaction,
     LoginAttempt,
@@ -30,6 +31,10 @@ from logistics.models import (
     Obligation,
     Parcel,
     PaymentLink,
+    PlanRoute,
+    PlanStop,
+    PlanStopParcel,
+    PlanUnassigned,
     PortedNumber,
     Refund,
     S10Series,
@@ -111,6 +116,11 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        PlanStopParcel,
+        PlanStop,
+        PlanRoute,
+        PlanUnassigned,
+        DayPlan,
         Obligation,
         LedgerEntry,
         LedgerTransaction,

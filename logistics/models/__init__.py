@@ -1,5 +1,15 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from logistics.models.dispatch import (
+    DayPlan,
+    PlanMode,
+    PlanRoute,
+    PlanStatus,
+    PlanStop,
+    PlanStopParcel,
+    PlanUnassigned,
+    StopAction,
+)
 from logistics.models.merchant import Merchant
 from logistics.models.office import Office, OfficeKind
 from logistics.models.parcel import Parcel, ParcelStatus, PaymentMethod, PaymentStatus, S10Series
@@ -36,6 +46,14 @@ __all__ = [
     "Purpose",
     "Refund",
     "ApiKey",
+    "DayPlan",
+    "PlanMode",
+    "PlanRoute",
+    "PlanStatus",
+    "PlanStop",
+    "PlanStopParcel",
+    "PlanUnassigned",
+    "StopAction",
     "LoginAttempt",
     "Merchant",
     "Office",

@@ -1,8 +1,13 @@
-"""Fixtures of the payment tests: carrier billing pointed at the real operator simulator."""
+"""Fixtures of the payment tests (carrier billing pointed at the real operator simulator) and of
+the job tests (a real Celery worker with its beat, in its own process)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -10,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from logistics.services import payments
 from tests.billing.conftest import Simulator
-from tests.logistics.test_payments import make_settings
+from tests.logistics.test_payments import ENV_KEYS, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -34,3 +41,62 @@ def wide_engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url, pool_size=24, max_overflow=0)
     yield eng
     eng.dispose()
+
+
+def _broker(_tmp: Path) -> str:
+    return os.environ.get("DAKGHOR_TEST_BROKER_URL", "")
+
+
+@pytest.fixture
+def worker_env(database_url: str, simulator: Simulator, tmp_path: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **ENV_KEYS,
+        "DAKGHOR_DATABASE_URL": database_url,
+        "DAKGHOR_INSTANCE": str(tmp_path / "instance"),
+        "DAKGHOR_SECRET_KEY": "jobs-test",
+        "DAKGHOR_DCB_URL": simulator.url,
+        "DAKGHOR_DCB_TIMEOUT_S": "2",
+        "DAKGHOR_SWEEP_S": "1",
+        "DAKGHOR_SWEEP_AFTER_S": "60",
+    }
+    env.pop("DAKGHOR_DEMO", None)
+    broker = _broker(tmp_path)
+    if broker:
+        env["DAKGHOR_BROKER_URL"] = broker
+    else:
+        env.pop("DAKGHOR_BROKER_URL", None)
+    return env
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app",
+            "worker",
+            "-B",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

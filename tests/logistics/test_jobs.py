@@ -5,15 +5,12 @@ to the end."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -22,68 +19,8 @@ from logistics.db import utcnow
 from logistics.models import AttemptStatus, ChargeAttempt, Purpose
 from logistics.services import payments
 from tests.billing.conftest import Simulator
-from tests.logistics.test_payments import ENV_KEYS, parcel
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _broker(_tmp: Path) -> str:
-    return os.environ.get("DAKGHOR_TEST_BROKER_URL", "")
-
-
-@pytest.fixture
-def worker_env(database_url: str, simulator: Simulator, tmp_path: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        **ENV_KEYS,
-        "DAKGHOR_DATABASE_URL": database_url,
-        "DAKGHOR_INSTANCE": str(tmp_path / "instance"),
-        "DAKGHOR_SECRET_KEY": "jobs-test",
-        "DAKGHOR_DCB_URL": simulator.url,
-        "DAKGHOR_DCB_TIMEOUT_S": "2",
-        "DAKGHOR_SWEEP_S": "1",
-        "DAKGHOR_SWEEP_AFTER_S": "60",
-    }
-    env.pop("DAKGHOR_DEMO", None)
-    broker = _broker(tmp_path)
-    if broker:
-        env["DAKGHOR_BROKER_URL"] = broker
-    else:
-        env.pop("DAKGHOR_BROKER_URL", None)
-    return env
-
-
-@pytest.fixture
-def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app",
-            "worker",
-            "-B",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-s",
-            str(tmp_path / "beat-schedule"),
-        ],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+from tests.logistics.conftest import ROOT
+from tests.logistics.test_payments import parcel
 
 
 def _stuck(db: Session, s: payments.PaymentSettings, sim: Simulator, msisdn: str) -> ChargeAttempt:

@@ -52,6 +52,19 @@ def test_an_office_that_takes_in_and_delivers_is_one_location() -> None:
     assert len(collect.locations) == len(deliver.locations) == len(p.locations)
 
 
+def test_packed_consignments_keep_their_ref_and_are_never_merged_or_split() -> None:
+    packed = [
+        modes.Consignment("GPO", "MOH", 40_000, 30, "a"),
+        modes.Consignment("GPO", "MOH", 20_000, 10, "b"),
+    ]
+    p = modes.van_day(HUB, INTAKE, DELIVERY, VANS, packed)
+    assert sorted(s.id for s in p.shipments) == ["a", "b"]
+    with pytest.raises(ValueError, match="larger than any van"):
+        modes.van_day(HUB, INTAKE, DELIVERY, VANS, [modes.Consignment("GPO", "MOH", 1, 221, "c")])
+    with pytest.raises(ValueError, match="used twice"):
+        modes.van_day(HUB, INTAKE, DELIVERY, VANS, [packed[0], packed[0]])
+
+
 def test_hub_and_spoke_has_a_collection_and_a_delivery_problem() -> None:
     collect, deliver = modes.hub_and_spoke(HUB, INTAKE, DELIVERY, VANS, DAY)
     assert {s.id.split("#")[0] for s in collect.shipments} == {"GPO>HUB", "MIR>HUB"}

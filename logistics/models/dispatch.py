@@ -1,0 +1,159 @@
+"""Dispatch: the day's van plans, their routes, ordered stops and the parcels each stop loads or
+drops, and the parcels a plan could not carry with the solver's reason.
+
+A plan is versioned per service day: planning again makes a new version, and a published
+version is never edited in place. A plan being computed is visible (``planning``, with its
+progress); a planning job that fails marks its own version ``failed`` and leaves every other
+version as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from logistics.db import Base, utcnow
+from logistics.models.office import Office
+from logistics.models.parcel import Parcel
+from logistics.models.types import UTCDateTime
+from logistics.models.van import Van
+
+
+def _enum(e: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        e, name=name, values_callable=lambda en: [m.value for m in en], native_enum=False, length=24
+    )
+
+
+class PlanMode(enum.StrEnum):
+    VAN_DAY = "van_day"  # vans pick up at intake offices and drop at delivery offices
+    HUB_AND_SPOKE = "hub_and_spoke"  # collection to the Tejgaon hub, then delivery runs
+
+
+class PlanStatus(enum.StrEnum):
+    PLANNING = "planning"  # the job is computing it
+    DRAFT = "draft"  # computed; the planner may adjust, re-plan or publish it
+    PUBLISHED = "published"  # frozen; manifests issued
+    CLOSED = "closed"  # the day is over
+    FAILED = "failed"  # the job failed; see ``error``
+    SUPERSEDED = "superseded"  # a later version replaced it
+
+
+class StopAction(enum.StrEnum):
+    LOAD = "load"
+    DROP = "drop"
+
+
+class DayPlan(Base):
+    __tablename__ = "day_plans"
+    __table_args__ = (UniqueConstraint("service_date", "version", name="uq_day_plan_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[PlanMode] = mapped_column(_enum(PlanMode, "plan_mode"))
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"))
+    time_limit_s: Mapped[float] = mapped_column(Float)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_pct: Mapped[int] = mapped_column(Integer, default=0)
+    best_cost: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str] = mapped_column(Text, default="")
+    parcels_waiting: Mapped[int] = mapped_column(Integer, default=0)
+    parcels_planned: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_s: Mapped[int] = mapped_column(BigInteger, default=0)
+    vans_used: Mapped[int] = mapped_column(Integer, default=0)
+    solver_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+    routes: Mapped[list[PlanRoute]] = relationship(
+        back_populates="plan", order_by="PlanRoute.seq", cascade="all, delete-orphan"
+    )
+    unassigned: Mapped[list[PlanUnassigned]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan"
+    )
+
+
+class PlanRoute(Base):
+    __tablename__ = "plan_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    van_id: Mapped[int] = mapped_column(ForeignKey("vans.id"))
+    driver_name: Mapped[str] = mapped_column(String(120), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    distance_m: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[int] = mapped_column(BigInteger)
+
+    plan: Mapped[DayPlan] = relationship(back_populates="routes")
+    van: Mapped[Van] = relationship()
+    stops: Mapped[list[PlanStop]] = relationship(
+        back_populates="route", order_by="PlanStop.seq", cascade="all, delete-orphan"
+    )
+
+
+class PlanStop(Base):
+    """One call at an office: arrive, hand parcels over both ways, leave."""
+
+    __tablename__ = "plan_stops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("plan_routes.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    arrives_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    load_parcels: Mapped[int] = mapped_column(Integer)  # on board when the van leaves
+    load_g: Mapped[int] = mapped_column(BigInteger)
+
+    route: Mapped[PlanRoute] = relationship(back_populates="stops")
+    office: Mapped[Office] = relationship()
+    parcels: Mapped[list[PlanStopParcel]] = relationship(
+        back_populates="stop", cascade="all, delete-orphan"
+    )
+
+
+class PlanStopParcel(Base):
+    __tablename__ = "plan_stop_parcels"
+    __table_args__ = (
+        UniqueConstraint("stop_id", "parcel_id", "action", name="uq_stop_parcel_action"),
+        Index("ix_plan_stop_parcels_parcel", "parcel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stop_id: Mapped[int] = mapped_column(ForeignKey("plan_stops.id", ondelete="CASCADE"))
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
+    action: Mapped[StopAction] = mapped_column(_enum(StopAction, "stop_action"))
+
+    stop: Mapped[PlanStop] = relationship(back_populates="parcels")
+    parcel: Mapped[Parcel] = relationship()
+
+
+class PlanUnassigned(Base):
+    __tablename__ = "plan_unassigned"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id", ondelete="CASCADE"))
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+    plan: Mapped[DayPlan] = relationship(back_populates="unassigned")
+    parcel: Mapped[Parcel] = relationship()

@@ -1,0 +1,305 @@
+"""Dispatch: the only bridge between the database and the routing core.
+
+Parcels accepted and waiting at intake offices become shipments (picked up at the office that
+took them, dropped at their delivery office, with their weight and count): grouped by office
+pair, a group split only where the largest van's capacity demands it. Vans, their capacities,
+office hours and the hub come from the database; the Dhaka travel model from
+``routing.matrix``. The solver's plan comes back as versioned rows: routes, stops in order
+(arrival, departure, load after the stop), the parcels each stop loads and drops, and the
+parcels left over with the solver's reason.
+
+Planning runs as a background job (``tasks.plan_day``), never inside a web request:
+``start_plan`` writes a version in state ``planning``; ``run_plan`` (the job) fills it in one
+transaction, or marks it ``failed`` and leaves every other version untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from logistics.db import utcnow
+from logistics.errors import Conflict, ValidationError
+from logistics.i18n import Num, _l
+from logistics.models import (
+    DayPlan,
+    Office,
+    Parcel,
+    ParcelStatus,
+    PlanMode,
+    PlanRoute,
+    PlanStatus,
+    PlanStop,
+    PlanStopParcel,
+    PlanUnassigned,
+    StopAction,
+    User,
+    Van,
+)
+from logistics.text import DHAKA
+from routing import modes
+from routing.plan import Plan
+from routing.solver import SolveOptions, solve
+
+log = logging.getLogger(__name__)
+HUB_HOURS = ("06:00", "22:00")
+
+
+@dataclass(frozen=True)
+class Load:
+    """Parcels of one office pair that ride together (at most one van's capacity)."""
+
+    ref: str
+    origin: str
+    destination: str
+    parcel_ids: tuple[int, ...]
+    weight_g: int
+
+
+def waiting_parcels(session: Session) -> list[Parcel]:
+    """Accepted parcels still at the office that took them, bound for another office."""
+    return list(
+        session.scalars(
+            select(Parcel)
+            .where(
+                Parcel.status == ParcelStatus.ACCEPTED,
+                Parcel.origin_office_id != Parcel.destination_office_id,
+            )
+            .order_by(Parcel.id)
+        )
+    )
+
+
+def active_vans(session: Session) -> list[Van]:
+    return list(session.scalars(select(Van).order_by(Van.registration)))
+
+
+def loads_of(parcels: Sequence[Parcel], max_parcels: int, max_g: int) -> list[Load]:
+    """Group parcels by office pair; split a group (in parcel order) only when one more parcel
+    would not fit the largest van by count or by weight."""
+    groups: dict[tuple[str, str], list[Parcel]] = defaultdict(list)
+    for p in parcels:
+        groups[(p.origin_office.code, p.destination_office.code)].append(p)
+    out: list[Load] = []
+    for (o, d), ps in sorted(groups.items()):
+        part: list[Parcel] = []
+        grams = 0
+        for p in ps:
+            if part and (len(part) + 1 > max_parcels or grams + p.weight_g > max_g):
+                out.append(Load(f"{o}>{d}#{len(out)}", o, d, tuple(x.id for x in part), grams))
+                part, grams = [], 0
+            part.append(p)
+            grams += p.weight_g
+        out.append(Load(f"{o}>{d}#{len(out)}", o, d, tuple(x.id for x in part), grams))
+    return out
+
+
+def _site(o: Office, hours: tuple[str, str] | None = None) -> modes.Site:
+    opens, closes = hours or (o.opens_at, o.closes_at)
+    return modes.Site(o.code, float(o.lat), float(o.lon), opens, closes)
+
+
+def build_problem(session: Session, parcels: Sequence[Parcel]) -> tuple[Any, list[Load]]:
+    """The van day of these parcels as a routing Problem, and the loads its shipments carry."""
+    offices = list(session.scalars(select(Office).where(Office.active).order_by(Office.code)))
+    hubs = [o for o in offices if o.is_hub]
+    if not hubs:
+        raise ValidationError({"hub": _l("No active hub: the vans have nowhere to start.")})
+    vans = active_vans(session)
+    if not vans:
+        raise ValidationError({"vans": _l("There is no van to plan with.")})
+    max_p = max(v.capacity_parcels for v in vans)
+    max_g = max(v.capacity_kg for v in vans) * 1000
+    loads = loads_of(parcels, max_p, max_g)
+    used = {lo.origin for lo in loads} | {lo.destination for lo in loads}
+    by_code = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(used)))}
+    intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads})]
+    delivery = [_site(by_code[c]) for c in sorted({lo.destination for lo in loads})]
+    problem = modes.van_day(
+        _site(hubs[0], HUB_HOURS),
+        intake,
+        delivery,
+        [modes.Van(v.registration, v.capacity_kg * 1000, v.capacity_parcels) for v in vans],
+        [
+            modes.Consignment(lo.origin, lo.destination, lo.weight_g, len(lo.parcel_ids), lo.ref)
+            for lo in loads
+        ],
+    )
+    return problem, loads
+
+
+def start_plan(
+    session: Session,
+    service_date: date,
+    actor: User | None,
+    *,
+    mode: PlanMode = PlanMode.VAN_DAY,
+    time_limit_s: float = 10.0,
+) -> DayPlan:
+    """A new version of the day's plan in state ``planning``, for the job to fill in."""
+    if mode is not PlanMode.VAN_DAY:
+        raise ValidationError({"mode": _l("Only the direct van day can be planned for now.")})
+    if not 1 <= time_limit_s <= 600:
+        raise ValidationError(
+            {"time_limit_s": _l("The time limit must be between 1 and 600 seconds.")}
+        )
+    running = session.scalar(
+        select(DayPlan).where(
+            DayPlan.service_date == service_date, DayPlan.status == PlanStatus.PLANNING
+        )
+    )
+    if running is not None and _dead(running):
+        running.status, running.finished_at = PlanStatus.FAILED, utcnow()
+        running.error = "the planning job stopped without an answer"
+        running = None
+    if running is not None:
+        raise Conflict(
+            _l("Version %(v)s of this day is being planned; wait for it.", v=Num(running.version)),
+            field="service_date",
+        )
+    waiting = len(waiting_parcels(session))
+    if not waiting:
+        raise ValidationError({"parcels": _l("No parcel is waiting to be moved.")})
+    if not active_vans(session):
+        raise ValidationError({"vans": _l("There is no van to plan with.")})
+    last = session.scalar(
+        select(func.max(DayPlan.version)).where(DayPlan.service_date == service_date)
+    )
+    plan = DayPlan(
+        service_date=service_date,
+        version=(last or 0) + 1,
+        mode=mode,
+        status=PlanStatus.PLANNING,
+        time_limit_s=time_limit_s,
+        created_by_id=actor.id if actor else None,
+        parcels_waiting=waiting,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def _dead(plan: DayPlan) -> bool:
+    """A version still 'planning' long after its time limit: its job died with its worker."""
+    return utcnow() - plan.created_at > timedelta(seconds=plan.time_limit_s + 600)
+
+
+def _progress_writer(
+    make_session: sessionmaker[Session], plan_id: int, limit_s: float
+) -> Callable[[dict[str, Any]], None]:
+    """The solver's progress, written to the plan row at most twice a second."""
+    last = [0.0]
+
+    def report(event: dict[str, Any]) -> None:
+        now = clock.monotonic()
+        if now - last[0] < 0.5:
+            return
+        last[0] = now
+        pct = min(99, int(100 * float(event.get("seconds", 0)) / limit_s))
+        with make_session() as s:
+            s.execute(
+                update(DayPlan)
+                .where(DayPlan.id == plan_id, DayPlan.status == PlanStatus.PLANNING)
+                .values(progress_pct=pct, best_cost=int(event.get("cost", 0)))
+            )
+            s.commit()
+
+    return report
+
+
+def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1) -> str:
+    """The planning job: solve the version and store it, or mark it failed. Idempotent: a
+    version that is no longer ``planning`` (done, or failed) is left as it is."""
+    with make_session() as s:
+        plan = s.get(DayPlan, plan_id)
+        if plan is None or plan.status is not PlanStatus.PLANNING:
+            return "skipped"
+        limit = plan.time_limit_s
+    try:
+        with make_session() as s:
+            plan = s.get(DayPlan, plan_id)
+            assert plan is not None
+            parcels = waiting_parcels(s)
+            problem, loads = build_problem(s, parcels)
+            t0 = clock.monotonic()
+            result = solve(
+                problem,
+                SolveOptions(time_limit_s=limit, workers=workers),
+                progress=_progress_writer(make_session, plan_id, limit),
+            )
+            _store(s, plan, problem, result, loads, clock.monotonic() - t0)
+            s.commit()
+        return "draft"
+    except Exception as e:
+        log.exception("planning version %s failed", plan_id)
+        with make_session() as s:
+            s.execute(
+                update(DayPlan)
+                .where(DayPlan.id == plan_id, DayPlan.status == PlanStatus.PLANNING)
+                .values(status=PlanStatus.FAILED, error=str(e)[:2000], finished_at=utcnow())
+            )
+            s.commit()
+        return "failed"
+
+
+def _at(day: date, seconds: int) -> datetime:
+    """Seconds after midnight of ``day`` in Dhaka (the solver's clock) as an aware datetime."""
+    return datetime.combine(day, time(0), tzinfo=DHAKA) + timedelta(seconds=seconds)
+
+
+def _store(
+    s: Session, plan: DayPlan, problem: Any, result: Plan, loads: list[Load], seconds: float
+) -> None:
+    """The solver's plan as rows of this version, in the caller's transaction."""
+    by_ref = {lo.ref: lo for lo in loads}
+    codes = [loc.id for loc in problem.locations]
+    offices = {o.code: o for o in s.scalars(select(Office).where(Office.code.in_(codes)))}
+    vans = {v.registration: v for v in s.scalars(select(Van))}
+    planned = 0
+    for seq, r in enumerate(sorted(result.routes, key=lambda r: r.vehicle_id)):
+        visits = [v for v in r.visits if v.kind in ("pickup", "delivery")]
+        if not visits:
+            continue
+        route = PlanRoute(
+            seq=seq,
+            van=vans[r.vehicle_id],
+            starts_at=_at(plan.service_date, r.visits[0].departure_s),
+            ends_at=_at(plan.service_date, r.visits[-1].arrival_s),
+            distance_m=r.distance_m,
+            duration_s=r.duration_s,
+        )
+        plan.routes.append(route)
+        stop: PlanStop | None = None
+        for v in visits:
+            office = offices[codes[v.location]]
+            if stop is None or stop.office_id != office.id:
+                stop = PlanStop(seq=len(route.stops), office=office, office_id=office.id)
+                stop.arrives_at = _at(plan.service_date, v.arrival_s)
+                route.stops.append(stop)
+            stop.departs_at = _at(plan.service_date, v.departure_s)
+            stop.load_g, stop.load_parcels = int(v.load[0]), int(v.load[1])
+            load = by_ref[str(v.job_id)]
+            action = StopAction.LOAD if v.kind == "pickup" else StopAction.DROP
+            for pid in load.parcel_ids:
+                stop.parcels.append(PlanStopParcel(parcel_id=pid, action=action))
+            if action is StopAction.DROP:
+                planned += len(load.parcel_ids)
+    for u in result.unassigned:
+        for pid in by_ref[u.job_id].parcel_ids:
+            plan.unassigned.append(PlanUnassigned(parcel_id=pid, reason=u.reason))
+    plan.status = PlanStatus.DRAFT
+    plan.progress_pct = 100
+    plan.finished_at = utcnow()
+    plan.parcels_planned = planned
+    plan.distance_m = result.distance_m
+    plan.duration_s = result.duration_s
+    plan.vans_used = len(plan.routes)
+    plan.solver_seconds = round(seconds, 2)
