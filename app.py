@@ -36,7 +36,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics import i18n, web
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
-    from logistics.web import admin, api, auth, counter, errors, guard, homes, pay, public, staff
+    from logistics.web import (
+        admin,
+        api,
+        auth,
+        counter,
+        errors,
+        guard,
+        homes,
+        pay,
+        planner,
+        public,
+        staff,
+    )
     from logistics.web.payments_config import settings_from_env
 
     instance = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance"))
@@ -56,6 +68,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         # Behind HTTPS (production): HSTS, and cookies never sent over plain HTTP.
         HTTPS=os.environ.get("DAKGHOR_HTTPS", "0") == "1",
+        # The planner's map tiles; with none reachable the offices and routes still draw.
+        MAP_TILES=os.environ.get(
+            "DAKGHOR_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        ),
     )
     app.config.update(overrides or {})
     if app.config["HTTPS"]:
@@ -101,6 +117,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["dakghor.payments"] = payment_settings
 
+    def enqueue_plan(plan_id: int) -> None:
+        from logistics import tasks
+
+        tasks.enqueue_plan(plan_id)
+
+    app.extensions.setdefault("dakghor.enqueue_plan", enqueue_plan)
+    app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
+
     app.register_blueprint(auth.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(public.bp)
@@ -109,6 +133,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(homes.bp)
+    app.register_blueprint(planner.bp)
     errors.register(app)
     app.after_request(web.security_headers)
     i18n.init_app(app)

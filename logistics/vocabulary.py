@@ -16,8 +16,11 @@ from logistics.models import (
     ParcelStatus,
     PaymentMethod,
     PaymentStatus,
+    PlanMode,
+    PlanStatus,
     Purpose,
     Role,
+    StopAction,
 )
 
 
@@ -71,6 +74,16 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (OfficeKind.INTAKE, _l("Intake office")),
     (OfficeKind.DELIVERY, _l("Delivery office")),
     (OfficeKind.HUB, _l("Sorting hub")),
+    (PlanStatus.PLANNING, _l("Being planned")),
+    (PlanStatus.DRAFT, _l("Draft")),
+    (PlanStatus.PUBLISHED, _l("Published")),
+    (PlanStatus.CLOSED, _l("Closed")),
+    (PlanStatus.FAILED, _l("Planning failed")),
+    (PlanStatus.SUPERSEDED, _l("Replaced by a later version")),
+    (PlanMode.VAN_DAY, _l("Direct van day")),
+    (PlanMode.HUB_AND_SPOKE, _l("Hub and spoke")),
+    (StopAction.LOAD, _l("Load")),
+    (StopAction.DROP, _l("Drop")),
     (Role.CLERK, _l("Counter clerk")),
     (Role.PLANNER, _l("Dispatch planner")),
     (Role.MERCHANT, _l("Merchant")),

@@ -221,3 +221,7 @@ def login(client: FlaskClient, username: str, password: str) -> None:
 
 # The operator simulator (a real server in its own process) for the payment tests.
 from tests.billing.conftest import simulator  # noqa: E402,F401
+
+# A real Celery worker and parcels waiting at intake offices, for the job and planner tests
+# (the browser tests too).
+from tests.logistics.conftest import waiting, worker, worker_env  # noqa: E402,F401

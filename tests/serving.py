@@ -37,13 +37,18 @@ class Server:
 
 @contextmanager
 def gunicorn(
-    database_url: str, instance: Path, *, worker_class: str = "", threads: int = 0
+    database_url: str,
+    instance: Path,
+    *,
+    worker_class: str = "",
+    threads: int = 0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """gunicorn with the project's config; ``worker_class``/``threads`` override it (gunicorn
     quietly turns 'sync' into 'gthread' when threads > 1, so a sync control needs threads=1)."""
     port = free_port()
     env = {
-        **os.environ,
+        **(env or os.environ),
         "PORT": str(port),
         "WORKERS": "2",
         "DAKGHOR_DATABASE_URL": database_url,

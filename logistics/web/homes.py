@@ -1,25 +1,23 @@
 """Where each role lands after logging in, and the home pages of the roles that have no
-workbench elsewhere: a delivery office's incoming parcels, the planner's waiting parcels and
-vans, a merchant's parcels and API keys."""
+workbench elsewhere: a delivery office's incoming parcels, a merchant's parcels and API keys.
+(The planner's workbench is logistics/web/planner.py.)"""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from logistics.errors import Forbidden
 from logistics.i18n import _, _l
 from logistics.models import (
     ApiKey,
-    Office,
     Parcel,
     ParcelStatus,
     Role,
     User,
-    Van,
 )
 from logistics.services import accounts
 from logistics.web import get_db, require_role
@@ -45,7 +43,7 @@ def home_for(user: User) -> str:
     if user.role is Role.ADMIN:
         return url_for("admin.home")
     if user.role is Role.PLANNER:
-        return url_for("homes.dispatch")
+        return url_for("planner.board")
     if user.role is Role.MERCHANT:
         return url_for("homes.merchant")
     if is_intake_clerk(user):
@@ -58,7 +56,7 @@ def nav_links(user: User) -> list[tuple[str, str]]:
     if user.role is Role.ADMIN:
         return [("admin.home", _("Administration")), ("admin.reconcile_form", _("Reconciliation"))]
     if user.role is Role.PLANNER:
-        return [("homes.dispatch", _("Dispatch"))]
+        return [("planner.board", _("Dispatch"))]
     if user.role is Role.MERCHANT:
         return [("homes.merchant", _("My parcels"))]
     links = []
@@ -101,25 +99,6 @@ def office() -> str:
         "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
     }
     return render_template("homes/office.html", office=office, groups=groups)
-
-
-@bp.get("/dispatch")
-@require_role(Role.PLANNER)
-def dispatch() -> str:
-    """The planner's start: parcels waiting at each intake office, by count and weight, and the
-    vans there are to move them."""
-    db = get_db()
-    waiting = db.execute(
-        select(Office, func.count(Parcel.id), func.coalesce(func.sum(Parcel.weight_g), 0))
-        .join(Parcel, Parcel.origin_office_id == Office.id)
-        .where(Parcel.status == ParcelStatus.ACCEPTED)
-        .group_by(Office.id)
-        .order_by(func.count(Parcel.id).desc())
-    ).all()
-    vans = list(
-        db.scalars(select(Van).options(selectinload(Van.home_office)).order_by(Van.registration))
-    )
-    return render_template("homes/dispatch.html", waiting=waiting, vans=vans)
 
 
 def _merchant_page(new_key: str | None = None) -> str:

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from logistics.services import payments
+from logistics.models import Parcel, User
+from logistics.services import intake, payments
 from tests.billing.conftest import Simulator
+from tests.conftest import booking
 from tests.logistics.test_payments import ENV_KEYS, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +104,31 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Po
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+# (intake clerk, recipient post code): parcels from three intake offices to five delivery offices
+SENDS = [
+    ("clerk.gpo", "1207"),
+    ("clerk.gpo", "1216"),
+    ("clerk.gpo", "1230"),
+    ("clerk.mirpur", "1000"),
+    ("clerk.mirpur", "1219"),
+    ("clerk.mirpur", "1207"),
+]
+
+
+def accept(db: Session, clerk: str, post_code: str, n: int = 1) -> list[Parcel]:
+    user = db.scalar(select(User).where(User.username == clerk))
+    assert user is not None
+    body = booking(
+        origin_office=None,
+        recipient={**booking()["recipient"], "post_code": post_code},  # type: ignore[dict-item]
+    )
+    return [intake.create_parcel(db, intake.parse_booking(body), user) for _ in range(n)]
+
+
+@pytest.fixture
+def waiting(db: Session) -> list[Parcel]:
+    parcels = [p for clerk, pc in SENDS for p in accept(db, clerk, pc, 3)]
+    db.commit()
+    return parcels

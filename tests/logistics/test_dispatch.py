@@ -24,41 +24,13 @@ from logistics.models import (
     PlanStatus,
     PlanStopParcel,
     StopAction,
-    User,
     Van,
 )
-from logistics.services import dispatch, intake
+from logistics.services import dispatch
 from logistics.text import DHAKA
-from tests.conftest import booking
 from tests.logistics.conftest import ROOT
 
 DAY = date(2026, 11, 24)
-# (intake clerk, recipient post code): parcels from three intake offices to five delivery offices
-SENDS = [
-    ("clerk.gpo", "1207"),
-    ("clerk.gpo", "1216"),
-    ("clerk.gpo", "1230"),
-    ("clerk.mirpur", "1000"),
-    ("clerk.mirpur", "1219"),
-    ("clerk.mirpur", "1207"),
-]
-
-
-def accept(db: Session, clerk: str, post_code: str, n: int = 1) -> list[Parcel]:
-    user = db.scalar(select(User).where(User.username == clerk))
-    assert user is not None
-    body = booking(
-        origin_office=None,
-        recipient={**booking()["recipient"], "post_code": post_code},  # type: ignore[dict-item]
-    )
-    return [intake.create_parcel(db, intake.parse_booking(body), user) for _ in range(n)]
-
-
-@pytest.fixture
-def waiting(db: Session) -> list[Parcel]:
-    parcels = [p for clerk, pc in SENDS for p in accept(db, clerk, pc, 3)]
-    db.commit()
-    return parcels
 
 
 def plan_now(db: Session, seconds: float = 2) -> DayPlan:
