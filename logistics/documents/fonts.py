@@ -104,12 +104,17 @@ class Text:
         return Text(self.text + other.text, self.font, tuple(runs))
 
 
+def _shaped(run: str, font: str) -> ShapedStr:
+    """HarfBuzz's glyphs for one run (its advances do not depend on the size given here)."""
+    return shapeStr(run, font, 10, force=True)
+
+
 @lru_cache(maxsize=8192)
 def _run(run: str, font: str) -> Run:
     if any(_is_bengali(ch) for ch in run):
         # HarfBuzz guesses one script per buffer from its first letter: shaping run by run
-        # keeps 'Tk 20 পরিশোধিত' from losing its vowel signs. The size does not matter.
-        glyphs = shapeStr(run, font, 10, force=True)
+        # keeps 'Tk 20 পরিশোধিত' from losing its vowel signs.
+        glyphs = _shaped(run, font)
         return Run(glyphs, float(sum(g.x_advance for g in glyphs.__shapeData__)))
     return Run(run, width_of(run, font))
 
@@ -133,15 +138,11 @@ def shape(s: str, font: str, size: float = 10) -> str:
     t = text(s, font)
     if not t.shaped:
         return s
-    glyphs = [r.glyphs if r.shaped else _run_shaped(r.glyphs, font) for r in t.runs]
+    glyphs = [r.glyphs if r.shaped else _shaped(r.glyphs, font) for r in t.runs]
     out = glyphs[0]
     for g in glyphs[1:]:
         out = out + g
     return out
-
-
-def _run_shaped(run: str, font: str) -> ShapedStr:
-    return shapeStr(run, font, 10, force=True)
 
 
 def width(s: str, font: str, size: float) -> float:
@@ -253,11 +254,7 @@ Line = list[tuple[Text, bool]]  # a line's pieces, each with whether a space com
 def _space(font: str, shaped: bool) -> Run:
     """A space of the kind of the run it follows, so that words of one script join one run."""
     register()
-    if shaped:
-        return Run(
-            shapeStr(" ", font, 10, force=True), float(pdfmetrics.stringWidth(" ", font, 1000))
-        )
-    return Run(" ", float(pdfmetrics.stringWidth(" ", font, 1000)))
+    return Run(_shaped(" ", font) if shaped else " ", width_of(" ", font))
 
 
 def _join(pieces: Line, font: str) -> Text:

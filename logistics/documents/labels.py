@@ -213,10 +213,8 @@ def draw_label(c: Canvas, label: LabelData) -> None:
 
     # Weight, money and origin, anchored to the bottom.
     y = BOTTOM
-    kg_bn, kg_en = words()["kg"]
-    kg = f"{label.weight_g // 1000}.{label.weight_g % 1000:03d}"
-    weight_bn, weight_en = words()["weight"]
-    fonts.draw(c, m, y - 12, f"{weight_bn} / {weight_en}: {kg} {kg_en}", REGULAR, 9)
+    kg = f"{label.weight_g // 1000}.{label.weight_g % 1000:03d} {words()['kg'][1]}"
+    fonts.draw(c, m, y - 12, f"{both('weight')}: {kg}", REGULAR, 9)
     # The addressee never owes the postage: the label says who pays it, not "DUE".
     paid = both(label.postage if label.postage in ("paid", "on_account") else "unpaid")
     postage = f"{taka(label.postage_poisha)} {paid}"

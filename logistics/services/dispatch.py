@@ -64,18 +64,15 @@ class Load:
     weight_g: int
 
 
+# Accepted parcels still at the office that took them, bound for another office.
+WAITING = (
+    Parcel.status == ParcelStatus.ACCEPTED,
+    Parcel.origin_office_id != Parcel.destination_office_id,
+)
+
+
 def waiting_parcels(session: Session) -> list[Parcel]:
-    """Accepted parcels still at the office that took them, bound for another office."""
-    return list(
-        session.scalars(
-            select(Parcel)
-            .where(
-                Parcel.status == ParcelStatus.ACCEPTED,
-                Parcel.origin_office_id != Parcel.destination_office_id,
-            )
-            .order_by(Parcel.id)
-        )
-    )
+    return list(session.scalars(select(Parcel).where(*WAITING).order_by(Parcel.id)))
 
 
 def active_vans(session: Session) -> list[Van]:
@@ -165,7 +162,7 @@ def start_plan(
             _l("Version %(v)s of this day is being planned; wait for it.", v=Num(running.version)),
             field="service_date",
         )
-    waiting = len(waiting_parcels(session))
+    waiting = session.scalar(select(func.count()).select_from(Parcel).where(*WAITING)) or 0
     if not waiting:
         raise ValidationError({"parcels": _l("No parcel is waiting to be moved.")})
     if not active_vans(session):

@@ -145,7 +145,6 @@ def _plan(plan_id: int) -> DayPlan:
 @require_role(Role.PLANNER)
 def plan(plan_id: int) -> str:
     p = _plan(plan_id)
-    hub = get_db().scalar(select(Office).where(Office.is_hub, Office.active))
     left = get_db().scalars(
         select(Parcel)
         .where(Parcel.id.in_([u.parcel_id for u in p.unassigned]))
@@ -156,7 +155,6 @@ def plan(plan_id: int) -> str:
         "dispatch/plan.html",
         plan=p,
         colours=COLOURS,
-        hub=hub,
         left=[(parcel, reasons[parcel.id]) for parcel in left],
         tiles=current_app.config["MAP_TILES"],
     )

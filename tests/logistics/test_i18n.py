@@ -99,7 +99,7 @@ def _literal_words(template: Path) -> list[str]:
         for token in chunk.split():
             w = token.strip(".,;:!?()[]{}<>\"'“”/·–—|…←→")
             if re.search(r"[^\W\d_]", w) and not re.fullmatch(r"[A-Z0-9X×]+", w):
-                words.append(w)  # ids and formats pass: CP123456785BD, A4, 01XXXXXXXXX
+                words.append(w)  # ids and formats pass: CP123456785BD, A4, 01712345678
     return words
 
 

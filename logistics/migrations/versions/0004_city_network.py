@@ -96,9 +96,9 @@ def upgrade() -> None:
         _move_to_city_network(bind)
 
 
-def _rows() -> list[dict[str, str]]:
+def _read() -> list[dict[str, str]]:
     with DATA.open(encoding="utf-8") as f:
-        return [r for r in csv.DictReader(f) if r["roles"].strip()]
+        return list(csv.DictReader(f))
 
 
 def _values(r: dict[str, str]) -> dict[str, object]:
@@ -136,7 +136,8 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def _move_to_city_network(bind: sa.Connection) -> None:
-    rows = _rows()
+    every = _read()
+    rows = [r for r in every if r["roles"].strip()]
     existing = {r.source_id: r for r in bind.execute(sa.select(offices.c.id, offices.c.source_id, offices.c.code))}
     wanted = {r["office_id"] for r in rows}
     for r in rows:
@@ -150,8 +151,7 @@ def _move_to_city_network(bind: sa.Connection) -> None:
 
     # Where each post code is: the city file's points, else (a post code of a retired suburb)
     # the point of the office it was addressed to.
-    with DATA.open(encoding="utf-8") as f:
-        points = {r["post_code"]: (float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f) if r["post_code"]}
+    points = {r["post_code"]: (float(r["lat"]), float(r["lon"])) for r in every if r["post_code"]}
     all_offices = {
         o.id: o
         for o in bind.execute(

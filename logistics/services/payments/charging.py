@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,7 @@ from logistics.models import (
 from logistics.services import obligations
 from logistics.services.payments.attempts import expire, ran_out
 from logistics.services.payments.books import post
-from logistics.services.payments.common import OTP_TRIES, PaymentSettings, fail, move
+from logistics.services.payments.common import OTP_TRIES, PaymentSettings, claim, fail, move
 from logistics.vocabulary import LABELS
 
 
@@ -46,22 +45,16 @@ def pay(session: Session, attempt: ChargeAttempt, settings: PaymentSettings) -> 
     """Charge the verified attempt, once: committed as 'charging' first (one conditional UPDATE,
     so of two concurrent submissions exactly one wins), then one request with the driver's short
     timeout. An unknown outcome is left to a background job (``settings.follow_up``)."""
-    won = (
-        session.connection()
-        .execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status == AttemptStatus.CONSENT_VERIFIED,
-                ChargeAttempt.expires_at > utcnow(),
-            )
-            .values(status=AttemptStatus.CHARGING, updated_at=utcnow())
-        )
-        .rowcount
+    won = claim(
+        session,
+        attempt,
+        [AttemptStatus.CONSENT_VERIFIED],
+        AttemptStatus.CHARGING,
+        before_deadline=True,
     )
     session.commit()
     session.refresh(attempt)
-    if won != 1:
+    if not won:
         if attempt.status is AttemptStatus.CONSENT_VERIFIED and expire(session, attempt):
             session.commit()
             raise ran_out(attempt)
@@ -149,24 +142,16 @@ def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings
     # One conditional UPDATE claims the success, taking the attempt's row lock first (the lock
     # order: attempt, obligation, link, parcel, ledger), so it is applied exactly once.
     now = utcnow()
-    won = (
-        session.connection()
-        .execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status.in_([AttemptStatus.CHARGING, AttemptStatus.PENDING]),
-            )
-            .values(
-                status=AttemptStatus.SUCCEEDED,
-                settled_at=now,
-                updated_at=now,
-                operator_reference=attempt.operator_reference,
-            )
-        )
-        .rowcount
+    won = claim(
+        session,
+        attempt,
+        [AttemptStatus.CHARGING, AttemptStatus.PENDING],
+        AttemptStatus.SUCCEEDED,
+        before_deadline=False,
+        settled_at=now,
+        operator_reference=attempt.operator_reference,
     )
-    if won != 1:
+    if not won:
         session.expire(attempt)
         return
     attempt.settled_at = now

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from billing import caps as billing_caps
 from billing import ledger as billing_ledger
 from billing.driver import OperatorDriver
 from billing.errors import BillingError
+from logistics.db import utcnow
 from logistics.errors import Conflict, DakGhorError, Message, ValidationError
 from logistics.i18n import Clock, _l
 from logistics.i18n import Money as MoneyText
@@ -221,3 +222,25 @@ def billing_message(e: BillingError) -> Message:
     if e.code == "invalid_amount":
         return _l("This amount cannot be paid by airtime.")
     return REASONS.get(e.code, _l("The operator declined the payment."))
+
+
+def claim(
+    session: Session,
+    attempt: ChargeAttempt,
+    was: Sequence[AttemptStatus],
+    to: AttemptStatus,
+    *,
+    before_deadline: bool,
+    **values: object,
+) -> bool:
+    """Move ``attempt`` from one of ``was`` to ``to`` with one conditional UPDATE, so that of two
+    concurrent callers exactly one wins; with ``before_deadline`` only while the attempt's own
+    deadline has not passed. Returns whether this caller won."""
+    now = utcnow()
+    stmt = update(ChargeAttempt).where(
+        ChargeAttempt.id == attempt.id, ChargeAttempt.status.in_(list(was))
+    )
+    if before_deadline:
+        stmt = stmt.where(ChargeAttempt.expires_at > now)
+    result = session.connection().execute(stmt.values(status=to, updated_at=now, **values))
+    return bool(result.rowcount == 1)

@@ -17,6 +17,7 @@ from logistics.services.payments.common import (
     OTP_TRIES,
     OperatorUnavailable,
     PaymentSettings,
+    claim,
     fail,
     lock_number,
     not_answering,
@@ -126,22 +127,17 @@ def _verified(
             fail(session, attempt, "cap_reached", "Over the airtime cap")
         session.commit()
         raise
-    won = (
-        session.connection()
-        .execute(
-            update(ChargeAttempt)
-            .where(
-                ChargeAttempt.id == attempt.id,
-                ChargeAttempt.status == AttemptStatus.CONSENT_SENT,
-                ChargeAttempt.expires_at > utcnow(),
-            )
-            .values(status=AttemptStatus.CONSENT_VERIFIED, consent_token=token, updated_at=utcnow())
-        )
-        .rowcount
+    won = claim(
+        session,
+        attempt,
+        [AttemptStatus.CONSENT_SENT],
+        AttemptStatus.CONSENT_VERIFIED,
+        before_deadline=True,
+        consent_token=token,
     )
     session.commit()
     session.refresh(attempt)
-    if won != 1:
+    if not won:
         if attempt.status is AttemptStatus.CONSENT_SENT:
             expire(session, attempt)
             session.commit()
