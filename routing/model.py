@@ -75,6 +75,7 @@ class Service:
     stop: Stop
     amount: tuple[int, ...]
     penalty: int | None = None  # None: must be served; else the cost of leaving it out
+    vehicles: tuple[int, ...] | None = None  # pinned: only these vehicles may serve it
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,16 @@ class Shipment:
     delivery: Stop
     amount: tuple[int, ...]
     penalty: int | None = None
+    vehicles: tuple[int, ...] | None = None  # pinned: only these vehicles may serve it
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A vehicle's route kept as it is: these visits in this order and nothing else. A step is
+    (kind, job id), kind "service", "pickup" or "delivery"; a shipment's two ends both."""
+
+    vehicle: int
+    steps: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,7 @@ class Problem:
     services: tuple[Service, ...] = ()
     shipments: tuple[Shipment, ...] = ()
     profile: TravelProfile | None = None
+    locks: tuple[Lock, ...] = ()
     dimensions: tuple[str, ...] = ("units",)
     name: str = "problem"
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -183,6 +195,43 @@ def _amount(p: Problem, a: tuple[int, ...], where: str) -> None:
         raise InvalidProblem(where, "must not be negative")
 
 
+def _pins(p: Problem, vehicles: tuple[int, ...] | None, where: str) -> None:
+    if vehicles is None:
+        return
+    if not vehicles:
+        raise InvalidProblem(where, "a pinned job needs at least one vehicle")
+    for v in vehicles:
+        if not isinstance(v, int) or not 0 <= v < len(p.vehicles):
+            raise InvalidProblem(where, f"unknown vehicle {v!r}")
+
+
+def _locks(p: Problem) -> None:
+    kinds: dict[str, tuple[str, ...]] = {s.id: ("service",) for s in p.services}
+    kinds.update({s.id: ("pickup", "delivery") for s in p.shipments})
+    locked_vehicles: set[int] = set()
+    locked_jobs: set[str] = set()
+    for k, lock in enumerate(p.locks):
+        w = f"locks[{k}]"
+        if not isinstance(lock.vehicle, int) or not 0 <= lock.vehicle < len(p.vehicles):
+            raise InvalidProblem(f"{w}.vehicle", f"unknown vehicle {lock.vehicle!r}")
+        if lock.vehicle in locked_vehicles:
+            raise InvalidProblem(f"{w}.vehicle", f"vehicle {lock.vehicle} is locked twice")
+        locked_vehicles.add(lock.vehicle)
+        seen: list[tuple[str, str]] = []
+        for s, (kind, job) in enumerate(lock.steps):
+            if job not in kinds or kind not in kinds[job]:
+                raise InvalidProblem(f"{w}.steps[{s}]", f"no {kind} of a job {job!r}")
+            if (kind, job) in seen or job in locked_jobs:  # twice here, or in an earlier lock
+                raise InvalidProblem(f"{w}.steps[{s}]", f"{job!r} is locked twice")
+            if kind == "delivery" and ("pickup", job) not in seen:
+                raise InvalidProblem(f"{w}.steps[{s}]", f"{job!r} is delivered before its pickup")
+            seen.append((kind, job))
+        locked_jobs.update(j for _, j in seen)
+        for _, job in seen:
+            if kinds[job] == ("pickup", "delivery") and ("delivery", job) not in seen:
+                raise InvalidProblem(f"{w}.steps", f"{job!r} is picked up but not delivered")
+
+
 def validate(p: Problem) -> None:
     """Raise InvalidProblem naming the first inconsistent field."""
     n = len(p.locations)
@@ -231,6 +280,7 @@ def validate(p: Problem) -> None:
             raise InvalidProblem(f"{w}.penalty", "must not be negative")
         if s.id in job_ids:
             raise InvalidProblem(f"{w}.id", f"duplicate job id {s.id!r}")
+        _pins(p, s.vehicles, f"{w}.vehicles")
         job_ids.add(s.id)
     for k, sh in enumerate(p.shipments):
         w = f"shipments[{k}]"
@@ -241,7 +291,9 @@ def validate(p: Problem) -> None:
             raise InvalidProblem(f"{w}.penalty", "must not be negative")
         if sh.id in job_ids:
             raise InvalidProblem(f"{w}.id", f"duplicate job id {sh.id!r}")
+        _pins(p, sh.vehicles, f"{w}.vehicles")
         job_ids.add(sh.id)
+    _locks(p)
     if p.profile is not None:
         if not p.profile.periods or p.profile.periods[0][0] != 0:
             raise InvalidProblem("profile.periods", "must start at 0 s (midnight)")

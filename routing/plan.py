@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from routing.model import Problem, Stop, Vehicle
+from routing.model import Problem, Service, Shipment, Stop, Vehicle
 
 # A step of a route, as the solver hands it over: ("service", i), ("pickup", i),
 # ("delivery", i) with i the index of the job, or ("reload", -1).
@@ -40,7 +40,19 @@ class Route:
 @dataclass(frozen=True)
 class Unassigned:
     job_id: str
-    reason: str
+    reason: str  # for people who read English logs and the CLI
+    code: str = "no_room"  # for programs: one of REASONS
+
+
+# Why a job was left out, as a code a product can put in its own words.
+REASONS = (
+    "too_big",  # more than the largest (allowed) vehicle takes
+    "window",  # a time window no (allowed) vehicle can reach within its shift
+    "pair",  # pickup and delivery cannot both fit one (allowed) vehicle's shift and windows
+    "pinned_locked",  # pinned only to vehicles whose routes are locked
+    "late_when_timed",  # broke its route once timed with time-of-day speeds and breaks
+    "no_room",  # no room left in the fleet's capacity, shifts and windows
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,9 @@ class Plan:
                 }
                 for r in self.routes
             ],
-            "unassigned": [{"job": u.job_id, "reason": u.reason} for u in self.unassigned],
+            "unassigned": [
+                {"job": u.job_id, "reason": u.reason, "code": u.code} for u in self.unassigned
+            ],
             "summary": {
                 "vehicles": self.vehicles_used,
                 "distance_m": self.distance_m,
@@ -123,7 +137,10 @@ class Plan:
                     r["vehicle"], visits, int(r["distance_m"]), int(r["duration_s"]), int(r["cost"])
                 )
             )
-        un = tuple(Unassigned(u["job"], u["reason"]) for u in d.get("unassigned", []))
+        un = tuple(
+            Unassigned(u["job"], u["reason"], u.get("code", "no_room"))
+            for u in d.get("unassigned", [])
+        )
         return Plan(tuple(routes), un, dict(d.get("stats", {})))
 
 
@@ -271,6 +288,10 @@ def steps_of(problem: Problem, route: Route) -> list[Step]:
     return out
 
 
+def _job_id(problem: Problem, kind: str, j: int) -> str:
+    return problem.services[j].id if kind == "service" else problem.shipments[j].id
+
+
 def check(problem: Problem, plan: Plan) -> list[str]:
     """Independent check of a plan against a problem: coverage, pairing, times, loads, totals."""
     out: list[str] = []
@@ -313,6 +334,20 @@ def check(problem: Problem, plan: Plan) -> list[str]:
                 out.append(
                     f"{r.vehicle_id}: delivery of {problem.shipments[j].id} before its pickup"
                 )
+        k_veh = problem.vehicles.index(v)
+        for kind, j in steps:
+            if kind == "reload":
+                continue
+            job: Service | Shipment = (
+                problem.services[j] if kind == "service" else problem.shipments[j]
+            )
+            if job.vehicles is not None and k_veh not in job.vehicles:
+                out.append(f"{r.vehicle_id}: serves {job.id}, which is pinned to other vehicles")
+        lock = next((x for x in problem.locks if x.vehicle == k_veh), None)
+        if lock is not None:
+            ids = [(kind, _job_id(problem, kind, j)) for kind, j in steps if kind != "reload"]
+            if ids != list(lock.steps):
+                out.append(f"{r.vehicle_id}: the route differs from its lock")
         delivered = {j for k, j in steps if k == "delivery"}
         for j in picked - delivered:
             out.append(f"{r.vehicle_id}: {problem.shipments[j].id} picked up but not delivered")
@@ -321,6 +356,9 @@ def check(problem: Problem, plan: Plan) -> list[str]:
                 seen[problem.services[j].id] = seen.get(problem.services[j].id, 0) + 1
             elif kind == "pickup":
                 seen[problem.shipments[j].id] = seen.get(problem.shipments[j].id, 0) + 1
+    for lock in problem.locks:
+        if lock.steps and problem.vehicles[lock.vehicle].id not in used:
+            out.append(f"{problem.vehicles[lock.vehicle].id}: its locked route is missing")
     for u in plan.unassigned:
         seen[u.job_id] = seen.get(u.job_id, 0) + 1
         if not u.reason:

@@ -8,6 +8,7 @@ from routing.errors import InvalidProblem
 from routing.model import (
     Break,
     Location,
+    Lock,
     Problem,
     Service,
     Shipment,
@@ -56,6 +57,10 @@ def _stop(d: Any, ids: dict[str, int], where: str) -> Stop:
     )
 
 
+def _pinned(d: dict[str, Any], where: str) -> tuple[int, ...] | None:
+    return None if d.get("vehicles") is None else _ints(d["vehicles"], where)
+
+
 def problem_from_dict(d: dict[str, Any]) -> Problem:
     """Build and validate a Problem; InvalidProblem names the first bad field."""
     try:
@@ -92,6 +97,7 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
                 _stop(s["stop"], ids, f"services[{k}].stop"),
                 _ints(s["amount"], f"services[{k}].amount"),
                 s.get("penalty"),
+                _pinned(s, f"services[{k}].vehicles"),
             )
             for k, s in enumerate(d.get("services", []))
         )
@@ -102,6 +108,7 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
                 _stop(s["delivery"], ids, f"shipments[{k}].delivery"),
                 _ints(s["amount"], f"shipments[{k}].amount"),
                 s.get("penalty"),
+                _pinned(s, f"shipments[{k}].vehicles"),
             )
             for k, s in enumerate(d.get("shipments", []))
         )
@@ -118,6 +125,13 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
             services=services,
             shipments=shipments,
             profile=profile,
+            locks=tuple(
+                Lock(
+                    _int(x["vehicle"], f"locks[{k}].vehicle"),
+                    tuple((str(a), str(b)) for a, b in x["steps"]),
+                )
+                for k, x in enumerate(d.get("locks", []))
+            ),
             dimensions=tuple(d.get("dimensions", ["units"])),
             name=str(d.get("name", "problem")),
         )
@@ -134,6 +148,9 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
             "service_s": s.service_s,
             "window": [s.window.start_s, s.window.end_s] if s.window else None,
         }
+
+    def pins(v: tuple[int, ...] | None) -> list[int] | None:
+        return None if v is None else list(v)
 
     return {
         "name": p.name,
@@ -160,7 +177,13 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
             for v in p.vehicles
         ],
         "services": [
-            {"id": s.id, "stop": stop(s.stop), "amount": list(s.amount), "penalty": s.penalty}
+            {
+                "id": s.id,
+                "stop": stop(s.stop),
+                "amount": list(s.amount),
+                "penalty": s.penalty,
+                "vehicles": pins(s.vehicles),
+            }
             for s in p.services
         ],
         "shipments": [
@@ -170,7 +193,9 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
                 "delivery": stop(s.delivery),
                 "amount": list(s.amount),
                 "penalty": s.penalty,
+                "vehicles": pins(s.vehicles),
             }
             for s in p.shipments
         ],
+        "locks": [{"vehicle": x.vehicle, "steps": [list(st) for st in x.steps]} for x in p.locks],
     }
