@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pay,
         planner,
         public,
+        scanning,
         staff,
     )
     from logistics.web.payments_config import settings_from_env
@@ -134,6 +135,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(homes.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(scanning.bp)
     errors.register(app)
     app.after_request(web.security_headers)
     i18n.init_app(app)

@@ -11,6 +11,7 @@ from flask_babel import LazyString
 from logistics.i18n import _l, is_bn
 from logistics.models import (
     AttemptStatus,
+    ManifestKind,
     ObligationStatus,
     OfficeKind,
     ParcelStatus,
@@ -20,6 +21,8 @@ from logistics.models import (
     PlanStatus,
     Purpose,
     Role,
+    ScanKind,
+    ScanResult,
     StopAction,
 )
 
@@ -84,6 +87,17 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (PlanMode.HUB_AND_SPOKE, _l("Hub and spoke")),
     (StopAction.LOAD, _l("Load")),
     (StopAction.DROP, _l("Drop")),
+    (ManifestKind.ROUTE, _l("Van route sheet")),
+    (ManifestKind.DISPATCH, _l("Dispatch form")),
+    (ManifestKind.RECEIPT, _l("Receipt form")),
+    (ScanKind.LOAD, _l("Load-out")),
+    (ScanKind.ARRIVAL, _l("Arrival")),
+    (ScanResult.OK, _l("OK")),
+    (ScanResult.DUPLICATE, _l("Already scanned")),
+    (ScanResult.WRONG_VAN, _l("Wrong van")),
+    (ScanResult.WRONG_OFFICE, _l("Not for this office")),
+    (ScanResult.UNKNOWN, _l("Unknown parcel")),
+    (ScanResult.BAD_ID, _l("Not a valid tracking number")),
     (Role.CLERK, _l("Counter clerk")),
     (Role.PLANNER, _l("Dispatch planner")),
     (Role.MERCHANT, _l("Merchant")),
@@ -118,6 +132,11 @@ WORDS: dict[str, LazyString] = {
     "operator_receivable": _l("Owed by operator"),
     "operator_fees": _l("Operator's share"),
     "vat_input": _l("VAT on operators' share"),
+    # A van's stop on the live board.
+    "done": _l("Done"),
+    "due": _l("Due"),
+    "late": _l("Late"),
+    "skipped": _l("Skipped"),
 }
 
 # Why a payment did not go through, by the stable error code (never the operator's English).
@@ -141,6 +160,21 @@ REASONS: dict[str, LazyString] = {
     "expired": _l("Not confirmed in time."),
     "duplicate_collection": _l("This sum had already been paid; this charge is refunded."),
 }
+
+
+# Why the van plan left a parcel over, by the routing core's reason code.
+LEFT_OVER: dict[str, LazyString] = {
+    "too_big": _l("Too big for every van it may ride."),
+    "window": _l("Its office cannot be reached within any van's shift."),
+    "pair": _l("Its pickup and drop cannot both fit any van's shift and office hours."),
+    "pinned_locked": _l("Moved to a van whose route is locked."),
+    "late_when_timed": _l("Would arrive late with the day's traffic."),
+    "no_room": _l("No room left in the vans today."),
+}
+
+
+def left_over(code: str) -> str:
+    return str(LEFT_OVER.get(code, LEFT_OVER["no_room"]))
 
 
 def reason(code: str | None) -> str:

@@ -26,11 +26,13 @@ from logistics.models import (
     LedgerEntry,
     LedgerTransaction,
     LoginAttempt,
+    Manifest,
     Merchant,
     MsisdnLock,
     Obligation,
     Parcel,
     PaymentLink,
+    PlanMove,
     PlanRoute,
     PlanStop,
     PlanStopParcel,
@@ -38,6 +40,8 @@ from logistics.models import (
     PortedNumber,
     Refund,
     S10Series,
+    Scan,
+    ScanSession,
     TrackingEvent,
     User,
 )
@@ -116,6 +120,10 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        Scan,
+        ScanSession,
+        Manifest,
+        PlanMove,
         PlanStopParcel,
         PlanStop,
         PlanRoute,

@@ -3,12 +3,21 @@
 from logistics.models.dispatch import (
     DayPlan,
     PlanMode,
+    PlanMove,
     PlanRoute,
     PlanStatus,
     PlanStop,
     PlanStopParcel,
     PlanUnassigned,
     StopAction,
+)
+from logistics.models.manifest import (
+    Manifest,
+    ManifestKind,
+    Scan,
+    ScanKind,
+    ScanResult,
+    ScanSession,
 )
 from logistics.models.merchant import Merchant
 from logistics.models.office import Office, OfficeKind
@@ -33,6 +42,13 @@ from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "Manifest",
+    "ManifestKind",
+    "PlanMove",
+    "Scan",
+    "ScanKind",
+    "ScanResult",
+    "ScanSession",
     "AttemptStatus",
     "CallbackReceipt",
     "ChargeAttempt",

@@ -14,8 +14,8 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -29,14 +29,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from logistics.db import Base, utcnow
 from logistics.models.office import Office
 from logistics.models.parcel import Parcel
-from logistics.models.types import UTCDateTime
+from logistics.models.types import UTCDateTime, value_enum
 from logistics.models.van import Van
-
-
-def _enum(e: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        e, name=name, values_callable=lambda en: [m.value for m in en], native_enum=False, length=24
-    )
 
 
 class PlanMode(enum.StrEnum):
@@ -65,13 +59,18 @@ class DayPlan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer)
-    mode: Mapped[PlanMode] = mapped_column(_enum(PlanMode, "plan_mode"))
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"))
+    mode: Mapped[PlanMode] = mapped_column(value_enum(PlanMode, "plan_mode"))
+    status: Mapped[PlanStatus] = mapped_column(value_enum(PlanStatus, "plan_status"))
     time_limit_s: Mapped[float] = mapped_column(Float)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The version this one re-plans (its locked routes and moves carried over), if any.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("day_plans.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What routing.plan.check found wrong with the stored plan (one per line; empty: none).
+    violations: Mapped[str] = mapped_column(Text, default="")
     progress_pct: Mapped[int] = mapped_column(Integer, default=0)
     best_cost: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -88,6 +87,14 @@ class DayPlan(Base):
     unassigned: Mapped[list[PlanUnassigned]] = relationship(
         back_populates="plan", cascade="all, delete-orphan"
     )
+    moves: Mapped[list[PlanMove]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan"
+    )
+
+    @property
+    def editable(self) -> bool:
+        """Only a draft may be adjusted; a published version is never edited in place."""
+        return self.status is PlanStatus.DRAFT
 
 
 class PlanRoute(Base):
@@ -102,6 +109,8 @@ class PlanRoute(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     distance_m: Mapped[int] = mapped_column(BigInteger)
     duration_s: Mapped[int] = mapped_column(BigInteger)
+    # Locked by the planner: a re-plan from this version keeps the route exactly.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[DayPlan] = relationship(back_populates="routes")
     van: Mapped[Van] = relationship()
@@ -141,7 +150,7 @@ class PlanStopParcel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     stop_id: Mapped[int] = mapped_column(ForeignKey("plan_stops.id", ondelete="CASCADE"))
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
-    action: Mapped[StopAction] = mapped_column(_enum(StopAction, "stop_action"))
+    action: Mapped[StopAction] = mapped_column(value_enum(StopAction, "stop_action"))
 
     stop: Mapped[PlanStop] = relationship(back_populates="parcels")
     parcel: Mapped[Parcel] = relationship()
@@ -153,7 +162,28 @@ class PlanUnassigned(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id", ondelete="CASCADE"))
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # the solver's words, for the logs
+    code: Mapped[str] = mapped_column(String(24), default="no_room")  # routing.plan.REASONS
 
     plan: Mapped[DayPlan] = relationship(back_populates="unassigned")
     parcel: Mapped[Parcel] = relationship()
+
+
+class PlanMove(Base):
+    """The planner's move: this office pair's parcels ride this van in the re-plan."""
+
+    __tablename__ = "plan_moves"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "origin_id", "destination_id", name="uq_plan_move"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("day_plans.id", ondelete="CASCADE"))
+    origin_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    destination_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    van_id: Mapped[int] = mapped_column(ForeignKey("vans.id"))
+
+    plan: Mapped[DayPlan] = relationship(back_populates="moves")
+    origin: Mapped[Office] = relationship(foreign_keys=[origin_id])
+    destination: Mapped[Office] = relationship(foreign_keys=[destination_id])
+    van: Mapped[Van] = relationship()

@@ -7,18 +7,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
 from logistics.models.parcel import Parcel
-from logistics.models.types import UTCDateTime
-
-
-def _enum(e: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        e, name=name, values_callable=lambda en: [m.value for m in en], native_enum=False, length=24
-    )
+from logistics.models.types import UTCDateTime, value_enum
 
 
 class Purpose(enum.StrEnum):
@@ -60,9 +54,11 @@ class Obligation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
-    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose, "payment_purpose"))
+    purpose: Mapped[Purpose] = mapped_column(value_enum(Purpose, "payment_purpose"))
     amount_poisha: Mapped[int]
-    status: Mapped[ObligationStatus] = mapped_column(_enum(ObligationStatus, "obligation_status"))
+    status: Mapped[ObligationStatus] = mapped_column(
+        value_enum(ObligationStatus, "obligation_status")
+    )
     method: Mapped[str | None] = mapped_column(String(24))  # cash | airtime | merchant_account
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("charge_attempts.id"))
     collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -76,7 +72,7 @@ class PaymentLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(48), unique=True)
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
-    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose, "payment_purpose"))
+    purpose: Mapped[Purpose] = mapped_column(value_enum(Purpose, "payment_purpose"))
     amount_poisha: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -101,7 +97,7 @@ class ChargeAttempt(Base):
     msisdn: Mapped[str] = mapped_column(String(16))
     operator: Mapped[str] = mapped_column(String(32))
     amount_poisha: Mapped[int]
-    status: Mapped[AttemptStatus] = mapped_column(_enum(AttemptStatus, "attempt_status"))
+    status: Mapped[AttemptStatus] = mapped_column(value_enum(AttemptStatus, "attempt_status"))
     consent_id: Mapped[str | None] = mapped_column(String(64))
     consent_method: Mapped[str | None] = mapped_column(String(8))
     consent_page_url: Mapped[str | None] = mapped_column(String(400))

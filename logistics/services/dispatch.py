@@ -35,6 +35,7 @@ from logistics.models import (
     Parcel,
     ParcelStatus,
     PlanMode,
+    PlanMove,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -44,8 +45,10 @@ from logistics.models import (
     User,
     Van,
 )
+from logistics.services import adjust
 from logistics.text import DHAKA
 from routing import modes
+from routing.model import Problem
 from routing.plan import Plan
 from routing.solver import SolveOptions, solve
 
@@ -104,8 +107,26 @@ def _site(o: Office, hours: tuple[str, str] | None = None) -> modes.Site:
     return modes.Site(o.code, float(o.lat), float(o.lon), opens, closes)
 
 
-def build_problem(session: Session, parcels: Sequence[Parcel]) -> tuple[Any, list[Load]]:
-    """The van day of these parcels as a routing Problem, and the loads its shipments carry."""
+def _load(ref: str, parcels: Sequence[Parcel]) -> Load:
+    first = parcels[0]
+    return Load(
+        ref,
+        first.origin_office.code,
+        first.destination_office.code,
+        tuple(p.id for p in parcels),
+        sum(p.weight_g for p in parcels),
+    )
+
+
+def build_problem(
+    session: Session,
+    parcels: Sequence[Parcel],
+    locked: Sequence[PlanRoute] = (),
+    moves: Sequence[PlanMove] = (),
+) -> tuple[Problem, list[Load]]:
+    """The van day of these parcels as a routing Problem, and the loads its shipments carry.
+    ``locked`` routes (of the version being re-planned) are kept as they were for the parcels
+    still waiting; ``moves`` pin an office pair's loads to a van."""
     offices = list(session.scalars(select(Office).where(Office.active).order_by(Office.code)))
     hubs = [o for o in offices if o.is_hub]
     if not hubs:
@@ -115,7 +136,11 @@ def build_problem(session: Session, parcels: Sequence[Parcel]) -> tuple[Any, lis
         raise ValidationError({"vans": _l("There is no van to plan with.")})
     max_p = max(v.capacity_parcels for v in vans)
     max_g = max(v.capacity_kg for v in vans) * 1000
-    loads = loads_of(parcels, max_p, max_g)
+    waiting = {p.id: p for p in parcels}
+    kept = [adjust.locked_loads(r, waiting, _load) for r in locked]
+    held = {pid for lo in kept for load in lo.loads for pid in load.parcel_ids}
+    free = loads_of([p for p in parcels if p.id not in held], max_p, max_g)
+    loads = free + [load for lo in kept for load in lo.loads]
     used = {lo.origin for lo in loads} | {lo.destination for lo in loads}
     by_code = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(used)))}
     intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads})]
@@ -130,7 +155,13 @@ def build_problem(session: Session, parcels: Sequence[Parcel]) -> tuple[Any, lis
             for lo in loads
         ],
     )
-    return problem, loads
+    moved = {(m.origin.code, m.destination.code): m.van.registration for m in moves}
+    pins = {
+        lo.ref: moved[(lo.origin, lo.destination)]
+        for lo in free
+        if (lo.origin, lo.destination) in moved
+    }
+    return adjust.apply(problem, kept, pins), loads
 
 
 def start_plan(
@@ -140,8 +171,14 @@ def start_plan(
     *,
     mode: PlanMode = PlanMode.VAN_DAY,
     time_limit_s: float = 10.0,
+    parent: DayPlan | None = None,
 ) -> DayPlan:
-    """A new version of the day's plan in state ``planning``, for the job to fill in."""
+    """A new version of the day's plan in state ``planning``, for the job to fill in. With a
+    ``parent`` (a draft of the same day), its locked routes and moves are kept."""
+    if parent is not None and (parent.service_date != service_date or not parent.editable):
+        raise Conflict(
+            _l("Only a draft of the same day can be re-planned with its changes."), field="plan"
+        )
     if mode is not PlanMode.VAN_DAY:
         raise ValidationError({"mode": _l("Only the direct van day can be planned for now.")})
     if not 1 <= time_limit_s <= 600:
@@ -177,6 +214,7 @@ def start_plan(
         status=PlanStatus.PLANNING,
         time_limit_s=time_limit_s,
         created_by_id=actor.id if actor else None,
+        parent_id=parent.id if parent else None,
         parcels_waiting=waiting,
     )
     session.add(plan)
@@ -225,7 +263,8 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             plan = s.get(DayPlan, plan_id)
             assert plan is not None
             parcels = waiting_parcels(s)
-            problem, loads = build_problem(s, parcels)
+            locked, moves = adjust.parent_adjustments(s, plan)
+            problem, loads = build_problem(s, parcels, locked, moves)
             t0 = clock.monotonic()
             result = solve(
                 problem,
@@ -233,6 +272,12 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
                 progress=_progress_writer(make_session, plan_id, limit),
             )
             _store(s, plan, problem, result, loads, clock.monotonic() - t0)
+            for m in moves:  # the moves stay with the version they shaped
+                plan.moves.append(
+                    PlanMove(
+                        origin_id=m.origin_id, destination_id=m.destination_id, van_id=m.van_id
+                    )
+                )
             s.commit()
         return "draft"
     except Exception as e:
@@ -253,13 +298,14 @@ def _at(day: date, seconds: int) -> datetime:
 
 
 def _store(
-    s: Session, plan: DayPlan, problem: Any, result: Plan, loads: list[Load], seconds: float
+    s: Session, plan: DayPlan, problem: Problem, result: Plan, loads: list[Load], seconds: float
 ) -> None:
     """The solver's plan as rows of this version, in the caller's transaction."""
     by_ref = {lo.ref: lo for lo in loads}
     codes = [loc.id for loc in problem.locations]
     offices = {o.code: o for o in s.scalars(select(Office).where(Office.code.in_(codes)))}
     vans = {v.registration: v for v in s.scalars(select(Van))}
+    index = {v.id: k for k, v in enumerate(problem.vehicles)}
     planned = 0
     for seq, r in enumerate(sorted(result.routes, key=lambda r: r.vehicle_id)):
         visits = [v for v in r.visits if v.kind in ("pickup", "delivery")]
@@ -268,6 +314,7 @@ def _store(
         route = PlanRoute(
             seq=seq,
             van=vans[r.vehicle_id],
+            locked=any(lock.vehicle == index[r.vehicle_id] for lock in problem.locks),
             starts_at=_at(plan.service_date, r.visits[0].departure_s),
             ends_at=_at(plan.service_date, r.visits[-1].arrival_s),
             distance_m=r.distance_m,
@@ -291,7 +338,8 @@ def _store(
                 planned += len(load.parcel_ids)
     for u in result.unassigned:
         for pid in by_ref[u.job_id].parcel_ids:
-            plan.unassigned.append(PlanUnassigned(parcel_id=pid, reason=u.reason))
+            plan.unassigned.append(PlanUnassigned(parcel_id=pid, reason=u.reason, code=u.code))
+    plan.violations = "\n".join(result.check(problem))
     plan.status = PlanStatus.DRAFT
     plan.progress_pct = 100
     plan.finished_at = utcnow()

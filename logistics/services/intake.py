@@ -199,6 +199,19 @@ def reprice_booking(parcel: Parcel, weight_g: int) -> Quote:
     )
 
 
+def ensure_booked(parcel: Parcel) -> None:
+    """Only a parcel still booked can be weighed and accepted at a counter."""
+    if parcel.status is not ParcelStatus.BOOKED:
+        raise Conflict(
+            _l(
+                "%(id)s is already past booking (%(status)s); only booked parcels are accepted.",
+                id=parcel.tracking_id,
+                status=LABELS[parcel.status],
+            ),
+            field="tracking_id",
+        )
+
+
 def accept_booking(
     session: Session, parcel: Parcel, clerk: User, *, weight_g: int, quoted_fee_poisha: int
 ) -> Parcel:
@@ -210,15 +223,7 @@ def accept_booking(
     clerk who accepted it is recorded.
     """
     office = intake_office_of(clerk)
-    if parcel.status is not ParcelStatus.BOOKED:
-        raise Conflict(
-            _l(
-                "%(id)s is already past booking (%(status)s); only booked parcels are accepted.",
-                id=parcel.tracking_id,
-                status=LABELS[parcel.status],
-            ),
-            field="tracking_id",
-        )
+    ensure_booked(parcel)
     quote = reprice_booking(parcel, weight_g)
     if quote.postage_poisha != quoted_fee_poisha:
         raise Conflict(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -16,8 +17,8 @@ from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role
 from logistics.services import documents
-from logistics.text import national_mobile
-from logistics.vocabulary import LABELS
+from logistics.text import DHAKA, national_mobile
+from logistics.vocabulary import LABELS, left_over
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,17 @@ def get_db() -> Session:
     if "db" not in g:
         g.db = current_app.extensions["dakghor.sessionmaker"]()
     return cast(Session, g.db)
+
+
+def requested_day() -> date:
+    """The service day a page is asked for (``?date=YYYY-MM-DD``), today in Dhaka if none."""
+    raw = request.values.get("date", "")
+    if not raw:
+        return datetime.now(DHAKA).date()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({"date": _l("Give the date as YYYY-MM-DD.")}) from None
 
 
 def close_db(_exc: BaseException | None = None) -> None:
@@ -67,6 +79,7 @@ def register_template_helpers(app: Flask) -> None:
     # Money, numbers and times have language-aware filters (logistics.i18n); a phone number
     # is written the same in both languages.
     app.jinja_env.filters["mobile"] = national_mobile
+    app.jinja_env.filters["left_over"] = left_over
 
 
 def label_response(parcels: Parcel | list[Parcel]) -> Response:

@@ -12,10 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from logistics.errors import Forbidden, Message, NotFound, ValidationError
 from logistics.i18n import _l
-from logistics.models import Parcel, ParcelStatus, Role
+from logistics.models import Parcel, Role
 from logistics.services import intake, tracking
 from logistics.text import parse_taka
-from logistics.vocabulary import LABELS
 from logistics.web import get_db, label_response, require_role
 from logistics.web.homes import is_intake_clerk
 
@@ -226,15 +225,7 @@ def accept(tracking_id: str) -> ResponseReturnValue:
     weight = intake.parse_weight(request.form.get("weight_g"), errors)
     if weight is None:
         return render_template("counter/accept.html", p=p, errors=errors, quote=None), 422
-    if p.status is not ParcelStatus.BOOKED:
-        raise Conflict(
-            _l(
-                "%(id)s is already past booking (%(status)s).",
-                id=p.tracking_id,
-                status=LABELS[p.status],
-            ),
-            field="tracking_id",
-        )
+    intake.ensure_booked(p)
     quote = intake.reprice_booking(p, weight)
     if request.form.get("action") != "confirm":
         return render_template("counter/accept.html", p=p, errors={}, quote=quote, weight=weight)

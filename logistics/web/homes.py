@@ -64,6 +64,8 @@ def nav_links(user: User) -> list[tuple[str, str]]:
         links.append(("counter.new_parcel", _("Counter")))
     if is_delivery_clerk(user) or not links:
         links.append(("homes.office", _("My office")))
+    if user.office_id is not None:
+        links.append(("scanning.index", _("Vans")))
     return links
 
 

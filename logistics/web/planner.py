@@ -4,7 +4,6 @@ job's progress, the routes on a map and per van, and the parcels left over with 
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -24,7 +23,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from logistics.errors import NotFound, ValidationError
+from logistics.db import utcnow
+from logistics.documents import manifests as docs
+from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _, _l, when
 from logistics.models import (
     DayPlan,
@@ -34,13 +35,13 @@ from logistics.models import (
     PlanRoute,
     PlanStatus,
     PlanStop,
+    PlanUnassigned,
     Role,
     Van,
 )
-from logistics.services import dispatch
-from logistics.text import DHAKA
+from logistics.services import adjust, dispatch, live, manifests, scans
 from logistics.vocabulary import label
-from logistics.web import get_db, require_role
+from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("planner", __name__, url_prefix="/dispatch")
 # One colour per van on the map and in the tables (the map's legend is the route table).
@@ -49,20 +50,6 @@ COLOURS = (
     "#8f2d56", "#4d7c0f", "#b5179e", "#0f766e", "#9a3412", "#1e40af", "#a16207", "#be123c",
     "#047857", "#7c3aed",
 )  # fmt: skip
-
-
-def today() -> date:
-    return datetime.now(DHAKA).date()
-
-
-def _day() -> date:
-    raw = request.values.get("date", "")
-    if not raw:
-        return today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError({"date": _l("Give the date as YYYY-MM-DD.")}) from None
 
 
 @bp.get("/vendor/leaflet/<path:name>")
@@ -78,7 +65,7 @@ def leaflet(name: str) -> Response:
 def board() -> str:
     """Parcels waiting at each intake office, the vans, and the day's plan versions."""
     db = get_db()
-    day = _day()
+    day = requested_day()
     waiting = db.execute(
         select(Office, func.count(Parcel.id), func.coalesce(func.sum(Parcel.weight_g), 0))
         .join(Parcel, Parcel.origin_office_id == Office.id)
@@ -102,23 +89,19 @@ def board() -> str:
 def start() -> ResponseReturnValue:
     """Make a new version of the day's plan and hand it to the planning job."""
     db = get_db()
-    day = _day()
+    plan = dispatch.start_plan(db, requested_day(), current_user, time_limit_s=_seconds())
+    db.commit()
+    _enqueue(plan)
+    return redirect(url_for("planner.plan", plan_id=plan.id))
+
+
+def _seconds() -> float:
     try:
-        seconds = float(request.form.get("seconds", "10"))
+        return float(request.form.get("seconds", "10"))
     except ValueError:
         raise ValidationError(
             {"seconds": _l("The time limit must be between 1 and 600 seconds.")}
         ) from None
-    plan = dispatch.start_plan(db, day, current_user, time_limit_s=seconds)
-    db.commit()
-    try:
-        current_app.extensions["dakghor.enqueue_plan"](plan.id)
-    except Exception as e:  # noqa: BLE001 - the planner must see why, and the version must not hang
-        plan.status = PlanStatus.FAILED
-        plan.error = f"the job queue could not be reached: {e}"[:2000]
-        db.commit()
-        flash(_("The job queue could not be reached; the plan was not started."), "error")
-    return redirect(url_for("planner.plan", plan_id=plan.id))
 
 
 def _plan(plan_id: int) -> DayPlan:
@@ -133,7 +116,8 @@ def _plan(plan_id: int) -> DayPlan:
             selectinload(DayPlan.routes)
             .selectinload(PlanRoute.stops)
             .selectinload(PlanStop.parcels),
-            selectinload(DayPlan.unassigned),
+            selectinload(DayPlan.unassigned).selectinload(PlanUnassigned.parcel),
+            selectinload(DayPlan.moves),
         )
     )
     if plan is None:
@@ -150,13 +134,188 @@ def plan(plan_id: int) -> str:
         .where(Parcel.id.in_([u.parcel_id for u in p.unassigned]))
         .options(selectinload(Parcel.origin_office), selectinload(Parcel.destination_office))
     )
-    reasons = {u.parcel_id: u.reason for u in p.unassigned}
+    reasons = {u.parcel_id: u.code for u in p.unassigned}
+    db = get_db()
     return render_template(
         "dispatch/plan.html",
         plan=p,
         colours=COLOURS,
         left=[(parcel, reasons[parcel.id]) for parcel in left],
         tiles=current_app.config["MAP_TILES"],
+        pairs=_pairs(db, p),
+        vans=list(db.scalars(select(Van).order_by(Van.registration))),
+        manifests=manifests.issued(db, p.id),
+    )
+
+
+def _pairs(db: Any, p: DayPlan) -> list[tuple[str, str, int]]:
+    """The office pairs of this plan (origin code, destination code, parcels), for moves."""
+    ids = [sp.parcel_id for r in p.routes for s in r.stops for sp in s.parcels]
+    ids += [u.parcel_id for u in p.unassigned]
+    if not ids:
+        return []
+    o, d = Office.__table__.alias("o"), Office.__table__.alias("d")
+    rows = db.execute(
+        select(o.c.code, d.c.code, func.count(func.distinct(Parcel.id)))
+        .join(o, Parcel.origin_office_id == o.c.id)
+        .join(d, Parcel.destination_office_id == d.c.id)
+        .where(Parcel.id.in_(ids))
+        .group_by(o.c.code, d.c.code)
+        .order_by(o.c.code, d.c.code)
+    ).all()
+    return [(a, b, n) for a, b, n in rows]
+
+
+def _enqueue(plan: DayPlan) -> None:
+    """Hand a version to the planning job; if the queue is unreachable the version fails
+    visibly rather than hang in 'planning'."""
+    db = get_db()
+    try:
+        current_app.extensions["dakghor.enqueue_plan"](plan.id)
+    except Exception as e:  # noqa: BLE001 - the planner must see why, and the version must not hang
+        plan.status = PlanStatus.FAILED
+        plan.error = f"the job queue could not be reached: {e}"[:2000]
+        db.commit()
+        flash(_("The job queue could not be reached; the plan was not started."), "error")
+
+
+@bp.post("/plans/<int:plan_id>/routes/<int:route_id>/lock")
+@require_role(Role.PLANNER)
+def lock(plan_id: int, route_id: int) -> ResponseReturnValue:
+    p = _plan(plan_id)
+    route = adjust.set_lock(get_db(), p, route_id, request.form.get("locked") == "1")
+    get_db().commit()
+    flash(
+        _("Van %(van)s's route is locked.", van=route.van.registration)
+        if route.locked
+        else _("Van %(van)s's route is unlocked.", van=route.van.registration),
+        "ok",
+    )
+    return redirect(url_for("planner.plan", plan_id=plan_id, _anchor="adjust"))
+
+
+@bp.post("/plans/<int:plan_id>/moves")
+@require_role(Role.PLANNER)
+def move(plan_id: int) -> ResponseReturnValue:
+    p = _plan(plan_id)
+    pair = request.form.get("pair", "")
+    origin, _sep, destination = pair.partition(">")
+    m = adjust.add_move(get_db(), p, origin, destination, request.form.get("van", ""))
+    get_db().commit()
+    flash(
+        _(
+            "%(a)s → %(b)s will ride van %(van)s when you re-plan.",
+            a=m.origin.code,
+            b=m.destination.code,
+            van=m.van.registration,
+        ),
+        "ok",
+    )
+    return redirect(url_for("planner.plan", plan_id=plan_id, _anchor="adjust"))
+
+
+@bp.post("/plans/<int:plan_id>/moves/<int:move_id>/delete")
+@require_role(Role.PLANNER)
+def unmove(plan_id: int, move_id: int) -> ResponseReturnValue:
+    adjust.remove_move(get_db(), _plan(plan_id), move_id)
+    get_db().commit()
+    return redirect(url_for("planner.plan", plan_id=plan_id, _anchor="adjust"))
+
+
+@bp.post("/plans/<int:plan_id>/replan")
+@require_role(Role.PLANNER)
+def replan(plan_id: int) -> ResponseReturnValue:
+    """A new version from this draft: its locked routes kept, its moves applied."""
+    db = get_db()
+    parent = _plan(plan_id)
+    new = dispatch.start_plan(
+        db, parent.service_date, current_user, time_limit_s=_seconds(), parent=parent
+    )
+    db.commit()
+    _enqueue(new)
+    return redirect(url_for("planner.plan", plan_id=new.id))
+
+
+@bp.post("/plans/<int:plan_id>/publish")
+@require_role(Role.PLANNER)
+def publish(plan_id: int) -> ResponseReturnValue:
+    db = get_db()
+    issued = manifests.publish(db, _plan(plan_id), current_user)
+    db.commit()
+    flash(_("Published: %(n)s manifests issued.", n=len(issued)), "ok")
+    return redirect(url_for("planner.plan", plan_id=plan_id, _anchor="manifests"))
+
+
+@bp.get("/plans/<int:plan_id>/manifests.pdf")
+@require_role(Role.PLANNER)
+def all_manifests(plan_id: int) -> Response:
+    db = get_db()
+    found = manifests.issued(db, plan_id)
+    if not found:
+        raise NotFound(_l("This version has no manifests yet: publish it."), field="plan_id")
+    return _pdf(docs.render(manifests.documents(db, found)), f"manifests-{plan_id}")
+
+
+@bp.get("/manifests/<code>.pdf")
+@require_role(Role.PLANNER, Role.CLERK)
+def manifest_pdf(code: str) -> Response:
+    """One manifest: planners any; a clerk those of their own office (its forms, or the route
+    sheet of a van that calls there)."""
+    db = get_db()
+    m = manifests.find(db, code, field="code")
+    if current_user.role is Role.CLERK and not manifests.concerns(db, m, current_user.office_id):
+        raise Forbidden(_l("This manifest is for other offices."))
+    return _pdf(docs.render([manifests.document(db, m)]), m.code or code)
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+@bp.get("/plans/<int:plan_id>/live")
+@require_role(Role.PLANNER)
+def live_board(plan_id: int) -> str:
+    """Each van's stops as done / due / late / skipped from the scans; the page refreshes
+    its cells from ``live.json`` without reloading."""
+    p = _plan(plan_id)
+    return render_template(
+        "dispatch/live.html",
+        plan=p,
+        rows=live.board(get_db(), p, utcnow()),
+        colours=COLOURS,
+    )
+
+
+@bp.get("/plans/<int:plan_id>/live.json")
+@require_role(Role.PLANNER)
+def live_state(plan_id: int) -> Response:
+    p = _plan(plan_id)
+    return jsonify(
+        {
+            "stops": {
+                str(st.stop.id): {"state": st.state, "text": label(st.state)}
+                for _route, states in live.board(get_db(), p, utcnow())
+                for st in states
+            }
+        }
+    )
+
+
+@bp.get("/plans/<int:plan_id>/scans")
+@require_role(Role.PLANNER)
+def mismatches(plan_id: int) -> str:
+    """Every load-out and arrival of this version with what was missing or extra."""
+    db = get_db()
+    p = _plan(plan_id)
+    sessions = scans.sessions_of_plan(db, plan_id)
+    return render_template(
+        "dispatch/scans.html",
+        plan=p,
+        reports=[(ss, scans.report(db, ss)) for ss in sessions],
     )
 
 

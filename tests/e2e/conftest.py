@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -25,6 +26,23 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def buffered(app: Any) -> Any:
+    """Hand the test server each response whole. Werkzeug's development server skips the
+    response's close() when the browser resets the connection while it drains the request
+    (a page left while a font still downloads), leaving the file open until the garbage
+    collector warns; production runs gunicorn, which always closes."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return wsgi
 
 
 def chromium_path() -> str | None:
@@ -63,7 +81,7 @@ def live_server(database_url: str, db: Session, tmp_path: Path, simulator) -> It
             "PAYMENTS": make_settings(simulator),
         }
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from logistics.models import Parcel
 from tests.e2e.test_browser import SHOTS
+from tests.e2e.test_dispatch_day import login
 from tests.serving import gunicorn
 
 pytestmark = pytest.mark.e2e
@@ -29,10 +30,7 @@ def test_the_planner_plans_the_day_and_sees_the_routes_on_the_map(
     # The web server and the worker share one environment: one database, one broker.
     with gunicorn(database_url, tmp_path / "instance", env=worker_env) as server:
         base = server.base
-        page.goto(f"{base}/login")
-        page.fill("#username", "planner")
-        page.fill("#password", "planner-demo-1")
-        page.click("main button[type=submit]")
+        login(page, base, "planner", "planner-demo-1")
         expect(page).to_have_url(re.compile(r"/dispatch$"))
         expect(page.locator("#waiting tbody tr")).to_have_count(2)  # GPO and Mirpur
         page.fill("#seconds", "3")
