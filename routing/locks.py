@@ -6,13 +6,18 @@ the vehicles that are not locked and the jobs no lock holds, pins renumbered to 
 vehicles (a job pinned only to locked vehicles is left out, and the plan lists it with the
 reason). The solver puts the locked and the searched sequences back together and times them as
 one plan, so ``plan.check`` judges the whole.
+
+``underway`` is the day seen from its middle: vans that have set out start where they stand,
+when the re-plan is made, with what they carry pinned to them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from routing.model import Problem
+from routing.errors import InvalidProblem
+from routing.model import Problem, Stop, TimeWindow
 from routing.plan import Plan, Step, steps_of
 
 
@@ -89,3 +94,65 @@ def free_part(problem: Problem) -> FreePart:
         name=f"{problem.name} (unlocked part)",
     )
     return FreePart(sub, vehicles, services, shipments)
+
+
+@dataclass(frozen=True)
+class Underway:
+    """A vehicle already on the road when the day is re-planned: the stops it made are history;
+    it stands at ``location`` at ``at_s`` carrying ``onboard`` (ids of shipments it picked up
+    and has not delivered)."""
+
+    vehicle: int
+    location: int
+    at_s: int
+    onboard: tuple[str, ...] = ()
+
+
+def underway(problem: Problem, vans: Sequence[Underway]) -> Problem:
+    """The problem as seen from the middle of the day. Each van under way starts where it stands,
+    at the moment given (breaks it can no longer start are taken as taken); each job on board is
+    pinned to it and its pickup becomes a zero-length step where it stands at that very moment,
+    so the search can only deliver it, and every load on the way counts what is on board.
+    Invalid input raises ``InvalidProblem`` naming the field."""
+    shipments = {s.id: j for j, s in enumerate(problem.shipments)}
+    vehicles = list(problem.vehicles)
+    ships = list(problem.shipments)
+    seen_vehicles: set[int] = set()
+    seen_jobs: set[str] = set()
+    for k, u in enumerate(vans):
+        w = f"underway[{k}]"
+        if not isinstance(u.vehicle, int) or not 0 <= u.vehicle < len(vehicles):
+            raise InvalidProblem(f"{w}.vehicle", f"unknown vehicle {u.vehicle!r}")
+        if u.vehicle in seen_vehicles:
+            raise InvalidProblem(f"{w}.vehicle", f"vehicle {u.vehicle} is under way twice")
+        seen_vehicles.add(u.vehicle)
+        if not 0 <= u.location < len(problem.locations):
+            raise InvalidProblem(f"{w}.location", f"unknown location {u.location}")
+        v = vehicles[u.vehicle]
+        if not v.shift.start_s <= u.at_s <= v.shift.end_s:
+            raise InvalidProblem(f"{w}.at_s", f"{u.at_s} is outside the vehicle's shift")
+        vehicles[u.vehicle] = replace(
+            v,
+            start=u.location,
+            shift=TimeWindow(u.at_s, v.shift.end_s),
+            breaks=tuple(
+                # not before the moment it stands there, so what it carries is counted first
+                replace(b, earliest_start_s=max(b.earliest_start_s, u.at_s + 1))
+                for b in v.breaks
+                if b.latest_start_s > u.at_s
+            ),
+        )
+        for s, job in enumerate(u.onboard):
+            if job not in shipments:
+                raise InvalidProblem(f"{w}.onboard[{s}]", f"no shipment {job!r}")
+            if job in seen_jobs:
+                raise InvalidProblem(f"{w}.onboard[{s}]", f"{job!r} is on board twice")
+            seen_jobs.add(job)
+            sh = ships[shipments[job]]
+            ships[shipments[job]] = replace(
+                sh,
+                pickup=Stop(u.location, 0, TimeWindow(u.at_s, u.at_s)),
+                vehicles=(u.vehicle,),
+                penalty=None,
+            )
+    return replace(problem, vehicles=tuple(vehicles), shipments=tuple(ships))

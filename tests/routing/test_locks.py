@@ -9,7 +9,8 @@ import pytest
 
 from routing.errors import InvalidProblem
 from routing.io.native import problem_from_dict, problem_to_dict
-from routing.model import Location, Lock, Problem, Shipment, Stop, TimeWindow, Vehicle
+from routing.locks import Underway, underway
+from routing.model import Break, Location, Lock, Problem, Shipment, Stop, TimeWindow, Vehicle
 from routing.plan import Plan, Unassigned, steps_of
 from routing.solver import SolveOptions, solve
 from tests.routing.test_solver import euclid, line_problem
@@ -165,3 +166,64 @@ def test_pins_and_locks_survive_the_json_round_trip() -> None:
     assert plan.check(p) == []
     route = next(r for r in plan.routes if r.vehicle_id == "v0")
     assert [k for k, _ in steps_of(p, route)] == ["pickup", "delivery"]
+
+
+def test_a_van_under_way_starts_where_it_stands_and_delivers_what_it_carries() -> None:
+    base = pairs_problem(
+        vehicles=tuple(
+            Vehicle(f"v{k}", 0, 0, (10,), TimeWindow(0, 10_000), breaks=(Break(50, 400, 30),))
+            for k in range(3)
+        )
+    )
+    # v1 picked up "a" at location 1 and "b" at 3 and stands at 3 at time 300, nearly full.
+    mid = underway(base, [Underway(1, 3, 300, ("a", "b"))])
+    assert mid.vehicles[1].start == 3 and mid.vehicles[1].shift == TimeWindow(300, 10_000)
+    assert mid.vehicles[1].breaks == (Break(301, 400, 30),)  # after it stands there
+    assert mid.vehicles[0] == base.vehicles[0]
+    plan = solve(mid, FAST)
+    assert plan.check(mid) == []
+    jobs = route_jobs(plan, "v1")
+    assert {"a", "b"} <= set(jobs)  # what it carries, it delivers; nobody else can
+    route = next(r for r in plan.routes if r.vehicle_id == "v1")
+    first = [v for v in route.visits if v.kind == "pickup"][:2]
+    assert {v.job_id for v in first} == {"a", "b"}
+    assert all(v.arrival_s == 300 and v.location == 3 for v in first)  # taken as loaded there
+    # A break it can no longer start is taken as taken.
+    late = underway(base, [Underway(2, 4, 500)])
+    assert late.vehicles[2].breaks == ()
+
+
+def test_a_van_under_way_counts_its_load() -> None:
+    base = pairs_problem(
+        vehicles=(Vehicle("v0", 0, 0, (3,), TimeWindow(0, 10_000)),),
+        shipments=(
+            Shipment("a", Stop(1), Stop(4), (2,)),
+            Shipment("d", Stop(2), Stop(3), (2,)),
+        ),
+    )
+    # Carrying "a" (2 of 3), the van cannot also carry "d" before "a" is dropped at 4; "d"
+    # goes 2 -> 3, so it is served after dropping "a" (backtracking) or left out, never
+    # carried on top of it.
+    mid = underway(base, [Underway(0, 1, 10, ("a",))])
+    plan = solve(mid, FAST)
+    assert plan.check(mid) == []
+    assert all(max(v.load) <= 3 for r in plan.routes for v in r.visits)
+
+
+@pytest.mark.parametrize(
+    ("vans", "field"),
+    [
+        ([Underway(7, 1, 10)], "underway[0].vehicle"),
+        ([Underway(0, 1, 10), Underway(0, 2, 10)], "underway[1].vehicle"),
+        ([Underway(0, 99, 10)], "underway[0].location"),
+        ([Underway(0, 1, 20_000)], "underway[0].at_s"),
+        ([Underway(0, 1, 10, ("zz",))], "underway[0].onboard[0]"),
+        ([Underway(0, 1, 10, ("a",)), Underway(1, 1, 10, ("a",))], "underway[1].onboard[0]"),
+    ],
+)
+def test_an_inconsistent_van_under_way_is_refused_naming_the_field(
+    vans: list[Underway], field: str
+) -> None:
+    with pytest.raises(InvalidProblem) as e:
+        underway(pairs_problem(), vans)
+    assert e.value.field == field
