@@ -74,6 +74,10 @@ bench-dhaka: $(VENV)/.installed-bench
 bench-dispatch: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_dispatch_day.py --seconds $(SECONDS)
 
+## bench-modes: the seeded Dhaka day planned both ways (direct van day, hub and spoke) through the product, side by side
+bench-modes: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_modes.py --seconds $(SECONDS)
+
 ## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit
 bench-payments: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_payments.py

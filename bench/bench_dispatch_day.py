@@ -42,7 +42,7 @@ from logistics.models import (  # noqa: E402
     PlanMode,
     PlanStatus,
 )
-from logistics.services import dispatch, manifests  # noqa: E402
+from logistics.services import dispatch, manifests, plan_rows, publishing  # noqa: E402
 from routing.solver import SolveOptions, solve  # noqa: E402
 
 DAY = date(2026, 12, 1)
@@ -125,11 +125,13 @@ def run(url: str, parcels: int, seconds: float, workers: int, seed: int) -> dict
         )
 
         def store() -> None:
-            dispatch._store(s, plan, problem, result, loads, phases["solve"])
+            plan_rows.store(s, plan, problem, result, loads, phases["solve"])
             s.commit()
 
         timed(phases, "store plan", store)
-        issued = timed(phases, "publish", lambda: (manifests.publish(s, plan, None), s.commit())[0])
+        issued = timed(
+            phases, "publish", lambda: (publishing.publish(s, plan, None), s.commit())[0]
+        )
 
         def render() -> int:
             """Every manifest as its own PDF, as the pages serve them."""

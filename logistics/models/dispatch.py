@@ -69,6 +69,10 @@ class DayPlan(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A mid-day re-plan (its parent is the published version): the moment it plans from, and
+    # the parent's scans it saw ("sessions:last scan id"), so publishing a stale one is refused.
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scan_mark: Mapped[str] = mapped_column(String(40), default="")
     # What routing.plan.check found wrong with the stored plan (one per line; empty: none).
     violations: Mapped[str] = mapped_column(Text, default="")
     progress_pct: Mapped[int] = mapped_column(Integer, default=0)
@@ -132,6 +136,9 @@ class PlanStop(Base):
     departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
     load_parcels: Mapped[int] = mapped_column(Integer)  # on board when the van leaves
     load_g: Mapped[int] = mapped_column(BigInteger)
+    # Made before a mid-day re-plan: history copied from the version it re-plans, holding the
+    # parcels actually scanned there; never scanned against again.
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
 
     route: Mapped[PlanRoute] = relationship(back_populates="stops")
     office: Mapped[Office] = relationship()

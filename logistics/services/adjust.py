@@ -20,7 +20,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l
-from logistics.models import DayPlan, Office, Parcel, PlanMove, PlanRoute, PlanStop, StopAction, Van
+from logistics.models import (
+    DayPlan,
+    Office,
+    Parcel,
+    PlanMode,
+    PlanMove,
+    PlanRoute,
+    PlanStop,
+    StopAction,
+    Van,
+)
 from routing.model import Lock, Problem
 
 if TYPE_CHECKING:
@@ -40,6 +50,16 @@ def _draft(plan: DayPlan) -> None:
     if not plan.editable:
         raise Conflict(
             _l("Only a draft can be adjusted; re-plan to make a new draft."), field="plan"
+        )
+    if plan.mode is not PlanMode.VAN_DAY:
+        raise Conflict(
+            _l("A hub-and-spoke plan is not adjusted: publish it or plan the day again."),
+            field="plan",
+        )
+    if plan.as_of is not None:
+        raise Conflict(
+            _l("A mid-day re-plan is not adjusted: publish it or re-plan again from now."),
+            field="plan",
         )
 
 

@@ -20,7 +20,7 @@ import time as clock
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -38,18 +38,12 @@ from logistics.models import (
     PlanMove,
     PlanRoute,
     PlanStatus,
-    PlanStop,
-    PlanStopParcel,
-    PlanUnassigned,
-    StopAction,
     User,
     Van,
 )
-from logistics.services import adjust
-from logistics.text import DHAKA
+from logistics.services import adjust, hub, midday, plan_rows, publishing
 from routing import modes
 from routing.model import Problem
-from routing.plan import Plan
 from routing.solver import SolveOptions, solve
 
 log = logging.getLogger(__name__)
@@ -82,12 +76,22 @@ def active_vans(session: Session) -> list[Van]:
     return list(session.scalars(select(Van).order_by(Van.registration)))
 
 
-def loads_of(parcels: Sequence[Parcel], max_parcels: int, max_g: int) -> list[Load]:
-    """Group parcels by office pair; split a group (in parcel order) only when one more parcel
-    would not fit the largest van by count or by weight."""
+def _pair(p: Parcel) -> tuple[str, str]:
+    return p.origin_office.code, p.destination_office.code
+
+
+def loads_of(
+    parcels: Sequence[Parcel],
+    max_parcels: int,
+    max_g: int,
+    pair: Callable[[Parcel], tuple[str, str]] = _pair,
+) -> list[Load]:
+    """Group parcels by office pair (``pair``: where a parcel is taken from and to on this
+    leg); split a group (in parcel order) only when one more parcel would not fit the largest
+    van by count or by weight."""
     groups: dict[tuple[str, str], list[Parcel]] = defaultdict(list)
     for p in parcels:
-        groups[(p.origin_office.code, p.destination_office.code)].append(p)
+        groups[pair(p)].append(p)
     out: list[Load] = []
     for (o, d), ps in sorted(groups.items()):
         part: list[Parcel] = []
@@ -107,11 +111,12 @@ def _site(o: Office, hours: tuple[str, str] | None = None) -> modes.Site:
     return modes.Site(o.code, float(o.lat), float(o.lon), opens, closes)
 
 
-def _load(ref: str, parcels: Sequence[Parcel]) -> Load:
+def _load(ref: str, parcels: Sequence[Parcel], origin: str = "") -> Load:
+    """Parcels of one pair as one load; ``origin``: where they are now, if not their office."""
     first = parcels[0]
     return Load(
         ref,
-        first.origin_office.code,
+        origin or first.origin_office.code,
         first.destination_office.code,
         tuple(p.id for p in parcels),
         sum(p.weight_g for p in parcels),
@@ -123,10 +128,13 @@ def build_problem(
     parcels: Sequence[Parcel],
     locked: Sequence[PlanRoute] = (),
     moves: Sequence[PlanMove] = (),
+    vans_now: Sequence[midday.VanState] = (),
+    as_of: tuple[date, datetime] | None = None,
 ) -> tuple[Problem, list[Load]]:
     """The van day of these parcels as a routing Problem, and the loads its shipments carry.
     ``locked`` routes (of the version being re-planned) are kept as they were for the parcels
-    still waiting; ``moves`` pin an office pair's loads to a van."""
+    still waiting; ``moves`` pin an office pair's loads to a van. Mid-day (``as_of``: the day and
+    the moment), the vans stand where ``vans_now`` says, with what they carry."""
     offices = list(session.scalars(select(Office).where(Office.active).order_by(Office.code)))
     hubs = [o for o in offices if o.is_hub]
     if not hubs:
@@ -140,10 +148,12 @@ def build_problem(
     kept = [adjust.locked_loads(r, waiting, _load) for r in locked]
     held = {pid for lo in kept for load in lo.loads for pid in load.parcel_ids}
     free = loads_of([p for p in parcels if p.id not in held], max_p, max_g)
-    loads = free + [load for lo in kept for load in lo.loads]
-    used = {lo.origin for lo in loads} | {lo.destination for lo in loads}
+    carried = midday.onboard_loads(list(vans_now), lambda ref, at, ps: _load(ref, ps, at))
+    loads = free + [load for lo in kept for load in lo.loads] + carried
+    standing = {st.office.code for st in vans_now if st.office is not None}
+    used = {lo.origin for lo in loads} | {lo.destination for lo in loads} | standing
     by_code = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(used)))}
-    intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads})]
+    intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads} | standing)]
     delivery = [_site(by_code[c]) for c in sorted({lo.destination for lo in loads})]
     problem = modes.van_day(
         _site(hubs[0], HUB_HOURS),
@@ -161,7 +171,25 @@ def build_problem(
         for lo in free
         if (lo.origin, lo.destination) in moved
     }
-    return adjust.apply(problem, kept, pins), loads
+    problem = adjust.apply(problem, kept, pins)
+    if as_of is not None:
+        problem = midday.underway_problem(problem, list(vans_now), loads, *as_of)
+    return problem, loads
+
+
+def _hub_context(s: Session) -> tuple[modes.Site, dict[str, modes.Site], list[modes.Van]]:
+    """The hub, every active office as a site, and the vans: what a hub day is built from."""
+    centre = hub.hub_office(s)
+    if centre is None:
+        raise ValidationError({"hub": _l("No active hub: the vans have nowhere to start.")})
+    offices = s.scalars(select(Office).where(Office.active))
+    sites = {o.code: _site(o, HUB_HOURS if o.is_hub else None) for o in offices}
+    vans = [
+        modes.Van(v.registration, v.capacity_kg * 1000, v.capacity_parcels) for v in active_vans(s)
+    ]
+    if not vans:
+        raise ValidationError({"vans": _l("There is no van to plan with.")})
+    return sites[centre.code], sites, vans
 
 
 def start_plan(
@@ -172,15 +200,27 @@ def start_plan(
     mode: PlanMode = PlanMode.VAN_DAY,
     time_limit_s: float = 10.0,
     parent: DayPlan | None = None,
+    as_of: datetime | None = None,
 ) -> DayPlan:
     """A new version of the day's plan in state ``planning``, for the job to fill in. With a
-    ``parent`` (a draft of the same day), its locked routes and moves are kept."""
-    if parent is not None and (parent.service_date != service_date or not parent.editable):
+    ``parent`` draft of the same day, its locked routes and moves are kept; with the day's
+    published version as ``parent``, it is a mid-day re-plan from ``as_of`` (default now): the
+    stops already made are frozen and the rest re-planned (see ``midday``)."""
+    replanning_midday = parent is not None and parent.status is PlanStatus.PUBLISHED
+    if parent is not None and (
+        parent.service_date != service_date or not (parent.editable or replanning_midday)
+    ):
         raise Conflict(
-            _l("Only a draft of the same day can be re-planned with its changes."), field="plan"
+            _l("Only a draft or the published version of the same day can be re-planned."),
+            field="plan",
         )
-    if mode is not PlanMode.VAN_DAY:
-        raise ValidationError({"mode": _l("Only the direct van day can be planned for now.")})
+    moment = as_of or utcnow()
+    if replanning_midday and midday.seconds_of_day(service_date, moment) >= 24 * 3600:
+        raise Conflict(_l("This day is over; it cannot be re-planned."), field="plan")
+    if parent is not None and PlanMode.HUB_AND_SPOKE in (mode, parent.mode):
+        raise ValidationError(
+            {"mode": _l("Only a direct van day is re-planned; plan the hub and spoke afresh.")}
+        )
     if not 1 <= time_limit_s <= 600:
         raise ValidationError(
             {"time_limit_s": _l("The time limit must be between 1 and 600 seconds.")}
@@ -200,7 +240,7 @@ def start_plan(
             field="service_date",
         )
     waiting = session.scalar(select(func.count()).select_from(Parcel).where(*WAITING)) or 0
-    if not waiting:
+    if not waiting and not replanning_midday:
         raise ValidationError({"parcels": _l("No parcel is waiting to be moved.")})
     if not active_vans(session):
         raise ValidationError({"vans": _l("There is no van to plan with.")})
@@ -217,6 +257,9 @@ def start_plan(
         parent_id=parent.id if parent else None,
         parcels_waiting=waiting,
     )
+    if replanning_midday:
+        assert parent is not None
+        plan.as_of, plan.scan_mark = moment, publishing.mark(session, parent)
     session.add(plan)
     session.flush()
     return plan
@@ -263,15 +306,40 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             plan = s.get(DayPlan, plan_id)
             assert plan is not None
             parcels = waiting_parcels(s)
-            locked, moves = adjust.parent_adjustments(s, plan)
-            problem, loads = build_problem(s, parcels, locked, moves)
+            if plan.mode is PlanMode.HUB_AND_SPOKE:
+                t0 = clock.monotonic()
+                legs = hub.plan_legs(
+                    s,
+                    parcels,
+                    limit,
+                    workers,
+                    _progress_writer(make_session, plan_id, limit),
+                    _hub_context(s),
+                    loads_of,
+                )
+                hub.store_legs(s, plan, legs, clock.monotonic() - t0)
+                s.commit()
+                return "draft"
+            vans_now: list[midday.VanState] = []
+            locked: list[PlanRoute] = []
+            moves: list[PlanMove] = []
+            if plan.as_of is not None and plan.parent_id is not None:  # mid-day
+                parent = s.get(DayPlan, plan.parent_id)
+                assert parent is not None
+                vans_now = midday.states(s, parent)
+                as_of: tuple[date, datetime] | None = (plan.service_date, plan.as_of)
+            else:
+                locked, moves = adjust.parent_adjustments(s, plan)
+                as_of = None
+            problem, loads = build_problem(s, parcels, locked, moves, vans_now, as_of)
             t0 = clock.monotonic()
             result = solve(
                 problem,
                 SolveOptions(time_limit_s=limit, workers=workers),
                 progress=_progress_writer(make_session, plan_id, limit),
             )
-            _store(s, plan, problem, result, loads, clock.monotonic() - t0)
+            history = {st.route.van.registration: st.done for st in vans_now if st.done}
+            plan_rows.store(s, plan, problem, result, loads, clock.monotonic() - t0, history)
             for m in moves:  # the moves stay with the version they shaped
                 plan.moves.append(
                     PlanMove(
@@ -290,61 +358,3 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             )
             s.commit()
         return "failed"
-
-
-def _at(day: date, seconds: int) -> datetime:
-    """Seconds after midnight of ``day`` in Dhaka (the solver's clock) as an aware datetime."""
-    return datetime.combine(day, time(0), tzinfo=DHAKA) + timedelta(seconds=seconds)
-
-
-def _store(
-    s: Session, plan: DayPlan, problem: Problem, result: Plan, loads: list[Load], seconds: float
-) -> None:
-    """The solver's plan as rows of this version, in the caller's transaction."""
-    by_ref = {lo.ref: lo for lo in loads}
-    codes = [loc.id for loc in problem.locations]
-    offices = {o.code: o for o in s.scalars(select(Office).where(Office.code.in_(codes)))}
-    vans = {v.registration: v for v in s.scalars(select(Van))}
-    index = {v.id: k for k, v in enumerate(problem.vehicles)}
-    planned = 0
-    for seq, r in enumerate(sorted(result.routes, key=lambda r: r.vehicle_id)):
-        visits = [v for v in r.visits if v.kind in ("pickup", "delivery")]
-        if not visits:
-            continue
-        route = PlanRoute(
-            seq=seq,
-            van=vans[r.vehicle_id],
-            locked=any(lock.vehicle == index[r.vehicle_id] for lock in problem.locks),
-            starts_at=_at(plan.service_date, r.visits[0].departure_s),
-            ends_at=_at(plan.service_date, r.visits[-1].arrival_s),
-            distance_m=r.distance_m,
-            duration_s=r.duration_s,
-        )
-        plan.routes.append(route)
-        stop: PlanStop | None = None
-        for v in visits:
-            office = offices[codes[v.location]]
-            if stop is None or stop.office_id != office.id:
-                stop = PlanStop(seq=len(route.stops), office=office, office_id=office.id)
-                stop.arrives_at = _at(plan.service_date, v.arrival_s)
-                route.stops.append(stop)
-            stop.departs_at = _at(plan.service_date, v.departure_s)
-            stop.load_g, stop.load_parcels = int(v.load[0]), int(v.load[1])
-            load = by_ref[str(v.job_id)]
-            action = StopAction.LOAD if v.kind == "pickup" else StopAction.DROP
-            for pid in load.parcel_ids:
-                stop.parcels.append(PlanStopParcel(parcel_id=pid, action=action))
-            if action is StopAction.DROP:
-                planned += len(load.parcel_ids)
-    for u in result.unassigned:
-        for pid in by_ref[u.job_id].parcel_ids:
-            plan.unassigned.append(PlanUnassigned(parcel_id=pid, reason=u.reason, code=u.code))
-    plan.violations = "\n".join(result.check(problem))
-    plan.status = PlanStatus.DRAFT
-    plan.progress_pct = 100
-    plan.finished_at = utcnow()
-    plan.parcels_planned = planned
-    plan.distance_m = result.distance_m
-    plan.duration_s = result.duration_s
-    plan.vans_used = len(plan.routes)
-    plan.solver_seconds = round(seconds, 2)

@@ -3,7 +3,7 @@
 A stop is *done* when every hand-over it has is closed (the load-out where it loads, the arrival
 where it drops), *late* when it is not done and its planned departure is more than
 ``GRACE`` behind the clock, *skipped* when it is not done but a later stop of the van is, and
-*due* otherwise.
+*due* otherwise. A stop a mid-day re-plan froze was made.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from logistics.models import (
     PlanStop,
     ScanSession,
 )
-from logistics.services import scans
+from logistics.services import publishing, scans
 
 GRACE = timedelta(minutes=15)
 # The hand-over each stop action needs: a load-out where the van loads, an arrival where it drops.
@@ -50,13 +50,14 @@ def board(
             )
         )
     )
-    closed = {
-        (m.route_id, ss.office_id, ss.kind)
-        for ss, m in session.execute(
-            select(ScanSession, Manifest)
+    closed = {  # (van, office, kind) handed over, on this version's sheets or kept older ones
+        (van_id, office_id, kind)
+        for van_id, office_id, kind in session.execute(
+            select(PlanRoute.van_id, ScanSession.office_id, ScanSession.kind)
             .join(Manifest, ScanSession.manifest_id == Manifest.id)
+            .join(PlanRoute, Manifest.route_id == PlanRoute.id)
             .where(
-                Manifest.plan_id == plan.id,
+                Manifest.plan_id.in_(publishing.lineage(session, plan)),
                 Manifest.kind == ManifestKind.ROUTE,
                 ScanSession.closed_at.is_not(None),
             )
@@ -65,8 +66,12 @@ def board(
     out = []
     for route in routes:
         done = [
-            all((route.id, s.office_id, KIND[a]) in closed for a in {sp.action for sp in s.parcels})
-            and bool(s.parcels)
+            s.frozen
+            or bool(s.parcels)
+            and all(
+                (route.van_id, s.office_id, KIND[a]) in closed
+                for a in {sp.action for sp in s.parcels}
+            )
             for s in route.stops
         ]
         states = []

@@ -1,9 +1,4 @@
-"""Publishing a day plan and the manifests it issues.
-
-Publishing freezes a draft (a conditional update: two planners pressing at once publish it
-once), supersedes the day's other versions and their manifests, and issues one route sheet per
-van, one dispatch form per office parcels leave from and one receipt form per office parcels
-arrive at. A version some van has already been loaded from cannot be superseded this way.
+"""Manifests: their codes, what each prints, and which ones a version and an office have.
 
 A manifest's code is ``MF`` + its number in seven digits + a Luhn check digit: a mistyped or
 misread code is refused before anything is looked up.
@@ -14,13 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from logistics.db import utcnow
 from logistics.documents import manifests as docs
-from logistics.errors import Conflict, NotFound, ValidationError
-from logistics.i18n import Num, _l
+from logistics.errors import NotFound, ValidationError
+from logistics.i18n import _l
 from logistics.models import (
     DayPlan,
     Manifest,
@@ -31,9 +25,7 @@ from logistics.models import (
     PlanStatus,
     PlanStop,
     PlanStopParcel,
-    ScanSession,
     StopAction,
-    User,
 )
 from logistics.text import local_time
 
@@ -71,80 +63,6 @@ def find(session: Session, raw: str, field: str = "manifest") -> Manifest:
     if manifest is None:
         raise NotFound(_l("There is no manifest %(code)s.", code=raw.strip()), field=field)
     return manifest
-
-
-def publish(session: Session, plan: DayPlan, actor: User | None) -> list[Manifest]:
-    """Freeze a draft, supersede the day's other versions, issue the manifests."""
-    if plan.violations:
-        raise Conflict(
-            _l("This version fails its checks; re-plan before publishing it."), field="plan"
-        )
-    if not plan.routes:
-        raise Conflict(_l("This version has no route to publish."), field="plan")
-    others = list(
-        session.scalars(
-            select(DayPlan).where(
-                DayPlan.service_date == plan.service_date,
-                DayPlan.id != plan.id,
-                DayPlan.status.in_([PlanStatus.DRAFT, PlanStatus.PUBLISHED]),
-            )
-        )
-    )
-    for other in others:
-        if other.status is PlanStatus.PUBLISHED:
-            loaded = session.scalar(
-                select(ScanSession)
-                .join(Manifest, ScanSession.manifest_id == Manifest.id)
-                .where(Manifest.plan_id == other.id)
-                .limit(1)
-            )
-            if loaded is not None:
-                raise Conflict(
-                    _l(
-                        "Vans have already been loaded from version %(v)s; it stays published.",
-                        v=Num(other.version),
-                    ),
-                    field="plan",
-                )
-    now = utcnow()
-    claimed = session.connection().execute(
-        update(DayPlan)
-        .where(DayPlan.id == plan.id, DayPlan.status == PlanStatus.DRAFT)
-        .values(
-            status=PlanStatus.PUBLISHED,
-            published_at=now,
-            published_by_id=actor.id if actor else None,
-        )
-    )
-    if claimed.rowcount != 1:
-        raise Conflict(_l("Only a draft can be published."), field="plan")
-    for other in others:
-        other.status = PlanStatus.SUPERSEDED
-        session.execute(
-            update(Manifest)
-            .where(Manifest.plan_id == other.id, Manifest.superseded_at.is_(None))
-            .values(superseded_at=now)
-        )
-    session.refresh(plan)
-    issued: list[Manifest] = []
-    for route in plan.routes:
-        issued.append(Manifest(plan_id=plan.id, kind=ManifestKind.ROUTE, route_id=route.id))
-    leaving: set[int] = set()
-    arriving: set[int] = set()
-    for route in plan.routes:
-        for stop in route.stops:
-            for sp in stop.parcels:
-                (leaving if sp.action is StopAction.LOAD else arriving).add(stop.office_id)
-    for office_id in sorted(leaving):
-        issued.append(Manifest(plan_id=plan.id, kind=ManifestKind.DISPATCH, office_id=office_id))
-    for office_id in sorted(arriving):
-        issued.append(Manifest(plan_id=plan.id, kind=ManifestKind.RECEIPT, office_id=office_id))
-    session.add_all(issued)
-    session.flush()
-    for m in issued:
-        m.code = code_for(m.id)
-    session.flush()
-    return issued
 
 
 def _routes(session: Session, plan_id: int) -> list[PlanRoute]:
@@ -275,11 +193,19 @@ def concerns(session: Session, manifest: Manifest, office_id: int | None) -> boo
     )
 
 
-def issued(session: Session, plan_id: int) -> list[Manifest]:
+def issued(session: Session, plan: DayPlan) -> list[Manifest]:
+    """The manifests of a version: for the published one, every manifest of the day in force
+    (a mid-day re-plan keeps the sheets and forms that did not change); else its own."""
+    where = (
+        [DayPlan.service_date == plan.service_date, Manifest.superseded_at.is_(None)]
+        if plan.status is PlanStatus.PUBLISHED
+        else [Manifest.plan_id == plan.id]
+    )
     return list(
         session.scalars(
             select(Manifest)
-            .where(Manifest.plan_id == plan_id)
+            .join(DayPlan, Manifest.plan_id == DayPlan.id)
+            .where(*where)
             .order_by(Manifest.kind, Manifest.id)
             .options(
                 selectinload(Manifest.route).selectinload(PlanRoute.van),

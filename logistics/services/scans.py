@@ -3,7 +3,8 @@
 A clerk opens a session by scanning the van's route sheet at their own office (a load-out where
 the van loads, an arrival where it drops), then scans parcels one after another. Each scan is
 kept with its result (ok, duplicate, wrong van, wrong office, unknown, bad id); an ok scan writes
-the tracking event at that office (EMC dispatched on load-out, EMG arrived on arrival). Closing
+the tracking event at that office (EMC dispatched on load-out, EMG arrived on arrival, EMB on
+arrival at the hub in a hub-and-spoke day). Closing
 the session records the moment and freezes it; parcels expected but not scanned are the
 mismatch report's "missing" (a parcel missing at load-out stays accepted at its office and is
 waiting again for the next plan), unexpected ones its "extra" and "wrong office".
@@ -25,6 +26,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
+    DayPlan,
     Manifest,
     ManifestKind,
     Parcel,
@@ -39,7 +41,7 @@ from logistics.models import (
     StopAction,
     User,
 )
-from logistics.services import manifests
+from logistics.services import manifests, publishing
 from logistics.services.tracking import record_event
 
 ACTION = {ScanKind.LOAD: StopAction.LOAD, ScanKind.ARRIVAL: StopAction.DROP}
@@ -63,7 +65,7 @@ def open_session(
         raise ValidationError(
             {"manifest": _l("This is an office form; scan the van's route sheet.")}
         )
-    if manifest.superseded_at is not None or manifest.plan.status is not PlanStatus.PUBLISHED:
+    if manifest.superseded_at is not None:
         raise Conflict(
             _l("This route sheet was replaced by a newer plan; use the new sheet."),
             field="manifest",
@@ -110,6 +112,7 @@ def _expected_ids(session: Session, manifest: Manifest, office_id: int, kind: Sc
             .where(
                 PlanStop.route_id == manifest.route_id,
                 PlanStop.office_id == office_id,
+                PlanStop.frozen.is_(False),
                 PlanStopParcel.action == ACTION[kind],
             )
         )
@@ -146,7 +149,8 @@ def scan(session: Session, ss: ScanSession, raw: str, actor: User) -> Scan:
     if result is ScanResult.OK:
         assert parcel is not None
         session.scalar(select(Parcel).where(Parcel.id == parcel.id).with_for_update())
-        record_event(session, parcel, EVENT[ss.kind], office=ss.office, actor=actor)
+        code = "EMB" if ss.kind is ScanKind.ARRIVAL and ss.office.is_hub else EVENT[ss.kind]
+        record_event(session, parcel, code, office=ss.office, actor=actor)
     session.flush()
     return row
 
@@ -161,12 +165,19 @@ def _judge(session: Session, ss: ScanSession, code: str) -> tuple[ScanResult, Pa
         return ScanResult.DUPLICATE, parcel
     if parcel.id in _expected_ids(session, ss.manifest, ss.office_id, ss.kind):
         return ScanResult.OK, parcel
+    in_force = session.scalar(  # the day's published version (a kept sheet may be older)
+        select(DayPlan.id).where(
+            DayPlan.service_date == ss.manifest.plan.service_date,
+            DayPlan.status == PlanStatus.PUBLISHED,
+        )
+    )
     on_other_van = session.scalar(
         select(PlanStopParcel.id)
         .join(PlanStop, PlanStopParcel.stop_id == PlanStop.id)
         .join(PlanRoute, PlanStop.route_id == PlanRoute.id)
         .where(
-            PlanRoute.plan_id == ss.manifest.plan_id,
+            PlanRoute.plan_id.in_({ss.manifest.plan_id, in_force or 0}),
+            PlanStop.frozen.is_(False),
             PlanStopParcel.parcel_id == parcel.id,
             PlanStop.office_id == ss.office_id,
             PlanStopParcel.action == ACTION[ss.kind],
@@ -202,12 +213,13 @@ def report(session: Session, ss: ScanSession) -> Report:
     )
 
 
-def sessions_of_plan(session: Session, plan_id: int) -> list[ScanSession]:
+def sessions_of_plan(session: Session, plan: DayPlan) -> list[ScanSession]:
+    """The scan sessions of this version's sheets and forms, and of the versions it re-plans."""
     return list(
         session.scalars(
             select(ScanSession)
             .join(Manifest, ScanSession.manifest_id == Manifest.id)
-            .where(Manifest.plan_id == plan_id)
+            .where(Manifest.plan_id.in_(publishing.lineage(session, plan)))
             .order_by(ScanSession.opened_at)
             .options(
                 selectinload(ScanSession.scans).selectinload(Scan.parcel),

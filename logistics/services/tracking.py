@@ -34,8 +34,9 @@ class EventCode:
         return in_language("bn", self.text)
 
 
-# EMA, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, departure, arrival at
-# delivery office, unsuccessful delivery, final delivery); BKD, OFD and RTS are DakGhor's own
+# EMA, EMB, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, arrival at the
+# processing centre, departure, arrival at delivery office, unsuccessful delivery, final
+# delivery); BKD, OFD and RTS are DakGhor's own
 # codes for steps the UPU list does not name for domestic parcels; RDR (re-routed to another
 # delivery office) changes no status.
 EVENTS: dict[str, EventCode] = {
@@ -43,6 +44,8 @@ EVENTS: dict[str, EventCode] = {
     for e in (
         EventCode("BKD", ParcelStatus.BOOKED, _l("Booked by the sender")),
         EventCode("EMA", ParcelStatus.ACCEPTED, _l("Accepted at the counter")),
+        # before EMC, so that EMC stays the event that stands for "in transit"
+        EventCode("EMB", ParcelStatus.IN_TRANSIT, _l("Arrived at the mail processing centre")),
         EventCode("EMC", ParcelStatus.IN_TRANSIT, _l("In transit")),
         EventCode("EMG", ParcelStatus.AT_DELIVERY_OFFICE, _l("Arrived at the delivery office")),
         EventCode("OFD", ParcelStatus.OUT_FOR_DELIVERY, _l("Out for delivery")),

@@ -32,6 +32,7 @@ from logistics.models import (
     Office,
     Parcel,
     ParcelStatus,
+    PlanMode,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -39,17 +40,32 @@ from logistics.models import (
     Role,
     Van,
 )
-from logistics.services import adjust, dispatch, live, manifests, scans
+from logistics.services import adjust, dispatch, hub, live, manifests, publishing, scans
 from logistics.vocabulary import label
 from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("planner", __name__, url_prefix="/dispatch")
 # One colour per van on the map and in the tables (the map's legend is the route table).
 COLOURS = (
-    "#1b6ca8", "#d1495b", "#2e8b57", "#edae49", "#6a4c93", "#00798c", "#c05621", "#3d5a80",
-    "#8f2d56", "#4d7c0f", "#b5179e", "#0f766e", "#9a3412", "#1e40af", "#a16207", "#be123c",
-    "#047857", "#7c3aed",
-)  # fmt: skip
+    "#1b6ca8",
+    "#d1495b",
+    "#2e8b57",
+    "#edae49",
+    "#6a4c93",
+    "#00798c",
+    "#c05621",
+    "#3d5a80",
+    "#8f2d56",
+    "#4d7c0f",
+    "#b5179e",
+    "#0f766e",
+    "#9a3412",
+    "#1e40af",
+    "#a16207",
+    "#be123c",
+    "#047857",
+    "#7c3aed",
+)
 
 
 @bp.get("/vendor/leaflet/<path:name>")
@@ -81,7 +97,15 @@ def board() -> str:
             select(DayPlan).where(DayPlan.service_date == day).order_by(DayPlan.version.desc())
         )
     )
-    return render_template("dispatch/board.html", waiting=waiting, vans=vans, plans=plans, day=day)
+    return render_template(
+        "dispatch/board.html",
+        waiting=waiting,
+        vans=vans,
+        plans=plans,
+        day=day,
+        modes=list(PlanMode),
+        compared=hub.side_by_side(db, day, dispatch.HUB_HOURS[1]),
+    )
 
 
 @bp.post("/plans")
@@ -89,7 +113,13 @@ def board() -> str:
 def start() -> ResponseReturnValue:
     """Make a new version of the day's plan and hand it to the planning job."""
     db = get_db()
-    plan = dispatch.start_plan(db, requested_day(), current_user, time_limit_s=_seconds())
+    try:
+        mode = PlanMode(request.form.get("mode", PlanMode.VAN_DAY.value))
+    except ValueError:
+        raise ValidationError({"mode": _l("Choose how to plan the day.")}) from None
+    plan = dispatch.start_plan(
+        db, requested_day(), current_user, mode=mode, time_limit_s=_seconds()
+    )
     db.commit()
     _enqueue(plan)
     return redirect(url_for("planner.plan", plan_id=plan.id))
@@ -144,7 +174,7 @@ def plan(plan_id: int) -> str:
         tiles=current_app.config["MAP_TILES"],
         pairs=_pairs(db, p),
         vans=list(db.scalars(select(Van).order_by(Van.registration))),
-        manifests=manifests.issued(db, p.id),
+        manifests=manifests.issued(db, p),
     )
 
 
@@ -225,9 +255,12 @@ def unmove(plan_id: int, move_id: int) -> ResponseReturnValue:
 @bp.post("/plans/<int:plan_id>/replan")
 @require_role(Role.PLANNER)
 def replan(plan_id: int) -> ResponseReturnValue:
-    """A new version from this draft: its locked routes kept, its moves applied."""
+    """A new version from this draft (its locked routes kept, its moves applied), or, from the
+    published version or a mid-day re-plan of it, a mid-day re-plan from now."""
     db = get_db()
     parent = _plan(plan_id)
+    if parent.as_of is not None and parent.parent_id is not None:
+        parent = _plan(parent.parent_id)  # again from the published version, as of now
     new = dispatch.start_plan(
         db, parent.service_date, current_user, time_limit_s=_seconds(), parent=parent
     )
@@ -240,7 +273,7 @@ def replan(plan_id: int) -> ResponseReturnValue:
 @require_role(Role.PLANNER)
 def publish(plan_id: int) -> ResponseReturnValue:
     db = get_db()
-    issued = manifests.publish(db, _plan(plan_id), current_user)
+    issued = publishing.publish(db, _plan(plan_id), current_user)
     db.commit()
     flash(_("Published: %(n)s manifests issued.", n=len(issued)), "ok")
     return redirect(url_for("planner.plan", plan_id=plan_id, _anchor="manifests"))
@@ -250,7 +283,7 @@ def publish(plan_id: int) -> ResponseReturnValue:
 @require_role(Role.PLANNER)
 def all_manifests(plan_id: int) -> Response:
     db = get_db()
-    found = manifests.issued(db, plan_id)
+    found = manifests.issued(db, _plan(plan_id))
     if not found:
         raise NotFound(_l("This version has no manifests yet: publish it."), field="plan_id")
     return _pdf(docs.render(manifests.documents(db, found)), f"manifests-{plan_id}")
@@ -311,7 +344,7 @@ def mismatches(plan_id: int) -> str:
     """Every load-out and arrival of this version with what was missing or extra."""
     db = get_db()
     p = _plan(plan_id)
-    sessions = scans.sessions_of_plan(db, plan_id)
+    sessions = scans.sessions_of_plan(db, p)
     return render_template(
         "dispatch/scans.html",
         plan=p,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +21,7 @@ from logistics.models import (
     DayPlan,
     Office,
     Parcel,
+    PlanMode,
     PlanStatus,
     PlanStopParcel,
     StopAction,
@@ -31,6 +32,23 @@ from logistics.text import DHAKA
 from tests.logistics.conftest import ROOT
 
 DAY = date(2026, 11, 24)
+
+
+def plan_version(
+    db: Session,
+    *,
+    parent: DayPlan | None = None,
+    as_of: datetime | None = None,
+    mode: PlanMode = PlanMode.VAN_DAY,
+) -> DayPlan:
+    """A version of DAY planned by the job (2 s), read back fresh."""
+    plan = dispatch.start_plan(db, DAY, None, mode=mode, time_limit_s=2, parent=parent, as_of=as_of)
+    db.commit()
+    assert dispatch.run_plan(sessionmaker(bind=db.get_bind()), plan.id) == "draft"
+    db.expire_all()
+    fresh = db.get(DayPlan, plan.id)
+    assert fresh is not None
+    return fresh
 
 
 def plan_now(db: Session, seconds: float = 2) -> DayPlan:

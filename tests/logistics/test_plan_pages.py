@@ -3,6 +3,8 @@ the Flask test client (the browser test drives the same pages in Chromium)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from logistics.models import (
     StopAction,
     User,
 )
+from logistics.text import DHAKA
 from tests.conftest import login
 from tests.logistics.test_planner import csrf, inline_queue, start
 
@@ -153,3 +156,35 @@ def test_a_clerk_scans_a_van_out_and_in_on_the_pages(client: FlaskClient, db: Se
     assert other is not None
     login(client, other.username, "clerk-demo-1")
     assert client.get(where).status_code == 403
+
+
+@pytest.mark.usefixtures("waiting", "inline_queue")
+def test_the_published_plan_of_today_is_re_planned_mid_day_from_its_page(
+    client: FlaskClient, db: Session
+) -> None:
+    login(client, "planner", "planner-demo-1")
+    today = datetime.now(DHAKA).date()
+    where = start(client, day=today)
+    plan = db.scalar(select(DayPlan).order_by(DayPlan.id.desc()))
+    assert plan is not None and plan.status is PlanStatus.DRAFT
+    token = csrf(client.get(where).text)
+    client.post(f"/dispatch/plans/{plan.id}/publish", data={"csrf_token": token})
+    page = client.get(where).text
+    assert 'id="midday-button"' in page and 'id="adjust"' not in page
+    resp = client.post(
+        f"/dispatch/plans/{plan.id}/replan", data={"csrf_token": token, "seconds": "2"}
+    )
+    assert resp.status_code == 302
+    mid = db.scalar(select(DayPlan).order_by(DayPlan.id.desc()))
+    assert mid is not None and mid.parent_id == plan.id and mid.as_of is not None
+    assert mid.status is PlanStatus.DRAFT and mid.violations == ""
+    page = client.get(resp.headers["Location"]).text
+    assert 'id="midday-note"' in page and 'id="publish-button"' in page
+    assert 'class="lock-button"' not in page  # a mid-day re-plan is published or re-planned
+    # Re-planning the mid-day draft again goes back to the published version, as of now.
+    again = client.post(
+        f"/dispatch/plans/{mid.id}/replan", data={"csrf_token": token, "seconds": "2"}
+    )
+    assert again.status_code == 302
+    newest = db.scalar(select(DayPlan).order_by(DayPlan.id.desc()))
+    assert newest is not None and newest.parent_id == plan.id and newest.id != mid.id

@@ -5,6 +5,7 @@ plan page with its routes and the map's data, and what a planner sees when somet
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -37,10 +38,10 @@ def inline_queue(app: Flask, db: Session) -> list[int]:
     return queued
 
 
-def start(client: FlaskClient, seconds: str = "2") -> str:
-    board = client.get(f"/dispatch?date={DAY}").text
+def start(client: FlaskClient, seconds: str = "2", day: date = DAY) -> str:
+    board = client.get(f"/dispatch?date={day}").text
     resp = client.post(
-        "/dispatch/plans", data={"csrf_token": csrf(board), "date": str(DAY), "seconds": seconds}
+        "/dispatch/plans", data={"csrf_token": csrf(board), "date": str(day), "seconds": seconds}
     )
     assert resp.status_code == 302, resp.text
     return str(resp.headers["Location"])

@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from logistics.documents import manifests as docs
 from logistics.errors import Conflict, ValidationError
@@ -28,20 +28,14 @@ from logistics.models import (
     StopAction,
     User,
 )
-from logistics.services import adjust, dispatch, live, manifests, scans
-from tests.logistics.test_dispatch import DAY
+from logistics.services import adjust, dispatch, live, manifests, publishing, scans
+from tests.logistics.test_dispatch import DAY, plan_version
 
 pytestmark = pytest.mark.usefixtures("waiting")
 
 
 def run(db: Session, parent: DayPlan | None = None) -> DayPlan:
-    plan = dispatch.start_plan(db, DAY, None, time_limit_s=2, parent=parent)
-    db.commit()
-    assert dispatch.run_plan(sessionmaker(bind=db.get_bind()), plan.id) == "draft"
-    db.expire_all()
-    fresh = db.get(DayPlan, plan.id)
-    assert fresh is not None
-    return fresh
+    return plan_version(db, parent=parent)
 
 
 def van_of(plan: DayPlan, parcel_id: int) -> str:
@@ -128,18 +122,22 @@ def test_adjusting_a_published_version_or_a_bad_move_is_refused(db: Session) -> 
     with pytest.raises(ValidationError) as e:
         adjust.add_move(db, plan, "GPO", "NOPE", "DHAKA-METRO-MA-11-0001")
     assert "destination" in e.value.errors
-    manifests.publish(db, plan, None)
+    publishing.publish(db, plan, None)
     db.commit()
     with pytest.raises(Conflict, match="draft"):
         adjust.set_lock(db, plan, plan.routes[0].id, True)
-    with pytest.raises(Conflict, match="draft"):
-        dispatch.start_plan(db, DAY, None, parent=plan)
+    newer = run(db)
+    publishing.publish(db, newer, None)
+    db.commit()
+    db.refresh(plan)
+    with pytest.raises(Conflict, match="draft or the published"):
+        dispatch.start_plan(db, DAY, None, parent=plan)  # superseded: nothing to re-plan from
 
 
 def test_publishing_issues_manifests_once_and_supersedes_the_others(db: Session) -> None:
     v1 = run(db)
     v2 = run(db)
-    issued = manifests.publish(db, v1, None)
+    issued = publishing.publish(db, v1, None)
     db.commit()
     kinds = [m.kind for m in issued]
     assert kinds.count(ManifestKind.ROUTE) == len(v1.routes)
@@ -160,10 +158,10 @@ def test_publishing_issues_manifests_once_and_supersedes_the_others(db: Session)
     db.refresh(v2)
     assert v2.status is PlanStatus.SUPERSEDED
     with pytest.raises(Conflict):
-        manifests.publish(db, v1, None)  # already published
+        publishing.publish(db, v1, None)  # already published
     # Publishing a newer draft supersedes v1 and its manifests (no van loaded yet).
     v3 = run(db)
-    manifests.publish(db, v3, None)
+    publishing.publish(db, v3, None)
     db.commit()
     db.refresh(v1)
     assert v1.status is PlanStatus.SUPERSEDED
@@ -188,7 +186,7 @@ def _pdf_barcodes(data: bytes) -> list[str]:
 
 def test_every_manifest_renders_with_a_barcode_that_decodes_to_its_code(db: Session) -> None:
     plan = run(db)
-    issued = manifests.publish(db, plan, None)
+    issued = publishing.publish(db, plan, None)
     db.commit()
     for m in issued:
         data = docs.render([manifests.document(db, m)])
@@ -226,7 +224,7 @@ def test_a_route_sheet_of_many_parcels_breaks_across_pages(db: Session) -> None:
 
 def test_load_out_and_arrival_scans_write_tracking_and_report_mismatches(db: Session) -> None:
     plan = run(db)
-    issued = manifests.publish(db, plan, None)
+    issued = publishing.publish(db, plan, None)
     db.commit()
     sheet = next(m for m in issued if m.kind is ManifestKind.ROUTE)
     route = sheet.route
@@ -285,7 +283,7 @@ def test_load_out_and_arrival_scans_write_tracking_and_report_mismatches(db: Ses
     # A published version some van was loaded from cannot be superseded.
     newer = run(db)
     with pytest.raises(Conflict, match="loaded"):
-        manifests.publish(db, newer, None)
+        publishing.publish(db, newer, None)
 
     # Arrival at the office the loaded parcel goes to.
     carried = to_load[1]
@@ -309,7 +307,7 @@ def test_load_out_and_arrival_scans_write_tracking_and_report_mismatches(db: Ses
 
 def test_the_live_board_reads_done_due_late_and_skipped_from_the_scans(db: Session) -> None:
     plan = run(db)
-    issued = manifests.publish(db, plan, None)
+    issued = publishing.publish(db, plan, None)
     db.commit()
     sheet = next(
         m
