@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 import barcode
 from reportlab.lib.pagesizes import A4
@@ -20,8 +19,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from logistics.documents import fonts
+from logistics.documents.bilingual import Words
 from logistics.documents.fonts import BOLD, REGULAR
-from logistics.i18n import _l, in_language
+from logistics.i18n import _l
 from logistics.text import local_time, national_mobile, taka, taka_bn
 
 LABEL_W = 100 * mm
@@ -108,15 +108,9 @@ WORDS = {
 }
 
 
-@lru_cache(maxsize=1)
-def words() -> dict[str, tuple[str, str]]:
-    """Each word as (Bangla, English), read from the catalogs once a process."""
-    return {k: (in_language("bn", w), in_language("en", w)) for k, w in WORDS.items()}
-
-
-def both(key: str, sep: str = " / ", upper: bool = False) -> str:
-    bn, en = words()[key]
-    return f"{bn}{sep}{en.upper() if upper else en}"
+TEXT = Words(WORDS)
+words = TEXT.pairs
+both = TEXT.both
 
 
 # Vertical layout, in points from the label's edges.

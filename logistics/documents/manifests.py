@@ -13,16 +13,16 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from logistics.documents import fonts
+from logistics.documents.bilingual import Words
 from logistics.documents.fonts import BOLD, REGULAR
 from logistics.documents.labels import draw_barcode
-from logistics.i18n import _l, in_language
+from logistics.i18n import _l
 from logistics.text import taka
 
 W, H = A4
@@ -56,14 +56,8 @@ WORDS = {
 }
 
 
-@lru_cache(maxsize=1)
-def words() -> dict[str, tuple[str, str]]:
-    return {k: (in_language("bn", w), in_language("en", w)) for k, w in WORDS.items()}
-
-
-def both(key: str) -> str:
-    bn, en = words()[key]
-    return f"{bn} / {en}"
+TEXT = Words(WORDS)
+both = TEXT.both
 
 
 @dataclass(frozen=True)

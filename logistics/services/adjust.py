@@ -11,9 +11,9 @@ reason, and ``plan.check``'s findings are stored on the version and shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -31,10 +31,8 @@ from logistics.models import (
     StopAction,
     Van,
 )
+from logistics.services.loads import Load, load_of
 from routing.model import Lock, Problem
-
-if TYPE_CHECKING:
-    from logistics.services.dispatch import Load
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,6 @@ def parent_adjustments(session: Session, plan: DayPlan) -> tuple[list[PlanRoute]
 def locked_loads(
     route: PlanRoute,
     waiting: dict[int, Parcel],
-    make_load: Callable[[str, Sequence[Parcel]], Load],
 ) -> LockedLoads:
     """A locked route's parcels still waiting, as loads (one per load stop and drop stop) and
     the order the van calls for them: at each stop, drops first, then loads."""
@@ -202,7 +199,7 @@ def locked_loads(
     loads = []
     by_stop: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"delivery": [], "pickup": []})
     for (a, b), parcels in sorted(groups.items()):
-        load = make_load(f"{route.van.registration}:{a}>{b}", parcels)
+        load = load_of(f"{route.van.registration}:{a}>{b}", parcels)
         loads.append(load)
         by_stop[a]["pickup"].append(load.ref)
         by_stop[b]["delivery"].append(load.ref)

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import logging
 import time as clock
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -42,23 +40,13 @@ from logistics.models import (
     Van,
 )
 from logistics.services import adjust, hub, midday, plan_rows, publishing
+from logistics.services.loads import Load, loads_of
 from routing import modes
-from routing.model import Problem
+from routing.model import DAY_S, Problem
 from routing.solver import SolveOptions, solve
 
 log = logging.getLogger(__name__)
 HUB_HOURS = ("06:00", "22:00")
-
-
-@dataclass(frozen=True)
-class Load:
-    """Parcels of one office pair that ride together (at most one van's capacity)."""
-
-    ref: str
-    origin: str
-    destination: str
-    parcel_ids: tuple[int, ...]
-    weight_g: int
 
 
 # Accepted parcels still at the office that took them, bound for another office.
@@ -76,51 +64,9 @@ def active_vans(session: Session) -> list[Van]:
     return list(session.scalars(select(Van).order_by(Van.registration)))
 
 
-def _pair(p: Parcel) -> tuple[str, str]:
-    return p.origin_office.code, p.destination_office.code
-
-
-def loads_of(
-    parcels: Sequence[Parcel],
-    max_parcels: int,
-    max_g: int,
-    pair: Callable[[Parcel], tuple[str, str]] = _pair,
-) -> list[Load]:
-    """Group parcels by office pair (``pair``: where a parcel is taken from and to on this
-    leg); split a group (in parcel order) only when one more parcel would not fit the largest
-    van by count or by weight."""
-    groups: dict[tuple[str, str], list[Parcel]] = defaultdict(list)
-    for p in parcels:
-        groups[pair(p)].append(p)
-    out: list[Load] = []
-    for (o, d), ps in sorted(groups.items()):
-        part: list[Parcel] = []
-        grams = 0
-        for p in ps:
-            if part and (len(part) + 1 > max_parcels or grams + p.weight_g > max_g):
-                out.append(Load(f"{o}>{d}#{len(out)}", o, d, tuple(x.id for x in part), grams))
-                part, grams = [], 0
-            part.append(p)
-            grams += p.weight_g
-        out.append(Load(f"{o}>{d}#{len(out)}", o, d, tuple(x.id for x in part), grams))
-    return out
-
-
 def _site(o: Office, hours: tuple[str, str] | None = None) -> modes.Site:
     opens, closes = hours or (o.opens_at, o.closes_at)
     return modes.Site(o.code, float(o.lat), float(o.lon), opens, closes)
-
-
-def _load(ref: str, parcels: Sequence[Parcel], origin: str = "") -> Load:
-    """Parcels of one pair as one load; ``origin``: where they are now, if not their office."""
-    first = parcels[0]
-    return Load(
-        ref,
-        origin or first.origin_office.code,
-        first.destination_office.code,
-        tuple(p.id for p in parcels),
-        sum(p.weight_g for p in parcels),
-    )
 
 
 def build_problem(
@@ -145,10 +91,10 @@ def build_problem(
     max_p = max(v.capacity_parcels for v in vans)
     max_g = max(v.capacity_kg for v in vans) * 1000
     waiting = {p.id: p for p in parcels}
-    kept = [adjust.locked_loads(r, waiting, _load) for r in locked]
+    kept = [adjust.locked_loads(r, waiting) for r in locked]
     held = {pid for lo in kept for load in lo.loads for pid in load.parcel_ids}
     free = loads_of([p for p in parcels if p.id not in held], max_p, max_g)
-    carried = midday.onboard_loads(list(vans_now), lambda ref, at, ps: _load(ref, ps, at))
+    carried = midday.onboard_loads(vans_now)
     loads = free + [load for lo in kept for load in lo.loads] + carried
     standing = {st.office.code for st in vans_now if st.office is not None}
     used = {lo.origin for lo in loads} | {lo.destination for lo in loads} | standing
@@ -173,7 +119,7 @@ def build_problem(
     }
     problem = adjust.apply(problem, kept, pins)
     if as_of is not None:
-        problem = midday.underway_problem(problem, list(vans_now), loads, *as_of)
+        problem = midday.underway_problem(problem, vans_now, loads, *as_of)
     return problem, loads
 
 
@@ -215,7 +161,7 @@ def start_plan(
             field="plan",
         )
     moment = as_of or utcnow()
-    if replanning_midday and midday.seconds_of_day(service_date, moment) >= 24 * 3600:
+    if replanning_midday and midday.seconds_of_day(service_date, moment) >= DAY_S:
         raise Conflict(_l("This day is over; it cannot be re-planned."), field="plan")
     if parent is not None and PlanMode.HUB_AND_SPOKE in (mode, parent.mode):
         raise ValidationError(
@@ -309,13 +255,11 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             if plan.mode is PlanMode.HUB_AND_SPOKE:
                 t0 = clock.monotonic()
                 legs = hub.plan_legs(
-                    s,
                     parcels,
                     limit,
                     workers,
                     _progress_writer(make_session, plan_id, limit),
                     _hub_context(s),
-                    loads_of,
                 )
                 hub.store_legs(s, plan, legs, clock.monotonic() - t0)
                 s.commit()

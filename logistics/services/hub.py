@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -26,14 +26,12 @@ from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import DayPlan, Office, Parcel, PlanMode, PlanRoute, PlanStatus, PlanStop
 from logistics.services import plan_rows
+from logistics.services.loads import Load, loads_of
 from logistics.text import local_time
 from routing import modes
 from routing.model import Problem, Stop
 from routing.plan import Plan
 from routing.solver import SolveOptions, solve
-
-if TYPE_CHECKING:
-    from logistics.services.dispatch import Load
 
 COLLECT = ("08:30", "12:30")  # the morning leg, intake offices to the hub
 SORT_S = 3600  # sorting at the hub between the legs (and the drivers' lunch)
@@ -70,7 +68,7 @@ def _leg_problem(
     )
     # At the hub the centre's staff unload and load at its docks: a van's time there is the
     # stop itself, as in routing.modes.hub_and_spoke; per-parcel handling is the offices'.
-    at_hub = problem.locations.index(next(x for x in problem.locations if x.id == hub.id))
+    at_hub = [loc.id for loc in problem.locations].index(hub.id)
 
     def dock(stop: Stop) -> Stop:
         return replace(stop, service_s=params.stop_s) if stop.location == at_hub else stop
@@ -85,13 +83,11 @@ def _leg_problem(
 
 
 def plan_legs(
-    session: Session,
     parcels: Sequence[Parcel],
     limit_s: float,
     workers: int,
     progress: Callable[[dict[str, Any]], None],
     context: tuple[modes.Site, dict[str, modes.Site], list[modes.Van]],
-    loads_of: Callable[..., list[Load]],
 ) -> list[Leg]:
     """Solve the morning leg, then the afternoon leg of what reached the hub."""
     hub, sites, vans = context
@@ -130,10 +126,8 @@ def plan_legs(
 
 def store_legs(session: Session, plan: DayPlan, legs: list[Leg], seconds: float) -> None:
     """Both legs as the version's routes; parcels planned are those the afternoon delivers."""
-    planned = 0
-    for k, leg in enumerate(legs):
-        dropped = plan_rows.add_routes(session, plan, leg.problem, leg.result, leg.loads)
-        planned = dropped if k == len(legs) - 1 and k > 0 else planned
+    dropped = [plan_rows.add_routes(session, plan, x.problem, x.result, x.loads) for x in legs]
+    planned = dropped[1] if len(dropped) > 1 else 0  # the morning only brings them to the hub
     plan_rows.finish(
         plan,
         [v for leg in legs for v in leg.result.check(leg.problem)],

@@ -16,10 +16,9 @@ were made is refused, so a plan never forgets a parcel that was loaded in the me
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -38,16 +37,12 @@ from logistics.models import (
     ScanResult,
     ScanSession,
 )
+from logistics.services.loads import Load, load_of
 from logistics.services.publishing import lineage
 from logistics.services.scans import ACTION
 from logistics.text import DHAKA
 from routing.locks import Underway, underway
 from routing.model import Problem
-
-if TYPE_CHECKING:
-    from logistics.services.dispatch import Load
-
-ONBOARD = ":on-board>"  # in a load's ref: what a van carries, by destination
 
 
 @dataclass
@@ -115,7 +110,7 @@ def states(session: Session, parent: DayPlan) -> list[VanState]:
         if mine:
             latest = mine[-1]
             state.office = latest.office
-            state.since = max(latest.closed_at or latest.opened_at, latest.opened_at)
+            state.since = latest.closed_at or latest.opened_at
             rest = [s for s in route.stops if not s.frozen]
             reached = next((k for k, s in enumerate(rest) if s.office_id == latest.office_id), -1)
             made += rest[: reached + 1]
@@ -163,9 +158,7 @@ def seconds_of_day(day: date, moment: datetime) -> int:
     return int((moment - midnight) // timedelta(seconds=1))
 
 
-def onboard_loads(
-    states: list[VanState], make_load: Callable[[str, str, Sequence[Parcel]], Load]
-) -> list[Load]:
+def onboard_loads(states: Sequence[VanState]) -> list[Load]:
     """What each van carries, one load per destination, taken from where it stands."""
     out = []
     for st in states:
@@ -176,12 +169,12 @@ def onboard_loads(
             by_dest[p.destination_office.code].append(p)
         for dest, parcels in sorted(by_dest.items()):
             van = st.route.van.registration
-            out.append(make_load(f"{van}{ONBOARD}{dest}", st.office.code, parcels))
+            out.append(load_of(f"{van}:on-board>{dest}", parcels, st.office.code, van))
     return out
 
 
 def underway_problem(
-    problem: Problem, states: list[VanState], loads: list[Load], day: date, as_of: datetime
+    problem: Problem, states: Sequence[VanState], loads: list[Load], day: date, as_of: datetime
 ) -> Problem:
     """The problem seen from ``as_of``: vans that set out start where they stand with what they
     carry pinned to them; the others start from their depot no earlier than ``as_of``."""
@@ -190,8 +183,8 @@ def underway_problem(
     now_s = seconds_of_day(day, as_of)
     carried: dict[str, list[str]] = defaultdict(list)
     for lo in loads:
-        if ONBOARD in lo.ref:
-            carried[lo.ref.split(ONBOARD)[0]].append(lo.ref)
+        if lo.van:
+            carried[lo.van].append(lo.ref)
     standing = {st.route.van.registration: st for st in states if st.office is not None}
     vans = []
     for v in problem.vehicles:

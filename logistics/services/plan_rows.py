@@ -5,7 +5,6 @@ version's figures and ``plan.check``'s findings."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,13 +21,10 @@ from logistics.models import (
     StopAction,
     Van,
 )
-from logistics.services import midday
+from logistics.services.loads import Load
 from logistics.text import DHAKA
 from routing.model import Problem
 from routing.plan import Plan
-
-if TYPE_CHECKING:
-    from logistics.services.dispatch import Load
 
 
 def _at(day: date, seconds: int) -> datetime:
@@ -74,7 +70,8 @@ def add_routes(
         visits = [
             v
             for v in (r.visits if r else ())
-            if v.kind == "delivery" or (v.kind == "pickup" and midday.ONBOARD not in str(v.job_id))
+            # a load a van already carries is not loaded again where it stands
+            if v.kind == "delivery" or (v.kind == "pickup" and not by_ref[str(v.job_id)].van)
         ]
         done = history.get(van_id, [])
         if not visits and not done:
@@ -83,13 +80,16 @@ def add_routes(
             seq=len(plan.routes),
             van=vans[van_id],
             locked=any(lock.vehicle == index[van_id] for lock in problem.locks),
-            starts_at=done[0].arrives_at
-            if done
-            else _at(plan.service_date, r.visits[0].departure_s),  # type: ignore[union-attr]
-            ends_at=_at(plan.service_date, r.visits[-1].arrival_s) if r else done[-1].departs_at,
             distance_m=r.distance_m if r else 0,
             duration_s=r.duration_s if r else 0,
         )
+        if r is None:  # under way with nothing left to do: its history only
+            route.starts_at, route.ends_at = done[0].arrives_at, done[-1].departs_at
+        else:
+            route.starts_at = _at(plan.service_date, r.visits[0].departure_s)
+            route.ends_at = _at(plan.service_date, r.visits[-1].arrival_s)
+            if done:
+                route.starts_at = done[0].arrives_at
         plan.routes.append(route)
         for made in done:
             made.seq = len(route.stops)

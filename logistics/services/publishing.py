@@ -201,10 +201,11 @@ def _needed(
         touched |= {s.office_id for s in route.stops if not s.frozen}
         if old is not None and old.route is not None:
             touched |= {s.office_id for s in old.route.stops if not s.frozen}
-    touched |= {
+    planned_vans = {r.van_id for r in plan.routes}
+    touched |= {  # the offices of vans the new version no longer sends out
         s.office_id
         for van, m in sheets.items()
-        if m.route is not None and van not in {r.van_id for r in plan.routes}
+        if m.route is not None and van not in planned_vans
         for s in m.route.stops
     }
     forms: dict[tuple[ManifestKind, int | None], Manifest] = {
