@@ -122,7 +122,20 @@ class TravelProfile:
 
     def drive(self, depart_s: int, base_s: int) -> int:
         """Arrival time of a drive that takes ``base_s`` at 100 %, leaving at ``depart_s``."""
-        t, left = depart_s, base_s * 100  # base-seconds x 100, to stay in integers
+        return self.drive_cs(depart_s, base_s * 100)
+
+    def progress_cs(self, depart_s: int, until_s: int) -> int:
+        """How far a drive that leaves at ``depart_s`` gets by ``until_s``, in 1/100 s at 100 %."""
+        t, done = depart_s, 0
+        while t < until_s:
+            nxt = min(self._next_change(t), until_s)
+            done += (nxt - t) * 100 * 100 // self.percent_at(t)
+            t = nxt
+        return done
+
+    def drive_cs(self, depart_s: int, left_cs: int) -> int:
+        """Arrival time of a drive of ``left_cs`` (1/100 s at 100 %), leaving at ``depart_s``."""
+        t, left = depart_s, left_cs  # base-seconds x 100, to stay in integers
         while True:
             pct = self.percent_at(t)
             nxt = self._next_change(t)
@@ -161,6 +174,15 @@ class Problem:
         if self.profile is None or base == 0:
             return base
         return self.profile.drive(depart_s, base) - depart_s
+
+    def travel_paused_s(self, i: int, j: int, depart_s: int, pause_at_s: int, pause_s: int) -> int:
+        """Arrival at j of a drive from i that leaves at ``depart_s`` and stops on the road at
+        ``pause_at_s`` (before it would arrive) for ``pause_s``: the driver's break."""
+        base = self.duration_s[i][j]
+        if self.profile is None:
+            return depart_s + base + pause_s
+        done = self.profile.progress_cs(depart_s, pause_at_s)
+        return self.profile.drive_cs(pause_at_s + pause_s, max(0, base * 100 - done))
 
     def arc_cost(self, vehicle: Vehicle, i: int, j: int) -> int:
         return self.distance_m[i][j] * vehicle.cost_per_km // 1000

@@ -144,13 +144,6 @@ class Plan:
         return Plan(tuple(routes), un, dict(d.get("stats", {})))
 
 
-def _window_ok(stop: Stop, t: int) -> tuple[int, bool]:
-    if stop.window is None:
-        return t, True
-    start = max(t, stop.window.start_s)
-    return start, start <= stop.window.end_s
-
-
 def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> tuple[int, ...]:
     return tuple(x + sign * y for x, y in zip(a, b, strict=True))
 
@@ -170,7 +163,9 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
     """Time a sequence for a vehicle: the canonical semantics of a route.
 
     Returns the route and the problems found (late arrival, over capacity, shift overrun...).
-    The break is taken at the first point on the route at or after its earliest start.
+    The break is taken when the van leaves the first stop it leaves at or after the break's
+    earliest start; if it would only leave its next stop after the break's latest start, it takes
+    the break at the earliest start on the way there (on the road, or waiting at that stop).
     """
     issues: list[str] = []
     vid = vehicle.id
@@ -200,6 +195,27 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
             if x < 0:
                 issues.append(f"{vid}: negative {problem.dimensions[d]} load {x} {where}")
 
+    def leg(now: int, at: int, to: Stop) -> tuple[int, int]:
+        """Arrival at ``to`` and the start of its service. A van that would leave ``to`` only
+        after its next break's latest start takes the break at its earliest start on the way:
+        on the road, or while it waits at ``to`` for the window to open."""
+        arrival = now + problem.travel_s(at, to.location, now)
+        opens = to.window.start_s if to.window is not None else 0
+        start = max(arrival, opens)
+        if pending_breaks:
+            br = pending_breaks[0]
+            e = br.earliest_start_s
+            if now < e < start + to.service_s and start + to.service_s > br.latest_start_s:
+                pending_breaks.pop(0)
+                if e < arrival:
+                    visits.append(Visit("break", at, None, e, e, e + br.duration_s, load))
+                    arrival = problem.travel_paused_s(at, to.location, now, e, br.duration_s)
+                    start = max(arrival, opens)
+                else:
+                    visits.append(Visit("break", to.location, None, e, e, e + br.duration_s, load))
+                    start = max(start, e + br.duration_s)
+        return arrival, start
+
     capacity_check("at start")
     for idx, (kind, j) in enumerate(steps):
         if kind == "reload":
@@ -217,12 +233,11 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
         else:
             raise ValueError(f"unknown step kind {kind!r}")
         t = maybe_break(t, loc)
-        arrival = t + problem.travel_s(loc, stop.location, t)
+        arrival, start = leg(t, loc, stop)
         distance += problem.distance_m[loc][stop.location]
-        start, ok = _window_ok(stop, arrival)
-        if not ok:
+        if stop.window is not None and start > stop.window.end_s:
             issues.append(
-                f"{vid}: {kind} {job_id} starts at {start}, after its window end {stop.window.end_s}"  # type: ignore[union-attr]
+                f"{vid}: {kind} {job_id} starts at {start}, after its window end {stop.window.end_s}"
             )
         if kind == "reload":
             load = _add(
@@ -241,7 +256,7 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
         visits.append(Visit(kind, loc, job_id, arrival, start, t, load))
         capacity_check(f"after {kind} {job_id}")
     t = maybe_break(t, loc)
-    arrival = t + problem.travel_s(loc, vehicle.end, t)
+    arrival, _ = leg(t, loc, Stop(vehicle.end))
     distance += problem.distance_m[loc][vehicle.end]
     visits.append(Visit("end", vehicle.end, None, arrival, arrival, arrival, load))
     for br in pending_breaks:

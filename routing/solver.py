@@ -21,9 +21,10 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing import locks
 from routing.assemble import build_plan
+from routing.fill import fill
 from routing.model import Problem
 from routing.ortools_model import SolveOptions, _model, _Node, planning_factor
-from routing.plan import Plan, Step
+from routing.plan import Plan, Step, steps_of
 from routing.ruin import (
     RR_OPERATORS_OFF,
     _cheapest_insertion,
@@ -42,6 +43,7 @@ __all__ = [
     "solve",
 ]
 Progress = Callable[[dict[str, Any]], None]
+FILL_SHARE, FILL_MAX_S = 0.05, 1.0  # of the time limit, kept for the real-clock fill
 
 # Configurations of the portfolio, best first; worker k takes entry k.
 PORTFOLIO: tuple[tuple[str, str], ...] = (
@@ -183,6 +185,11 @@ def solve(
     opts = options or SolveOptions()
     if problem.locks:
         return _solve_locked(problem, opts, progress)
+    t0 = time.monotonic()
+    limit = opts.time_limit_s
+    # The last part of the time limit is the real-clock fill's (routing/fill.py).
+    if opts.fill:
+        opts = replace(opts, time_limit_s=limit - min(FILL_SHARE * limit, FILL_MAX_S))
     configs = (
         list(PORTFOLIO_VEHICLES_FIRST if opts.vehicles_first else PORTFOLIO)
         if opts.strategy == "auto"
@@ -195,7 +202,6 @@ def solve(
             )
         ]
     )
-    t0 = time.monotonic()
     if opts.workers <= 1 or len(configs) == 1:
 
         def report(cost: int, seconds: float) -> None:
@@ -245,9 +251,34 @@ def solve(
             best = plan
     if best is None:
         best = build_plan(problem, [[] for _ in problem.vehicles], {"status": "no_solution"})
+    # What the re-timing dropped: 0 when planning with the clock.
+    best.stats["dropped_when_timed"] = sum(
+        1 for u in best.unassigned if u.code == "late_when_timed"
+    )
+    if opts.fill:
+        best = _fill(problem, best, max(t0 + limit, time.monotonic() + 0.05))
     best.stats["wall_seconds"] = round(time.monotonic() - t0, 2)
     best.stats["portfolio"] = [s.get("config") for _, s in candidates]
     return best
+
+
+def _fill(problem: Problem, plan: Plan, deadline: float) -> Plan:
+    """The search's plan with the jobs it left out put where the real clock still has room
+    (routing/fill.py)."""
+    stats = dict(plan.stats)
+    if not plan.unassigned:
+        return Plan(plan.routes, plan.unassigned, stats)
+    index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    sequences: list[list[Step]] = [[] for _ in problem.vehicles]
+    for r in plan.routes:
+        sequences[index[r.vehicle_id]] = steps_of(problem, r)
+    kind = {s.id: ("service", j) for j, s in enumerate(problem.services)}
+    kind.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
+    left = [kind[u.job_id] for u in plan.unassigned]
+    sequences, stats["filled"] = fill(problem, sequences, left, deadline)
+    if not stats["filled"]:
+        return Plan(plan.routes, plan.unassigned, stats)
+    return build_plan(problem, sequences, stats)
 
 
 def _solve_locked(problem: Problem, opts: SolveOptions, progress: Progress | None) -> Plan:
