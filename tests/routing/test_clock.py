@@ -26,6 +26,8 @@ from routing.model import (
 )
 from routing.plan import schedule
 from routing.solver import SolveOptions, solve
+from tests.routing.test_modes import DELIVERY as MODES_DELIVERY
+from tests.routing.test_modes import HUB, INTAKE
 
 PROFILE = dhaka_profile()[1]
 CLOCK = Clock(PROFILE)
@@ -140,14 +142,7 @@ def test_a_break_is_taken_while_waiting_for_a_window() -> None:
     assert route.visits[2].start_s == hhmm("15:00")
 
 
-HUB = modes.Site("MPC", 23.76395, 90.39172, "06:00", "22:00")
-INTAKE = [modes.Site("GPO", 23.727644, 90.410567), modes.Site("MIR", 23.8042, 90.3667)]
-DELIVERY = [
-    modes.Site("MOH", 23.76639, 90.35863),
-    modes.Site("KHG", 23.7508, 90.4264),
-    modes.Site("DIL", 23.7333, 90.4181),
-    modes.Site("UTT", 23.8759, 90.3795),
-]
+DELIVERY = [*MODES_DELIVERY, modes.Site("UTT", 23.8759, 90.3795)]
 VANS = [modes.Van(f"V{k}", 1_000_000, 220) for k in range(3)]
 DAY = [
     modes.Consignment(o.id, d.id, 20_000 * (1 + k % 3), 10 + 7 * k)
