@@ -28,9 +28,11 @@ from routing.model import Problem  # noqa: E402
 from routing.solver import build_plan  # noqa: E402
 
 
-def evaluate(problem: Problem, routes: peers.Routes, solver: str = "") -> dict[str, float]:
-    """The routes re-timed on the real clock. For our core (and plain OR-Tools, which runs
-    through it) the routes come back already re-timed: what that dropped is in its stats."""
+def evaluate(problem: Problem, routes: peers.Routes) -> dict[str, float]:
+    """The routes re-timed on the real clock. Our core's routes (ours, ours-mean, plain
+    OR-Tools) come back already re-timed: what that dropped is in its stats, taken here."""
+    dropped_before = int(peers.LAST_STATS.get("dropped_when_timed", 0))
+    peers.LAST_STATS.clear()
     plan = build_plan(problem, routes, {})
     assert plan.check(problem) == [], plan.check(problem)[:3]
     parcels = {s.id: s.amount[1] for s in (*problem.services, *problem.shipments)}
@@ -48,11 +50,8 @@ def evaluate(problem: Problem, routes: peers.Routes, solver: str = "") -> dict[s
         "jobs_dropped": len(plan.unassigned),
         # jobs the solver routed that the real clock could not keep
         "retimed_out": sum(1 for u in plan.unassigned if u.code == "late_when_timed")
-        + (int(peers.LAST_STATS.get("dropped_when_timed", 0)) if solver in OURS else 0),
+        + dropped_before,
     }
-
-
-OURS = ("ours", "ours-mean", "ortools-plain")
 
 
 def same_jobs(problem: Problem, routes: peers.Routes) -> Problem:
@@ -99,7 +98,7 @@ def van_days(
         for name in args.solvers:
             t0 = time.monotonic()
             routes = peers.SOLVERS[name](day, sec, False)
-            print(row(name, sec, evaluate(day, routes, name), time.monotonic() - t0), flush=True)
+            print(row(name, sec, evaluate(day, routes), time.monotonic() - t0), flush=True)
             if name == "vroom":
                 kept[sec] = same_jobs(day, routes)
     if network != "city":
@@ -113,9 +112,7 @@ def van_days(
             for name in ("ours", "vroom"):
                 t0 = time.monotonic()
                 routes = peers.SOLVERS[name](sub, sec, False)
-                print(
-                    row(name, sec, evaluate(sub, routes, name), time.monotonic() - t0), flush=True
-                )
+                print(row(name, sec, evaluate(sub, routes), time.monotonic() - t0), flush=True)
 
     collect, deliver = modes.hub_and_spoke(hub, intake, delivery, vans, cons)
     print(
@@ -124,8 +121,8 @@ def van_days(
     )
     for sec in args.seconds:
         t0 = time.monotonic()
-        a = evaluate(collect, peers.ours(collect, sec, False), "ours")
-        b = evaluate(deliver, peers.ours(deliver, sec, False), "ours")
+        a = evaluate(collect, peers.ours(collect, sec, False))
+        b = evaluate(deliver, peers.ours(deliver, sec, False))
         both = {
             "parcels": min(a["parcels"], b["parcels"]),
             "of": a["of"],
@@ -183,7 +180,7 @@ def main() -> None:
         for name in args.solvers:
             t0 = time.monotonic()
             routes = peers.SOLVERS[name](lm, sec, False)
-            print(row(name, sec, evaluate(lm, routes, name), time.monotonic() - t0), flush=True)
+            print(row(name, sec, evaluate(lm, routes), time.monotonic() - t0), flush=True)
 
 
 if __name__ == "__main__":

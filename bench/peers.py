@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from routing.model import Problem
-from routing.plan import Step
+from routing.plan import Plan, Step, sequences_of
 from routing.solver import SolveOptions, planning_factor, solve
 
 BIG_FIXED = 1_000_000
@@ -26,76 +26,55 @@ def planning_durations(problem: Problem) -> list[list[int]]:
 
 
 Routes = list[list[Step]]
-# The stats of the last plan ours() or ortools_plain() made: their routes come back with what
-# the re-timing dropped already taken out, so the count is read from here.
+# The stats of the last plan our core made (ours, ours-mean, ortools-plain): its routes come back
+# with what the re-timing dropped already taken out, so bench_dhaka reads that count here.
 LAST_STATS: dict[str, Any] = {}
 
 
-def from_plan(problem: Problem, plan) -> Routes:  # type: ignore[no-untyped-def]
-    svc = {s.id: i for i, s in enumerate(problem.services)}
-    shp = {s.id: i for i, s in enumerate(problem.shipments)}
-    index = {v.id: k for k, v in enumerate(problem.vehicles)}
-    out: Routes = [[] for _ in problem.vehicles]
-    for r in plan.routes:
-        steps: list[Step] = []
-        for v in r.visits:
-            if v.kind == "service":
-                steps.append(("service", svc[v.job_id]))
-            elif v.kind in ("pickup", "delivery"):
-                steps.append((v.kind, shp[v.job_id]))
-            elif v.kind == "reload":
-                steps.append(("reload", -1))
-        out[index[r.vehicle_id]] = steps
-    return out
+def from_plan(problem: Problem, plan: Plan) -> Routes:
+    return sequences_of(problem, plan)
 
 
-def ours(problem: Problem, seconds: float, hier: bool, seed: int = 0, workers: int = 2) -> Routes:
-    plan = solve(
-        problem, SolveOptions(time_limit_s=seconds, seed=seed, workers=workers, vehicles_first=hier)
-    )
+def _core(problem: Problem, **options: Any) -> Routes:
+    """Routes from our core with ``options``; its stats are kept in LAST_STATS."""
+    plan = solve(problem, SolveOptions(**options))
     LAST_STATS.clear()
     LAST_STATS.update(plan.stats)
     return from_plan(problem, plan)
+
+
+def ours(problem: Problem, seconds: float, hier: bool, seed: int = 0, workers: int = 2) -> Routes:
+    return _core(problem, time_limit_s=seconds, seed=seed, workers=workers, vehicles_first=hier)
 
 
 def ours_mean(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:
     """Our core as it planned before the clock: static durations at the shifts' mean speed,
     the break off the end of the shift, no fill."""
-    plan = solve(
+    return _core(
         problem,
-        SolveOptions(
-            time_limit_s=seconds,
-            seed=seed,
-            workers=2,
-            vehicles_first=hier,
-            time_model="mean",
-            fill=False,
-        ),
+        time_limit_s=seconds,
+        seed=seed,
+        workers=2,
+        vehicles_first=hier,
+        time_model="mean",
+        fill=False,
     )
-    LAST_STATS.clear()
-    LAST_STATS.update(plan.stats)
-    return from_plan(problem, plan)
 
 
 def ortools_plain(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:
     """What a planner gets from OR-Tools' documented recipe: path cheapest arc, then GLS, on
     static durations at the shifts' mean speed."""
-    plan = solve(
+    return _core(
         problem,
-        SolveOptions(
-            time_limit_s=seconds,
-            time_model="mean",
-            fill=False,
-            seed=seed,
-            workers=1,
-            strategy="gls",
-            first_solution="PATH_CHEAPEST_ARC",
-            vehicles_first=hier,
-        ),
+        time_limit_s=seconds,
+        time_model="mean",
+        fill=False,
+        seed=seed,
+        workers=1,
+        strategy="gls",
+        first_solution="PATH_CHEAPEST_ARC",
+        vehicles_first=hier,
     )
-    LAST_STATS.clear()
-    LAST_STATS.update(plan.stats)
-    return from_plan(problem, plan)
 
 
 def pyvrp(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from routing.model import Problem, Shipment, Vehicle
-from routing.plan import Plan, Route, Step, Unassigned, schedule
+from routing.plan import Plan, Route, Step, Unassigned, job_stop, schedule
 
 
 def _job_of(problem: Problem, step: Step) -> str:
@@ -126,11 +126,7 @@ def _first_late(problem: Problem, route: Route, steps: list[Step]) -> Step | Non
     for visit, (kind, j) in zip(timed, steps, strict=True):
         if kind == "reload":
             continue
-        if kind == "service":
-            stop = problem.services[j].stop
-        else:
-            sh = problem.shipments[j]
-            stop = sh.pickup if kind == "pickup" else sh.delivery
+        stop = job_stop(problem, (kind, j))
         if stop.window is not None and visit.start_s > stop.window.end_s:
             return (kind, j)
     return None

@@ -17,56 +17,56 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
-from routing.model import DAY_S, Problem, TravelProfile
+from routing.model import DAY_S, TravelProfile
 
 SCALE = 100  # warped units per second driven at the profile's 100 %
 
 
 @dataclass(frozen=True)
 class Clock:
-    """Real seconds from midnight <-> warped units. Without a profile it is the identity (one
-    unit a second), so problems without time-of-day speeds are modelled as before."""
+    """Real seconds from midnight <-> warped units. Without a profile, time is plain seconds and
+    every drive takes ``factor_pct`` percent of the matrix (100: as given; the shifts' mean of
+    a profile: how the core planned before it planned with the clock)."""
 
     profile: TravelProfile | None
+    factor_pct: int = 100
 
-    @property
-    def scale(self) -> int:
-        return 1 if self.profile is None else SCALE
-
-    def _table(self) -> tuple[list[int], list[int], list[int]]:
-        """Period starts within the day, their percent, and W at each start."""
+    @cached_property
+    def _table(self) -> tuple[list[int], list[int], list[int], int]:
+        """Period starts within the day, their percent, W at each start, and W of a whole day."""
         assert self.profile is not None
         starts = [0] + [s for s, _ in self.profile.periods if s > 0]
         pcts = [self.profile.percent_at(s) for s in starts]
         acc = [0]
         for k in range(1, len(starts)):
             acc.append(acc[-1] + (starts[k] - starts[k - 1]) * SCALE * 100 // pcts[k - 1])
-        return starts, pcts, acc
+        per_day = acc[-1] + (DAY_S - starts[-1]) * SCALE * 100 // pcts[-1]
+        return starts, pcts, acc, per_day
 
     def at(self, t_s: int) -> int:
         """W(t): warped units from midnight of day 0 to ``t_s``."""
         if self.profile is None:
             return t_s
-        starts, pcts, acc = _TABLES.setdefault(self.profile, self._table())
+        starts, pcts, acc, per_day = self._table
         day, tod = divmod(t_s, DAY_S)
-        per_day = acc[-1] + (DAY_S - starts[-1]) * SCALE * 100 // pcts[-1]
         k = bisect_right(starts, tod) - 1
         return day * per_day + acc[k] + (tod - starts[k]) * SCALE * 100 // pcts[k]
 
     def drive(self, base_s: int) -> int:
         """Warped units of a drive of ``base_s`` at 100 %, with one second's margin for the
         schedule's rounding up to whole seconds."""
-        if self.profile is None or base_s == 0:
-            return base_s
-        return SCALE * base_s + SCALE
+        if self.profile is None:
+            return base_s * self.factor_pct // 100
+        return 0 if base_s == 0 else SCALE * base_s + SCALE
 
     def still(self, duration_s: int, earliest_s: int, latest_s: int) -> int:
         """Warped units of standing still for ``duration_s`` starting anywhere in
         [earliest_s, latest_s]: the largest, so the search never plans too little time."""
         if self.profile is None or duration_s == 0:
             return duration_s
-        starts, _, _ = _TABLES.setdefault(self.profile, self._table())
+        starts = self._table[0]
         latest_s = min(latest_s, earliest_s + DAY_S)  # the profile repeats every day
         # W(t + d) - W(t) is piecewise linear in t: its largest value is at a breakpoint,
         # where t or t + d meets a period boundary, or at an end of the interval.
@@ -78,10 +78,3 @@ class Clock:
                     if earliest_s <= t <= latest_s:
                         cands.add(t)
         return max(self.at(t + duration_s) - self.at(t) for t in cands) + 1
-
-
-_TABLES: dict[TravelProfile, tuple[list[int], list[int], list[int]]] = {}
-
-
-def clock_of(problem: Problem) -> Clock:
-    return Clock(problem.profile)

@@ -12,21 +12,17 @@ from __future__ import annotations
 import time
 
 from routing.model import Problem, Service, Shipment
-from routing.plan import Step, schedule
+from routing.plan import Step, job_stop, schedule
 
 CHECKS_PER_JOB = 200  # candidate positions timed per job, cheapest first
 
 
 def _location(problem: Problem, step: Step, k: int) -> int:
-    kind, j = step
-    if kind == "reload":
+    if step[0] == "reload":
         reload = problem.vehicles[k].reload_location
         assert reload is not None
         return reload
-    if kind == "service":
-        return problem.services[j].stop.location
-    sh = problem.shipments[j]
-    return sh.pickup.location if kind == "pickup" else sh.delivery.location
+    return job_stop(problem, step).location
 
 
 def _added(dist: tuple[tuple[int, ...], ...], path: list[int], x: int, i: int) -> int:

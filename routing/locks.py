@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from routing.errors import InvalidProblem
 from routing.model import Problem, Stop, TimeWindow
-from routing.plan import Plan, Step, steps_of
+from routing.plan import Plan, Step, sequences_of
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,12 @@ class FreePart:
     def sequences(self, plan: Plan) -> dict[int, list[Step]]:
         """The searched plan's routes as sequences of the whole problem, by its vehicle index."""
         assert self.problem is not None
-        index = {v.id: k for k, v in enumerate(self.problem.vehicles)}
         back = {"service": self.services, "pickup": self.shipments, "delivery": self.shipments}
-        out: dict[int, list[Step]] = {}
-        for r in plan.routes:
-            out[self.vehicles[index[r.vehicle_id]]] = [
-                (kind, j if kind == "reload" else back[kind][j])
-                for kind, j in steps_of(self.problem, r)
-            ]
-        return out
+        return {
+            self.vehicles[k]: [(kind, j if kind == "reload" else back[kind][j]) for kind, j in seq]
+            for k, seq in enumerate(sequences_of(self.problem, plan))
+            if seq
+        }
 
 
 def locked_jobs(problem: Problem) -> set[str]:

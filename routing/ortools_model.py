@@ -146,9 +146,9 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     )
     if timed:
         if opts.time_model == "clock":
-            _clock_dimension(problem, routing, manager, nodes, Clock(problem.profile))
+            _time_dimension(problem, routing, manager, nodes, Clock(problem.profile), True)
         else:
-            _mean_dimension(problem, routing, manager, nodes, factor)
+            _time_dimension(problem, routing, manager, nodes, Clock(None, factor), False)
 
     for idx in range(routing.Size()):
         if not (routing.IsStart(idx) or routing.IsEnd(idx)):
@@ -214,12 +214,23 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     return _Model(routing, manager, nodes, factor, problem, timed)
 
 
-def _clock_dimension(
-    problem: Problem, routing: Any, manager: Any, nodes: list[_Node], clock: Clock
+def _time_dimension(
+    problem: Problem,
+    routing: Any,
+    manager: Any,
+    nodes: list[_Node],
+    clock: Clock,
+    break_off_windows: bool,
 ) -> None:
-    """Time in warped units (routing/clock.py): every drive a constant, windows, shifts and the
-    break mapped through the clock, standing still charged at its longest for the hours it can
-    happen in, and the break as an interval the route must make room for."""
+    """Time in the clock's units (routing/clock.py): every drive a constant, windows, shifts and
+    limits mapped through the clock, standing still charged at its longest for the hours it can
+    happen in, and the break taken off the end of the shift. With ``break_off_windows`` the
+    break is also taken off every window that closes after it can begin (a stop planned there
+    may come after it; a break taken before a stop delays it by at most that much), so what is
+    on time here stays on time on the real clock. (OR-Tools' break intervals model the break
+    exactly but slowed the search down: docs/routing.md.) With a profile-less clock at the
+    shifts' mean factor and no break off the windows, this is the model the core planned with
+    before the clock."""
     vehicles = problem.vehicles
     day = TimeWindow(min(v.shift.start_s for v in vehicles), max(v.shift.end_s for v in vehicles))
     locs = [nd.location for nd in nodes]
@@ -242,15 +253,12 @@ def _clock_dimension(
     horizon = clock.at(day.end_s)
     routing.AddDimension(time_idx, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
-    # The break: the search takes its time off the end of the shift and off every window that
-    # closes after the break can begin (a stop planned there may come after it); a break taken
-    # before a stop delays it by at most that much, so what is on time in W stays on time.
-    # (OR-Tools' break intervals model it exactly but slowed the search 3x on the van day.)
     brk = {
         k: [(b, clock.still(b.duration_s, b.earliest_start_s, b.latest_start_s)) for b in v.breaks]
         for k, v in enumerate(vehicles)
     }
-    _windows(routing, manager, nodes, time_dim, horizon, clock.at, _break_margin(brk))
+    margin = _break_margin(brk) if break_off_windows else (lambda end_s: 0)
+    _windows(routing, manager, nodes, time_dim, horizon, clock.at, margin)
     for k, v in enumerate(vehicles):
         start = clock.at(v.shift.start_s)
         off = sum(w for _, w in brk[k])
@@ -260,32 +268,6 @@ def _clock_dimension(
             time_dim.SetSpanUpperBoundForVehicle(
                 max(0, clock.at(v.shift.start_s + v.max_duration_s) - start - off), k
             )
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-
-
-def _mean_dimension(
-    problem: Problem, routing: Any, manager: Any, nodes: list[_Node], factor: int
-) -> None:
-    """Time in seconds with every drive at ``factor`` percent of the matrix and the break taken
-    off the end of the shift: how the core planned before it planned with the clock."""
-    dur = [[x * factor // 100 for x in row] for row in problem.duration_s]
-    locs = [nd.location for nd in nodes]
-    service = [nd.stop.service_s if nd.stop else 0 for nd in nodes]
-    time_idx = routing.RegisterTransitMatrix(
-        [[service[a] + dur[locs[a]][locs[b]] for b in range(len(nodes))] for a in range(len(nodes))]
-    )
-    horizon = max(v.shift.end_s for v in problem.vehicles)
-    routing.AddDimension(time_idx, horizon, horizon, False, "time")
-    time_dim = routing.GetDimensionOrDie("time")
-    _windows(routing, manager, nodes, time_dim, horizon, lambda t: t)
-    for k, v in enumerate(problem.vehicles):
-        breaks = sum(b.duration_s for b in v.breaks)
-        time_dim.CumulVar(routing.Start(k)).SetRange(v.shift.start_s, v.shift.start_s)
-        time_dim.CumulVar(routing.End(k)).SetRange(
-            v.shift.start_s, max(v.shift.start_s, v.shift.end_s - breaks)
-        )
-        if v.max_duration_s is not None:
-            time_dim.SetSpanUpperBoundForVehicle(max(0, v.max_duration_s - breaks), k)
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
 
 
@@ -309,7 +291,7 @@ def _windows(
     time_dim: Any,
     horizon: int,
     at: Callable[[int], int],
-    margin: Callable[[int], int] = lambda end_s: 0,
+    margin: Callable[[int], int],
 ) -> None:
     for idx in range(routing.Size()):
         nd = nodes[manager.IndexToNode(idx)]

@@ -144,6 +144,18 @@ class Plan:
         return Plan(tuple(routes), un, dict(d.get("stats", {})))
 
 
+def job_stop(problem: Problem, step: Step) -> Stop:
+    """The stop of a job's step: a service's stop, a shipment's pickup or delivery."""
+    kind, j = step
+    if kind == "service":
+        return problem.services[j].stop
+    if kind == "pickup":
+        return problem.shipments[j].pickup
+    if kind == "delivery":
+        return problem.shipments[j].delivery
+    raise ValueError(f"unknown step kind {kind!r}")
+
+
 def _add(a: Sequence[int], b: Sequence[int], sign: int = 1) -> tuple[int, ...]:
     return tuple(x + sign * y for x, y in zip(a, b, strict=True))
 
@@ -224,14 +236,8 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
                 continue
             stop = Stop(vehicle.reload_location, vehicle.reload_s)
             job_id = None
-        elif kind == "service":
-            stop, job_id = problem.services[j].stop, problem.services[j].id
-        elif kind == "pickup":
-            stop, job_id = problem.shipments[j].pickup, problem.shipments[j].id
-        elif kind == "delivery":
-            stop, job_id = problem.shipments[j].delivery, problem.shipments[j].id
         else:
-            raise ValueError(f"unknown step kind {kind!r}")
+            stop, job_id = job_stop(problem, (kind, j)), _job_id(problem, kind, j)
         t = maybe_break(t, loc)
         arrival, start = leg(t, loc, stop)
         distance += problem.distance_m[loc][stop.location]
@@ -300,6 +306,15 @@ def steps_of(problem: Problem, route: Route) -> list[Step]:
             out.append((v.kind, shp[v.job_id]))
         elif v.kind in ("service", "pickup", "delivery"):
             out.append((v.kind, -1))
+    return out
+
+
+def sequences_of(problem: Problem, plan: Plan) -> list[list[Step]]:
+    """The plan's routes as step sequences, one per vehicle of the problem, in its order."""
+    index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    out: list[list[Step]] = [[] for _ in problem.vehicles]
+    for r in plan.routes:
+        out[index[r.vehicle_id]] = steps_of(problem, r)
     return out
 
 

@@ -24,7 +24,7 @@ from routing.assemble import build_plan
 from routing.fill import fill
 from routing.model import Problem
 from routing.ortools_model import SolveOptions, _model, _Node, planning_factor
-from routing.plan import Plan, Step, steps_of
+from routing.plan import Plan, Step, sequences_of
 from routing.ruin import (
     RR_OPERATORS_OFF,
     _cheapest_insertion,
@@ -265,20 +265,13 @@ def solve(
 def _fill(problem: Problem, plan: Plan, deadline: float) -> Plan:
     """The search's plan with the jobs it left out put where the real clock still has room
     (routing/fill.py)."""
-    stats = dict(plan.stats)
     if not plan.unassigned:
-        return Plan(plan.routes, plan.unassigned, stats)
-    index = {v.id: k for k, v in enumerate(problem.vehicles)}
-    sequences: list[list[Step]] = [[] for _ in problem.vehicles]
-    for r in plan.routes:
-        sequences[index[r.vehicle_id]] = steps_of(problem, r)
-    kind = {s.id: ("service", j) for j, s in enumerate(problem.services)}
-    kind.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
-    left = [kind[u.job_id] for u in plan.unassigned]
-    sequences, stats["filled"] = fill(problem, sequences, left, deadline)
-    if not stats["filled"]:
-        return Plan(plan.routes, plan.unassigned, stats)
-    return build_plan(problem, sequences, stats)
+        return plan
+    job = {s.id: ("service", j) for j, s in enumerate(problem.services)}
+    job.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
+    left = [job[u.job_id] for u in plan.unassigned]
+    sequences, plan.stats["filled"] = fill(problem, sequences_of(problem, plan), left, deadline)
+    return build_plan(problem, sequences, plan.stats) if plan.stats["filled"] else plan
 
 
 def _solve_locked(problem: Problem, opts: SolveOptions, progress: Progress | None) -> Plan:
