@@ -21,11 +21,10 @@ from logistics.models import (
     ScanKind,
     ScanResult,
     StopAction,
-    User,
 )
 from logistics.services import adjust, dispatch, live, manifests, publishing, scans
 from logistics.text import DHAKA
-from tests.logistics.conftest import accept
+from tests.logistics.conftest import accept, clerk_at
 from tests.logistics.test_dispatch import DAY, plan_version
 
 pytestmark = pytest.mark.usefixtures("waiting")
@@ -34,12 +33,6 @@ TEN = datetime.combine(DAY, time(10, 0), tzinfo=DHAKA)
 
 def run(db: Session, parent: DayPlan | None = None, as_of: datetime | None = None) -> DayPlan:
     return plan_version(db, parent=parent, as_of=as_of)
-
-
-def clerk_of(db: Session, office_id: int) -> User:
-    found = db.scalar(select(User).where(User.office_id == office_id, User.role == "clerk"))
-    assert found is not None
-    return found
 
 
 def parcels_of(route: PlanRoute, action: StopAction, frozen: bool | None = None) -> set[int]:
@@ -65,7 +58,7 @@ def test_a_mid_day_re_plan_freezes_what_was_scanned_and_re_plans_the_rest(db: Se
     )
     first = route.stops[0]
     to_load = sorted(sp.parcel_id for sp in first.parcels if sp.action is StopAction.LOAD)
-    clerk = clerk_of(db, first.office_id)
+    clerk = clerk_at(db, first.office_id)
     sheet = sheets[route.van_id]
     ss = scans.open_session(db, sheet.code or "", first.office_id, ScanKind.LOAD, clerk)
     for pid in to_load[1:]:
@@ -132,7 +125,7 @@ def test_a_mid_day_re_plan_freezes_what_was_scanned_and_re_plans_the_rest(db: Se
         if not s.frozen
         and any(sp.parcel_id == carried.id and sp.action is StopAction.DROP for sp in s.parcels)
     )
-    receiver = clerk_of(db, drop.office_id)
+    receiver = clerk_at(db, drop.office_id)
     arrival = scans.open_session(db, current.code or "", drop.office_id, ScanKind.ARRIVAL, receiver)
     assert scans.scan(db, arrival, carried.tracking_id, receiver).result is ScanResult.OK
     db.commit()
@@ -155,7 +148,7 @@ def test_a_re_plan_that_missed_later_scans_or_a_day_that_is_over_is_refused(
     stop = next(
         s for s in sheet.route.stops if any(sp.action is StopAction.LOAD for sp in s.parcels)
     )
-    clerk = clerk_of(db, stop.office_id)
+    clerk = clerk_at(db, stop.office_id)
     ss = scans.open_session(db, sheet.code or "", stop.office_id, ScanKind.LOAD, clerk)
     parcel = next(sp.parcel for sp in stop.parcels if sp.action is StopAction.LOAD)
     scans.scan(db, ss, parcel.tracking_id, clerk)

@@ -29,6 +29,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import adjust, dispatch, live, manifests, publishing, scans
+from tests.logistics.conftest import clerk_at
 from tests.logistics.test_dispatch import DAY, plan_version
 
 pytestmark = pytest.mark.usefixtures("waiting")
@@ -292,8 +293,7 @@ def test_load_out_and_arrival_scans_write_tracking_and_report_mismatches(db: Ses
         for s in route.stops
         if any(sp.parcel_id == carried.id and sp.action is StopAction.DROP for sp in s.parcels)
     )
-    receiver = db.scalar(select(User).where(User.office_id == drop.office_id, User.role == "clerk"))
-    assert receiver is not None
+    receiver = clerk_at(db, drop.office_id)
     arrival = scans.open_session(db, sheet.code or "", drop.office_id, ScanKind.ARRIVAL, receiver)
     assert scans.scan(db, arrival, carried.tracking_id, receiver).result is ScanResult.OK
     db.commit()
