@@ -5,8 +5,9 @@ bench/check_sol.py).
     .venv/bin/python bench/bench_search.py --seconds 10 --sample 2
 
 Configurations: guided local search from path cheapest arc (OR-Tools' documented recipe) and
-from parallel cheapest insertion; OR-Tools' own iterated local search switch (which 9.15 ignores
-in SolveWithParameters: it scores like GLS); and our ruin and recreate (rr) from both starts.
+from parallel cheapest insertion; OR-Tools' own iterated local search (ils: SISR ruins and
+simulated annealing through RoutingModel.SolveWithIteratedLocalSearch) and our ruin and recreate
+driven from Python (rr), each from both starts.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CONFIGS = (
     ("gls", "PATH_CHEAPEST_ARC"),
     ("gls", "PARALLEL_CHEAPEST_INSERTION"),
     ("ils", "PARALLEL_CHEAPEST_INSERTION"),
+    ("ils", "PATH_CHEAPEST_ARC"),
     ("rr", "PARALLEL_CHEAPEST_INSERTION"),
     ("rr", "PATH_CHEAPEST_ARC"),
 )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from routing.errors import InvalidProblem
-from routing.model import Problem, Stop, TimeWindow
+from routing.model import Problem, Stop, TimeWindow, VehicleRoute
 from routing.plan import Plan, Step, sequences_of
 
 
@@ -59,6 +59,19 @@ def _pins(pins: tuple[int, ...] | None, new: dict[int, int]) -> tuple[int, ...] 
     return None if pins is None else tuple(new[v] for v in pins if v in new)
 
 
+def _free_initial(
+    problem: Problem, new: dict[int, int], jobs: set[str]
+) -> tuple[VehicleRoute, ...]:
+    """The initial routes of the free vehicles, renumbered, with only the free part's jobs."""
+    out = []
+    for r in problem.initial:
+        if r.vehicle in new:
+            steps = tuple(st for st in r.steps if st[1] in jobs)
+            if steps:
+                out.append(VehicleRoute(new[r.vehicle], steps))
+    return tuple(out)
+
+
 def free_part(problem: Problem) -> FreePart:
     held = {lock.vehicle for lock in problem.locks}
     jobs = locked_jobs(problem)
@@ -88,6 +101,12 @@ def free_part(problem: Problem) -> FreePart:
             for j in shipments
         ),
         locks=(),
+        initial=_free_initial(
+            problem,
+            new,
+            {problem.services[j].id for j in services}
+            | {problem.shipments[j].id for j in shipments},
+        ),
         name=f"{problem.name} (unlocked part)",
     )
     return FreePart(sub, vehicles, services, shipments)

@@ -91,12 +91,17 @@ class Shipment:
 
 
 @dataclass(frozen=True)
-class Lock:
-    """A vehicle's route kept as it is: these visits in this order and nothing else. A step is
-    (kind, job id), kind "service", "pickup" or "delivery"; a shipment's two ends both."""
+class VehicleRoute:
+    """A vehicle's visits in order. A step is (kind, job id), kind "service", "pickup" or
+    "delivery"; a shipment's two ends both. In ``Problem.locks`` the route is kept as it is
+    (these visits, this order, nothing else); in ``Problem.initial`` it is where the search
+    starts from."""
 
     vehicle: int
     steps: tuple[tuple[str, str], ...]
+
+
+Lock = VehicleRoute
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,10 @@ class Problem:
     shipments: tuple[Shipment, ...] = ()
     profile: TravelProfile | None = None
     locks: tuple[Lock, ...] = ()
+    # A plan to start from (a published plan being re-planned), and what moving one of its jobs
+    # to another vehicle costs, in the objective's units (0: a start, no preference).
+    initial: tuple[VehicleRoute, ...] = ()
+    move_cost: int = 0
     dimensions: tuple[str, ...] = ("units",)
     name: str = "problem"
     meta: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -227,28 +236,28 @@ def _pins(p: Problem, vehicles: tuple[int, ...] | None, where: str) -> None:
             raise InvalidProblem(where, f"unknown vehicle {v!r}")
 
 
-def _locks(p: Problem) -> None:
+def _routes(p: Problem, routes: tuple[VehicleRoute, ...], name: str, verb: str) -> None:
     kinds: dict[str, tuple[str, ...]] = {s.id: ("service",) for s in p.services}
     kinds.update({s.id: ("pickup", "delivery") for s in p.shipments})
-    locked_vehicles: set[int] = set()
-    locked_jobs: set[str] = set()
-    for k, lock in enumerate(p.locks):
-        w = f"locks[{k}]"
-        if not isinstance(lock.vehicle, int) or not 0 <= lock.vehicle < len(p.vehicles):
-            raise InvalidProblem(f"{w}.vehicle", f"unknown vehicle {lock.vehicle!r}")
-        if lock.vehicle in locked_vehicles:
-            raise InvalidProblem(f"{w}.vehicle", f"vehicle {lock.vehicle} is locked twice")
-        locked_vehicles.add(lock.vehicle)
+    vehicles: set[int] = set()
+    jobs: set[str] = set()
+    for k, route in enumerate(routes):
+        w = f"{name}[{k}]"
+        if not isinstance(route.vehicle, int) or not 0 <= route.vehicle < len(p.vehicles):
+            raise InvalidProblem(f"{w}.vehicle", f"unknown vehicle {route.vehicle!r}")
+        if route.vehicle in vehicles:
+            raise InvalidProblem(f"{w}.vehicle", f"vehicle {route.vehicle} is {verb} twice")
+        vehicles.add(route.vehicle)
         seen: list[tuple[str, str]] = []
-        for s, (kind, job) in enumerate(lock.steps):
+        for s, (kind, job) in enumerate(route.steps):
             if job not in kinds or kind not in kinds[job]:
                 raise InvalidProblem(f"{w}.steps[{s}]", f"no {kind} of a job {job!r}")
-            if (kind, job) in seen or job in locked_jobs:  # twice here, or in an earlier lock
-                raise InvalidProblem(f"{w}.steps[{s}]", f"{job!r} is locked twice")
+            if (kind, job) in seen or job in jobs:  # twice here, or in an earlier route
+                raise InvalidProblem(f"{w}.steps[{s}]", f"{job!r} is {verb} twice")
             if kind == "delivery" and ("pickup", job) not in seen:
                 raise InvalidProblem(f"{w}.steps[{s}]", f"{job!r} is delivered before its pickup")
             seen.append((kind, job))
-        locked_jobs.update(j for _, j in seen)
+        jobs.update(j for _, j in seen)
         for _, job in seen:
             if kinds[job] == ("pickup", "delivery") and ("delivery", job) not in seen:
                 raise InvalidProblem(f"{w}.steps", f"{job!r} is picked up but not delivered")
@@ -315,7 +324,10 @@ def validate(p: Problem) -> None:
             raise InvalidProblem(f"{w}.id", f"duplicate job id {sh.id!r}")
         _pins(p, sh.vehicles, f"{w}.vehicles")
         job_ids.add(sh.id)
-    _locks(p)
+    _routes(p, p.locks, "locks", "locked")
+    _routes(p, p.initial, "initial", "routed")
+    if not isinstance(p.move_cost, int) or p.move_cost < 0:
+        raise InvalidProblem("move_cost", "must be a whole number, not negative")
     if p.profile is not None:
         if not p.profile.periods or p.profile.periods[0][0] != 0:
             raise InvalidProblem("profile.periods", "must start at 0 s (midnight)")

@@ -202,6 +202,8 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         if job is not None and job.vehicles is not None:
             # (SetAllowedVehiclesForIndex takes an absl::Span the Python binding cannot pass.)
             routing.VehicleVar(idx).SetValues([-1, *job.vehicles])
+    if problem.initial and problem.move_cost:
+        _move_cost(problem, routing, nodes)
     time_dim = routing.GetDimensionOrDie("time") if timed else None
     for j, (p_idx, d_idx) in pairs.items():
         routing.AddPickupAndDelivery(p_idx, d_idx)
@@ -212,6 +214,91 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
     return _Model(routing, manager, nodes, factor, problem, timed)
+
+
+def _job_id(problem: Problem, nd: _Node) -> str | None:
+    if nd.kind == "service":
+        return problem.services[nd.job].id
+    if nd.kind in ("pickup", "delivery"):
+        return problem.shipments[nd.job].id
+    return None
+
+
+def _move_cost(problem: Problem, routing: Any, nodes: list[_Node]) -> None:
+    """Moving a job off the vehicle ``problem.initial`` had it on costs ``problem.move_cost``:
+    a dimension counts, on each vehicle, the jobs it took from another (at a service or a
+    pickup, so a shipment counts once), and its span is charged. Unary vectors, one per
+    vehicle: the search evaluates them without entering Python."""
+    had = {job: r.vehicle for r in problem.initial for _, job in r.steps}
+    vectors = []
+    for k in range(len(problem.vehicles)):
+        vectors.append(
+            routing.RegisterUnaryTransitVector(
+                [
+                    int(
+                        nd.kind in ("service", "pickup")
+                        and had.get(_job_id(problem, nd) or "", k) != k
+                    )
+                    for nd in nodes
+                ]
+            )
+        )
+    routing.AddDimensionWithVehicleTransits(vectors, 0, problem.n_jobs, True, "moves")
+    routing.GetDimensionOrDie("moves").SetSpanCostCoefficientForAllVehicles(problem.move_cost)
+
+
+def initial_routes(m: _Model) -> tuple[list[list[int]], dict[int, int]]:
+    """``problem.initial`` as routing indices per vehicle (no reloads: the search adds them),
+    and each shipment end's index -> its other end's."""
+    routing, manager, problem = m.routing, m.manager, m.problem
+    index: dict[tuple[str, str], int] = {}
+    for idx in range(routing.Size()):
+        if not (routing.IsStart(idx) or routing.IsEnd(idx)):
+            nd = m.nodes[manager.IndexToNode(idx)]
+            job = _job_id(problem, nd)
+            if job is not None:
+                index[(nd.kind, job)] = idx
+    other: dict[int, int] = {}
+    for sh in problem.shipments:
+        p_idx, d_idx = index[("pickup", sh.id)], index[("delivery", sh.id)]
+        other[p_idx], other[d_idx] = d_idx, p_idx
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    for r in problem.initial:
+        routes[r.vehicle] = [index[step] for step in r.steps]
+    return routes, other
+
+
+def start_from_initial(m: _Model) -> Any:
+    """An assignment of ``problem.initial`` for the search to start from: every route as it
+    is, or, where that no longer holds (a window passed, a van's shift shortened), each route
+    cut to its longest prefix that holds on its own, without the shipments the cut splits. The
+    jobs left out are for the search to insert. None if even that fails."""
+    routing = m.routing
+    routes, other = initial_routes(m)
+    whole = routing.ReadAssignmentFromRoutes(routes, True)
+    if whole is not None:
+        return whole
+
+    def prefix(route: list[int], n: int) -> list[int]:
+        there = set(route[:n])
+        return [i for i in route[:n] if other.get(i, i) in there]
+
+    def holds(k: int, route: list[int]) -> bool:
+        alone: list[list[int]] = [[] for _ in routes]
+        alone[k] = route
+        return routing.ReadAssignmentFromRoutes(alone, True) is not None
+
+    cut = []
+    for k, route in enumerate(routes):
+        lo, hi = 0, len(route)  # the prefix of lo visits holds; longer than hi does not
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if holds(k, prefix(route, mid)):
+                lo = mid
+            else:
+                hi = mid - 1
+        cut.append(prefix(route, lo))
+    return routing.ReadAssignmentFromRoutes(cut, True)
 
 
 def _time_dimension(

@@ -52,7 +52,7 @@ def _ruin_recreate(
     opts: SolveOptions,
     start: Any,
     deadline: float,
-    report: Callable[[int], None],
+    report: Callable[[int, list[list[int]]], None],
 ) -> tuple[list[list[int]], int, dict[str, int]]:
     """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
     ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
@@ -182,7 +182,7 @@ def _ruin_recreate(
         if cost < best_cost:
             best_cost = cost
             best_routes = routes_new
-            report(cost)
+            report(cost, routes_new)
         if cost <= best_cost + threshold:
             cur_routes = routes_new
             accepted += 1

@@ -23,9 +23,17 @@ from routing import locks
 from routing.assemble import build_plan
 from routing.fill import fill
 from routing.model import Problem
-from routing.ortools_model import SolveOptions, _model, _Node, planning_factor
+from routing.ortools_model import (
+    SolveOptions,
+    _model,
+    _Node,
+    planning_factor,
+    start_from_initial,
+)
 from routing.plan import Plan, Step, sequences_of
 from routing.ruin import (
+    RR_AVG_REMOVED,
+    RR_MAX_STRING,
     RR_OPERATORS_OFF,
     _cheapest_insertion,
     _index_routes,
@@ -43,6 +51,7 @@ __all__ = [
     "solve",
 ]
 Progress = Callable[[dict[str, Any]], None]
+PROGRESS_EVERY_S = 0.25  # the best plan so far is counted at most this often
 FILL_SHARE, FILL_MAX_S = 0.05, 1.0  # of the time limit, kept for the real-clock fill
 
 # Configurations of the portfolio, best first; worker k takes entry k.
@@ -66,33 +75,23 @@ def _solve_once(
     problem: Problem,
     opts: SolveOptions,
     config: tuple[str, str],
-    progress: Callable[[int, float], None] | None,
+    progress: Progress | None,
+    called_at: float,
 ) -> tuple[list[list[_Node]], dict[str, Any]]:
+    """One configuration's search. ``progress`` gets the best plan so far (its cost, jobs routed
+    and vehicles used, seconds since ``called_at``) at most every PROGRESS_EVERY_S."""
     m = _model(problem, opts)
     routing, manager, nodes, factor = m.routing, m.manager, m.nodes, m.factor
     n_veh = len(problem.vehicles)
     params = pywrapcp.DefaultRoutingSearchParameters()
     meta, first = config
+    if problem.initial and meta == "ils":
+        meta = "rr"  # OR-Tools' iterated local search cannot start from a given plan
     if opts.first_solution != "auto":
         first = opts.first_solution
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
     if meta == "ils":
-        params.use_iterated_local_search = True
-        ils = params.iterated_local_search_parameters
-        ils.ruin_recreate_parameters.ruin_strategies.add().sisr.SetInParent()
-        rs = ils.ruin_recreate_parameters.ruin_strategies[0].sisr
-        rs.max_removed_sequence_size = 10
-        rs.avg_num_removed_visits = 10
-        rs.bypass_factor = 0.01
-        ils.ruin_recreate_parameters.recreate_strategy.heuristic = (
-            routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
-        )
-        # OR-Tools 9.15 ignores use_iterated_local_search in SolveWithParameters (the same
-        # objective and improvements as without it): "ils" is in effect guided local search.
-        # Kept so that the benchmark can show it; "rr" is the ruin and recreate that works.
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
+        _ils(params)
     elif meta == "rr":
         _rr_descent(params)
     else:
@@ -107,30 +106,79 @@ def _solve_once(
 
     t0 = time.monotonic()
     best = [float("inf")]
+    firsts = [  # a job's first visit: routed or not, the job is
+        idx
+        for idx in range(routing.Size())
+        if not (routing.IsStart(idx) or routing.IsEnd(idx))
+        and nodes[manager.IndexToNode(idx)].kind in ("service", "pickup")
+    ]
+    first_set = set(firsts)
+    seen = {"first_plan_s": -1.0, "reported": -1.0}
+    label = f"{meta}/{first}"
+
+    def report(cost: int, routed: Callable[[], int], vehicles: Callable[[], int]) -> None:
+        now = time.monotonic()
+        if seen["first_plan_s"] < 0:
+            seen["first_plan_s"] = now - called_at
+        if progress is None or now - seen["reported"] < PROGRESS_EVERY_S:
+            return
+        seen["reported"] = now
+        progress(
+            {
+                "cost": cost,
+                "seconds": round(now - called_at, 2),
+                "config": label,
+                "routed": routed(),
+                "jobs": len(firsts),
+                "vehicles": vehicles(),
+            }
+        )
 
     def on_solution() -> None:
         cost = routing.CostVar().Value()
         if cost < best[0]:
             best[0] = cost
-            if progress is not None:
-                progress(int(cost), time.monotonic() - t0)
+            report(
+                int(cost),
+                lambda: sum(routing.ActiveVar(i).Value() for i in firsts),
+                lambda: sum(
+                    not routing.IsEnd(routing.NextVar(routing.Start(k)).Value())
+                    for k in range(n_veh)
+                ),
+            )
 
     routing.AddAtSolutionCallback(on_solution)
-    solution = routing.SolveWithParameters(params)
+    start = None
+    if problem.initial:
+        routing.CloseModelWithParameters(params)
+        start = start_from_initial(m)
+    if start is not None:
+        solution = routing.SolveFromAssignmentWithParameters(start, params)
+    elif meta == "ils":
+        # OR-Tools 9.15 runs its iterated local search only through this entry point
+        # (SolveWithParameters validates the ILS fields and ignores them); routing.status() is
+        # not set after it, so the returned assignment is what counts.
+        solution = routing.SolveWithIteratedLocalSearch(params)
+    else:
+        solution = routing.SolveWithParameters(params)
     rr_stats: dict[str, int] = {}
     objective = int(solution.ObjectiveValue()) if solution is not None else 0
     index_routes: list[list[int]] = []
     if meta == "rr" and solution is not None:
 
-        def report_rr(cost: int) -> None:
-            if progress is not None:
-                progress(cost, time.monotonic() - t0)
+        def report_rr(cost: int, routes: list[list[int]]) -> None:
+            report(
+                cost,
+                lambda: sum(i in first_set for r in routes for i in r),
+                lambda: sum(bool(r) for r in routes),
+            )
 
         index_routes, objective, rr_stats = _ruin_recreate(
             m, opts, solution, t0 + opts.time_limit_s, report_rr
         )
     stats: dict[str, Any] = {
-        "config": f"{meta}/{first}",
+        "config": label,
+        "first_plan_s": round(seen["first_plan_s"], 2),
         "factor_pct": factor,
         "seconds": round(time.monotonic() - t0, 2),
         **rr_stats,
@@ -145,6 +193,21 @@ def _solve_once(
     for k, r in enumerate(index_routes):
         routes[k] = [nodes[manager.IndexToNode(idx)] for idx in r]
     return routes, stats
+
+
+def _ils(params: Any) -> None:
+    """``params`` set for OR-Tools' own iterated local search: greedy descents without path-LNS
+    (as in rr), SISR ruins recreated by local cheapest insertion, simulated-annealing acceptance
+    with temperatures set from the instance."""
+    _rr_descent(params)
+    params.use_iterated_local_search = True
+    ils = params.iterated_local_search_parameters
+    rr = ils.ruin_recreate_parameters
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = RR_MAX_STRING
+    sisr.avg_num_removed_visits = RR_AVG_REMOVED
+    sisr.bypass_factor = 0.01
+    ils.reference_solution_acceptance_strategy.simulated_annealing.automatic_temperatures = True
 
 
 def _steps(route: list[_Node]) -> list[Step]:
@@ -163,16 +226,14 @@ def _steps(route: list[_Node]) -> list[Step]:
     return cleaned
 
 
-def _worker(problem: Problem, opts: SolveOptions, config: tuple[str, str], out: Any) -> None:
-    def report(cost: int, seconds: float) -> None:
-        out.put(
-            (
-                "progress",
-                {"cost": cost, "seconds": round(seconds, 2), "config": f"{config[0]}/{config[1]}"},
-            )
-        )
+def _worker(
+    problem: Problem, opts: SolveOptions, config: tuple[str, str], out: Any, called_at: float
+) -> None:
+    def report(event: dict[str, Any]) -> None:
+        out.put(("progress", event))
 
-    routes, stats = _solve_once(problem, opts, config, report)
+    # (time.monotonic is the system's clock on Linux: the same in every process)
+    routes, stats = _solve_once(problem, opts, config, report, called_at)
     out.put(("done", ([_steps(r) for r in routes], stats)))
 
 
@@ -180,8 +241,9 @@ def solve(
     problem: Problem, options: SolveOptions | None = None, progress: Progress | None = None
 ) -> Plan:
     """Plan ``problem``. Never raises for an infeasible day: what cannot be routed is listed in
-    ``plan.unassigned`` with a reason. ``progress`` gets {"cost", "seconds", "config"} on
-    every improvement."""
+    ``plan.unassigned`` with a reason. ``progress`` gets the best plan so far, at most every
+    PROGRESS_EVERY_S: {"cost", "seconds" (since this call), "config", "routed" (jobs),
+    "jobs", "vehicles" (used)}; over a portfolio only what beats every earlier report."""
     opts = options or SolveOptions()
     if problem.locks:
         return _solve_locked(problem, opts, progress)
@@ -203,18 +265,7 @@ def solve(
         ]
     )
     if opts.workers <= 1 or len(configs) == 1:
-
-        def report(cost: int, seconds: float) -> None:
-            if progress:
-                progress(
-                    {
-                        "cost": cost,
-                        "seconds": round(seconds, 2),
-                        "config": f"{configs[0][0]}/{configs[0][1]}",
-                    }
-                )
-
-        routes, stats = _solve_once(problem, opts, configs[0], report)
+        routes, stats = _solve_once(problem, opts, configs[0], progress, t0)
         candidates = [([_steps(r) for r in routes], stats)]
     else:
         ctx = mp.get_context("spawn")
@@ -223,11 +274,14 @@ def solve(
         for w in range(opts.workers):
             o = replace(opts, seed=opts.seed + w)
             pr = ctx.Process(
-                target=_worker, args=(problem, o, configs[w % len(configs)], q), daemon=True
+                target=_worker,
+                args=(problem, o, configs[w % len(configs)], q, t0),
+                daemon=True,
             )
             pr.start()
             procs.append(pr)
         candidates = []
+        reported = float("inf")
         deadline = time.monotonic() + opts.time_limit_s + 60
         while len(candidates) < len(procs) and time.monotonic() < deadline:
             try:
@@ -236,7 +290,8 @@ def solve(
                 if not any(p.is_alive() for p in procs) and q.empty():
                     break
                 continue
-            if kind == "progress" and progress:
+            if kind == "progress" and progress and payload["cost"] < reported:
+                reported = payload["cost"]
                 progress(payload)
             elif kind == "done":
                 candidates.append(payload)
@@ -251,6 +306,8 @@ def solve(
             best = plan
     if best is None:
         best = build_plan(problem, [[] for _ in problem.vehicles], {"status": "no_solution"})
+    firsts = [s["first_plan_s"] for _, s in candidates if s.get("first_plan_s", -1) >= 0]
+    best.stats["first_plan_s"] = min(firsts, default=None)
     # What the re-timing dropped: 0 when planning with the clock.
     best.stats["dropped_when_timed"] = sum(
         1 for u in best.unassigned if u.code == "late_when_timed"

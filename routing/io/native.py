@@ -8,7 +8,6 @@ from routing.errors import InvalidProblem
 from routing.model import (
     Break,
     Location,
-    Lock,
     Problem,
     Service,
     Shipment,
@@ -16,6 +15,7 @@ from routing.model import (
     TimeWindow,
     TravelProfile,
     Vehicle,
+    VehicleRoute,
 )
 
 
@@ -59,6 +59,18 @@ def _stop(d: Any, ids: dict[str, int], where: str) -> Stop:
 
 def _pinned(d: dict[str, Any], where: str) -> tuple[int, ...] | None:
     return None if d.get("vehicles") is None else _ints(d["vehicles"], where)
+
+
+def _vehicle_routes(d: dict[str, Any], name: str) -> tuple[VehicleRoute, ...]:
+    out = []
+    for k, x in enumerate(d.get(name, [])):
+        steps = []
+        for s, st in enumerate(x["steps"]):
+            if not isinstance(st, list | tuple) or len(st) != 2:
+                raise InvalidProblem(f"{name}[{k}].steps[{s}]", "must be [kind, job id]")
+            steps.append((str(st[0]), str(st[1])))
+        out.append(VehicleRoute(_int(x["vehicle"], f"{name}[{k}].vehicle"), tuple(steps)))
+    return tuple(out)
 
 
 def problem_from_dict(d: dict[str, Any]) -> Problem:
@@ -125,13 +137,9 @@ def problem_from_dict(d: dict[str, Any]) -> Problem:
             services=services,
             shipments=shipments,
             profile=profile,
-            locks=tuple(
-                Lock(
-                    _int(x["vehicle"], f"locks[{k}].vehicle"),
-                    tuple((str(a), str(b)) for a, b in x["steps"]),
-                )
-                for k, x in enumerate(d.get("locks", []))
-            ),
+            locks=_vehicle_routes(d, "locks"),
+            initial=_vehicle_routes(d, "initial"),
+            move_cost=_int(d.get("move_cost", 0), "move_cost"),
             dimensions=tuple(d.get("dimensions", ["units"])),
             name=str(d.get("name", "problem")),
         )
@@ -198,4 +206,8 @@ def problem_to_dict(p: Problem) -> dict[str, Any]:
             for s in p.shipments
         ],
         "locks": [{"vehicle": x.vehicle, "steps": [list(st) for st in x.steps]} for x in p.locks],
+        "initial": [
+            {"vehicle": x.vehicle, "steps": [list(st) for st in x.steps]} for x in p.initial
+        ],
+        "move_cost": p.move_cost,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -226,10 +227,27 @@ def test_same_seed_same_plan() -> None:
     assert [r.visits for r in a.routes] == [r.visits for r in b.routes]
 
 
-def test_progress_callback_reports_improvements() -> None:
-    seen: list[dict[str, object]] = []
-    solve(line_problem(), FAST, seen.append)
-    assert seen and all("cost" in s and "seconds" in s for s in seen)
+def test_progress_reports_the_best_plan_so_far() -> None:
+    # s4 weighs more than a van carries: the best plan routes three of the four jobs.
+    p = line_problem(
+        services=tuple(Service(f"s{i}", Stop(i), (2 if i < 4 else 11,), 100) for i in range(1, 5))
+    )
+    seen: list[dict[str, Any]] = []
+    plan = solve(p, FAST, seen.append)
+    assert seen[0]["jobs"] == 4 and seen[0]["routed"] == 3 and seen[0]["vehicles"] == 1
+    costs = [e["cost"] for e in seen]
+    assert costs == sorted(costs, reverse=True)
+    assert 0 <= plan.stats["first_plan_s"] <= seen[0]["seconds"] <= plan.stats["wall_seconds"]
+
+
+def test_a_portfolio_reports_only_what_beats_every_earlier_report() -> None:
+    seen: list[dict[str, Any]] = []
+    plan = solve(
+        seven_point_tsp(), SolveOptions(time_limit_s=2, workers=2, max_solutions=50), seen.append
+    )
+    costs = [e["cost"] for e in seen]
+    assert costs and costs == sorted(set(costs), reverse=True)
+    assert {e["config"] for e in seen} <= set(plan.stats["portfolio"])
 
 
 def test_check_catches_tampered_plans() -> None:
