@@ -22,10 +22,12 @@ sys.path.insert(0, str(HERE))
 
 import dhaka_day  # noqa: E402
 import peers  # noqa: E402
+import replan_day  # noqa: E402
 
 from routing import modes  # noqa: E402
 from routing.model import Problem  # noqa: E402
-from routing.solver import build_plan  # noqa: E402
+from routing.plan import Plan  # noqa: E402
+from routing.solver import SolveOptions, build_plan, solve  # noqa: E402
 
 
 def evaluate(problem: Problem, routes: peers.Routes) -> dict[str, float]:
@@ -94,16 +96,26 @@ def van_days(
     )
     print("(a) van day, intake -> delivery as shipments\n" + HEADER)
     kept: dict[float, Problem] = {}
+    published: peers.Routes | None = None
     for sec in args.seconds:
         for name in args.solvers:
             t0 = time.monotonic()
             routes = peers.SOLVERS[name](day, sec, False)
-            print(row(name, sec, evaluate(day, routes), time.monotonic() - t0), flush=True)
+            first = peers.LAST_STATS.get("first_plan_s") if name == "ours" else None
+            print(
+                row(name, sec, evaluate(day, routes), time.monotonic() - t0)
+                + (f"  first plan after {first:.2f} s" if first is not None else ""),
+                flush=True,
+            )
             if name == "vroom":
                 kept[sec] = same_jobs(day, routes)
+            if name == "ours" and published is None:
+                published = routes
     if network != "city":
         print()
         return
+    if published is not None:
+        replan(args, day, build_plan(day, published, {}), (hub, intake, delivery, vans))
     if kept and "ours" in args.solvers:
         print(
             "\n(a') the same van day cut to the shipments VROOM kept: both solvers again\n" + HEADER
@@ -139,6 +151,51 @@ def van_days(
     print()
 
 
+def replan(
+    args: argparse.Namespace,
+    day: Problem,
+    published: Plan,
+    network: tuple[modes.Site, list[modes.Site], list[modes.Site], list[modes.Van]],
+) -> None:
+    """(d) ours' plan of (a), published, re-planned at 13:00 (bench/replan_day.py)."""
+    hub, intake, delivery, vans = network
+    late = dhaka_day.consignments(intake, delivery, args.late_parcels, args.seed + 1, pairs=60)
+    m = replan_day.midday(day, published, 13 * 3600, late, hub, intake, delivery, vans)
+    parcels = {s.id: s.amount[1] for s in m.problem.shipments}
+    print(
+        f"\n(d) re-plan at 13:00 of ours' plan above: {m.done_stops} of {m.all_stops} stops made, "
+        f"{replan_day.LOCKED_ROUTES} routes locked, {args.late_parcels} parcels accepted since; "
+        f"{len(m.problem.shipments)} shipments ({sum(parcels.values())} parcels) left\n"
+        "| re-plan | s | first plan s | parcels routed | km | loads moved to another van "
+        "| locked routes untouched | plan.check | wall s |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    variants = (
+        ("afresh", m.problem),
+        (
+            f"from the published plan, {replan_day.MOVE_COST // 1000} km to move a load",
+            replace(m.problem, initial=m.start, move_cost=replan_day.MOVE_COST),
+        ),
+    )
+    for name, problem in variants:
+        t0 = time.monotonic()
+        plan = solve(problem, SolveOptions(time_limit_s=args.replan_seconds, workers=2))
+        wall = time.monotonic() - t0
+        errors = plan.check(problem)
+        routed = sum(
+            parcels[v.job_id]
+            for r in plan.routes
+            for v in r.visits
+            if v.kind == "delivery" and v.job_id
+        )
+        print(
+            f"| {name} | {args.replan_seconds:g} | {plan.stats.get('first_plan_s')} | "
+            f"{routed}/{sum(parcels.values())} | {plan.distance_m / 1000:.1f} | "
+            f"{replan_day.moved(m, plan)} | {'yes' if replan_day.untouched(m, plan) else 'NO'} | "
+            f"{'passes' if not errors else f'{len(errors)} errors'} | {wall:.1f} |",
+            flush=True,
+        )
+
+
 NETWORK_TITLES = {
     "city": "city network (the service)",
     "far-suburb": "far-suburb network (stress case: the earlier seed, 8 offices 15-40 km out)",
@@ -153,6 +210,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seconds", type=float, nargs="+", default=[10.0])
     ap.add_argument("--homes", type=int, default=300)
+    ap.add_argument("--late-parcels", type=int, default=300, help="accepted after the plan")
+    ap.add_argument("--replan-seconds", type=float, default=5.0)
     ap.add_argument(
         "--solvers", nargs="+", default=["ours", "ours-mean", "ortools-plain", "vroom", "pyvrp"]
     )
