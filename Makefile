@@ -89,9 +89,9 @@ clean:
 ## then write its Bangla in logistics/translations/bn/LC_MESSAGES/messages.po
 POT := logistics/translations/messages.pot
 translations: $(VENV)/.installed-run
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-location=file \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --add-location=file --width=100 \
 		--sort-output --project DakGhor --copyright-holder "Bangladesh Post" -o $(POT) .
-	$(BIN)/pybabel update -i $(POT) -d logistics/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i $(POT) -d logistics/translations --no-fuzzy-matching --ignore-obsolete --width=100
 
 ## catalogs: compile the .po catalogs the app reads (make run and make test do it first)
 catalogs: $(MO)

@@ -13,6 +13,7 @@
         var bar = document.getElementById("progress");
         bar.value = s.progress;
         document.getElementById("progress-text").textContent = s.progress_text;
+        document.getElementById("best-text").textContent = s.best_text;
         document.getElementById("status").textContent = s.status_text;
         if (s.status === "planning") { setTimeout(follow, 1000); }
         else { window.location.reload(); }

@@ -77,6 +77,10 @@ class DayPlan(Base):
     violations: Mapped[str] = mapped_column(Text, default="")
     progress_pct: Mapped[int] = mapped_column(Integer, default=0)
     best_cost: Mapped[int | None] = mapped_column(BigInteger)
+    # The best plan so far while the job runs: loads routed out of all, vans used.
+    best_routed: Mapped[int | None] = mapped_column(Integer)
+    best_jobs: Mapped[int | None] = mapped_column(Integer)
+    best_vans: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")
     parcels_waiting: Mapped[int] = mapped_column(Integer, default=0)
     parcels_planned: Mapped[int] = mapped_column(Integer, default=0)

@@ -39,7 +39,7 @@ from logistics.models import (
     User,
     Van,
 )
-from logistics.services import adjust, hub, midday, plan_rows, publishing
+from logistics.services import adjust, hub, midday, plan_rows, publishing, versions
 from logistics.services.loads import Load, loads_of
 from routing import modes
 from routing.model import DAY_S, Problem
@@ -232,7 +232,13 @@ def _progress_writer(
             s.execute(
                 update(DayPlan)
                 .where(DayPlan.id == plan_id, DayPlan.status == PlanStatus.PLANNING)
-                .values(progress_pct=pct, best_cost=int(event.get("cost", 0)))
+                .values(
+                    progress_pct=pct,
+                    best_cost=int(event.get("cost", 0)),
+                    best_routed=event.get("routed"),
+                    best_jobs=event.get("jobs"),
+                    best_vans=event.get("vehicles"),
+                )
             )
             s.commit()
 
@@ -276,6 +282,10 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
                 locked, moves = adjust.parent_adjustments(s, plan)
                 as_of = None
             problem, loads = build_problem(s, parcels, locked, moves, vans_now, as_of)
+            if plan.parent_id is not None:  # keep the loads on their vans unless moving pays
+                parent = s.get(DayPlan, plan.parent_id)
+                assert parent is not None
+                problem = versions.start_from_parent(parent, problem, loads)
             t0 = clock.monotonic()
             result = solve(
                 problem,

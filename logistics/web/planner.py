@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from logistics.db import utcnow
 from logistics.documents import manifests as docs
 from logistics.errors import Forbidden, NotFound, ValidationError
-from logistics.i18n import _, _l, when
+from logistics.i18n import Num, _, _l, when
 from logistics.models import (
     DayPlan,
     Office,
@@ -40,7 +40,16 @@ from logistics.models import (
     Role,
     Van,
 )
-from logistics.services import adjust, dispatch, hub, live, manifests, publishing, scans
+from logistics.services import (
+    adjust,
+    dispatch,
+    hub,
+    live,
+    manifests,
+    publishing,
+    scans,
+    versions,
+)
 from logistics.vocabulary import label
 from logistics.web import get_db, requested_day, require_role
 
@@ -175,6 +184,8 @@ def plan(plan_id: int) -> str:
         pairs=_pairs(db, p),
         vans=list(db.scalars(select(Van).order_by(Van.registration))),
         manifests=manifests.issued(db, p),
+        best=_best(p),
+        changes=versions.changes(db, p) if p.status in SOLVED else None,
     )
 
 
@@ -352,6 +363,23 @@ def mismatches(plan_id: int) -> str:
     )
 
 
+SOLVED = (PlanStatus.DRAFT, PlanStatus.PUBLISHED, PlanStatus.CLOSED, PlanStatus.SUPERSEDED)
+
+
+def _best(p: DayPlan) -> str:
+    """The best plan the running job has found so far, in words ('' before the first)."""
+    if p.status is not PlanStatus.PLANNING or p.best_routed is None:
+        return ""
+    return str(
+        _(
+            "Best so far: %(n)s of %(of)s loads routed, on %(vans)s vans.",
+            n=Num(p.best_routed),
+            of=Num(p.best_jobs or 0),
+            vans=Num(p.best_vans or 0),
+        )
+    )
+
+
 @bp.get("/plans/<int:plan_id>/state.json")
 @require_role(Role.PLANNER)
 def state(plan_id: int) -> Response:
@@ -364,6 +392,7 @@ def state(plan_id: int) -> Response:
         "status_text": label(p.status),
         "progress": p.progress_pct,
         "progress_text": _("%(pct)s%% of the time limit", pct=p.progress_pct),
+        "best_text": _best(p),
         "error": p.error,
         "routes": [],
     }
