@@ -31,6 +31,7 @@ class SolveOptions:
     # kept to measure the difference (bench/bench_dhaka.py)
     time_model: str = "clock"
     fill: bool = True  # put left-over jobs where the real clock has room (routing/fill.py)
+    merge: bool = True  # solve co-located identical jobs as one (routing/merge.py)
     duration_factor_pct: int | None = None
 
 

@@ -1,11 +1,13 @@
 """The solver: the only module that imports OR-Tools. It chooses sequences; ``plan.schedule``
 times them, so every plan it returns passes ``plan.check``.
 
-Search: a first solution by insertion, then either ruin and recreate ("rr": SISR ruins, OR-Tools'
-local search to recreate and descend, record-to-record acceptance, driven from Python because
-OR-Tools 9.15 ignores its own ``use_iterated_local_search`` here) or OR-Tools' guided local
-search ("gls"). ``workers`` > 1 runs a portfolio of configurations in separate processes (one per
-core) and keeps the best plan. docs/routing.md has the measurements behind these choices.
+Search: a first solution by insertion, then OR-Tools' own iterated local search ("ils": SISR
+ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate driven
+from Python ("rr": SISR ruins, OR-Tools' local search to recreate and descend, record-to-record
+acceptance), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
+configurations in separate processes (one per core) and keeps the best plan. Co-located
+identical jobs are solved as one (routing/merge.py). docs/routing.md has the measurements behind
+these choices.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from routing import locks
 from routing.assemble import build_plan
 from routing.fill import fill
+from routing.merge import Merged, merge
 from routing.model import Problem
 from routing.ortools_model import (
     SolveOptions,
@@ -51,15 +54,20 @@ __all__ = [
     "solve",
 ]
 Progress = Callable[[dict[str, Any]], None]
+INSERTION_ALL_UP_TO = 300  # above this many nodes, insertion looks at each node's nearest
+INSERTION_NEIGHBOURS, INSERTION_MIN_NEIGHBOURS = 0.1, 40
 PROGRESS_EVERY_S = 0.25  # the best plan so far is counted at most this often
 FILL_SHARE, FILL_MAX_S = 0.05, 1.0  # of the time limit, kept for the real-clock fill
 
-# Configurations of the portfolio, best first; worker k takes entry k.
+# Configurations of the portfolio, best first; worker k takes entry k. With two cores, OR-Tools'
+# own iterated local search and ruin and recreate from the other start: measured with
+# bench/bench_search.py, the pair of them had the lowest gap per instance on Solomon and X
+# (docs/routing.md).
 PORTFOLIO: tuple[tuple[str, str], ...] = (
-    ("rr", "PARALLEL_CHEAPEST_INSERTION"),
+    ("ils", "PARALLEL_CHEAPEST_INSERTION"),
     ("rr", "PATH_CHEAPEST_ARC"),
+    ("rr", "PARALLEL_CHEAPEST_INSERTION"),
     ("gls", "PATH_CHEAPEST_ARC"),
-    ("gls", "PARALLEL_CHEAPEST_INSERTION"),
 )
 # With fewer vehicles first, guided local search empties routes more often than ruin and recreate
 # (measured on Gehring-Homberger and Li & Lim, docs/routing.md): it takes the second core.
@@ -90,6 +98,12 @@ def _solve_once(
     if opts.first_solution != "auto":
         first = opts.first_solution
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first)
+    if routing.Size() > INSERTION_ALL_UP_TO:
+        # Parallel cheapest insertion tries every node next to every other: 9.4 s of a 10 s
+        # limit on the 444 stops of the Dhaka day one job per office pair, 0.8 s (and a better
+        # start) among each node's nearest tenth (bench/bench_parcels.py, docs/routing.md).
+        gci = params.global_cheapest_insertion_first_solution_parameters
+        gci.neighbors_ratio, gci.min_neighbors = INSERTION_NEIGHBOURS, INSERTION_MIN_NEIGHBOURS
     if meta == "ils":
         _ils(params)
     elif meta == "rr":
@@ -247,6 +261,10 @@ def solve(
     opts = options or SolveOptions()
     if problem.locks:
         return _solve_locked(problem, opts, progress)
+    if opts.merge:
+        merged = merge(problem)
+        if merged is not None:
+            return _solve_merged(problem, merged, opts, progress)
     t0 = time.monotonic()
     limit = opts.time_limit_s
     # The last part of the time limit is the real-clock fill's (routing/fill.py).
@@ -329,6 +347,25 @@ def _fill(problem: Problem, plan: Plan, deadline: float) -> Plan:
     left = [job[u.job_id] for u in plan.unassigned]
     sequences, plan.stats["filled"] = fill(problem, sequences_of(problem, plan), left, deadline)
     return build_plan(problem, sequences, plan.stats) if plan.stats["filled"] else plan
+
+
+def _solve_merged(
+    problem: Problem, merged: Merged, opts: SolveOptions, progress: Progress | None
+) -> Plan:
+    """Co-located identical jobs solved as one (routing/merge.py), split back and timed as the
+    original problem's plan."""
+    t0 = time.monotonic()
+    part = solve(merged.problem, replace(opts, merge=False), progress)
+    stats = {
+        **part.stats,
+        "merged_jobs": f"{problem.n_jobs} -> {merged.problem.n_jobs}",
+    }
+    plan = build_plan(problem, merged.expand(sequences_of(merged.problem, part)), stats)
+    plan.stats["dropped_when_timed"] = sum(
+        1 for u in plan.unassigned if u.code == "late_when_timed"
+    )
+    plan.stats["wall_seconds"] = round(time.monotonic() - t0, 2)
+    return plan
 
 
 def _solve_locked(problem: Problem, opts: SolveOptions, progress: Progress | None) -> Plan:
