@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from routing.model import Problem, Service, Shipment, Stop, TimeWindow
 from routing.plan import Step
 
+J = TypeVar("J", Service, Shipment)
 MERGE_AT_MOST = 0.5  # merge only when that leaves at most this share of the jobs
 CHUNK_SHARE = 4  # a merged job carries at most 1/CHUNK_SHARE of the smallest capacity
 
@@ -84,6 +86,13 @@ def _chunks(
     return [group[i : i + size] for i in range(0, len(group), size)]
 
 
+def _summed(jobs: tuple[J, ...], part: list[int]) -> J:
+    """The first job of ``part`` carrying all their amounts and, if optional, penalties."""
+    first = jobs[part[0]]
+    penalty = None if first.penalty is None else sum(jobs[j].penalty or 0 for j in part)
+    return replace(first, amount=tuple(a * len(part) for a in first.amount), penalty=penalty)
+
+
 def merge(problem: Problem) -> Merged | None:
     """``problem`` with its co-located identical jobs merged, or None where that would not
     leave at most MERGE_AT_MOST of the jobs (or locks or a start name jobs: they stay as
@@ -109,33 +118,22 @@ def merge(problem: Problem) -> Merged | None:
         for part in _chunks(problem, group, [first.stop], first.amount):
             svc_members.append(tuple(part))
             services.append(
-                Service(
-                    problem.services[part[0]].id,
-                    _merged_stop(first.stop, len(part), place[first.stop.location]),
-                    tuple(a * len(part) for a in first.amount),
-                    None
-                    if first.penalty is None
-                    else sum(problem.services[j].penalty or 0 for j in part),
-                    first.vehicles,
+                replace(
+                    _summed(problem.services, part),
+                    stop=_merged_stop(first.stop, len(part), place[first.stop.location]),
                 )
             )
     shipments: list[Shipment] = []
     shp_members: list[tuple[int, ...]] = []
     for group in shp_groups.values():
-        first_sh = problem.shipments[group[0]]
-        stops = [first_sh.pickup, first_sh.delivery]
-        for part in _chunks(problem, group, stops, first_sh.amount):
+        sh = problem.shipments[group[0]]
+        for part in _chunks(problem, group, [sh.pickup, sh.delivery], sh.amount):
             shp_members.append(tuple(part))
             shipments.append(
-                Shipment(
-                    problem.shipments[part[0]].id,
-                    _merged_stop(first_sh.pickup, len(part), place[first_sh.pickup.location]),
-                    _merged_stop(first_sh.delivery, len(part), place[first_sh.delivery.location]),
-                    tuple(a * len(part) for a in first_sh.amount),
-                    None
-                    if first_sh.penalty is None
-                    else sum(problem.shipments[j].penalty or 0 for j in part),
-                    first_sh.vehicles,
+                replace(
+                    _summed(problem.shipments, part),
+                    pickup=_merged_stop(sh.pickup, len(part), place[sh.pickup.location]),
+                    delivery=_merged_stop(sh.delivery, len(part), place[sh.delivery.location]),
                 )
             )
     if len(services) + len(shipments) > MERGE_AT_MOST * problem.n_jobs:

@@ -59,20 +59,27 @@ def test_changes_count_parcels_added_since_the_parent(db: Session, waiting: list
     assert c is not None and c.added == 2 and c.moved == 0 and c.dropped == 0
 
 
-def test_the_plan_page_says_what_changed_and_the_job_shows_its_best_so_far(
-    client: FlaskClient, db: Session, waiting: list[Parcel]
-) -> None:
+def two_versions_and_a_job_under_way(db: Session) -> tuple[DayPlan, DayPlan, DayPlan]:
+    """Version 1, version 2 re-planned from it, and version 3 being planned: the solver has
+    reported a best plan of 12 of 15 loads on 3 vans, 4 s into its 10."""
     first = plan_now(db)
     second = plan_version(db, parent=first)
-    login(client, "planner", "planner-demo-1")
-    page = client.get(f"/dispatch/plans/{second.id}").text
-    assert 'id="changes"' in page and "Against version 1:" in page
-    assert 'id="changes"' not in client.get(f"/dispatch/plans/{first.id}").text
-    # A job under way: its progress writer stores the solver's best plan so far, in words.
     running = dispatch.start_plan(db, DAY, None, time_limit_s=10)
     db.commit()
     write = dispatch._progress_writer(sessionmaker(bind=db.get_bind()), running.id, 10)
     write({"cost": 5, "seconds": 4, "routed": 12, "jobs": 15, "vehicles": 3})
+    return first, second, running
+
+
+def test_the_plan_page_says_what_changed_and_the_job_shows_its_best_so_far(
+    client: FlaskClient, db: Session, waiting: list[Parcel]
+) -> None:
+    first, second, running = two_versions_and_a_job_under_way(db)
+    login(client, "planner", "planner-demo-1")
+    page = client.get(f"/dispatch/plans/{second.id}").text
+    assert 'id="changes"' in page and "Against version 1:" in page
+    assert 'id="changes"' not in client.get(f"/dispatch/plans/{first.id}").text
+    # The job under way: its progress writer stored the solver's best plan so far, in words.
     state = client.get(f"/dispatch/plans/{running.id}/state.json").json
     assert state is not None
     assert state["progress"] == 40
@@ -87,13 +94,8 @@ def test_the_plan_page_says_what_changed_and_the_job_shows_its_best_so_far(
 def test_what_changed_and_the_best_so_far_speak_bangla(
     bn_client: FlaskClient, db: Session, waiting: list[Parcel]
 ) -> None:
-    first = plan_now(db)
-    second = plan_version(db, parent=first)
+    _, second, running = two_versions_and_a_job_under_way(db)
     login(bn_client, "planner", "planner-demo-1")
     assert "সংস্করণ ১-এর তুলনায়" in bn_client.get(f"/dispatch/plans/{second.id}").text
-    running = dispatch.start_plan(db, DAY, None, time_limit_s=10)
-    db.commit()
-    write = dispatch._progress_writer(sessionmaker(bind=db.get_bind()), running.id, 10)
-    write({"cost": 5, "seconds": 1, "routed": 12, "jobs": 15, "vehicles": 3})
     state = bn_client.get(f"/dispatch/plans/{running.id}/state.json").json
     assert state is not None and state["best_text"].startswith("এ পর্যন্ত সেরা: ১৫টি লোডের মধ্যে ১২টি")
