@@ -8,7 +8,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-dispatch bench-payments clean install install-test
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-payments clean install install-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench-search: $(VENV)/.installed-bench
 ## bench-dhaka: the seeded Dhaka van day, hub-and-spoke and a 300-stop last-mile round, vs peers
 bench-dhaka: $(VENV)/.installed-bench
 	$(BIN)/python bench/bench_dhaka.py --seconds $(SECONDS)
+
+## bench-parcels: the Dhaka day one job per parcel (Li & Lim, 3,000 pairs) through the CLI and by VROOM
+bench-parcels: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench_parcels.py --seconds $(SECONDS)
 
 ## bench-dispatch: the seeded Dhaka day from the database: load, build, solve, store, publish, render, by phase
 bench-dispatch: $(VENV)/.installed-test $(MO)

@@ -1,6 +1,8 @@
 """Dhaka benchmark: the seeded van day (18 vans, 11 -> 21 offices, ~220 office pairs, a few
 thousand parcels, office hours, a lunch break, time-of-day speeds) on the city network and on
-the far-suburb stress case, the city's hub-and-spoke day, and a 300-stop last-mile round, planned by our core, a plain OR-Tools configuration and VROOM (and PyVRP), each result
+the far-suburb stress case, the city's hub-and-spoke day, a re-plan of the city day at 13:00
+(bench/replan_day.py) and a 300-stop last-mile round, planned by our core, a plain OR-Tools
+configuration and VROOM (and PyVRP), each result
 re-timed by routing.plan.schedule with the time-of-day speeds: what cannot be kept is dropped
 and counted, so every solver is judged by the same clock.
 
