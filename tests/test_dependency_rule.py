@@ -1,4 +1,5 @@
-"""The dependency rule of STYLE.md: routing and billing are libraries; logistics never imports app."""
+"""The dependency rule of STYLE.md: routing, billing and messaging are libraries; logistics never
+imports app."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "routing": {"flask", "sqlalchemy", "logistics", "billing", "app", "werkzeug", "alembic"},
     "billing": {"flask", "sqlalchemy", "logistics", "routing", "app", "werkzeug", "alembic"},
+    "messaging": {"flask", "sqlalchemy", "logistics", "routing", "billing", "app", "werkzeug"},
     "logistics": {"app"},
 }
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from logistics.errors import ValidationError
-from logistics.i18n import _l
+from logistics.i18n import AUTONYMS, _l
 from logistics.models import ApiKey, Office, Role, User, Van
-from logistics.services import payments, reconciliation
+from logistics.services import payments, reconciliation, sms_text
 from logistics.services.tariff import default_tariff
 from logistics.web import get_db, require_role
 
@@ -61,6 +61,19 @@ def vans() -> str:
 @require_role(Role.ADMIN)
 def tariff() -> str:
     return render_template("admin/tariff.html", t=default_tariff())
+
+
+@bp.get("/sms")
+@require_role(Role.ADMIN)
+def sms() -> str:
+    """Each customer SMS in both languages with the longest values, its encoding and segments
+    against its budget."""
+    return render_template(
+        "admin/sms.html",
+        rows=sms_text.measure(),
+        names=sms_text.EVENT_NAMES,
+        autonyms=AUTONYMS,
+    )
 
 
 @bp.get("/reconciliation")

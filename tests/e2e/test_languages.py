@@ -93,7 +93,7 @@ def _walk(page: Page, base: str, lang: str, db: Session, simulator, seen: list[s
     _login(page, base, "admin", "admin-demo-1")
     expect(page).to_have_url(re.compile(r"/admin$"))
     for path in ("/admin", "/admin/users", "/admin/keys", "/admin/offices", "/admin/vans",
-                 "/admin/tariff", "/admin/reconciliation", "/counter"):  # fmt: skip
+                 "/admin/tariff", "/admin/sms", "/admin/reconciliation", "/counter"):  # fmt: skip
         page.goto(base + path)
         _check(page, lang, seen)
     page.goto(f"{base}/admin/reconciliation")
@@ -115,4 +115,4 @@ def test_every_page_speaks_one_language_bangla_then_english(
     _walk(page, live_server, "en", db, simulator, seen)
     page.click("#lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "bn")
-    assert len(seen) == 2 * 24
+    assert len(seen) == 2 * 25
