@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 SIM_PORT ?= 5001
+SMS_SIM_PORT ?= 5002
 WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
@@ -26,17 +27,20 @@ install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
 ## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
-## (with the operator simulator and a Celery worker + beat on a folder broker: no server needed)
+## (with the operator and SMS gateway simulators and a Celery worker + beat on a folder broker:
+## no server needed)
 run: $(VENV)/.installed-run $(MO)
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
-	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT)  (demo logins: see README)"
+	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT), SMS gateway simulator on http://127.0.0.1:$(SMS_SIM_PORT)  (demo logins: see README)"
 	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \
-	DAKGHOR_DEMO=1 $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
+	$(BIN)/dakghor-sms-sim --port $(SMS_SIM_PORT) --db instance/sms-sim.sqlite3 \
+		--callback-base http://127.0.0.1:$(PORT)/callbacks/sms/isms > instance/sms-sim.log 2>&1 & SMS=$$!; \
+	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
 		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
-	trap 'kill $$SIM $$WORKER 2>/dev/null' EXIT INT TERM; \
-	DAKGHOR_DEMO=1 PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
+	trap 'kill $$SIM $$SMS $$WORKER 2>/dev/null' EXIT INT TERM; \
+	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
 		'app:create_app()'
 
 ## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)

@@ -47,7 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pay,
         planner,
         public,
+        recipient,
         scanning,
+        sms,
         staff,
     )
     from logistics.web.payments_config import settings_from_env
@@ -74,7 +76,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "DAKGHOR_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
         ),
     )
+    # Where customers' links point (SMS carry /t/<id> and /p/<token> under it).
+    from logistics.services import notify, sms_text
+
+    app.config["PUBLIC_URL"] = notify.public_url()
     app.config.update(overrides or {})
+
+    if len(app.config["PUBLIC_URL"].rstrip("/")) > sms_text.LINK_BASE_MAX:
+        raise RuntimeError(
+            f"DAKGHOR_PUBLIC_URL is longer than {sms_text.LINK_BASE_MAX} characters: the SMS "
+            "budgets are measured with links no longer (use a short host)"
+        )
     if app.config["HTTPS"]:
         app.config.update(
             SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https"
@@ -124,6 +136,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         tasks.enqueue_plan(plan_id)
 
     app.extensions.setdefault("dakghor.enqueue_plan", enqueue_plan)
+    _wire_sms(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 
     app.register_blueprint(auth.bp)
@@ -136,12 +149,52 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(homes.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(scanning.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(recipient.bp)
+    csrf.exempt(sms.bp)  # the gateway signs its pushes instead
     errors.register(app)
     app.after_request(web.security_headers)
     i18n.init_app(app)
     web.register_template_helpers(app)
     _register_cli(app)
     return app
+
+
+def _wire_sms(app: Flask) -> None:
+    """The SMS gateway (built on first use; tests may inject SMS_GATEWAY), and the outbox: the
+    messages a transaction queued go to the job queue once it commits (the periodic sweep sends
+    any that could not be queued)."""
+    from sqlalchemy import event
+
+    from logistics.services import notify
+    from logistics.web.sms_config import gateway_from_env
+
+    cache: dict[str, Any] = {}
+
+    def gateway() -> Any:
+        if "gw" not in cache:
+            cache["gw"] = app.config.get("SMS_GATEWAY") or gateway_from_env(app.config["DEMO"])
+        return cache["gw"]
+
+    app.extensions["dakghor.sms"] = gateway
+
+    def enqueue_sms(ids: list[int]) -> None:
+        from logistics import tasks
+
+        tasks.enqueue_sms(ids)
+
+    app.extensions.setdefault("dakghor.enqueue_sms", enqueue_sms)
+    maker = app.extensions["dakghor.sessionmaker"]
+
+    @event.listens_for(maker, "after_commit")
+    def _hand_over(session: Any) -> None:
+        ids = session.info.pop(notify.OUTBOX, None)
+        if ids:
+            app.extensions["dakghor.enqueue_sms"](ids)
+
+    @event.listens_for(maker, "after_rollback")
+    def _drop(session: Any) -> None:
+        session.info.pop(notify.OUTBOX, None)
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,13 +4,13 @@ speaks, and numbers, money and times written the way that language writes them."
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from babel import support
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_decimal
 from flask import Flask, Response, has_app_context, has_request_context, request
 from flask_babel import (
@@ -107,6 +107,23 @@ def hm(dt: datetime) -> str:
     return when(dt, "HH:mm")
 
 
+def hour(h: int) -> str:
+    """A whole hour of the day, 9 -> '09:00' (০৯:০০ in Bangla)."""
+    return digits(f"{int(h):02d}:00")
+
+
+def weekdays(open_days: str) -> str:
+    """An office's open days ('Sun Mon Tue Wed Thu') in the current language's short names."""
+    names = get_day_names("abbreviated", locale=current())
+    order = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    return ", ".join(names[order.index(d)] for d in open_days.split() if d in order)
+
+
+def day(d: date) -> str:
+    """A calendar day with its weekday, in the current language: 'Sunday, 6 December'."""
+    return digits(format_date(d, "EEEE, d MMMM", locale=current()))
+
+
 class Num:
     """A number put into a lazily translated message: written in the language that reads it."""
 
@@ -147,6 +164,9 @@ def init_app(app: Flask) -> None:
         money=money,
         when=when,
         hm=hm,
+        hour=hour,
+        day=day,
+        weekdays=weekdays,
         digits=digits,
         label=vocabulary.label,
         name=vocabulary.name,

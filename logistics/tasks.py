@@ -1,6 +1,7 @@
 """Background jobs (Celery): the follow-up of a charge whose outcome was unknown when the payer
 left, and the periodic sweep that settles open charges and refunds and ends attempts past their
-deadline, so no one has to run ``dakghor payments recover`` by hand.
+deadline, so no one has to run ``dakghor payments recover`` by hand; the planning job; sending
+each customer SMS (retried with backoff) and the SMS sweep (what is due, late receipts).
 
     celery -A app worker -B      # a worker with its beat (``make run`` starts one)
 
@@ -31,7 +32,11 @@ def _broker() -> tuple[str, dict[str, Any]]:
         return url, {}
     folder = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance")) / "broker"
     folder.mkdir(parents=True, exist_ok=True)
-    return "filesystem://", {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    return "filesystem://", {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(folder / "control"),  # not ./control in whatever the cwd is
+    }
 
 
 def make_celery() -> Celery:
@@ -47,7 +52,11 @@ def make_celery() -> Celery:
             "payments-sweep": {
                 "task": "dakghor.payments.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SWEEP_S", "30")),
-            }
+            },
+            "sms-sweep": {
+                "task": "dakghor.sms.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
+            },
         },
     )
     return app
@@ -135,3 +144,57 @@ def enqueue_settle(attempt_id: int) -> None:
         log.warning(
             "could not queue the follow-up of attempt %s (%s); the sweep will", attempt_id, e
         )
+
+
+def _sms() -> tuple[Any, Any]:
+    app = _app()
+    return app, app.extensions["dakghor.sms"]()
+
+
+@celery.task(name="dakghor.sms.send")  # type: ignore[untyped-decorator]
+def send_sms(notification_id: int) -> str:
+    """Send one queued message; a retry is scheduled for when its backoff ends."""
+    from logistics.db import utcnow
+    from logistics.models import Notification, NotificationStatus
+    from logistics.services import sms_delivery
+
+    app, gateway = _sms()
+    if gateway is None:
+        return "no_gateway"
+    with app.app_context():
+        sessions = app.extensions["dakghor.sessionmaker"]
+        outcome = sms_delivery.deliver(sessions, notification_id, gateway)
+        if outcome == "retry":
+            with sessions() as s:
+                n = s.get(Notification, notification_id)
+                if n is not None and n.status is NotificationStatus.QUEUED:
+                    wait = (n.next_attempt_at - utcnow()).total_seconds()
+                    send_sms.apply_async((notification_id,), countdown=max(1.0, wait))
+    log.info("sms %s: %s", notification_id, outcome)
+    return outcome
+
+
+@celery.task(name="dakghor.sms.sweep")  # type: ignore[untyped-decorator]
+def sms_sweep() -> dict[str, int]:
+    """Send what is due (after quiet hours, after a lost job) and chase late receipts."""
+    from logistics.services import sms_delivery
+
+    app, gateway = _sms()
+    if gateway is None:
+        log.warning("no SMS gateway configured (DAKGHOR_SMS_URL): messages wait in the outbox")
+        return {}
+    with app.app_context():
+        counts = sms_delivery.sweep(app.extensions["dakghor.sessionmaker"], gateway)
+    if counts:
+        log.info("sms sweep: %s", counts)
+    return counts
+
+
+def enqueue_sms(ids: list[int]) -> None:
+    """Queue the sending of messages a transaction just committed; if the broker cannot be
+    reached, the SMS sweep sends them."""
+    try:
+        for nid in ids:
+            send_sms.apply_async((nid,), retry=False)
+    except Exception as e:  # noqa: BLE001 - the request that queued them must not fail
+        log.warning("could not queue %s messages (%s); the SMS sweep will send them", len(ids), e)

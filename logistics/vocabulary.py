@@ -12,6 +12,7 @@ from logistics.i18n import _l, is_bn
 from logistics.models import (
     AttemptStatus,
     ManifestKind,
+    NotificationStatus,
     ObligationStatus,
     OfficeKind,
     ParcelStatus,
@@ -56,6 +57,12 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (PaymentMethod.CASH, _l("Cash")),
     (PaymentMethod.AIRTIME, _l("Airtime")),
     (PaymentMethod.MERCHANT_ACCOUNT, _l("Merchant's account")),
+    (NotificationStatus.QUEUED, _l("Waiting to be sent")),
+    (NotificationStatus.SENDING, _l("Being sent")),
+    (NotificationStatus.SENT, _l("Sent")),
+    (NotificationStatus.DELIVERED, _l("Received by the phone")),
+    (NotificationStatus.FAILED, _l("Not delivered")),
+    (NotificationStatus.SUPPRESSED, _l("Not sent: the number asked for no messages")),
     (PaymentStatus.PAID, _l("Paid")),
     (PaymentStatus.PENDING, _l("Not paid yet")),
     (PaymentStatus.INVOICED, _l("Invoiced to the merchant")),
@@ -171,6 +178,23 @@ LEFT_OVER: dict[str, LazyString] = {
     "late_when_timed": _l("Would arrive late with the day's traffic."),
     "no_room": _l("No room left in the vans today."),
 }
+
+
+# Why an SMS did not reach the phone (or is being tried again), by its stable code.
+SMS_REASONS: dict[str, LazyString] = {
+    "invalid_number": _l("The network does not know this number."),
+    "undelivered": _l("The network could not deliver it."),
+    "timeout": _l("The SMS gateway did not answer in time."),
+    "transport_error": _l("The SMS gateway could not be reached."),
+    "refused": _l("The SMS gateway refused it."),
+    "unauthorized": _l("The SMS gateway refused our credentials."),
+}
+
+
+def sms_reason(code: str | None) -> str:
+    if not code:
+        return ""
+    return str(SMS_REASONS.get(code, SMS_REASONS["refused"]))
 
 
 def left_over(code: str) -> str:

@@ -23,12 +23,14 @@ from logistics.models import (
     CallbackReceipt,
     ChargeAttempt,
     DayPlan,
+    InboundSms,
     LedgerEntry,
     LedgerTransaction,
     LoginAttempt,
     Manifest,
     Merchant,
     MsisdnLock,
+    Notification,
     Obligation,
     Parcel,
     PaymentLink,
@@ -42,6 +44,7 @@ from logistics.models import (
     S10Series,
     Scan,
     ScanSession,
+    SmsContact,
     TrackingEvent,
     User,
 )
@@ -120,6 +123,9 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        Notification,
+        SmsContact,
+        InboundSms,
         Scan,
         ScanSession,
         Manifest,
@@ -233,3 +239,6 @@ from tests.billing.conftest import simulator  # noqa: E402,F401
 # A real Celery worker and parcels waiting at intake offices, for the job and planner tests
 # (the browser tests too).
 from tests.logistics.conftest import waiting, worker, worker_env  # noqa: E402,F401
+
+# The SMS gateway simulator (a real server in its own process) for the notification tests.
+from tests.messaging.conftest import sms_clean, sms_sim  # noqa: E402,F401

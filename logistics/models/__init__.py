@@ -20,6 +20,12 @@ from logistics.models.manifest import (
     ScanSession,
 )
 from logistics.models.merchant import Merchant
+from logistics.models.notification import (
+    InboundSms,
+    Notification,
+    NotificationStatus,
+    SmsContact,
+)
 from logistics.models.office import Office, OfficeKind
 from logistics.models.parcel import Parcel, ParcelStatus, PaymentMethod, PaymentStatus, S10Series
 from logistics.models.payment import (
@@ -36,12 +42,19 @@ from logistics.models.payment import (
     Purpose,
     Refund,
 )
+from logistics.models.recipient import DeliveryPreference, RecipientCode
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
 from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "DeliveryPreference",
+    "RecipientCode",
+    "InboundSms",
+    "Notification",
+    "NotificationStatus",
+    "SmsContact",
     "Manifest",
     "ManifestKind",
     "PlanMove",

@@ -49,6 +49,7 @@ class Office(Base):
     closes_at: Mapped[str] = mapped_column(String(5))
     open_days: Mapped[str] = mapped_column(String(32))
     notes: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str | None] = mapped_column(String(20))  # the counter's phone, set by an admin
 
     @property
     def roles(self) -> tuple[OfficeKind, ...]:

@@ -23,5 +23,8 @@ class TrackingEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(String(400), default="")
+    # Out for delivery: the window promised to the recipient (shown on the tracking page).
+    window_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped[Office | None] = relationship()

@@ -20,13 +20,16 @@ from logistics.text import DHAKA
 from messaging import segments
 
 NAME_MAX = 24  # a merchant's or an office's name is cut to this many characters in an SMS
-LINK_MAX = 40  # the longest link sent (https://dakghor.bd/t/CP123456785BD is 34)
+LINK_BASE_MAX = 24  # the longest public URL the app accepts (DAKGHOR_PUBLIC_URL)
+TRACK_LINK_MAX = LINK_BASE_MAX + 3 + 13  # base + "/t/" + a tracking id
+PAY_LINK_MAX = LINK_BASE_MAX + 3 + 32  # base + "/p/" + a payment link's token
 
 
 @dataclass(frozen=True)
 class Template:
     text: Callable[..., Any]  # values -> the lazy catalog string with them
     budget: dict[str, int]  # language -> segments at most
+    longest: dict[str, Any] | None = None  # this message's own longest values, if they differ
 
 
 _DAY = datetime(2026, 12, 30, 18, 45, tzinfo=DHAKA)
@@ -35,7 +38,7 @@ LONGEST: dict[str, Any] = {
     "id": "CP123456785BD",
     "merchant": "M" * NAME_MAX,
     "office": "O" * NAME_MAX,
-    "link": "https://" + "x" * (LINK_MAX - 8),
+    "link": "https://" + "x" * (TRACK_LINK_MAX - 8),
     "start": Clock(_DAY),
     "end": Clock(_DAY),
     "code": "888888",
@@ -98,6 +101,7 @@ TEMPLATES: dict[str, Template] = {
             **v,
         ),
         {"bn": 2, "en": 1},
+        {"link": "https://" + "x" * (PAY_LINK_MAX - 8)},
     ),
     "receipt": Template(
         lambda **v: _l(
@@ -108,6 +112,26 @@ TEMPLATES: dict[str, Template] = {
     "refund": Template(
         lambda **v: _l("%(amount)s for parcel %(id)s has been refunded to your airtime.", **v),
         {"bn": 1, "en": 1},
+    ),
+    "code": Template(
+        lambda **v: _l(
+            "DakGhor code %(code)s for parcel %(id)s, valid %(minutes)s minutes. Do not share it.",
+            **v,
+        ),
+        {"bn": 1, "en": 1},
+    ),
+    "stopped": Template(
+        lambda **v: _l(
+            "You will get no more parcel messages from the post office. Send START to get them again.",
+            **v,
+        ),
+        {"bn": 2, "en": 1},
+    ),
+    "started": Template(
+        lambda **v: _l(
+            "You will get parcel messages from the post office again. Send STOP to stop.", **v
+        ),
+        {"bn": 2, "en": 1},
     ),
 }
 
@@ -125,6 +149,9 @@ EVENT_NAMES: dict[str, Any] = {
     "payment_link": _l("Payment link"),
     "receipt": _l("Payment receipt"),
     "refund": _l("Refund"),
+    "code": _l("Code for the tracking page"),
+    "stopped": _l("Answer to STOP"),
+    "started": _l("Answer to START"),
 }
 
 
@@ -154,7 +181,7 @@ def measure(templates: dict[str, Template] | None = None) -> list[Measured]:
     out = []
     for event, t in (templates or TEMPLATES).items():
         for lang, budget in t.budget.items():
-            text = in_language(lang, t.text(**LONGEST))
+            text = in_language(lang, t.text(**{**LONGEST, **(t.longest or {})}))
             out.append(Measured(event, lang, text, segments.count(text), budget))
     return out
 

@@ -15,6 +15,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, NotFound
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
+from logistics.services import notify
 from logistics.text import local_time
 from logistics.vocabulary import LABELS
 
@@ -89,8 +90,10 @@ def record_event(
     actor: User | None = None,
     note: str = "",
     at: datetime | None = None,
+    window: dict[str, datetime] | None = None,
 ) -> TrackingEvent:
-    """Append an event and move the parcel's status; an illegal move raises Conflict."""
+    """Append an event and move the parcel's status (an illegal move raises Conflict), and queue
+    the recipient's SMS for it; out for delivery passes its ``window`` (start, end)."""
     event = EVENTS.get(code)
     if event is None:
         raise Conflict(_l("Unknown tracking event code %(code)s.", code=code), field="code")
@@ -116,11 +119,14 @@ def record_event(
         occurred_at=at or utcnow(),
         actor_user_id=actor.id if actor else None,
         note=note,
+        window_start_at=(window or {}).get("start"),
+        window_end_at=(window or {}).get("end"),
     )
     parcel.events.append(ev)
     if event.status is not None:
         parcel.status = event.status
     session.flush()
+    notify.on_tracking_event(session, parcel, ev, **(window or {}))
     return ev
 
 

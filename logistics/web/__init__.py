@@ -12,13 +12,14 @@ from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from logistics import i18n
 from logistics.documents import labels
 from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role
-from logistics.services import documents
+from logistics.services import documents, notify, sms_text
 from logistics.text import DHAKA, national_mobile
-from logistics.vocabulary import LABELS, left_over
+from logistics.vocabulary import LABELS, left_over, sms_reason
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +81,12 @@ def register_template_helpers(app: Flask) -> None:
     # is written the same in both languages.
     app.jinja_env.filters["mobile"] = national_mobile
     app.jinja_env.filters["left_over"] = left_over
+    app.jinja_env.filters["sms_reason"] = sms_reason
+    app.jinja_env.filters["sms_event"] = lambda e: str(sms_text.EVENT_NAMES.get(e, e))
+    # A receipt number read aloud (DK-0000-0123), written in the page's digits.
+    app.jinja_env.filters["receipt_no"] = lambda attempt_id: i18n.digits(
+        notify.receipt_number(attempt_id)
+    )
 
 
 def label_response(parcels: Parcel | list[Parcel]) -> Response:

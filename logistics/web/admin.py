@@ -3,6 +3,7 @@ tariff), and finance (reconciliation of operators' settlement files, ledger bala
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from logistics.errors import ValidationError
+from logistics.errors import NotFound, ValidationError
 from logistics.i18n import AUTONYMS, _l
 from logistics.models import ApiKey, Office, Role, User, Van
 from logistics.services import payments, reconciliation, sms_text
@@ -46,6 +47,25 @@ def offices() -> str:
     return render_template("admin/offices.html", offices=rows)
 
 
+@bp.post("/offices/<code>/phone")
+@require_role(Role.ADMIN)
+def office_phone(code: str) -> ResponseReturnValue:
+    """The counter's phone, shown on the tracking page of every parcel the office delivers."""
+    from flask import redirect, url_for
+
+    db = get_db()
+    office = db.scalar(select(Office).where(Office.code == code))
+    if office is None:
+        raise NotFound(_l("No such office."), field="code")
+    raw = request.form.get("phone", "").strip()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw and (not re.fullmatch(r"\+?[0-9][0-9 -]{5,18}", raw) or not 7 <= len(digits) <= 15):
+        raise ValidationError({"phone": _l("Enter a phone number such as 02-9551234.")})
+    office.phone = raw or None
+    db.commit()
+    return redirect(url_for("admin.offices"))
+
+
 @bp.get("/vans")
 @require_role(Role.ADMIN)
 def vans() -> str:
@@ -66,10 +86,25 @@ def tariff() -> str:
 @bp.get("/sms")
 @require_role(Role.ADMIN)
 def sms() -> str:
-    """Each customer SMS in both languages with the longest values, its encoding and segments
-    against its budget."""
+    """The outbox (messages by state, the latest sent, whether a gateway is configured) and each
+    customer SMS in both languages with the longest values, its encoding and segments against
+    its budget."""
+    from flask import current_app
+    from sqlalchemy import func, select
+
+    from logistics.models import Notification
+    from logistics.web import get_db
+
+    db = get_db()
+    counts = dict(
+        db.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
+    )
+    latest = list(db.scalars(select(Notification).order_by(Notification.id.desc()).limit(50)))
     return render_template(
         "admin/sms.html",
+        counts=counts,
+        messages=latest,
+        gateway=current_app.extensions["dakghor.sms"](),
         rows=sms_text.measure(),
         names=sms_text.EVENT_NAMES,
         autonyms=AUTONYMS,

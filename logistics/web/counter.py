@@ -181,11 +181,12 @@ def parcel(tracking_id: str) -> str:
             .order_by(ChargeAttempt.id.desc())
         )
     )
-    from logistics.services import obligations
+    from logistics.services import notify, obligations
 
     owed = obligations.of_parcel(db, p.id)
     return render_template(
         "counter/parcel.html",
+        messages=notify.log_for(db, p.id),
         p=p,
         t=tracking.public_view(p),
         links=links,
@@ -262,6 +263,12 @@ def payment_link(tracking_id: str) -> ResponseReturnValue:
         raise ValidationError(
             {"purpose": _l("Choose what the link is for: the fee or the cash on delivery.")}
         ) from None
-    payments.create_link(db, p, purpose, current_app.extensions["dakghor.payments"](), current_user)
+    from logistics.services import notify
+
+    lk = payments.create_link(
+        db, p, purpose, current_app.extensions["dakghor.payments"](), current_user
+    )
+    # The link goes by SMS to whoever owes the sum: the sender its fee, the addressee the COD.
+    notify.payment_link(db, lk, p.sender_phone if purpose is Purpose.FEE else p.recipient_phone)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=p.tracking_id))

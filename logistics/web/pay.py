@@ -38,6 +38,12 @@ def _attempt(public_id: str) -> ChargeAttempt:
     return a
 
 
+@bp.get("/p/<token>")
+def short_link(token: str) -> ResponseReturnValue:
+    """The payment link as an SMS carries it (short)."""
+    return redirect(url_for("pay.link", token=token))
+
+
 @bp.get("/pay/<token>")
 def link(token: str) -> ResponseReturnValue:
     try:

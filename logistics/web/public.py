@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlparse
 
 import fontpkg_hind_siliguri
@@ -13,14 +14,16 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from werkzeug.wrappers import Response
 
 from logistics import i18n, s10
 from logistics.errors import NotFound, ValidationError
-from logistics.services import tracking
+from logistics.services import recipient, tracking
 from logistics.web import get_db
+from logistics.web import recipient as recipient_web
 
 bp = Blueprint("public", __name__)
 
@@ -42,6 +45,12 @@ def track_form() -> Response | str | tuple[str, int]:
     return redirect(url_for("public.track", tracking_id=tid))
 
 
+@bp.get("/t/<tracking_id>")
+def short_track(tracking_id: str) -> Response:
+    """The tracking link as an SMS carries it (short)."""
+    return redirect(url_for("public.track", tracking_id=tracking_id))
+
+
 @bp.get("/track/<tracking_id>")
 def track(tracking_id: str) -> str | tuple[str, int]:
     try:
@@ -50,7 +59,19 @@ def track(tracking_id: str) -> str | tuple[str, int]:
         return render_template("track/index.html", error=e.message, value=tracking_id), 422
     except NotFound as e:
         return render_template("track/index.html", error=e.message, value=tracking_id), 404
-    return render_template("track/show.html", t=tracking.public_view(parcel), parcel=parcel)
+    db = get_db()
+    proofs = session.get(recipient_web.PROOF, {})
+    return render_template(
+        "track/show.html",
+        t=tracking.public_view(parcel),
+        parcel=parcel,
+        expected=recipient.expected(parcel),
+        cod=recipient.cash_on_delivery(db, parcel),
+        phone=recipient.masked_phone(parcel.recipient_phone),
+        proven=float(proofs.get(parcel.tracking_id, 0)) > time.time(),
+        pref=recipient.preference(db, parcel.id),
+        journey_over=parcel.status in recipient.OVER,
+    )
 
 
 @bp.get("/lang/<code>")

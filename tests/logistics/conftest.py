@@ -20,6 +20,7 @@ from logistics.services import intake, payments
 from tests.billing.conftest import Simulator
 from tests.conftest import booking
 from tests.logistics.test_payments import ENV_KEYS, make_settings
+from tests.messaging.conftest import SmsSimulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +53,9 @@ def _broker(_tmp: Path) -> str:
 
 
 @pytest.fixture
-def worker_env(database_url: str, simulator: Simulator, tmp_path: Path) -> dict[str, str]:
+def worker_env(
+    database_url: str, simulator: Simulator, sms_sim: SmsSimulator, tmp_path: Path
+) -> dict[str, str]:
     env = {
         **os.environ,
         **ENV_KEYS,
@@ -63,6 +66,12 @@ def worker_env(database_url: str, simulator: Simulator, tmp_path: Path) -> dict[
         "DAKGHOR_DCB_TIMEOUT_S": "2",
         "DAKGHOR_SWEEP_S": "1",
         "DAKGHOR_SWEEP_AFTER_S": "60",
+        "DAKGHOR_SMS_URL": sms_sim.url,
+        "DAKGHOR_SMS_API_TOKEN": "sms-demo-token",
+        "DAKGHOR_SMS_SID": "DAKGHOR",
+        "DAKGHOR_SMS_PUSH_SECRET": "sms-push-demo-secret",
+        "DAKGHOR_SMS_QUIET": "0-0",
+        "DAKGHOR_SMS_SWEEP_S": "2",
     }
     env.pop("DAKGHOR_DEMO", None)
     broker = _broker(tmp_path)

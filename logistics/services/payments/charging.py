@@ -22,7 +22,7 @@ from logistics.models import (
     PaymentStatus,
     Purpose,
 )
-from logistics.services import obligations
+from logistics.services import notify, obligations
 from logistics.services.payments.attempts import expire, ran_out
 from logistics.services.payments.books import post
 from logistics.services.payments.common import OTP_TRIES, PaymentSettings, claim, fail, move
@@ -159,6 +159,7 @@ def _succeed(session: Session, attempt: ChargeAttempt, settings: PaymentSettings
     parcel = link.parcel
     first = obligations.collect(session, parcel.id, link.purpose, attempt.id, PaymentMethod.AIRTIME)
     if first:
+        notify.receipt(session, attempt)
         link.paid_at = now
         if link.purpose is Purpose.FEE:
             parcel.payment_status = PaymentStatus.PAID

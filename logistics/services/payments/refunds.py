@@ -30,6 +30,7 @@ from logistics.models import (
     Refund,
     User,
 )
+from logistics.services import notify
 from logistics.services.payments.books import post
 from logistics.services.payments.common import PaymentSettings, billing_message, move
 from logistics.vocabulary import LABELS
@@ -220,6 +221,7 @@ def complete(
             .where(LedgerTransaction.reference == attempt.idempotency_key)
         )
     ]
+    notify.refund(session, r, attempt)
     post(
         session,
         "refund",
