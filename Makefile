@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 SIM_PORT ?= 5001
 SMS_SIM_PORT ?= 5002
+CHAT_SIM_PORT ?= 5003
 WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
@@ -27,20 +28,22 @@ install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
 ## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
-## (with the operator and SMS gateway simulators and a Celery worker + beat on a folder broker:
+## (with the operator, SMS gateway and chat simulators and a Celery worker + beat on a folder broker:
 ## no server needed)
 run: $(VENV)/.installed-run $(MO)
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
-	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT), SMS gateway simulator on http://127.0.0.1:$(SMS_SIM_PORT)  (demo logins: see README)"
+	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT), SMS gateway simulator on http://127.0.0.1:$(SMS_SIM_PORT), chat simulator on http://127.0.0.1:$(CHAT_SIM_PORT)  (demo logins: see README)"
 	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \
 	$(BIN)/dakghor-sms-sim --port $(SMS_SIM_PORT) --db instance/sms-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/sms/isms > instance/sms-sim.log 2>&1 & SMS=$$!; \
-	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
+	$(BIN)/dakghor-chat-sim --port $(CHAT_SIM_PORT) --db instance/chat-sim.sqlite3 \
+		--webhook http://127.0.0.1:$(PORT)/callbacks/chat/whatsapp > instance/chat-sim.log 2>&1 & CHAT=$$!; \
+	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) CHAT_SIM_PORT=$(CHAT_SIM_PORT) PORT=$(PORT) $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
 		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
-	trap 'kill $$SIM $$SMS $$WORKER 2>/dev/null' EXIT INT TERM; \
-	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
+	trap 'kill $$SIM $$SMS $$CHAT $$WORKER 2>/dev/null' EXIT INT TERM; \
+	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) CHAT_SIM_PORT=$(CHAT_SIM_PORT) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
 		'app:create_app()'
 
 ## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)

@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         auth,
+        chat,
         counter,
         errors,
         guard,
@@ -48,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         planner,
         public,
         recipient,
+        register,
         scanning,
         sms,
         staff,
@@ -151,6 +153,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(scanning.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(recipient.bp)
+    app.register_blueprint(register.bp)
+    app.register_blueprint(chat.bp)
+    csrf.exempt(chat.bp)  # the provider signs its webhooks instead
     csrf.exempt(sms.bp)  # the gateway signs its pushes instead
     errors.register(app)
     app.after_request(web.security_headers)
@@ -161,13 +166,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _wire_sms(app: Flask) -> None:
-    """The SMS gateway (built on first use; tests may inject SMS_GATEWAY), and the outbox: the
+    """The SMS gateway and the chat channel (built on first use; tests may inject SMS_GATEWAY
+    and CHAT_GATEWAY), and the outbox: the
     messages a transaction queued go to the job queue once it commits (the periodic sweep sends
     any that could not be queued)."""
     from sqlalchemy import event
 
     from logistics.services import notify
-    from logistics.web.sms_config import gateway_from_env
+    from logistics.web.sms_config import chat_from_env, gateway_from_env
 
     cache: dict[str, Any] = {}
 
@@ -176,7 +182,13 @@ def _wire_sms(app: Flask) -> None:
             cache["gw"] = app.config.get("SMS_GATEWAY") or gateway_from_env(app.config["DEMO"])
         return cache["gw"]
 
+    def chat() -> Any:
+        if "chat" not in cache:
+            cache["chat"] = app.config.get("CHAT_GATEWAY") or chat_from_env(app.config["DEMO"])
+        return cache["chat"]
+
     app.extensions["dakghor.sms"] = gateway
+    app.extensions["dakghor.chat"] = chat
 
     def enqueue_sms(ids: list[int]) -> None:
         from logistics import tasks

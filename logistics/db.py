@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, literal_column
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -86,3 +86,21 @@ def run_transaction(session: Session, work: Callable[[], T], tries: int = 4) -> 
             session.rollback()  # a refusal: nothing of it is kept, and no lock stays held
             raise
     raise AssertionError("unreachable")
+
+
+def insert_once(
+    session: Session, model: type[Base], values: dict[str, Any], unique: list[str]
+) -> bool:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING on SQLite and PostgreSQL: True if this call
+    made the row. Used instead of a savepoint, which on SQLite (pysqlite opens no transaction
+    before it) commits the row on its own when released, half-writing the caller's work."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
+    # RETURNING tells (rowcount is -1 for this statement under psycopg 3): no row on a conflict.
+    return session.connection().execute(stmt.returning(literal_column("1"))).first() is not None

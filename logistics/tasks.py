@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from sqlalchemy import select
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,23 +147,30 @@ def enqueue_settle(attempt_id: int) -> None:
         )
 
 
-def _sms() -> tuple[Any, Any]:
+def _gateways() -> tuple[Any, dict[str, Any]]:
+    """The app, and each configured channel's gateway by channel (sms, chat)."""
     app = _app()
-    return app, app.extensions["dakghor.sms"]()
+    found = {"sms": app.extensions["dakghor.sms"](), "chat": app.extensions["dakghor.chat"]()}
+    return app, {channel: gw for channel, gw in found.items() if gw is not None}
 
 
 @celery.task(name="dakghor.sms.send")  # type: ignore[untyped-decorator]
 def send_sms(notification_id: int) -> str:
-    """Send one queued message; a retry is scheduled for when its backoff ends."""
+    """Send one queued message (SMS or chat); a retry is scheduled for when its backoff ends."""
     from logistics.db import utcnow
     from logistics.models import Notification, NotificationStatus
     from logistics.services import sms_delivery
 
-    app, gateway = _sms()
-    if gateway is None:
-        return "no_gateway"
+    app, gateways = _gateways()
     with app.app_context():
         sessions = app.extensions["dakghor.sessionmaker"]
+        with sessions() as s:
+            channel = s.scalar(
+                select(Notification.channel).where(Notification.id == notification_id)
+            )
+        gateway = gateways.get(channel or "")
+        if gateway is None:
+            return "no_gateway"
         outcome = sms_delivery.deliver(sessions, notification_id, gateway)
         if outcome == "retry":
             with sessions() as s:
@@ -170,23 +178,26 @@ def send_sms(notification_id: int) -> str:
                 if n is not None and n.status is NotificationStatus.QUEUED:
                     wait = (n.next_attempt_at - utcnow()).total_seconds()
                     send_sms.apply_async((notification_id,), countdown=max(1.0, wait))
-    log.info("sms %s: %s", notification_id, outcome)
+    log.info("message %s: %s", notification_id, outcome)
     return outcome
 
 
 @celery.task(name="dakghor.sms.sweep")  # type: ignore[untyped-decorator]
 def sms_sweep() -> dict[str, int]:
-    """Send what is due (after quiet hours, after a lost job) and chase late receipts."""
+    """Send what is due on each channel (after quiet hours, after a lost job) and chase late
+    receipts."""
     from logistics.services import sms_delivery
 
-    app, gateway = _sms()
-    if gateway is None:
+    app, gateways = _gateways()
+    if "sms" not in gateways:
         log.warning("no SMS gateway configured (DAKGHOR_SMS_URL): messages wait in the outbox")
-        return {}
+    counts: dict[str, int] = {}
     with app.app_context():
-        counts = sms_delivery.sweep(app.extensions["dakghor.sessionmaker"], gateway)
+        for channel, gateway in gateways.items():
+            for k, v in sms_delivery.sweep(app.extensions["dakghor.sessionmaker"], gateway).items():
+                counts[f"{channel}_{k}"] = v
     if counts:
-        log.info("sms sweep: %s", counts)
+        log.info("message sweep: %s", counts)
     return counts
 
 

@@ -11,8 +11,10 @@ document.addEventListener("DOMContentLoaded", function () {
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap contributors" }).addTo(map);
   }
-  L.circleMarker(home, { radius: 6, color: "#c8102e" }).addTo(map)
-    .bindTooltip(el.getAttribute("data-office") || "");
+  if (el.getAttribute("data-office")) {
+    L.circleMarker(home, { radius: 6, color: "#c8102e" }).addTo(map)
+      .bindTooltip(el.getAttribute("data-office"));
+  }
   var marker = null;
   function put(latlng, fill) {
     if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng).addTo(map); }

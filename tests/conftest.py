@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,11 @@ from logistics.models import (
     ApiKey,
     CallbackReceipt,
     ChargeAttempt,
+    ChatContact,
+    ChatInbound,
+    Customer,
     DayPlan,
+    DeliveryPreference,
     InboundSms,
     LedgerEntry,
     LedgerTransaction,
@@ -32,6 +36,7 @@ from logistics.models import (
     MsisdnLock,
     Notification,
     Obligation,
+    Office,
     Parcel,
     PaymentLink,
     PlanMove,
@@ -40,7 +45,9 @@ from logistics.models import (
     PlanStopParcel,
     PlanUnassigned,
     PortedNumber,
+    RecipientCode,
     Refund,
+    RegistrationLink,
     S10Series,
     Scan,
     ScanSession,
@@ -126,6 +133,12 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
         Notification,
         SmsContact,
         InboundSms,
+        ChatInbound,
+        ChatContact,
+        Customer,
+        RegistrationLink,
+        RecipientCode,
+        DeliveryPreference,
         Scan,
         ScanSession,
         Manifest,
@@ -150,6 +163,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.execute(delete(TrackingEvent))
     session.execute(delete(Parcel))
     session.execute(delete(S10Series))
+    session.execute(update(Office).values(phone=None))
     session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))
     session.execute(delete(User).where(User.id > seeded["user"]))
     session.execute(delete(Merchant).where(Merchant.id > seeded["merchant"]))
@@ -241,4 +255,4 @@ from tests.billing.conftest import simulator  # noqa: E402,F401
 from tests.logistics.conftest import waiting, worker, worker_env  # noqa: E402,F401
 
 # The SMS gateway simulator (a real server in its own process) for the notification tests.
-from tests.messaging.conftest import sms_clean, sms_sim  # noqa: E402,F401
+from tests.messaging.conftest import chat_clean, chat_sim, sms_clean, sms_sim  # noqa: E402,F401

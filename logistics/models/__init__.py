@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from logistics.models.chat import ChatContact, ChatInbound, Customer, RegistrationLink
 from logistics.models.dispatch import (
     DayPlan,
     PlanMode,
@@ -49,6 +50,10 @@ from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "ChatContact",
+    "ChatInbound",
+    "Customer",
+    "RegistrationLink",
     "DeliveryPreference",
     "RecipientCode",
     "InboundSms",

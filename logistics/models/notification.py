@@ -1,4 +1,4 @@
-"""Messages to customers (SMS): each one row, made in the same transaction as what it tells
+"""Messages to customers (SMS, and chat replies and templates): each one row, made in the same transaction as what it tells
 (the outbox), sent by a background job, followed to its delivery receipt; and the people who
 asked for no more messages."""
 
@@ -37,6 +37,9 @@ class Notification(Base):
     # Ours, given to the gateway with every try (it sends one message per reference).
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     event: Mapped[str] = mapped_column(String(24))
+    # sms, or chat (a chat message: free text, or a template named in payload with its params)
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    payload: Mapped[str | None] = mapped_column(Text)  # chat templates: {"template", "params"}
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
     msisdn: Mapped[str] = mapped_column(String(16))
     lang: Mapped[str] = mapped_column(String(2))

@@ -21,7 +21,7 @@ from logistics.models import (
     S10Series,
     User,
 )
-from logistics.services import network, obligations, tracking
+from logistics.services import network, obligations, registration, tracking
 from logistics.services.bookings import (  # callers book through intake
     MAX_ADDRESS,
     MAX_NAME,
@@ -164,6 +164,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     session.add(parcel)
     tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
     obligations.open_for_parcel(session, parcel)
+    registration.apply_to(session, parcel)  # a registered recipient's pin comes with it
     return parcel
 
 

@@ -10,7 +10,9 @@ twice returns the first row, so a retried request or job never makes a second me
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import secrets
 from datetime import datetime, timedelta
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
 from logistics.db import utcnow
-from logistics.i18n import Clock, Money
+from logistics.i18n import Clock, Money, in_language
 from logistics.models import (
     ChargeAttempt,
     Notification,
@@ -57,7 +59,9 @@ ONCE = frozenset({"booked", "accepted", "dispatched", "arrived", "delivered"})  
 # News about a parcel; a number that said STOP gets none of it.
 PARCEL_NEWS = frozenset(ONCE | {"out_for_delivery", "held", "failed"})
 # What a person is waiting for on their phone: never held back for the night.
-URGENT = frozenset({"payment_link", "receipt", "code", "stopped", "started"})
+URGENT = frozenset(
+    {"payment_link", "receipt", "code", "registration_code", "stopped", "started", "chat_reply"}
+)
 
 
 def quiet_hours() -> tuple[int, int]:
@@ -170,6 +174,91 @@ def queue(
     return n
 
 
+def queue_chat(
+    session: Session,
+    *,
+    key: str,
+    msisdn: str,
+    lang: str,
+    text: str = "",
+    template: str = "",
+    params: tuple[str, ...] = (),
+    event: str = "chat_reply",
+    parcel_id: int | None = None,
+    now: datetime | None = None,
+) -> Notification | None:
+    """A chat message ``key`` (made once): free text (a reply to what the person just wrote),
+    or a template with its parameters (news, at any time; held over quiet hours)."""
+    found = session.scalar(select(Notification).where(Notification.key == key))
+    if found is not None:
+        return found
+    now = now or utcnow()
+    shown = text or f"[{template}] " + " · ".join(params)  # what clerks see in the log
+    seg = segments.count(shown)
+    who = contact(session, msisdn)
+    stopped = who is not None and who.opted_out_at is not None and event in PARCEL_NEWS
+    n = Notification(
+        key=key,
+        reference="DK" + secrets.token_hex(9),
+        event=event,
+        channel="chat",
+        payload=json.dumps({"template": template, "params": list(params)}) if template else None,
+        parcel_id=parcel_id,
+        msisdn=msisdn,
+        lang=lang,
+        text=shown,
+        encoding=seg.encoding,
+        segments=seg.count,
+        status=NotificationStatus.SUPPRESSED if stopped else NotificationStatus.QUEUED,
+        next_attempt_at=not_before(event, now),
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(n)
+            session.flush()
+    except IntegrityError:
+        return session.scalar(select(Notification).where(Notification.key == key))
+    if n.status is NotificationStatus.QUEUED:
+        session.info.setdefault(OUTBOX, []).append(n.id)
+    return n
+
+
+def _chat_news(
+    session: Session, parcel: Parcel, key: str, event: str, template: str, values: list[Any]
+) -> None:
+    """The same news by chat to a recipient who has written to the chat number (opted in)."""
+    from logistics.models import ChatContact
+
+    number = e164(parcel.recipient_phone)
+    who = session.get(ChatContact, number) if number else None
+    if who is None or number is None:
+        return
+    params = tuple(in_language(who.lang, v) if not isinstance(v, str) else v for v in values)
+    queue_chat(
+        session,
+        key=f"c:{key}",
+        msisdn=number,
+        lang=who.lang,
+        template=template,
+        params=params,
+        event=event,
+        parcel_id=parcel.id,
+    )
+
+
+class OfficeName:
+    """An office's name in the language a message is written in."""
+
+    def __init__(self, office: Any) -> None:
+        self.office = office
+
+    def __str__(self) -> str:
+        from logistics.i18n import current
+
+        return str(self.office.name_bn if current() == "bn" else self.office.name_en)
+
+
 def _names(office: Any) -> dict[str, str]:
     return {"bn": office.name_bn, "en": office.name_en}
 
@@ -197,6 +286,15 @@ def on_tracking_event(
             return None
         values.update(start=Clock(extra["start"]), end=Clock(extra["end"]))
     key = f"p{parcel.id}:{event}" if event in ONCE else f"e{ev.id}"
+    if event == "out_for_delivery":
+        _chat_news(
+            session,
+            parcel,
+            key,
+            event,
+            "parcel_out_for_delivery",
+            [parcel.tracking_id, values["start"], values["end"]],
+        )
     return queue(
         session,
         key=key,
@@ -212,6 +310,15 @@ def held(
     session: Session, parcel: Parcel, *, code: str, last_day: datetime, key: str
 ) -> Notification | None:
     """'Waiting at the office until ..., collection code ...' (the last mile holds a parcel)."""
+    office = parcel.destination_office
+    _chat_news(
+        session,
+        parcel,
+        f"p{parcel.id}:held:{key}",
+        "held",
+        "parcel_ready_for_collection",
+        [parcel.tracking_id, OfficeName(office), code, Clock(last_day)],
+    )
     return queue(
         session,
         key=f"p{parcel.id}:held:{key}",
@@ -229,7 +336,7 @@ def held(
 
 def payment_link(session: Session, lk: PaymentLink, msisdn: str) -> Notification | None:
     """The payment link, to the phone of whoever owes it."""
-    minutes = max(1, int((lk.expires_at - utcnow()).total_seconds() // 60))
+    minutes = max(1, math.ceil((lk.expires_at - utcnow()).total_seconds() / 60))
     return queue(
         session,
         key=f"l{lk.id}",
@@ -246,7 +353,25 @@ def payment_link(session: Session, lk: PaymentLink, msisdn: str) -> Notification
 
 
 def receipt(session: Session, attempt: ChargeAttempt) -> Notification | None:
-    """The payer's receipt, once the charge is booked."""
+    """The payer's receipt, once the charge is booked (by chat too, if the link went by chat)."""
+    asked = session.scalar(select(Notification).where(Notification.key == f"c:l{attempt.link_id}"))
+    if asked is not None:
+        queue_chat(
+            session,
+            key=f"c:a{attempt.id}:receipt",
+            msisdn=asked.msisdn,
+            lang=asked.lang,
+            text=in_language(
+                asked.lang,
+                sms_text.TEMPLATES["receipt"].text(
+                    id=attempt.link.parcel.tracking_id,
+                    amount=Money(attempt.amount_poisha),
+                    receipt=receipt_number(attempt.id),
+                ),
+            ),
+            event="receipt",
+            parcel_id=attempt.link.parcel_id,
+        )
     return queue(
         session,
         key=f"a{attempt.id}:receipt",

@@ -18,11 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from logistics import s10
-from logistics.db import utcnow
+from logistics.db import insert_once, utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
@@ -80,15 +79,21 @@ def open_session(
     found = _session_of(session, manifest.id, office_id, kind)
     if found is not None:
         return found
-    try:
-        with session.begin_nested():
-            found = ScanSession(
-                manifest_id=manifest.id, office_id=office_id, kind=kind, opened_by_id=actor.id
-            )
-            session.add(found)
-    except IntegrityError:  # another clerk opened it at the same moment: theirs is the one
-        found = _session_of(session, manifest.id, office_id, kind)
-        assert found is not None
+    # Another clerk may open it at the same moment: theirs is the one then.
+    insert_once(
+        session,
+        ScanSession,
+        {
+            "manifest_id": manifest.id,
+            "office_id": office_id,
+            "kind": kind,
+            "opened_by_id": actor.id,
+            "opened_at": utcnow(),
+        },
+        ["manifest_id", "office_id", "kind"],
+    )
+    found = _session_of(session, manifest.id, office_id, kind)
+    assert found is not None
     return found
 
 

@@ -1,4 +1,5 @@
-"""Sending the queued SMS through the gateway, and following each to its delivery receipt.
+"""Sending the queued messages (SMS through the gateway, chat through the chat provider), and
+following each to its delivery receipt.
 
 A job claims a message (one conditional UPDATE, so two workers never send it at once), commits,
 and only then talks to the gateway: no transaction stays open across the network. Every try
@@ -9,6 +10,7 @@ comes is asked for by a status query; people who text STOP or START are heard he
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from logistics.db import utcnow
 from logistics.models import InboundSms, Notification, NotificationStatus, SmsContact
 from logistics.services import notify
+from messaging.chat import ChatChannel, ChatRequest
 from messaging.gateway import (
     Delivery,
     InboundEvent,
@@ -45,22 +48,76 @@ def receipt_wait_s() -> int:
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """What a job sends, read before the claim commits (no row is touched over the network)."""
+
+    reference: str
+    msisdn: str
+    text: str
+    lang: str
+    payload: str | None
+
+
+@dataclass(frozen=True)
 class Gateway:
+    """The SMS gateway: it sends one message per reference, so any failure may be retried."""
+
     name: str
     driver: SmsGateway
+    channel = "sms"
+    idempotent = True
+
+    def send(self, out: Outgoing) -> SmsResult:
+        return self.driver.send(SmsRequest(out.reference, out.msisdn, out.text))
+
+    def status(self, reference: str) -> SmsResult | None:
+        return self.driver.status(reference)
+
+
+@dataclass(frozen=True)
+class ChatGateway:
+    """The chat provider: no idempotency key, so a request that may have landed is not sent
+    again until its status webhook has had time to say it did (CHAT_STATUS_WAIT_S)."""
+
+    name: str
+    driver: ChatChannel
+    channel = "chat"
+    idempotent = False
+
+    def send(self, out: Outgoing) -> SmsResult:
+        payload = json.loads(out.payload) if out.payload else {}
+        r = self.driver.send(
+            ChatRequest(
+                out.reference,
+                out.msisdn,
+                text="" if payload.get("template") else out.text,
+                template=str(payload.get("template", "")),
+                lang=out.lang,
+                params=[str(p) for p in payload.get("params", [])],
+            )
+        )
+        return SmsResult(r.reference, r.status, r.provider_id, 0, r.error_code, r.message)
+
+    def status(self, reference: str) -> SmsResult | None:
+        return None  # the provider has no status query: its webhooks tell
+
+
+AnyGateway = Gateway | ChatGateway
+CHAT_STATUS_WAIT_S = 120  # a chat request that may have landed waits this long for its status
 
 
 def backoff(tries: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_S * 2 ** max(0, tries - 1), 3600))
 
 
-def _claim(session: Session, nid: int, now: datetime) -> Notification | None:
+def _claim(session: Session, nid: int, now: datetime, channel: str) -> Notification | None:
     won = (
         session.connection()
         .execute(
             update(Notification)
             .where(
                 Notification.id == nid,
+                Notification.channel == channel,
                 or_(
                     and_(Notification.status == S.QUEUED, Notification.next_attempt_at <= now),
                     and_(
@@ -83,12 +140,12 @@ def _move(session: Session, nid: int, was: list[S], **values: object) -> bool:
 
 
 def deliver(
-    sessions: Callable[[], Session], nid: int, gateway: Gateway, now: datetime | None = None
+    sessions: Callable[[], Session], nid: int, gateway: AnyGateway, now: datetime | None = None
 ) -> str:
     """Send one message if it is due: -> sent | failed | retry | suppressed | quiet | not_due."""
     with sessions() as session:
         now = now or utcnow()
-        n = _claim(session, nid, now)
+        n = _claim(session, nid, now, gateway.channel)
         if n is None:
             session.rollback()
             return "not_due"
@@ -104,15 +161,15 @@ def deliver(
             )
             session.commit()
             return "quiet"
-        request, tries = SmsRequest(n.reference, n.msisdn, n.text), n.tries
+        out, tries = Outgoing(n.reference, n.msisdn, n.text, n.lang, n.payload), n.tries
         session.commit()  # the claim is kept; the gateway is asked with no transaction open
         try:
-            result: SmsResult | None = gateway.driver.send(request)
+            result: SmsResult | None = gateway.send(out)
             error: MessagingError | None = None
         except MessagingError as e:
             result, error = None, e
         done = utcnow()
-        outcome = _apply_send(session, nid, tries, gateway.name, result, error, done)
+        outcome = _apply_send(session, nid, tries, gateway, result, error, done)
         session.commit()
         return outcome
 
@@ -121,11 +178,12 @@ def _apply_send(
     session: Session,
     nid: int,
     tries: int,
-    gateway: str,
+    gw: AnyGateway,
     result: SmsResult | None,
     error: MessagingError | None,
     now: datetime,
 ) -> str:
+    gateway = gw.name
     if result is not None and result.status is Delivery.ACCEPTED:
         if not _move(
             session,
@@ -151,6 +209,20 @@ def _apply_send(
         )
         return "failed"
     assert error is not None
+    if not gw.idempotent and error.code in ("timeout", "transport_error"):
+        # It may have been sent: its status webhook (our reference echoed) will say so; if none
+        # comes in time, follow_up sends it again.
+        _move(
+            session,
+            nid,
+            [S.SENDING],
+            status=S.SENT,
+            gateway=gateway,
+            error_code=error.code,
+            sent_at=now,
+            next_attempt_at=now + timedelta(seconds=CHAT_STATUS_WAIT_S),
+        )
+        return "unknown"
     if error.retryable and tries < MAX_TRIES:
         _move(
             session,
@@ -184,6 +256,18 @@ def apply_receipt(session: Session, ev: InboundEvent, now: datetime | None = Non
             gateway_reference=ev.gateway_reference or n.gateway_reference,
         )
         return "delivered" if moved else "ignored"
+    if ev.status is Delivery.ACCEPTED and ev.gateway_reference:  # it landed (a chat "sent")
+        moved = _move(
+            session,
+            n.id,
+            [S.QUEUED, S.SENT],
+            status=S.SENT,
+            gateway_reference=ev.gateway_reference,
+            error_code=None,
+            sent_at=n.sent_at or now,
+            next_attempt_at=now + timedelta(seconds=receipt_wait_s()),
+        )
+        return "sent" if moved else "ignored"
     if ev.status is Delivery.FAILED:
         moved = _move(
             session, n.id, [S.QUEUED, S.SENDING, S.SENT], status=S.FAILED, error_code="undelivered"
@@ -219,17 +303,18 @@ def apply_inbound(session: Session, ev: InboundEvent, now: datetime | None = Non
     return action
 
 
-def due(session: Session, now: datetime, limit: int = 200) -> list[int]:
+def due(session: Session, now: datetime, limit: int = 200, channel: str = "sms") -> list[int]:
     """Messages whose turn has come (or whose job died mid-send)."""
     stale = now - timedelta(seconds=STALE_SENDING_S)
     return list(
         session.scalars(
             select(Notification.id)
             .where(
+                Notification.channel == channel,
                 or_(
                     and_(Notification.status == S.QUEUED, Notification.next_attempt_at <= now),
                     and_(Notification.status == S.SENDING, Notification.updated_at < stale),
-                )
+                ),
             )
             .order_by(Notification.next_attempt_at, Notification.id)
             .limit(limit)
@@ -238,14 +323,19 @@ def due(session: Session, now: datetime, limit: int = 200) -> list[int]:
 
 
 def follow_up(
-    sessions: Callable[[], Session], gateway: Gateway, now: datetime | None = None, limit: int = 100
+    sessions: Callable[[], Session],
+    gateway: AnyGateway,
+    now: datetime | None = None,
+    limit: int = 100,
 ) -> dict[str, int]:
-    """Ask the gateway about sent messages whose receipt is late (lost receipts)."""
+    """Sent messages whose receipt is late: ask the gateway (SMS), or, for a chat message that
+    may never have landed (no status came for it), send it again."""
     now = now or utcnow()
     with sessions() as session:
         rows = session.execute(
-            select(Notification.id, Notification.reference)
+            select(Notification.id, Notification.reference, Notification.gateway_reference)
             .where(
+                Notification.channel == gateway.channel,
                 Notification.status == S.SENT,
                 Notification.next_attempt_at <= now,
                 Notification.sent_at > now - timedelta(days=2),
@@ -254,21 +344,24 @@ def follow_up(
             .limit(limit)
         ).all()
     counts: dict[str, int] = {}
-    for nid, reference in rows:
+    for nid, reference, confirmed in rows:
         try:
-            result = gateway.driver.status(reference)
+            result = gateway.status(reference)
         except MessagingError as e:
             log.info("status of %s: %s", reference, e.code)
             counts["unanswered"] = counts.get("unanswered", 0) + 1
             continue
         with sessions() as session:
-            if result.status in (Delivery.DELIVERED, Delivery.FAILED):
+            if result is None and not confirmed:  # no status ever came: it did not land
+                _move(session, nid, [S.SENT], status=S.QUEUED, next_attempt_at=now)
+                outcome = "resend"
+            elif result is not None and result.status in (Delivery.DELIVERED, Delivery.FAILED):
                 outcome = apply_receipt(
                     session,
                     InboundEvent("receipt", reference, result.gateway_reference, result.status),
                     now,
                 )
-            elif result.status is Delivery.UNKNOWN:  # the gateway lost it: send it again
+            elif result is not None and result.status is Delivery.UNKNOWN:  # lost: again
                 _move(session, nid, [S.SENT], status=S.QUEUED, next_attempt_at=now)
                 outcome = "resend"
             else:
@@ -285,12 +378,13 @@ def follow_up(
 
 
 def sweep(
-    sessions: Callable[[], Session], gateway: Gateway, now: datetime | None = None
+    sessions: Callable[[], Session], gateway: AnyGateway, now: datetime | None = None
 ) -> dict[str, int]:
-    """Send what is due, then chase late receipts: what the periodic job runs."""
+    """Send what is due on the gateway's channel, then chase late receipts: what the periodic
+    job runs."""
     now = now or utcnow()
     with sessions() as session:
-        ids = due(session, now)
+        ids = due(session, now, channel=gateway.channel)
     counts: dict[str, int] = {}
     for nid in ids:
         outcome = deliver(sessions, nid, gateway, now)

@@ -120,6 +120,13 @@ TEMPLATES: dict[str, Template] = {
         ),
         {"bn": 1, "en": 1},
     ),
+    "registration_code": Template(
+        lambda **v: _l(
+            "DakGhor registration code %(code)s, valid %(minutes)s minutes. Do not share it.",
+            **v,
+        ),
+        {"bn": 1, "en": 1},
+    ),
     "stopped": Template(
         lambda **v: _l(
             "You will get no more parcel messages from the post office. Send START to get them again.",
@@ -150,6 +157,8 @@ EVENT_NAMES: dict[str, Any] = {
     "receipt": _l("Payment receipt"),
     "refund": _l("Refund"),
     "code": _l("Code for the tracking page"),
+    "registration_code": _l("Registration code"),
+    "chat_reply": _l("Chat reply"),
     "stopped": _l("Answer to STOP"),
     "started": _l("Answer to START"),
 }

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from messaging import registry
+from messaging.chat import ChatChannel, ChatConfig
 from messaging.gateway import GatewayConfig, SmsGateway
 from tests.billing.conftest import free_port
 
@@ -22,6 +23,8 @@ PUSH_SECRET = "sms-push-demo-secret"
 
 
 class SmsSimulator:
+    module = "messaging.simulator"
+
     def __init__(self, db: Path) -> None:
         self.db = db
         self.port = free_port()
@@ -33,7 +36,7 @@ class SmsSimulator:
             [
                 sys.executable,
                 "-m",
-                "messaging.simulator",
+                self.module,
                 "--port",
                 str(self.port),
                 "--db",
@@ -105,3 +108,53 @@ def sms_clean(sms_sim: SmsSimulator) -> Iterator[SmsSimulator]:
 def make_gateway(sim: SmsSimulator, timeout_s: float = 2.0, **credentials: str) -> SmsGateway:
     cfg = GatewayConfig(sim.url, {**CREDENTIALS, **credentials}, PUSH_SECRET, timeout_s)
     return registry.load("isms", cfg)
+
+
+CHAT_CREDENTIALS = {"token": "chat-demo-token", "phone_number_id": "100200300"}
+CHAT_SECRET = "chat-demo-secret"
+CHAT_VERIFY = "chat-demo-verify"
+
+
+class ChatSimulator(SmsSimulator):
+    """The chat provider simulator in its own process (the same admin calls as the SMS one)."""
+
+    module = "messaging.chat_simulator"
+
+    def messages(self, msisdn: str) -> list[dict[str, Any]]:
+        """What the provider sent to that number, newest last."""
+        return list(self.call("GET", f"/sim/chat/{msisdn}"))
+
+    def webhook(self, url: str) -> None:
+        self.call("POST", "/sim/admin/webhook", {"url": url})
+
+    def write(self, msisdn: str, text: str, times: int = 1) -> str:
+        """A person writes to the post office's chat number; returns the message's id."""
+        return str(
+            self.call(
+                "POST", "/sim/chat/inbound", {"msisdn": msisdn, "text": text, "times": times}
+            )["id"]
+        )
+
+
+@pytest.fixture(scope="session")
+def chat_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatSimulator]:
+    sim = ChatSimulator(tmp_path_factory.mktemp("chat-sim") / "chat.sqlite3")
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def chat_clean(chat_sim: ChatSimulator) -> Iterator[ChatSimulator]:
+    chat_sim.faults()
+    chat_sim.webhook("")
+    yield chat_sim
+    chat_sim.faults()
+    chat_sim.webhook("")
+
+
+def make_chat(sim: SmsSimulator, timeout_s: float = 2.0, **credentials: str) -> ChatChannel:
+    cfg = ChatConfig(
+        sim.url, {**CHAT_CREDENTIALS, **credentials}, CHAT_SECRET, CHAT_VERIFY, timeout_s
+    )
+    return registry.load_chat("whatsapp", cfg)
