@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         guard,
         homes,
+        messages,
         pay,
         planner,
         public,
@@ -153,6 +154,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(scanning.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(recipient.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)
     csrf.exempt(chat.bp)  # the provider signs its webhooks instead

@@ -65,6 +65,10 @@ def in_language(lang: str, text: Any) -> str:
     if isinstance(text, LazyString) and text._func is gettext:  # noqa: SLF001
         msgid, params = text._args[0], text._kwargs  # noqa: SLF001
         translated = _catalog(lang).gettext(msgid)
+        # A lazy text inside (a status label, a reason) is written in the same language.
+        params = {
+            k: in_language(lang, v) if isinstance(v, LazyString) else v for k, v in params.items()
+        }
         return translated % params if params else translated
     return str(text)
 

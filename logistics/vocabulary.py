@@ -169,6 +169,20 @@ REASONS: dict[str, LazyString] = {
 }
 
 
+# Why a delivery attempt failed, by its code (UPU-style non-delivery reasons; what the recipient
+# is told, after "today:").
+DELIVERY_FAILURES: dict[str, LazyString] = {
+    "absent": _l("nobody was at home"),
+    "address": _l("the address could not be found"),
+    "refused": _l("the parcel was refused"),
+    "unreachable": _l("your phone did not answer"),
+    "cod_not_ready": _l("the cash on delivery was not ready"),
+    "later": _l("you asked for another day"),
+    "unsafe": _l("it was not safe to deliver"),
+    "other": _l("it could not be handed over"),
+}
+
+
 # Why the van plan left a parcel over, by the routing core's reason code.
 LEFT_OVER: dict[str, LazyString] = {
     "too_big": _l("Too big for every van it may ride."),

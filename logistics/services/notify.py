@@ -40,6 +40,7 @@ from logistics.models import (
 from logistics.services import sms_text
 from logistics.services.manifests import luhn
 from logistics.text import DHAKA
+from logistics.vocabulary import DELIVERY_FAILURES
 from messaging import segments
 
 log = logging.getLogger(__name__)
@@ -280,6 +281,8 @@ def on_tracking_event(
         values["link"] = link(f"/t/{parcel.tracking_id}")
     elif event in ("dispatched", "arrived", "failed"):
         values["office"] = _names(parcel.destination_office)
+        if event == "failed":
+            values["reason"] = DELIVERY_FAILURES[extra.get("reason") or "other"]
     elif event == "out_for_delivery":
         if "start" not in extra or "end" not in extra:
             log.info("out-for-delivery of %s has no window: no message", parcel.tracking_id)

@@ -156,3 +156,21 @@ def apply_to(session: Session, parcel: Parcel) -> DeliveryPreference | None:
     pref = DeliveryPreference(parcel_id=parcel.id, lat=who.lat, lon=who.lon, msisdn=number)
     session.add(pref)
     return pref
+
+
+def fill_recipient(session: Session, body: Any) -> Any:
+    """A booking whose recipient gives a registered phone but leaves out the address (or the
+    name, or the post code) takes them from the registration; anything given is kept."""
+    if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict):
+        return body
+    given = body["recipient"]
+    if all(given.get(k) not in (None, "") for k in ("name", "address", "post_code")):
+        return body
+    raw = given.get("phone")
+    number = notify.e164(raw) if isinstance(raw, str) else None
+    who = session.get(Customer, number) if number else None
+    if who is None:
+        return body
+    saved = {"name": who.name, "address": who.address, "post_code": who.post_code}
+    filled = {**given, **{k: v for k, v in saved.items() if given.get(k) in (None, "")}}
+    return {**body, "recipient": filled}

@@ -17,6 +17,7 @@ from typing import Any
 
 from logistics.i18n import Clock, Money, _l, in_language
 from logistics.text import DHAKA
+from logistics.vocabulary import DELIVERY_FAILURES
 from messaging import segments
 
 NAME_MAX = 24  # a merchant's or an office's name is cut to this many characters in an SMS
@@ -33,6 +34,19 @@ class Template:
 
 
 _DAY = datetime(2026, 12, 30, 18, 45, tzinfo=DHAKA)
+
+
+class _LongestOf:
+    """The longest of some lazy texts in the language being written (each language's longest
+    may be a different one)."""
+
+    def __init__(self, texts: Any) -> None:
+        self.texts = list(texts)
+
+    def __str__(self) -> str:
+        return max((str(t) for t in self.texts), key=len)
+
+
 # The longest value each placeholder takes: what the budgets are measured with.
 LONGEST: dict[str, Any] = {
     "id": "CP123456785BD",
@@ -46,6 +60,7 @@ LONGEST: dict[str, Any] = {
     "amount": Money(10_000_000),  # Tk 100,000.00
     "receipt": "DK-8888-8888",
     "minutes": "30",
+    "reason": _LongestOf(DELIVERY_FAILURES.values()),
 }
 
 TEMPLATES: dict[str, Template] = {
@@ -89,8 +104,8 @@ TEMPLATES: dict[str, Template] = {
     ),
     "failed": Template(
         lambda **v: _l(
-            "We could not deliver parcel %(id)s today. We will try again on the next round, "
-            "or collect it at %(office)s post office.",
+            "Parcel %(id)s not delivered today: %(reason)s. We will try again, or collect it at "
+            "%(office)s post office.",
             **v,
         ),
         {"bn": 2, "en": 1},

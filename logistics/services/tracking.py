@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from logistics import s10
 from logistics.db import utcnow
-from logistics.errors import Conflict, NotFound
+from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
 from logistics.services import notify
 from logistics.text import local_time
-from logistics.vocabulary import LABELS
+from logistics.vocabulary import DELIVERY_FAILURES, LABELS
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,13 @@ def record_event(
     note: str = "",
     at: datetime | None = None,
     window: dict[str, datetime] | None = None,
+    reason: str | None = None,
 ) -> TrackingEvent:
     """Append an event and move the parcel's status (an illegal move raises Conflict), and queue
-    the recipient's SMS for it; out for delivery passes its ``window`` (start, end)."""
+    the recipient's SMS for it; out for delivery passes its ``window`` (start, end), a failed
+    attempt its ``reason`` (a code of vocabulary.DELIVERY_FAILURES, kept in the note)."""
+    if reason is not None and (code != "EMH" or reason not in DELIVERY_FAILURES):
+        raise ValidationError({"reason": _l("Choose one of the reasons shown.")})
     event = EVENTS.get(code)
     if event is None:
         raise Conflict(_l("Unknown tracking event code %(code)s.", code=code), field="code")
@@ -118,7 +122,7 @@ def record_event(
         office=office,
         occurred_at=at or utcnow(),
         actor_user_id=actor.id if actor else None,
-        note=note,
+        note=note or (reason or ""),
         window_start_at=(window or {}).get("start"),
         window_end_at=(window or {}).get("end"),
     )
@@ -126,7 +130,7 @@ def record_event(
     if event.status is not None:
         parcel.status = event.status
     session.flush()
-    notify.on_tracking_event(session, parcel, ev, **(window or {}))
+    notify.on_tracking_event(session, parcel, ev, reason=reason, **(window or {}))
     return ev
 
 

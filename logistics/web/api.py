@@ -14,7 +14,7 @@ from sqlalchemy import select
 from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, Parcel, User
-from logistics.services import accounts, intake, tracking
+from logistics.services import accounts, intake, registration, tracking
 from logistics.web import get_db, label_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -102,7 +102,8 @@ def quote() -> Response:
 def create_parcel() -> tuple[Response, int]:
     user = _caller()
     db = get_db()
-    req = intake.parse_booking(_json_body())
+    # A registered recipient (through the chat number) may be given by phone alone.
+    req = intake.parse_booking(registration.fill_recipient(db, _json_body()))
     parcel = intake.create_parcel(db, req, user)
     db.commit()
     resp = jsonify(_parcel_json(parcel))

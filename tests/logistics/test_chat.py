@@ -343,3 +343,38 @@ def test_a_forged_webhook_is_refused_and_the_subscription_check_answered(
         == 403
     )
     assert client.post("/callbacks/chat/other", data=b"{}").status_code == 404
+
+
+def test_a_booking_may_name_a_registered_recipient_by_phone_alone(
+    client: FlaskClient, db: Session
+) -> None:
+    from tests.conftest import DEMO_KEY
+
+    db.add(
+        Customer(
+            msisdn="+8801711777010",
+            name="রহিমা খাতুন",
+            address="বাড়ি ৫, রোড ৩, মোহাম্মদপুর",
+            post_code="1207",
+            lat=23.765,
+            lon=90.358,
+            lang="bn",
+            verified_at=utcnow(),
+        )
+    )
+    db.commit()
+    auth = {"Authorization": f"Bearer {DEMO_KEY}"}
+    body = booking(recipient={"phone": "01711777010"})
+    resp = client.post("/api/v1/parcels", json=body, headers=auth)
+    assert resp.status_code == 201, resp.json
+    got = resp.json["recipient"]
+    assert got["name"] == "রহিমা খাতুন" and got["post_code"] == "1207"
+    assert resp.json["destination_office"] == "MOH"
+    p = db.scalar(select(Parcel).where(Parcel.tracking_id == resp.json["tracking_id"]))
+    assert p is not None and db.get(DeliveryPreference, p.id) is not None
+    # An unregistered phone still has to say where.
+    resp = client.post(
+        "/api/v1/parcels", json=booking(recipient={"phone": "01711777011"}), headers=auth
+    )
+    assert resp.status_code == 422, resp.json
+    assert "recipient.address" in {e["field"] for e in resp.json["error"]["errors"]}

@@ -93,7 +93,7 @@ def _day(db: Session, p: Parcel) -> None:
     tracking.record_event(
         db, p, "OFD", office=at, window={"start": start, "end": start + timedelta(hours=2)}
     )
-    tracking.record_event(db, p, "EMH", office=at, note="nobody home")
+    tracking.record_event(db, p, "EMH", office=at, reason="absent")
     notify.held(db, p, code="482913", last_day=start + timedelta(days=5), key="1")
     notify.held(db, p, code="482913", last_day=start + timedelta(days=5), key="1")  # retried
     tracking.record_event(
@@ -147,6 +147,8 @@ def test_every_event_sends_exactly_one_message_under_gateway_faults(
     for phone, events in expected.items():
         number = phone
         assert [n.event for n in made if n.msisdn == number] == events
+    (failed,) = [n for n in made if n.event == "failed"]
+    assert "বাড়িতে কেউ ছিলেন না" in failed.text  # the reason, in the recipient's language
     payer = [n.event for n in made if n.msisdn == "+8801711555010"]
     assert sorted(payer) == ["payment_link", "receipt", "refund"]
 
@@ -339,3 +341,33 @@ def test_a_worker_sends_what_a_request_queued(
         tmp_path / "worker.log"
     ).read_text()[-3000:]
     assert Delivery.ACCEPTED.value == "accepted"
+
+
+def test_the_delivery_office_and_admins_see_a_parcels_messages(client: object, db: Session) -> None:
+    from flask.testing import FlaskClient
+
+    assert isinstance(client, FlaskClient)
+    p = _parcel(db, 9)  # accepted at the GPO, delivered by Mohammadpur
+    login(client, "clerk.mohammadpur", "clerk-demo-1")
+    office = client.get("/office").text
+    assert f'href="/messages/{p.tracking_id}"' in office
+    page = client.get(f"/messages/{p.tracking_id}").text
+    assert page.count('class="sms-log"') == 1 and "Accepted" in page
+    login(client, "clerk.mirpur", "clerk-demo-1")  # neither its intake nor its delivery office
+    assert client.get(f"/messages/{p.tracking_id}").status_code == 403
+    login(client, "admin", "admin-demo-1")
+    found = client.get(f"/messages?id={p.tracking_id.lower()}")
+    assert found.status_code == 302 and found.location.endswith(f"/messages/{p.tracking_id}")
+    assert client.get("/messages?id=nope").status_code == 422
+
+
+def test_a_failed_attempt_takes_only_a_known_reason(db: Session) -> None:
+    from logistics.errors import ValidationError
+
+    p = _parcel(db, 10)
+    tracking.record_event(db, p, "EMG", office=p.destination_office)
+    tracking.record_event(db, p, "OFD", office=p.destination_office)
+    with pytest.raises(ValidationError) as e:
+        tracking.record_event(db, p, "EMH", office=p.destination_office, reason="lunch")
+    assert e.value.field == "reason"
+    db.rollback()
