@@ -51,6 +51,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         public,
         recipient,
         register,
+        rounds,
         scanning,
         sms,
         staff,
@@ -155,6 +156,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     app.register_blueprint(recipient.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(rounds.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)
     csrf.exempt(chat.bp)  # the provider signs its webhooks instead

@@ -22,9 +22,11 @@ from logistics.models import (
     PlanStatus,
     Purpose,
     Role,
+    RoundStatus,
     ScanKind,
     ScanResult,
     StopAction,
+    StopOutcome,
 )
 
 
@@ -106,6 +108,12 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (ScanResult.UNKNOWN, _l("Unknown parcel")),
     (ScanResult.BAD_ID, _l("Not a valid tracking number")),
     (Role.CLERK, _l("Counter clerk")),
+    (Role.COURIER, _l("Postman")),
+    (StopOutcome.PENDING, _l("To deliver")),
+    (StopOutcome.DELIVERED, _l("Delivered")),
+    (StopOutcome.FAILED, _l("Not delivered")),
+    (RoundStatus.OUT, _l("Out for delivery")),
+    (RoundStatus.CLOSED, _l("Round closed")),
     (Role.PLANNER, _l("Dispatch planner")),
     (Role.MERCHANT, _l("Merchant")),
     (Role.ADMIN, _l("Administrator")),

@@ -27,6 +27,7 @@ from logistics.models import (
     Customer,
     DayPlan,
     DeliveryPreference,
+    DeliveryRound,
     InboundSms,
     LedgerEntry,
     LedgerTransaction,
@@ -48,6 +49,7 @@ from logistics.models import (
     RecipientCode,
     Refund,
     RegistrationLink,
+    RoundParcel,
     S10Series,
     Scan,
     ScanSession,
@@ -130,6 +132,8 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        RoundParcel,
+        DeliveryRound,
         Notification,
         SmsContact,
         InboundSms,

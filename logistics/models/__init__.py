@@ -44,12 +44,17 @@ from logistics.models.payment import (
     Refund,
 )
 from logistics.models.recipient import DeliveryPreference, RecipientCode
+from logistics.models.round import DeliveryRound, RoundParcel, RoundStatus, StopOutcome
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
 from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "DeliveryRound",
+    "RoundParcel",
+    "RoundStatus",
+    "StopOutcome",
     "ChatContact",
     "ChatInbound",
     "Customer",

@@ -17,6 +17,7 @@ from logistics.models.types import UTCDateTime
 
 class Role(enum.StrEnum):
     CLERK = "clerk"
+    COURIER = "courier"  # a delivery office's postman: takes rounds out, records outcomes
     PLANNER = "planner"
     MERCHANT = "merchant"
     ADMIN = "admin"

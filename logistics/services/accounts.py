@@ -40,6 +40,8 @@ def create_user(
         errors["password"] = _l("A password needs at least 8 characters.")
     if role is Role.CLERK and office is None:
         errors["office"] = _l("A clerk must be bound to an office.")
+    if role is Role.COURIER and (office is None or not office.delivers):
+        errors["office"] = _l("A postman must be bound to a delivery office.")
     if role is Role.MERCHANT and merchant is None:
         errors["merchant"] = _l("A merchant user must belong to a merchant.")
     if errors:

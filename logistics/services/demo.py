@@ -19,6 +19,7 @@ DEMO_USERS: tuple[tuple[str, str, Role, str | None], ...] = (
     ("clerk.gpo", "clerk-demo-1", Role.CLERK, "GPO"),
     ("clerk.mirpur", "clerk-demo-1", Role.CLERK, "MIR"),
     ("clerk.mohammadpur", "clerk-demo-1", Role.CLERK, "MOH"),
+    ("courier.mohammadpur", "courier-demo-1", Role.COURIER, "MOH"),
     ("planner", "planner-demo-1", Role.PLANNER, None),
     ("admin", "admin-demo-1", Role.ADMIN, None),
 )

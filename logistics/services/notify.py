@@ -61,7 +61,16 @@ ONCE = frozenset({"booked", "accepted", "dispatched", "arrived", "delivered"})  
 PARCEL_NEWS = frozenset(ONCE | {"out_for_delivery", "held", "failed"})
 # What a person is waiting for on their phone: never held back for the night.
 URGENT = frozenset(
-    {"payment_link", "receipt", "code", "registration_code", "stopped", "started", "chat_reply"}
+    {
+        "payment_link",
+        "receipt",
+        "code",
+        "registration_code",
+        "handover",
+        "stopped",
+        "started",
+        "chat_reply",
+    }
 )
 
 

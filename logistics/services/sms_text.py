@@ -135,6 +135,14 @@ TEMPLATES: dict[str, Template] = {
         ),
         {"bn": 1, "en": 1},
     ),
+    "handover": Template(
+        lambda **v: _l(
+            "When parcel %(id)s reaches you, give the postman the code %(code)s. Do not share "
+            "it before.",
+            **v,
+        ),
+        {"bn": 2, "en": 1},
+    ),
     "registration_code": Template(
         lambda **v: _l(
             "DakGhor registration code %(code)s, valid %(minutes)s minutes. Do not share it.",
@@ -173,6 +181,7 @@ EVENT_NAMES: dict[str, Any] = {
     "refund": _l("Refund"),
     "code": _l("Code for the tracking page"),
     "registration_code": _l("Registration code"),
+    "handover": _l("Handover code"),
     "chat_reply": _l("Chat reply"),
     "stopped": _l("Answer to STOP"),
     "started": _l("Answer to START"),

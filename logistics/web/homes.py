@@ -46,6 +46,8 @@ def home_for(user: User) -> str:
         return url_for("planner.board")
     if user.role is Role.MERCHANT:
         return url_for("homes.merchant")
+    if user.role is Role.COURIER:
+        return url_for("rounds.mine")
     if is_intake_clerk(user):
         return url_for("counter.new_parcel")
     return url_for("homes.office")
@@ -59,6 +61,8 @@ def nav_links(user: User) -> list[tuple[str, str]]:
         return [("planner.board", _("Dispatch"))]
     if user.role is Role.MERCHANT:
         return [("homes.merchant", _("My parcels"))]
+    if user.role is Role.COURIER:
+        return [("rounds.mine", _("My round"))]
     links = []
     if is_intake_clerk(user):
         links.append(("counter.new_parcel", _("Counter")))
@@ -100,7 +104,16 @@ def office() -> str:
         "here": [p for p in rows if p.status in AT_OFFICE],
         "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
     }
-    return render_template("homes/office.html", office=office, groups=groups)
+    from logistics.services import rounds
+    from logistics.services.recipient import WINDOWS
+
+    return render_template(
+        "homes/office.html",
+        office=office,
+        groups=groups,
+        couriers=rounds.couriers_of(get_db(), office.id) if office.delivers else [],
+        windows=WINDOWS,
+    )
 
 
 def _merchant_page(new_key: str | None = None) -> str:

@@ -31,7 +31,7 @@ def _code(sim: SmsSimulator, number: str, seconds: float = 45) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for m in reversed(sim.messages(number)):
-            found = re.search(r"(\d{6})", m["text"])
+            found = re.search(r"\b(\d{6})\b", m["text"])
             if found and "CP" in m["text"] and ("কোড" in m["text"] or "code" in m["text"]):
                 return found.group(1)
         time.sleep(0.3)

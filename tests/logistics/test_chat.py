@@ -254,7 +254,7 @@ def test_register_once_through_the_link_with_a_code_then_parcels_use_the_pin(
     assert resp.status_code == 302 and resp.location.endswith("/code")
     chat.flush()
     sms = chat.sms_sim.messages(number)[-1]["text"]
-    code = re.search(r"(\d{6})", sms)
+    code = re.search(r"\b(\d{6})\b", sms)
     assert code is not None and "registration code" in sms  # in the language they wrote
     wrong = "000000" if code.group(1) != "000000" else "111111"
     assert client.post(f"{url}/code", data={"code": wrong}).status_code == 422

@@ -1,0 +1,70 @@
+"""Delivery rounds: a courier of a delivery office takes parcels out in a window of the day,
+and each parcel on the round comes back with an outcome (delivered with its handover code and
+any COD taken in cash, or failed with a reason)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from logistics.db import Base, utcnow
+from logistics.models.office import Office
+from logistics.models.parcel import Parcel
+from logistics.models.types import UTCDateTime, value_enum
+from logistics.models.user import User
+
+
+class RoundStatus(enum.StrEnum):
+    OUT = "out"  # the courier has the parcels
+    CLOSED = "closed"  # every parcel has its outcome
+
+
+class StopOutcome(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class DeliveryRound(Base):
+    __tablename__ = "delivery_rounds"
+    __table_args__ = (Index("ix_delivery_rounds_courier", "courier_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    window_start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[RoundStatus] = mapped_column(value_enum(RoundStatus, "round_status"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    office: Mapped[Office] = relationship()
+    courier: Mapped[User] = relationship(foreign_keys=[courier_id])
+    stops: Mapped[list[RoundParcel]] = relationship(
+        back_populates="round", order_by="RoundParcel.position"
+    )
+
+
+class RoundParcel(Base):
+    __tablename__ = "round_parcels"
+    __table_args__ = (UniqueConstraint("round_id", "parcel_id", name="uq_round_parcel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("delivery_rounds.id"))
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    outcome: Mapped[StopOutcome] = mapped_column(value_enum(StopOutcome, "stop_outcome"))
+    reason: Mapped[str | None] = mapped_column(String(24))  # vocabulary.DELIVERY_FAILURES
+    # The handover code sent to the recipient (only its digest), and wrong tries against it.
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    code_tries: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cod_cash_poisha: Mapped[int] = mapped_column(default=0)  # COD the courier took in cash
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[DeliveryRound] = relationship(back_populates="stops")
+    parcel: Mapped[Parcel] = relationship()

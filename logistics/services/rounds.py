@@ -1,0 +1,292 @@
+"""The delivery office's rounds: a clerk sends parcels out with a courier for a window of the
+day; at each door the courier records the outcome.
+
+- Sending out writes "out for delivery" (the recipient's SMS carries the window) and sends the
+  recipient a six-digit handover code by SMS; only its digest is kept.
+- Delivered: the code the recipient shows is typed (five wrong tries, then the stop is locked
+  for 15 minutes); a COD still owed must be taken in cash, the amount typed equal to what is
+  due, and is collected once (the same conditional UPDATE as every other channel, before the
+  parcel is touched: obligation, then parcel).
+- Failed: a reason from vocabulary.DELIVERY_FAILURES; the parcel is back at the office.
+A round closes itself when every parcel on it has an outcome.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from logistics.db import utcnow
+from logistics.errors import Conflict, Forbidden, ValidationError
+from logistics.i18n import Clock, Money, _l
+from logistics.models import (
+    DeliveryRound,
+    Obligation,
+    ObligationStatus,
+    Office,
+    Parcel,
+    ParcelStatus,
+    Purpose,
+    Role,
+    RoundParcel,
+    RoundStatus,
+    StopOutcome,
+    User,
+)
+from logistics.services import notify, tracking
+from logistics.services.recipient import WINDOWS
+from logistics.text import DHAKA
+from logistics.vocabulary import DELIVERY_FAILURES
+
+HANDOVER_TRIES = 5
+LOCK = timedelta(minutes=15)
+AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
+
+
+def _digest(stop_id: int, code: str) -> str:
+    return hashlib.sha256(f"handover{stop_id}:{code}".encode()).hexdigest()
+
+
+def window_of(key: str, now: datetime) -> tuple[datetime, datetime]:
+    """Today's window ``key`` (09-12, 12-15, 15-18) in Dhaka, or ValidationError naming it."""
+    if key not in WINDOWS:
+        raise ValidationError({"window": _l("Choose one of the delivery windows shown.")})
+    start_h, end_h = WINDOWS[key]
+    day = now.astimezone(DHAKA).date()
+    start = datetime(day.year, day.month, day.day, start_h, tzinfo=DHAKA)
+    end = datetime(day.year, day.month, day.day, end_h, tzinfo=DHAKA)
+    if end <= now:
+        raise ValidationError({"window": _l("This window is over for today; choose a later one.")})
+    return start, end
+
+
+def couriers_of(session: Session, office_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.office_id == office_id, User.role == Role.COURIER, User.active.is_(True))
+            .order_by(User.full_name)
+        )
+    )
+
+
+def send_out(
+    session: Session,
+    office: Office,
+    courier_id: Any,
+    parcel_ids: list[Any],
+    window: str,
+    clerk: User,
+    now: datetime | None = None,
+) -> DeliveryRound:
+    """A round: the parcels (waiting at this office) go out with the courier in the window."""
+    now = now or utcnow()
+    errors: dict[str, Any] = {}
+    courier = session.get(User, int(courier_id)) if str(courier_id).isdigit() else None
+    if courier is None or courier.role is not Role.COURIER or courier.office_id != office.id:
+        errors["courier"] = _l("Choose a postman of this office.")
+    try:
+        start, end = window_of(window, now)
+    except ValidationError as e:
+        errors.update(e.errors)
+    ids = sorted({int(i) for i in parcel_ids if str(i).isdigit()})
+    if not ids:
+        errors["parcels"] = _l("Choose the parcels to send out.")
+    if errors:
+        raise ValidationError(errors)
+    assert courier is not None
+    # Locked in id order (every path locks parcels so), then checked.
+    parcels = list(
+        session.scalars(
+            select(Parcel).where(Parcel.id.in_(ids)).order_by(Parcel.id).with_for_update()
+        )
+    )
+    for p in parcels:
+        if p.destination_office_id != office.id or p.status not in AT_OFFICE:
+            raise ValidationError(
+                {"parcels": _l("%(id)s is not waiting at this office.", id=p.tracking_id)}
+            )
+    if len(parcels) != len(ids):
+        raise ValidationError({"parcels": _l("Choose the parcels to send out.")})
+    rnd = DeliveryRound(
+        office_id=office.id,
+        courier_id=courier.id,
+        window_start_at=start,
+        window_end_at=end,
+        status=RoundStatus.OUT,
+        created_by_id=clerk.id,
+        created_at=now,
+    )
+    session.add(rnd)
+    session.flush()
+    for position, p in enumerate(parcels, start=1):
+        stop = RoundParcel(
+            round_id=rnd.id,
+            parcel_id=p.id,
+            position=position,
+            outcome=StopOutcome.PENDING,
+            code_sha256="",
+        )
+        session.add(stop)
+        session.flush()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        stop.code_sha256 = _digest(stop.id, code)
+        tracking.record_event(
+            session,
+            p,
+            "OFD",
+            office=office,
+            actor=clerk,
+            at=now,
+            window={"start": start, "end": end},
+        )
+        notify.queue(
+            session,
+            key=f"rp{stop.id}:handover",
+            event="handover",
+            msisdn=p.recipient_phone,
+            values={"id": p.tracking_id, "code": code},
+            parcel_id=p.id,
+            now=now,
+        )
+    session.flush()
+    return rnd
+
+
+def open_round(session: Session, courier: User) -> DeliveryRound | None:
+    return session.scalars(
+        select(DeliveryRound)
+        .where(DeliveryRound.courier_id == courier.id, DeliveryRound.status == RoundStatus.OUT)
+        .order_by(DeliveryRound.id.desc())
+    ).first()
+
+
+def stop_of(session: Session, stop_id: int, courier: User) -> RoundParcel:
+    stop = session.get(RoundParcel, stop_id)
+    if stop is None or stop.round.courier_id != courier.id:
+        raise Forbidden(_l("This parcel is not on your round."))
+    if stop.outcome is not StopOutcome.PENDING:
+        raise Conflict(
+            _l("The outcome of %(id)s is already recorded.", id=stop.parcel.tracking_id),
+            field="parcel",
+        )
+    return stop
+
+
+class Handover(enum.StrEnum):
+    DELIVERED = "delivered"
+    WRONG = "wrong"  # a try used up
+    LOCKED = "locked"  # too many wrong codes: wait
+
+
+def cod_due(session: Session, parcel_id: int) -> Obligation | None:
+    """The COD still to be taken at the door, if any."""
+    ob = session.scalar(
+        select(Obligation).where(
+            Obligation.parcel_id == parcel_id, Obligation.purpose == Purpose.COD
+        )
+    )
+    return ob if ob is not None and ob.status is not ObligationStatus.COLLECTED else None
+
+
+def _cash(raw: str) -> int | None:
+    """'466.50' or '৪৬৬.৫০' taka -> poisha; None when it is not an amount."""
+    text = raw.strip().translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")).replace(",", "")
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return None
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def deliver(
+    session: Session, stop: RoundParcel, code: str, cod_cash: str, now: datetime | None = None
+) -> Handover:
+    """The parcel handed over: the COD typed is checked first (nothing written on a wrong
+    amount), then the code (a try counted before comparing); the caller commits what this
+    returns."""
+    now = now or utcnow()
+    if stop.locked_until is not None and stop.locked_until > now:
+        return Handover.LOCKED
+    due = cod_due(session, stop.parcel_id)
+    taken = _cash(cod_cash) if cod_cash.strip() else 0
+    if due is not None and taken != due.amount_poisha:
+        raise ValidationError(
+            {
+                "cod": _l(
+                    "Take the cash on delivery, %(amount)s, and type that amount.",
+                    amount=Money(due.amount_poisha),
+                )
+            }
+        )
+    if due is None and taken:
+        raise ValidationError({"cod": _l("Nothing is owed on this parcel: take no money.")})
+    if due is not None and due.status is ObligationStatus.HELD:
+        raise Conflict(
+            _l("The recipient is paying this by airtime right now; wait for it."), field="cod"
+        )
+    counted = session.connection().execute(
+        update(RoundParcel)
+        .where(RoundParcel.id == stop.id, RoundParcel.code_tries < HANDOVER_TRIES)
+        .values(code_tries=RoundParcel.code_tries + 1)
+    )
+    if counted.rowcount != 1:
+        session.connection().execute(
+            update(RoundParcel)
+            .where(RoundParcel.id == stop.id)
+            .values(locked_until=now + LOCK, code_tries=0)
+        )
+        return Handover.LOCKED
+    typed = "".join(ch for ch in code if ch.isdigit())
+    typed = typed.translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789"))
+    if not secrets.compare_digest(_digest(stop.id, typed), stop.code_sha256):
+        return Handover.WRONG
+    if due is not None:  # the obligation first, then the parcel (one lock order)
+        won = session.connection().execute(
+            update(Obligation)
+            .where(Obligation.id == due.id, Obligation.status == ObligationStatus.OPEN)
+            .values(
+                status=ObligationStatus.COLLECTED, method="cash", collected_at=now, updated_at=now
+            )
+        )
+        if won.rowcount != 1:
+            raise Conflict(
+                _l("This cash on delivery was paid another way a moment ago: take no money."),
+                field="cod",
+            )
+    parcel = stop.parcel
+    tracking.record_event(session, parcel, "EMI", office=stop.round.office, at=now)
+    stop.outcome, stop.done_at, stop.cod_cash_poisha = StopOutcome.DELIVERED, now, taken or 0
+    _close_if_done(stop.round, now)
+    session.flush()
+    return Handover.DELIVERED
+
+
+def fail(session: Session, stop: RoundParcel, reason: str, now: datetime | None = None) -> None:
+    """The parcel could not be handed over: why (told to the recipient); back to the office."""
+    now = now or utcnow()
+    if reason not in DELIVERY_FAILURES:
+        raise ValidationError({"reason": _l("Choose one of the reasons shown.")})
+    tracking.record_event(
+        session, stop.parcel, "EMH", office=stop.round.office, at=now, reason=reason
+    )
+    stop.outcome, stop.reason, stop.done_at = StopOutcome.FAILED, reason, now
+    _close_if_done(stop.round, now)
+    session.flush()
+
+
+def _close_if_done(rnd: DeliveryRound, now: datetime) -> None:
+    if all(s.outcome is not StopOutcome.PENDING for s in rnd.stops):
+        rnd.status, rnd.closed_at = RoundStatus.CLOSED, now
+
+
+def locked_message(stop: RoundParcel) -> Any:
+    return _l(
+        "Too many wrong codes: try again after %(time)s, or call the recipient.",
+        time=Clock(stop.locked_until or utcnow()),
+    )
