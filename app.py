@@ -40,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         auth,
+        cashup,
         chat,
         counter,
         errors,
@@ -157,6 +158,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(recipient.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(rounds.bp)
+    app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)
     csrf.exempt(chat.bp)  # the provider signs its webhooks instead

@@ -55,6 +55,7 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (ParcelStatus.OUT_FOR_DELIVERY, _l("Out for delivery")),
     (ParcelStatus.DELIVERED, _l("Delivered")),
     (ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
+    (ParcelStatus.HELD, _l("Held at the delivery office for collection")),
     (ParcelStatus.RETURNED, _l("Returned to sender")),
     (PaymentMethod.CASH, _l("Cash")),
     (PaymentMethod.AIRTIME, _l("Airtime")),

@@ -21,6 +21,8 @@ from logistics.db import make_engine, make_sessionmaker
 from logistics.models import (
     ApiKey,
     CallbackReceipt,
+    CashUp,
+    CashUpLine,
     ChargeAttempt,
     ChatContact,
     ChatInbound,
@@ -39,6 +41,7 @@ from logistics.models import (
     Obligation,
     Office,
     Parcel,
+    ParcelHold,
     PaymentLink,
     PlanMove,
     PlanRoute,
@@ -132,6 +135,9 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        CashUpLine,
+        CashUp,
+        ParcelHold,
         RoundParcel,
         DeliveryRound,
         Notification,

@@ -111,7 +111,7 @@ class OfficeForm:
     vans: tuple[VanPart, ...] = field(default=())
 
 
-class _Page:
+class Page:
     """A flowing A4 page: a y cursor, a new page (with the code and barcode) when full."""
 
     def __init__(self, c: Canvas, code: str, title: str) -> None:
@@ -146,14 +146,14 @@ class _Page:
 COLS = (M + 6 * mm, M + 52 * mm, M + 90 * mm, M + 120 * mm)  # id, office, weight, COD
 
 
-def _parcel_header(p: _Page, office_word: str) -> None:
+def _parcel_header(p: Page, office_word: str) -> None:
     p.need(LINE)
     for x, key in zip(COLS, ("parcel", office_word, "weight", "cod"), strict=True):
         p.text(x, both(key), BOLD, 7)
     p.y -= LINE
 
 
-def _parcel_lines(p: _Page, lines: Sequence[ParcelLine], office_word: str) -> None:
+def _parcel_lines(p: Page, lines: Sequence[ParcelLine], office_word: str) -> None:
     _parcel_header(p, office_word)
     for line in lines:
         if p.y - LINE < 16 * mm:
@@ -167,7 +167,7 @@ def _parcel_lines(p: _Page, lines: Sequence[ParcelLine], office_word: str) -> No
         p.y -= LINE
 
 
-def _total(p: _Page, lines: Sequence[ParcelLine]) -> None:
+def _total(p: Page, lines: Sequence[ParcelLine]) -> None:
     grams = sum(x.weight_g for x in lines)
     cod = sum(x.cod_poisha for x in lines)
     p.need(LINE)
@@ -177,7 +177,7 @@ def _total(p: _Page, lines: Sequence[ParcelLine]) -> None:
     p.y -= LINE
 
 
-def _signatures(p: _Page) -> None:
+def _signatures(p: Page) -> None:
     """Two boxes: who handed the parcels over, who took them (name, signature, time)."""
     p.need(20 * mm)
     c = p.c
@@ -190,7 +190,7 @@ def _signatures(p: _Page) -> None:
     p.y -= 20 * mm
 
 
-def _head(p: _Page, pairs: Sequence[tuple[str, str]]) -> None:
+def _head(p: Page, pairs: Sequence[tuple[str, str]]) -> None:
     for key, value in pairs:
         p.text(M, f"{both(key)}:", REGULAR, 9)
         p.text(M + 48 * mm, value, BOLD, 10)
@@ -199,7 +199,7 @@ def _head(p: _Page, pairs: Sequence[tuple[str, str]]) -> None:
 
 
 def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
-    p = _Page(c, sheet.code, both("route_sheet"))
+    p = Page(c, sheet.code, both("route_sheet"))
     _head(
         p,
         [
@@ -239,7 +239,7 @@ def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
 
 def draw_office_form(c: Canvas, form: OfficeForm) -> None:
     kind = "dispatch_form" if form.kind == "dispatch" else "receipt_form"
-    p = _Page(c, form.code, both(kind))
+    p = Page(c, form.code, both(kind))
     office = f"{form.office_code} {form.office_bn} ({form.office_en})"
     _head(p, [("office", office), ("date", form.day.isoformat()), ("version", str(form.version))])
     other = "to" if form.kind == "dispatch" else "from"

@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from logistics.models.cashup import CashUp, CashUpLine
 from logistics.models.chat import ChatContact, ChatInbound, Customer, RegistrationLink
 from logistics.models.dispatch import (
     DayPlan,
@@ -12,6 +13,7 @@ from logistics.models.dispatch import (
     PlanUnassigned,
     StopAction,
 )
+from logistics.models.hold import ParcelHold
 from logistics.models.manifest import (
     Manifest,
     ManifestKind,
@@ -51,6 +53,9 @@ from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "CashUp",
+    "CashUpLine",
+    "ParcelHold",
     "DeliveryRound",
     "RoundParcel",
     "RoundStatus",

@@ -27,6 +27,7 @@ class ParcelStatus(enum.StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     DELIVERY_FAILED = "delivery_failed"
+    HELD = "held"  # at the delivery office for the recipient to collect, with a code
     RETURNED = "returned"
 
 

@@ -10,15 +10,13 @@ digest is kept."""
 from __future__ import annotations
 
 import enum
-import hashlib
 import math
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -34,7 +32,7 @@ from logistics.models import (
     RecipientCode,
     SmsContact,
 )
-from logistics.services import network, notify, obligations
+from logistics.services import codes, network, notify, obligations
 from logistics.services.payments.common import RateLimited
 from logistics.text import DHAKA
 
@@ -55,10 +53,6 @@ class Verified(enum.StrEnum):
     WRONG = "wrong"  # a try used up
     USED_UP = "used_up"  # too many wrong tries: ask for a new code
     NO_CODE = "no_code"  # none sent, or it ran out of time
-
-
-def _digest(parcel_id: int, code: str) -> str:
-    return hashlib.sha256(f"{parcel_id}:{code}".encode()).hexdigest()
 
 
 def _still_open(parcel: Parcel) -> None:
@@ -96,11 +90,11 @@ def send_code(session: Session, parcel: Parcel, lang: str, now: datetime | None 
     msisdn = notify.e164(parcel.recipient_phone)
     if msisdn is None:
         raise Conflict(_l("This parcel's recipient has no mobile number."), field="phone")
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    code = codes.new()
     row = RecipientCode(
         parcel_id=parcel.id,
         msisdn=msisdn,
-        code_sha256=_digest(parcel.id, code),
+        code_sha256=codes.digest(f"track{parcel.id}", code),
         created_at=now,
         expires_at=now + CODE_TTL,
     )
@@ -137,16 +131,9 @@ def verify(
     )
     if row is None:
         return Verified.NO_CODE
-    counted = session.connection().execute(
-        update(RecipientCode)
-        .where(RecipientCode.id == row.id, RecipientCode.tries < CODE_TRIES)
-        .values(tries=RecipientCode.tries + 1)
-    )
-    if counted.rowcount != 1:
+    if not codes.count_try(session, RecipientCode.tries, row.id, CODE_TRIES):
         return Verified.USED_UP
-    typed = "".join(ch for ch in code if ch.isdigit())
-    typed = typed.translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789"))
-    if not secrets.compare_digest(_digest(parcel.id, typed), row.code_sha256):
+    if not codes.matches(f"track{parcel.id}", code, row.code_sha256):
         return Verified.WRONG
     row.verified_at = now
     subscribe(session, row.msisdn, lang, now)
@@ -241,7 +228,7 @@ def expected(parcel: Parcel, now: datetime | None = None) -> Expected | None:
     """The window of its latest round once out for delivery; otherwise the citizen charter's
     norm inside a city, the next working day of its delivery office after it was handed in
     (or after today, once that day has passed). None before a counter has it, and after."""
-    if parcel.status in OVER or parcel.status is ParcelStatus.BOOKED:
+    if parcel.status in OVER or parcel.status in (ParcelStatus.BOOKED, ParcelStatus.HELD):
         return None
     if parcel.status is ParcelStatus.OUT_FOR_DELIVERY:
         out = [e for e in parcel.events if e.code == "OFD"]

@@ -4,20 +4,18 @@ parcels for that phone start with the registered pin as their delivery pin."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
-from logistics.services import network, notify
+from logistics.services import codes, network, notify
 from logistics.services.recipient import (
     CODE_TRIES,
     CODE_TTL,
@@ -48,10 +46,6 @@ def open_link(session: Session, token: str, now: datetime | None = None) -> Regi
             _l("This link has run out of time (30 minutes): send REGISTER to get a new one.")
         )
     return link
-
-
-def _digest(link_id: int, code: str) -> str:
-    return hashlib.sha256(f"reg{link_id}:{code}".encode()).hexdigest()
 
 
 def _pin(form: dict[str, str], errors: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:
@@ -98,9 +92,9 @@ def submit(
         raise ValidationError(errors)
     if link.codes_sent >= SENDS_PER_PARCEL:
         raise LinkClosed(_l("Too many codes for this link: send REGISTER to get a new one."))
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    code = codes.new()
     link.name, link.address, link.post_code, link.lat, link.lon = name, address, post_code, lat, lon
-    link.code_sha256 = _digest(link.id, code)
+    link.code_sha256 = codes.digest(f"reg{link.id}", code)
     link.code_expires_at = now + CODE_TTL
     link.code_tries = 0
     link.codes_sent += 1
@@ -124,16 +118,9 @@ def verify(
     now = now or utcnow()
     if link.code_sha256 is None or link.code_expires_at is None or link.code_expires_at <= now:
         return Verified.NO_CODE
-    counted = session.connection().execute(
-        update(RegistrationLink)
-        .where(RegistrationLink.id == link.id, RegistrationLink.code_tries < CODE_TRIES)
-        .values(code_tries=RegistrationLink.code_tries + 1)
-    )
-    if counted.rowcount != 1:
+    if not codes.count_try(session, RegistrationLink.code_tries, link.id, CODE_TRIES):
         return Verified.USED_UP
-    typed = "".join(ch for ch in code if ch.isdigit())
-    typed = typed.translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789"))
-    if not secrets.compare_digest(_digest(link.id, typed), link.code_sha256):
+    if not codes.matches(f"reg{link.id}", code, link.code_sha256):
         return Verified.WRONG
     who = session.get(Customer, link.msisdn)
     if who is None:

@@ -7,15 +7,14 @@ day; at each door the courier records the outcome.
   for 15 minutes); a COD still owed must be taken in cash, the amount typed equal to what is
   due, and is collected once (the same conditional UPDATE as every other channel, before the
   parcel is touched: obligation, then parcel).
-- Failed: a reason from vocabulary.DELIVERY_FAILURES; the parcel is back at the office.
+- Failed: a reason from vocabulary.DELIVERY_FAILURES; the parcel is back at the office, and
+  after its last attempt (holds.max_attempts) it is held there for collection.
 A round closes itself when every parcel on it has an outcome.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,22 +23,19 @@ from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
-from logistics.i18n import Clock, Money, _l
+from logistics.i18n import Clock, _l
 from logistics.models import (
     DeliveryRound,
-    Obligation,
-    ObligationStatus,
     Office,
     Parcel,
     ParcelStatus,
-    Purpose,
     Role,
     RoundParcel,
     RoundStatus,
     StopOutcome,
     User,
 )
-from logistics.services import notify, tracking
+from logistics.services import cod, codes, holds, notify, tracking
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from logistics.vocabulary import DELIVERY_FAILURES
@@ -47,10 +43,6 @@ from logistics.vocabulary import DELIVERY_FAILURES
 HANDOVER_TRIES = 5
 LOCK = timedelta(minutes=15)
 AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
-
-
-def _digest(stop_id: int, code: str) -> str:
-    return hashlib.sha256(f"handover{stop_id}:{code}".encode()).hexdigest()
 
 
 def window_of(key: str, now: datetime) -> tuple[datetime, datetime]:
@@ -135,8 +127,8 @@ def send_out(
         )
         session.add(stop)
         session.flush()
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        stop.code_sha256 = _digest(stop.id, code)
+        code = codes.new()
+        stop.code_sha256 = codes.digest(f"handover{stop.id}", code)
         tracking.record_event(
             session,
             p,
@@ -185,25 +177,6 @@ class Handover(enum.StrEnum):
     LOCKED = "locked"  # too many wrong codes: wait
 
 
-def cod_due(session: Session, parcel_id: int) -> Obligation | None:
-    """The COD still to be taken at the door, if any."""
-    ob = session.scalar(
-        select(Obligation).where(
-            Obligation.parcel_id == parcel_id, Obligation.purpose == Purpose.COD
-        )
-    )
-    return ob if ob is not None and ob.status is not ObligationStatus.COLLECTED else None
-
-
-def _cash(raw: str) -> int | None:
-    """'466.50' or '৪৬৬.৫০' taka -> poisha; None when it is not an amount."""
-    text = raw.strip().translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789")).replace(",", "")
-    whole, _, frac = text.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-        return None
-    return int(whole) * 100 + int((frac + "00")[:2])
-
-
 def deliver(
     session: Session, stop: RoundParcel, code: str, cod_cash: str, now: datetime | None = None
 ) -> Handover:
@@ -213,55 +186,21 @@ def deliver(
     now = now or utcnow()
     if stop.locked_until is not None and stop.locked_until > now:
         return Handover.LOCKED
-    due = cod_due(session, stop.parcel_id)
-    taken = _cash(cod_cash) if cod_cash.strip() else 0
-    if due is not None and taken != due.amount_poisha:
-        raise ValidationError(
-            {
-                "cod": _l(
-                    "Take the cash on delivery, %(amount)s, and type that amount.",
-                    amount=Money(due.amount_poisha),
-                )
-            }
-        )
-    if due is None and taken:
-        raise ValidationError({"cod": _l("Nothing is owed on this parcel: take no money.")})
-    if due is not None and due.status is ObligationStatus.HELD:
-        raise Conflict(
-            _l("The recipient is paying this by airtime right now; wait for it."), field="cod"
-        )
-    counted = session.connection().execute(
-        update(RoundParcel)
-        .where(RoundParcel.id == stop.id, RoundParcel.code_tries < HANDOVER_TRIES)
-        .values(code_tries=RoundParcel.code_tries + 1)
-    )
-    if counted.rowcount != 1:
+    owed, taken = cod.check(session, stop.parcel_id, cod_cash)
+    if not codes.count_try(session, RoundParcel.code_tries, stop.id, HANDOVER_TRIES):
         session.connection().execute(
             update(RoundParcel)
             .where(RoundParcel.id == stop.id)
             .values(locked_until=now + LOCK, code_tries=0)
         )
         return Handover.LOCKED
-    typed = "".join(ch for ch in code if ch.isdigit())
-    typed = typed.translate(str.maketrans("০১২৩৪৫৬৭৮৯", "0123456789"))
-    if not secrets.compare_digest(_digest(stop.id, typed), stop.code_sha256):
+    if not codes.matches(f"handover{stop.id}", code, stop.code_sha256):
         return Handover.WRONG
-    if due is not None:  # the obligation first, then the parcel (one lock order)
-        won = session.connection().execute(
-            update(Obligation)
-            .where(Obligation.id == due.id, Obligation.status == ObligationStatus.OPEN)
-            .values(
-                status=ObligationStatus.COLLECTED, method="cash", collected_at=now, updated_at=now
-            )
-        )
-        if won.rowcount != 1:
-            raise Conflict(
-                _l("This cash on delivery was paid another way a moment ago: take no money."),
-                field="cod",
-            )
+    if owed is not None:  # the obligation first, then the parcel (one lock order)
+        cod.take(session, owed, now)
     parcel = stop.parcel
     tracking.record_event(session, parcel, "EMI", office=stop.round.office, at=now)
-    stop.outcome, stop.done_at, stop.cod_cash_poisha = StopOutcome.DELIVERED, now, taken or 0
+    stop.outcome, stop.done_at, stop.cod_cash_poisha = StopOutcome.DELIVERED, now, taken
     _close_if_done(stop.round, now)
     session.flush()
     return Handover.DELIVERED
@@ -278,6 +217,9 @@ def fail(session: Session, stop: RoundParcel, reason: str, now: datetime | None 
     stop.outcome, stop.reason, stop.done_at = StopOutcome.FAILED, reason, now
     _close_if_done(stop.round, now)
     session.flush()
+    if holds.failed_attempts(session, stop.parcel_id) >= holds.max_attempts():
+        # The last attempt: it waits at the office, the recipient told the code and last day.
+        holds.hold(session, stop.parcel, stop.round.courier, now)
 
 
 def _close_if_done(rnd: DeliveryRound, now: datetime) -> None:
@@ -285,8 +227,60 @@ def _close_if_done(rnd: DeliveryRound, now: datetime) -> None:
         rnd.status, rnd.closed_at = RoundStatus.CLOSED, now
 
 
-def locked_message(stop: RoundParcel) -> Any:
+def locked_message(row: Any) -> Any:
+    """A stop or a hold locked after too many wrong codes: until when."""
     return _l(
         "Too many wrong codes: try again after %(time)s, or call the recipient.",
-        time=Clock(stop.locked_until or utcnow()),
+        time=Clock(row.locked_until or utcnow()),
+    )
+
+
+def code(rnd: DeliveryRound) -> str:
+    """The round's code on its sheet: RD, seven digits, a Luhn check digit."""
+    from logistics.services.manifests import luhn
+
+    digits = f"{rnd.id:07d}"
+    return f"RD{digits}{luhn(digits)}"
+
+
+def of_office(session: Session, office_id: int) -> list[DeliveryRound]:
+    """The office's rounds still out, newest first."""
+    return list(
+        session.scalars(
+            select(DeliveryRound)
+            .where(DeliveryRound.office_id == office_id, DeliveryRound.status == RoundStatus.OUT)
+            .order_by(DeliveryRound.id.desc())
+        )
+    )
+
+
+def sheet(session: Session, rnd: DeliveryRound) -> Any:
+    """The round sheet's content, in delivery order (documents.round_sheets.RoundSheet)."""
+    from logistics.documents.round_sheets import RoundSheet, Stop
+    from logistics.text import national_mobile
+
+    office = rnd.office
+    start = rnd.window_start_at.astimezone(DHAKA)
+    end = rnd.window_end_at.astimezone(DHAKA)
+    stops = []
+    for s in rnd.stops:
+        p = s.parcel
+        owed = cod.due(session, p.id)
+        stops.append(
+            Stop(
+                position=s.position,
+                tracking_id=p.tracking_id,
+                name=p.recipient_name,
+                phone=national_mobile(p.recipient_phone),
+                address=p.recipient_address,
+                cod_poisha=owed.amount_poisha if owed else 0,
+            )
+        )
+    return RoundSheet(
+        code=code(rnd),
+        office=f"{office.code} {office.name_bn} ({office.name_en})",
+        postman=rnd.courier.full_name,
+        day=start.date(),
+        window=f"{start:%H:%M}–{end:%H:%M}",
+        stops=tuple(stops),
     )

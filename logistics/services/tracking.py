@@ -37,7 +37,7 @@ class EventCode:
 
 # EMA, EMB, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, arrival at the
 # processing centre, departure, arrival at delivery office, unsuccessful delivery, final
-# delivery); BKD, OFD and RTS are DakGhor's own
+# delivery); BKD, OFD, HLD and RTS are DakGhor's own
 # codes for steps the UPU list does not name for domestic parcels; RDR (re-routed to another
 # delivery office) changes no status.
 EVENTS: dict[str, EventCode] = {
@@ -52,6 +52,7 @@ EVENTS: dict[str, EventCode] = {
         EventCode("OFD", ParcelStatus.OUT_FOR_DELIVERY, _l("Out for delivery")),
         EventCode("EMI", ParcelStatus.DELIVERED, _l("Delivered")),
         EventCode("EMH", ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
+        EventCode("HLD", ParcelStatus.HELD, _l("Held at the delivery office for collection")),
         EventCode("RTS", ParcelStatus.RETURNED, _l("Returned to sender")),
         EventCode("RDR", None, _l("Sent to another delivery office (its office left the network)")),
     )
@@ -68,13 +69,27 @@ TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
     ParcelStatus.ACCEPTED: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE}),
     ParcelStatus.IN_TRANSIT: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE}),
     ParcelStatus.AT_DELIVERY_OFFICE: frozenset(
-        {ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.DELIVERED, ParcelStatus.RETURNED}
+        {
+            ParcelStatus.OUT_FOR_DELIVERY,
+            ParcelStatus.DELIVERED,
+            ParcelStatus.HELD,
+            ParcelStatus.RETURNED,
+        }
     ),
     ParcelStatus.OUT_FOR_DELIVERY: frozenset(
         {ParcelStatus.DELIVERED, ParcelStatus.DELIVERY_FAILED}
     ),
     ParcelStatus.DELIVERY_FAILED: frozenset(
-        {ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.RETURNED}
+        {
+            ParcelStatus.OUT_FOR_DELIVERY,
+            ParcelStatus.AT_DELIVERY_OFFICE,
+            ParcelStatus.HELD,
+            ParcelStatus.RETURNED,
+        }
+    ),
+    # Collected at the counter, taken out again at the recipient's wish, or sent back.
+    ParcelStatus.HELD: frozenset(
+        {ParcelStatus.DELIVERED, ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.RETURNED}
     ),
     ParcelStatus.DELIVERED: frozenset(),
     ParcelStatus.RETURNED: frozenset(),

@@ -4,6 +4,8 @@ workbench elsewhere: a delivery office's incoming parcels, a merchant's parcels 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -82,8 +84,13 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/office")
 @require_role(Role.CLERK)
-def office() -> str:
-    """A delivery office's parcels: on the way here, at the office, out for delivery."""
+def office() -> tuple[str, int]:
+    """A delivery office's parcels: on the way here, at the office, out for delivery, held."""
+    return office_page()
+
+
+def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    """The office's page; ``errors`` by parcel id (a collection that went wrong)."""
     office = current_user.office
     if current_user.role is not Role.CLERK or office is None:
         raise Forbidden(_l("This page is for the clerks of a delivery office."))
@@ -92,7 +99,9 @@ def office() -> str:
             select(Parcel)
             .where(
                 Parcel.destination_office_id == office.id,
-                Parcel.status.in_((*INCOMING, *AT_OFFICE, ParcelStatus.OUT_FOR_DELIVERY)),
+                Parcel.status.in_(
+                    (*INCOMING, *AT_OFFICE, ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.HELD)
+                ),
             )
             .options(selectinload(Parcel.origin_office))
             .order_by(Parcel.id)
@@ -103,17 +112,23 @@ def office() -> str:
         "incoming": [p for p in rows if p.status in INCOMING],
         "here": [p for p in rows if p.status in AT_OFFICE],
         "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
+        "held": [p for p in rows if p.status is ParcelStatus.HELD],
     }
-    from logistics.services import rounds
+    from logistics.services import cod, holds, rounds
     from logistics.services.recipient import WINDOWS
 
+    db = get_db()
     return render_template(
         "homes/office.html",
         office=office,
         groups=groups,
-        couriers=rounds.couriers_of(get_db(), office.id) if office.delivers else [],
+        couriers=rounds.couriers_of(db, office.id) if office.delivers else [],
         windows=WINDOWS,
-    )
+        holds={p.id: holds.of_parcel(db, p.id) for p in groups["held"]},
+        out_rounds=rounds.of_office(db, office.id),
+        dues={p.id: cod.due(db, p.id) for p in groups["held"]},
+        errors=errors or {},
+    ), status
 
 
 def _merchant_page(new_key: str | None = None) -> str:

@@ -21,7 +21,8 @@ from werkzeug.wrappers import Response
 
 from logistics import i18n, s10
 from logistics.errors import NotFound, ValidationError
-from logistics.services import recipient, tracking
+from logistics.models import ParcelStatus
+from logistics.services import holds, recipient, tracking
 from logistics.web import get_db
 from logistics.web import recipient as recipient_web
 
@@ -71,6 +72,7 @@ def track(tracking_id: str) -> str | tuple[str, int]:
         proven=float(proofs.get(parcel.tracking_id, 0)) > time.time(),
         pref=recipient.preference(db, parcel.id),
         journey_over=parcel.status in recipient.OVER,
+        hold=holds.of_parcel(db, parcel.id) if parcel.status is ParcelStatus.HELD else None,
     )
 
 

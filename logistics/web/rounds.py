@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from logistics.db import utcnow
-from logistics.errors import DakGhorError, Forbidden, ValidationError
+from logistics.documents import round_sheets
+from logistics.errors import DakGhorError, Forbidden, NotFound, ValidationError
 from logistics.i18n import _, _l
-from logistics.models import Role
-from logistics.services import rounds
+from logistics.models import DeliveryRound, Parcel, Purpose, Role
+from logistics.services import cod, holds, payments, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
-from logistics.web.homes import is_delivery_clerk
+from logistics.web.homes import is_delivery_clerk, office_page
 
 bp = Blueprint("rounds", __name__)
 
@@ -24,8 +34,7 @@ bp = Blueprint("rounds", __name__)
 @bp.post("/office/rounds")
 @require_role(Role.CLERK)
 def send_out() -> ResponseReturnValue:
-    if not is_delivery_clerk(current_user):
-        raise Forbidden(_l("This page is for the clerks of a delivery office."))
+    _delivery_clerk()
     db = get_db()
     rnd = rounds.send_out(
         db,
@@ -46,10 +55,76 @@ def send_out() -> ResponseReturnValue:
     return redirect(url_for("homes.office"))
 
 
+def _delivery_clerk() -> None:
+    if not is_delivery_clerk(current_user):
+        raise Forbidden(_l("This page is for the clerks of a delivery office."))
+
+
+@bp.post("/office/parcels/<int:parcel_id>/hold")
+@require_role(Role.CLERK)
+def hold(parcel_id: int) -> ResponseReturnValue:
+    """Keep a parcel at the office for collection (the recipient is told the code)."""
+    _delivery_clerk()
+    db = get_db()
+    parcel = db.get(Parcel, parcel_id)
+    if parcel is None or parcel.destination_office_id != current_user.office_id:
+        raise NotFound(_l("No parcel is waiting here under that number."), field="parcel")
+    holds.hold(db, parcel, current_user)
+    db.commit()
+    flash(_("%(id)s is held for collection; the recipient has the code.", id=parcel.tracking_id))
+    return redirect(url_for("homes.office"))
+
+
+@bp.post("/office/holds/<int:hold_id>/collect")
+@require_role(Role.CLERK)
+def collect(hold_id: int) -> ResponseReturnValue:
+    """The recipient collects a held parcel at the counter with the code (and the COD)."""
+    _delivery_clerk()
+    db = get_db()
+    held = holds.for_counter(db, hold_id, current_user)
+    pid = held.parcel_id
+    try:
+        outcome = holds.collect(
+            db, held, request.form.get("code", ""), request.form.get("cod", ""), current_user
+        )
+    except ValidationError as e:
+        db.rollback()
+        return office_page({pid: e.errors}, 422)
+    except DakGhorError as e:
+        db.rollback()
+        return office_page({pid: {"cod": e.message}}, e.status)
+    db.commit()  # a wrong try is counted too
+    if outcome is holds.Collection.WRONG:
+        return office_page({pid: {"code": _l("That code is not right; check the SMS again.")}}, 422)
+    if outcome is holds.Collection.LOCKED:
+        db.refresh(held)
+        return office_page({pid: {"code": rounds.locked_message(held)}}, 429)
+    flash(_("%(id)s collected.", id=held.parcel.tracking_id))
+    return redirect(url_for("homes.office"))
+
+
+@bp.get("/rounds/<int:round_id>/sheet.pdf")
+@require_role(Role.CLERK, Role.COURIER)
+def sheet(round_id: int) -> Response:
+    """The round sheet: for the clerks of its office and its postman."""
+    db = get_db()
+    rnd = db.get(DeliveryRound, round_id)
+    mine = rnd is not None and (
+        rnd.courier_id == current_user.id
+        or (current_user.role is Role.CLERK and rnd.office_id == current_user.office_id)
+    )
+    if rnd is None or not mine:
+        raise NotFound(_l("No such round at your office."), field="round")
+    pdf = round_sheets.render([rounds.sheet(db, rnd)])
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{rounds.code(rnd)}.pdf"'
+    return resp
+
+
 def _page(errors: dict[int, Any] | None = None, status: int = 200) -> tuple[str, int]:
     db = get_db()
     rnd = rounds.open_round(db, current_user)
-    due = {s.id: rounds.cod_due(db, s.parcel_id) for s in rnd.stops} if rnd else {}
+    due = {s.id: cod.due(db, s.parcel_id) for s in rnd.stops} if rnd else {}
     return (
         render_template(
             "rounds/mine.html",
@@ -94,6 +169,25 @@ def deliver(stop_id: int) -> ResponseReturnValue:
         return _page({stop_id: {"code": rounds.locked_message(stop)}}, 429)
     flash(_("%(id)s delivered.", id=stop.parcel.tracking_id))
     return redirect(url_for("rounds.mine"))
+
+
+@bp.post("/round/stops/<int:stop_id>/airtime")
+@require_role(Role.COURIER)
+def airtime(stop_id: int) -> ResponseReturnValue:
+    """The COD paid from the recipient's airtime at the door: the payment link's page on the
+    postman's phone (the recipient's number, the code the operator sends them); once paid,
+    the parcel is delivered with its handover code and no cash."""
+    db = get_db()
+    stop = rounds.stop_of(db, stop_id, current_user)
+    try:
+        lk = payments.create_link(
+            db, stop.parcel, Purpose.COD, current_app.extensions["dakghor.payments"]()
+        )
+    except DakGhorError as e:
+        db.rollback()
+        return _page({stop_id: {"cod": e.message}}, e.status)
+    db.commit()
+    return redirect(url_for("pay.link", token=lk.token))
 
 
 @bp.post("/round/stops/<int:stop_id>/fail")

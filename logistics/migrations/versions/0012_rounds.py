@@ -1,5 +1,5 @@
 """Delivery rounds: a courier's parcels out in a window, each with its outcome, handover code
-digest and COD cash.
+digest and COD cash; the courier role.
 
 Revision ID: 0012
 Revises: 0011
@@ -19,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":  # a native enum there; a string elsewhere
+        op.execute("ALTER TYPE user_role ADD VALUE IF NOT EXISTS 'courier'")
     op.create_table(
         "delivery_rounds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -82,6 +84,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # PostgreSQL cannot drop an enum value; 'courier' stays in user_role, unused.
     op.drop_table("round_parcels")
     op.drop_index("ix_delivery_rounds_courier", table_name="delivery_rounds")
     op.drop_table("delivery_rounds")
