@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-payments clean install install-test
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments clean install install-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -88,6 +88,10 @@ bench-dispatch: $(VENV)/.installed-test $(MO)
 ## bench-modes: the seeded Dhaka day planned both ways (direct van day, hub and spoke) through the product, side by side
 bench-modes: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_modes.py --seconds $(SECONDS)
+
+## bench-lastmile: the busiest delivery office's rounds planned through the product, 300 and 1,000 stops
+bench-lastmile: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_lastmile.py --seconds $(SECONDS)
 
 ## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit
 bench-payments: $(VENV)/.installed-test

@@ -141,6 +141,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         tasks.enqueue_plan(plan_id)
 
     app.extensions.setdefault("dakghor.enqueue_plan", enqueue_plan)
+
+    def enqueue_rounds(plan_id: int) -> None:
+        from logistics import tasks
+
+        tasks.enqueue_rounds(plan_id)
+
+    app.extensions.setdefault("dakghor.enqueue_rounds", enqueue_rounds)
     _wire_sms(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 

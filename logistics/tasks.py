@@ -137,6 +137,23 @@ def enqueue_plan(plan_id: int) -> None:
     plan_day.apply_async((plan_id,), retry=False)
 
 
+@celery.task(name="dakghor.rounds.plan")  # type: ignore[untyped-decorator]
+def plan_rounds(plan_id: int) -> str:
+    """Compute a delivery office's rounds (round_plans.start made the plan)."""
+    from logistics.services import round_plans
+
+    app = _app()
+    with app.app_context():
+        outcome = round_plans.compute(app.extensions["dakghor.sessionmaker"], plan_id)
+    log.info("round plan %s: %s", plan_id, outcome)
+    return outcome
+
+
+def enqueue_rounds(plan_id: int) -> None:
+    """Queue a round plan; a clerk waits for it, so an unreachable broker is their error."""
+    plan_rounds.apply_async((plan_id,), retry=False)
+
+
 def enqueue_settle(attempt_id: int) -> None:
     """Queue the follow-up of a charge; if the broker cannot be reached, the sweep does it."""
     try:

@@ -192,6 +192,18 @@ DELIVERY_FAILURES: dict[str, LazyString] = {
 }
 
 
+# Where a delivery point came from, from the most precise.
+PRECISION: dict[str, LazyString] = {
+    "pin": _l("the recipient's pin"),
+    "post_code": _l("the post code's point"),
+    "office": _l("the office (no point known)"),
+}
+
+
+def precision(code: str) -> str:
+    return str(PRECISION.get(code, PRECISION["office"]))
+
+
 # Why the van plan left a parcel over, by the routing core's reason code.
 LEFT_OVER: dict[str, LazyString] = {
     "too_big": _l("Too big for every van it may ride."),

@@ -53,6 +53,8 @@ from logistics.models import (
     Refund,
     RegistrationLink,
     RoundParcel,
+    RoundPlan,
+    RoundPlanStop,
     S10Series,
     Scan,
     ScanSession,
@@ -135,6 +137,8 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        RoundPlanStop,
+        RoundPlan,
         CashUpLine,
         CashUp,
         ParcelHold,

@@ -46,13 +46,24 @@ from logistics.models.payment import (
     Refund,
 )
 from logistics.models.recipient import DeliveryPreference, RecipientCode
-from logistics.models.round import DeliveryRound, RoundParcel, RoundStatus, StopOutcome
+from logistics.models.round import (
+    DeliveryRound,
+    RoundParcel,
+    RoundPlan,
+    RoundPlanStatus,
+    RoundPlanStop,
+    RoundStatus,
+    StopOutcome,
+)
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
 from logistics.models.user import ApiKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
+    "RoundPlan",
+    "RoundPlanStatus",
+    "RoundPlanStop",
     "CashUp",
     "CashUpLine",
     "ParcelHold",

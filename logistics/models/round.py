@@ -5,9 +5,9 @@ any COD taken in cash, or failed with a reason)."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -68,3 +68,51 @@ class RoundParcel(Base):
 
     round: Mapped[DeliveryRound] = relationship(back_populates="stops")
     parcel: Mapped[Parcel] = relationship()
+
+
+class RoundPlanStatus(enum.StrEnum):
+    PLANNING = "planning"  # the job is solving it
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RoundPlan(Base):
+    """A delivery office's rounds for a day as the routing core's last-mile mode planned them:
+    which postman takes which parcels, in what order, arriving when."""
+
+    __tablename__ = "round_plans"
+    __table_args__ = (Index("ix_round_plans_office_day", "office_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[RoundPlanStatus] = mapped_column(
+        value_enum(RoundPlanStatus, "round_plan_status")
+    )
+    seconds: Mapped[int] = mapped_column(default=5)  # the solver's time limit
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    distance_m: Mapped[int | None]
+    left_over: Mapped[int | None]  # parcels no round could take (their reason in the stops)
+    error: Mapped[str | None] = mapped_column(String(2000))
+
+    stops: Mapped[list[RoundPlanStop]] = relationship(
+        order_by="(RoundPlanStop.courier_id, RoundPlanStop.position)"
+    )
+
+
+class RoundPlanStop(Base):
+    __tablename__ = "round_plan_stops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("round_plans.id"))
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: left over
+    position: Mapped[int] = mapped_column(default=0)
+    eta_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    precision: Mapped[str] = mapped_column(String(12))  # pin | post_code: where the point came from
+    reason: Mapped[str | None] = mapped_column(String(24))  # left over: routing's reason code
+
+    parcel: Mapped[Parcel] = relationship()
+    courier: Mapped[User | None] = relationship()

@@ -76,17 +76,26 @@ def send_out(
     window: str,
     clerk: User,
     now: datetime | None = None,
+    *,
+    order: list[int] | None = None,
+    windows: dict[int, tuple[datetime, datetime]] | None = None,
 ) -> DeliveryRound:
-    """A round: the parcels (waiting at this office) go out with the courier in the window."""
+    """A round: the parcels (waiting at this office) go out with the courier in the window of
+    the day ``window``, or each in its own of ``windows`` (by parcel id, a planned round), in
+    the planned ``order`` (else by id)."""
     now = now or utcnow()
     errors: dict[str, Any] = {}
     courier = session.get(User, int(courier_id)) if str(courier_id).isdigit() else None
     if courier is None or courier.role is not Role.COURIER or courier.office_id != office.id:
         errors["courier"] = _l("Choose a postman of this office.")
-    try:
-        start, end = window_of(window, now)
-    except ValidationError as e:
-        errors.update(e.errors)
+    start = end = now
+    if windows:
+        start, end = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+    else:
+        try:
+            start, end = window_of(window, now)
+        except ValidationError as e:
+            errors.update(e.errors)
     ids = sorted({int(i) for i in parcel_ids if str(i).isdigit()})
     if not ids:
         errors["parcels"] = _l("Choose the parcels to send out.")
@@ -106,6 +115,9 @@ def send_out(
             )
     if len(parcels) != len(ids):
         raise ValidationError({"parcels": _l("Choose the parcels to send out.")})
+    if order:  # the planned order (the locks above were taken in id order)
+        rank = {pid: k for k, pid in enumerate(order)}
+        parcels.sort(key=lambda p: rank.get(p.id, len(rank)))
     rnd = DeliveryRound(
         office_id=office.id,
         courier_id=courier.id,
@@ -136,7 +148,9 @@ def send_out(
             office=office,
             actor=clerk,
             at=now,
-            window={"start": start, "end": end},
+            window=dict(
+                zip(("start", "end"), (windows or {}).get(p.id, (start, end)), strict=True)
+            ),
         )
         notify.queue(
             session,

@@ -22,7 +22,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import accounts
-from logistics.web import get_db, require_role
+from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("homes", __name__)
 
@@ -114,18 +114,22 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
         "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
         "held": [p for p in rows if p.status is ParcelStatus.HELD],
     }
-    from logistics.services import cod, holds, rounds
+    from logistics.services import cod, holds, round_plans, rounds
     from logistics.services.recipient import WINDOWS
 
     db = get_db()
+    couriers = rounds.couriers_of(db, office.id) if office.delivers else []
     return render_template(
         "homes/office.html",
         office=office,
         groups=groups,
-        couriers=rounds.couriers_of(db, office.id) if office.delivers else [],
+        couriers=couriers,
+        courier_names={c.id: c.full_name for c in couriers},
         windows=WINDOWS,
         holds={p.id: holds.of_parcel(db, p.id) for p in groups["held"]},
         out_rounds=rounds.of_office(db, office.id),
+        plan=(latest := round_plans.latest(db, office.id, requested_day())),
+        planned=round_plans.by_courier(latest) if latest else {},
         dues={p.id: cod.due(db, p.id) for p in groups["held"]},
         errors=errors or {},
     ), status

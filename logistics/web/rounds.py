@@ -22,8 +22,8 @@ from logistics.db import utcnow
 from logistics.documents import round_sheets
 from logistics.errors import DakGhorError, Forbidden, NotFound, ValidationError
 from logistics.i18n import _, _l
-from logistics.models import DeliveryRound, Parcel, Purpose, Role
-from logistics.services import cod, holds, payments, rounds
+from logistics.models import DeliveryRound, Parcel, Purpose, Role, RoundPlan
+from logistics.services import cod, holds, payments, round_plans, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
 from logistics.web.homes import is_delivery_clerk, office_page
@@ -119,6 +119,37 @@ def sheet(round_id: int) -> Response:
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="{rounds.code(rnd)}.pdf"'
     return resp
+
+
+@bp.post("/office/round-plans")
+@require_role(Role.CLERK)
+def plan() -> ResponseReturnValue:
+    """Plan today's rounds (a job on the queue; the office page follows it)."""
+    _delivery_clerk()
+    db = get_db()
+    made = round_plans.start(db, current_user.office, current_user)
+    db.commit()
+    try:
+        current_app.extensions["dakghor.enqueue_rounds"](made.id)
+    except Exception:  # noqa: BLE001 - the clerk is told; the plan is marked failed
+        round_plans.fail(db, made.id, "the job queue could not be reached")
+        db.commit()
+        flash(_("The job queue could not be reached; the rounds were not planned."), "error")
+    return redirect(url_for("homes.office"))
+
+
+@bp.post("/office/round-plans/<int:plan_id>/send/<int:courier_id>")
+@require_role(Role.CLERK)
+def send_planned(plan_id: int, courier_id: int) -> ResponseReturnValue:
+    _delivery_clerk()
+    db = get_db()
+    made = db.get(RoundPlan, plan_id)
+    if made is None or made.office_id != current_user.office_id:
+        raise NotFound(_l("No such plan at your office."), field="plan")
+    rnd = round_plans.send_planned(db, made, courier_id, current_user)
+    db.commit()
+    flash(_("%(n)s parcels are out with %(name)s.", n=len(rnd.stops), name=rnd.courier.full_name))
+    return redirect(url_for("homes.office"))
 
 
 def _page(errors: dict[int, Any] | None = None, status: int = 200) -> tuple[str, int]:

@@ -1,0 +1,241 @@
+"""Planning a delivery office's rounds with the routing core's last-mile mode (the only other
+bridge to ``routing`` besides dispatch): the parcels waiting at the office, each at the best
+point we have (the recipient's pin from the tracking page or the registration, else its post
+code's point: the precision is kept and shown), in the recipient's window (else the office's
+hours), shared among the office's postmen (each a bicycle with a box: RIDER), reloading at the
+office. The job reads, then solves with no transaction open, then stores the plan; a failure
+marks only its own plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from logistics.db import utcnow
+from logistics.errors import ValidationError
+from logistics.i18n import _l
+from logistics.models import (
+    DeliveryPreference,
+    Office,
+    Parcel,
+    RoundPlan,
+    RoundPlanStatus,
+    RoundPlanStop,
+    User,
+)
+from logistics.services import network, rounds
+from logistics.services.recipient import WINDOWS
+from logistics.text import DHAKA
+from routing import modes
+from routing.ortools_model import SolveOptions
+from routing.solver import solve
+
+log = logging.getLogger(__name__)
+# A postman's bicycle with a box: an assumption (no sourced figure), 40 parcels or 60 kg a trip.
+RIDER = (60_000, 40)
+
+
+def start(session: Session, office: Office, clerk: User, seconds: int = 5) -> RoundPlan:
+    """A new plan for today, to be computed by the job (the caller commits, then queues it)."""
+    if not 1 <= seconds <= 120:
+        raise ValidationError({"seconds": _l("Between 1 and 120 seconds.")})
+    if not rounds.couriers_of(session, office.id):
+        raise ValidationError({"courier": _l("This office has no postman to plan rounds for.")})
+    plan = RoundPlan(
+        office_id=office.id,
+        day=utcnow().astimezone(DHAKA).date(),
+        status=RoundPlanStatus.PLANNING,
+        seconds=seconds,
+        created_by_id=clerk.id,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def _point(parcel: Parcel, pref: DeliveryPreference | None) -> tuple[str, float, float]:
+    if pref is not None and pref.lat is not None and pref.lon is not None:
+        return "pin", float(pref.lat), float(pref.lon)
+    area = network.service_area().get(parcel.recipient_post_code or "")
+    if area is not None:
+        return "post_code", area.lat, area.lon
+    office = parcel.destination_office
+    return "office", float(office.lat), float(office.lon)
+
+
+def _window(office: Office, pref: DeliveryPreference | None) -> tuple[str, str]:
+    if pref is not None and pref.window in WINDOWS:
+        a, b = WINDOWS[pref.window]
+        return f"{a:02d}:00", f"{b:02d}:00"
+    return office.opens_at, office.closes_at
+
+
+def build(session: Session, office: Office) -> tuple[Any, dict[str, tuple[int, str]], list[User]]:
+    """(the routing problem, home id -> (parcel id, precision), the postmen)."""
+    parcels = list(
+        session.scalars(
+            select(Parcel)
+            .where(Parcel.destination_office_id == office.id, Parcel.status.in_(rounds.AT_OFFICE))
+            .order_by(Parcel.id)
+        )
+    )
+    prefs = {
+        p.parcel_id: p
+        for p in session.scalars(
+            select(DeliveryPreference).where(
+                DeliveryPreference.parcel_id.in_([p.id for p in parcels])
+            )
+        )
+    }
+    couriers = rounds.couriers_of(session, office.id)
+    site = modes.Site(
+        office.code, float(office.lat), float(office.lon), office.opens_at, office.closes_at
+    )
+    homes, refs = [], {}
+    for p in parcels:
+        precision, lat, lon = _point(p, prefs.get(p.id))
+        home_id = f"P{p.id}"
+        refs[home_id] = (p.id, precision)
+        homes.append(modes.Home(home_id, lat, lon, _window(office, prefs.get(p.id)), p.weight_g, 1))
+    riders = [modes.Van(str(c.id), *RIDER) for c in couriers]
+    params = modes.DayParams(shift=(office.opens_at, office.closes_at), stop_s=120, per_parcel_s=30)
+    return modes.last_mile(site, homes, riders, params), refs, couriers
+
+
+def compute(make_session: Callable[[], Session], plan_id: int) -> str:
+    """The job: read, solve with no transaction open, store; -> done | failed | skipped."""
+    try:
+        with make_session() as s:
+            plan = s.get(RoundPlan, plan_id)
+            if plan is None or plan.status is not RoundPlanStatus.PLANNING:
+                return "skipped"
+            office = s.get(Office, plan.office_id)
+            assert office is not None
+            problem, refs, _ = build(s, office)
+            day, seconds = plan.day, plan.seconds
+        t0 = clock.monotonic()
+        result = solve(problem, SolveOptions(time_limit_s=seconds, workers=1))
+        log.info(
+            "round plan %s: %.1f s, %s routes", plan_id, clock.monotonic() - t0, len(result.routes)
+        )
+        with make_session() as s:
+            _store(s, plan_id, day, result, refs)
+            s.commit()
+        return "done"
+    except Exception as e:
+        log.exception("round plan %s failed", plan_id)
+        with make_session() as s:
+            fail(s, plan_id, str(e))
+            s.commit()
+        return "failed"
+
+
+def _store(
+    session: Session, plan_id: int, day: date, result: Any, refs: dict[str, tuple[int, str]]
+) -> None:
+    midnight = datetime.combine(day, time(0), tzinfo=DHAKA)
+    for route in result.routes:
+        position = 0
+        for v in route.visits:
+            if v.kind != "service" or v.job_id not in refs:
+                continue
+            position += 1
+            parcel_id, precision = refs[v.job_id]
+            session.add(
+                RoundPlanStop(
+                    plan_id=plan_id,
+                    parcel_id=parcel_id,
+                    courier_id=int(route.vehicle_id),
+                    position=position,
+                    eta_at=midnight + timedelta(seconds=v.start_s),  # service begins
+                    precision=precision,
+                )
+            )
+    for u in result.unassigned:
+        if u.job_id in refs:
+            parcel_id, precision = refs[u.job_id]
+            session.add(
+                RoundPlanStop(
+                    plan_id=plan_id, parcel_id=parcel_id, precision=precision, reason=u.code
+                )
+            )
+    session.execute(
+        update(RoundPlan)
+        .where(RoundPlan.id == plan_id, RoundPlan.status == RoundPlanStatus.PLANNING)
+        .values(
+            status=RoundPlanStatus.DONE,
+            finished_at=utcnow(),
+            distance_m=result.distance_m,
+            left_over=len(result.unassigned),
+        )
+    )
+
+
+def fail(session: Session, plan_id: int, why: str) -> None:
+    session.execute(
+        update(RoundPlan)
+        .where(RoundPlan.id == plan_id, RoundPlan.status == RoundPlanStatus.PLANNING)
+        .values(status=RoundPlanStatus.FAILED, error=why[:2000], finished_at=utcnow())
+    )
+
+
+def latest(session: Session, office_id: int, day: date) -> RoundPlan | None:
+    return session.scalars(
+        select(RoundPlan)
+        .where(RoundPlan.office_id == office_id, RoundPlan.day == day)
+        .order_by(RoundPlan.id.desc())
+    ).first()
+
+
+def by_courier(plan: RoundPlan) -> dict[int, list[RoundPlanStop]]:
+    out: dict[int, list[RoundPlanStop]] = {}
+    for st in plan.stops:
+        if st.courier_id is not None:
+            out.setdefault(st.courier_id, []).append(st)
+    for stops in out.values():
+        stops.sort(key=lambda x: x.position)
+    return out
+
+
+def send_planned(
+    session: Session, plan: RoundPlan, courier_id: int, clerk: User, now: datetime | None = None
+) -> Any:
+    """Send a postman out with the parcels the plan gave them that are still waiting here, in
+    the planned order; each recipient's window is their ETA, from half an hour before to an
+    hour after."""
+    now = now or utcnow()
+    stops = [
+        st
+        for st in by_courier(plan).get(courier_id, [])
+        if st.parcel.status in rounds.AT_OFFICE
+        and st.parcel.destination_office_id == plan.office_id
+    ]
+    if not stops:
+        raise ValidationError({"parcels": _l("None of this round's parcels is waiting here now.")})
+    windows = {
+        st.parcel_id: (
+            max(st.eta_at - timedelta(minutes=30), now) if st.eta_at else now,
+            (st.eta_at or now) + timedelta(hours=1),
+        )
+        for st in stops
+    }
+    office = session.get(Office, plan.office_id)
+    assert office is not None
+    return rounds.send_out(
+        session,
+        office,
+        str(courier_id),
+        [str(st.parcel_id) for st in stops],
+        "",
+        clerk,
+        now,
+        order=[st.parcel_id for st in stops],
+        windows=windows,
+    )
