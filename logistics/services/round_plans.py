@@ -219,13 +219,11 @@ def send_planned(
     ]
     if not stops:
         raise ValidationError({"parcels": _l("None of this round's parcels is waiting here now.")})
-    windows = {
-        st.parcel_id: (
-            max(st.eta_at - timedelta(minutes=30), now) if st.eta_at else now,
-            (st.eta_at or now) + timedelta(hours=1),
-        )
-        for st in stops
-    }
+    windows = {}
+    for st in stops:
+        eta = st.eta_at or now
+        begins = max(eta - timedelta(minutes=30), now)  # never a window already begun
+        windows[st.parcel_id] = (begins, max(eta + timedelta(hours=1), begins + timedelta(hours=1)))
     office = session.get(Office, plan.office_id)
     assert office is not None
     return rounds.send_out(
