@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -112,6 +113,8 @@ class RoundPlanStop(Base):
     position: Mapped[int] = mapped_column(default=0)
     eta_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     precision: Mapped[str] = mapped_column(String(12))  # pin | post_code: where the point came from
+    lat: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))  # the point planned with
+    lon: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     reason: Mapped[str | None] = mapped_column(String(24))  # left over: routing's reason code
 
     parcel: Mapped[Parcel] = relationship()

@@ -13,6 +13,7 @@ import logging
 import time as clock
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -77,8 +78,11 @@ def _window(office: Office, pref: DeliveryPreference | None) -> tuple[str, str]:
     return office.opens_at, office.closes_at
 
 
-def build(session: Session, office: Office) -> tuple[Any, dict[str, tuple[int, str]], list[User]]:
-    """(the routing problem, home id -> (parcel id, precision), the postmen)."""
+Ref = tuple[int, str, float, float]  # parcel id, precision, lat, lon
+
+
+def build(session: Session, office: Office) -> tuple[Any, dict[str, Ref], list[User]]:
+    """(the routing problem, home id -> (parcel id, precision, lat, lon), the postmen)."""
     parcels = list(
         session.scalars(
             select(Parcel)
@@ -102,7 +106,7 @@ def build(session: Session, office: Office) -> tuple[Any, dict[str, tuple[int, s
     for p in parcels:
         precision, lat, lon = _point(p, prefs.get(p.id))
         home_id = f"P{p.id}"
-        refs[home_id] = (p.id, precision)
+        refs[home_id] = (p.id, precision, lat, lon)
         homes.append(modes.Home(home_id, lat, lon, _window(office, prefs.get(p.id)), p.weight_g, 1))
     riders = [modes.Van(str(c.id), *RIDER) for c in couriers]
     params = modes.DayParams(shift=(office.opens_at, office.closes_at), stop_s=120, per_parcel_s=30)
@@ -137,9 +141,10 @@ def compute(make_session: Callable[[], Session], plan_id: int) -> str:
         return "failed"
 
 
-def _store(
-    session: Session, plan_id: int, day: date, result: Any, refs: dict[str, tuple[int, str]]
-) -> None:
+def _store(session: Session, plan_id: int, day: date, result: Any, refs: dict[str, Ref]) -> None:
+    def point(lat: float, lon: float) -> dict[str, Decimal]:
+        return {"lat": Decimal(str(round(lat, 6))), "lon": Decimal(str(round(lon, 6)))}
+
     midnight = datetime.combine(day, time(0), tzinfo=DHAKA)
     for route in result.routes:
         position = 0
@@ -147,7 +152,7 @@ def _store(
             if v.kind != "service" or v.job_id not in refs:
                 continue
             position += 1
-            parcel_id, precision = refs[v.job_id]
+            parcel_id, precision, lat, lon = refs[v.job_id]
             session.add(
                 RoundPlanStop(
                     plan_id=plan_id,
@@ -156,14 +161,19 @@ def _store(
                     position=position,
                     eta_at=midnight + timedelta(seconds=v.start_s),  # service begins
                     precision=precision,
+                    **point(lat, lon),
                 )
             )
     for u in result.unassigned:
         if u.job_id in refs:
-            parcel_id, precision = refs[u.job_id]
+            parcel_id, precision, lat, lon = refs[u.job_id]
             session.add(
                 RoundPlanStop(
-                    plan_id=plan_id, parcel_id=parcel_id, precision=precision, reason=u.code
+                    plan_id=plan_id,
+                    parcel_id=parcel_id,
+                    precision=precision,
+                    reason=u.code,
+                    **point(lat, lon),
                 )
             )
     session.execute(
@@ -237,3 +247,25 @@ def send_planned(
         order=[st.parcel_id for st in stops],
         windows=windows,
     )
+
+
+COLOURS = ("#c8102e", "#006a4e", "#1d4ed8", "#b45309", "#7c3aed", "#0f766e", "#be185d", "#4d7c0f")
+
+
+def map_routes(plan: RoundPlan, office: Office, names: dict[int, str]) -> list[dict[str, Any]]:
+    """Each postman's round as the map draws it: from the office through the stops and back."""
+    home = [float(office.lat), float(office.lon)]
+    out = []
+    for k, (courier_id, stops) in enumerate(by_courier(plan).items()):
+        points = [
+            [float(s.lat), float(s.lon)] for s in stops if s.lat is not None and s.lon is not None
+        ]
+        out.append(
+            {
+                "name": names.get(courier_id, str(courier_id)),
+                "colour": COLOURS[k % len(COLOURS)],
+                "points": [home, *points, home],
+                "stops": [s.parcel.tracking_id for s in stops],
+            }
+        )
+    return out

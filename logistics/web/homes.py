@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -130,6 +130,12 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
         out_rounds=rounds.of_office(db, office.id),
         plan=(latest := round_plans.latest(db, office.id, requested_day())),
         planned=round_plans.by_courier(latest) if latest else {},
+        map_routes=(
+            round_plans.map_routes(latest, office, {c.id: c.full_name for c in couriers})
+            if latest is not None and latest.status.value == "done"
+            else []
+        ),
+        tiles=current_app.config["MAP_TILES"],
         dues={p.id: cod.due(db, p.id) for p in groups["held"]},
         errors=errors or {},
     ), status

@@ -1,6 +1,7 @@
 """A delivery-office clerk plans today's rounds in a real browser: the job runs on a real
 Celery worker (gunicorn and the worker share one broker), the page follows it to the planned
-rounds, and one postman is sent out as planned (the parcels then out for delivery)."""
+rounds, drawn on a map, and one postman is sent out as planned (the parcels then out for
+delivery)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def test_the_clerk_plans_the_rounds_on_a_worker_and_sends_one_out(
         # The job runs on the worker; the page refreshes itself until the plan is there.
         expect(page.locator("#plan-state")).to_have_attribute("data-status", "done", timeout=60_000)
         expect(page.locator(".planned-round")).to_have_count(1)
+        # The round drawn on the map (Leaflet, tiles or not): a line and a marker per stop.
+        expect(page.locator("#rounds-map")).to_have_attribute("data-drawn", "1")
+        assert page.locator("#rounds-map path.leaflet-interactive").count() >= 2
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "round-plan.png"), full_page=True)
         page.locator(".planned-round .send-planned").first.click()

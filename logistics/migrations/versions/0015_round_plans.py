@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("eta_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("precision", sa.String(length=12), nullable=False),
+        sa.Column("lat", sa.Numeric(precision=9, scale=6), nullable=True),
+        sa.Column("lon", sa.Numeric(precision=9, scale=6), nullable=True),
         sa.Column("reason", sa.String(length=24), nullable=True),
         sa.ForeignKeyConstraint(
             ["courier_id"], ["users.id"], name=op.f("fk_round_plan_stops_courier_id_users")
