@@ -192,6 +192,15 @@ DELIVERY_FAILURES: dict[str, LazyString] = {
 }
 
 
+# A postman's vehicle, by its code (logistics.services.rounds.VEHICLES).
+VEHICLE_NAMES: dict[str, LazyString] = {
+    "foot": _l("On foot"),
+    "bicycle": _l("Bicycle"),
+    "motorbike": _l("Motorbike"),
+    "van": _l("Van"),
+}
+
+
 # Where a delivery point came from, from the most precise.
 PRECISION: dict[str, LazyString] = {
     "pin": _l("the recipient's pin"),

@@ -47,6 +47,7 @@ class Van:
     id: str
     capacity_g: int
     capacity_parcels: int
+    shift: tuple[str, str] | None = None  # its own hours ("HH:MM", "HH:MM"), else the day's
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def _vehicles(
             start,
             start,
             (v.capacity_g, v.capacity_parcels),
-            TimeWindow(hhmm(shift[0]), hhmm(shift[1])),
+            TimeWindow(hhmm((v.shift or shift)[0]), hhmm((v.shift or shift)[1])),
             breaks=brk,
             fixed_cost=params.fixed_cost,
             cost_per_km=params.cost_per_km,

@@ -178,6 +178,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.execute(delete(Parcel))
     session.execute(delete(S10Series))
     session.execute(update(Office).values(phone=None))
+    session.execute(update(User).values(vehicle=None, shift_start=None, shift_end=None))
     session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))
     session.execute(delete(User).where(User.id > seeded["user"]))
     session.execute(delete(Merchant).where(Merchant.id > seeded["merchant"]))

@@ -37,6 +37,10 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask-login ships no types
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A postman's vehicle (rounds.VEHICLES) and hours ("HH:MM"); unset: a bicycle, the office's.
+    vehicle: Mapped[str | None] = mapped_column(String(12))
+    shift_start: Mapped[str | None] = mapped_column(String(5))
+    shift_end: Mapped[str | None] = mapped_column(String(5))
 
     office: Mapped[Office | None] = relationship()
     merchant: Mapped[Merchant | None] = relationship()

@@ -39,8 +39,8 @@ from routing.ortools_model import SolveOptions
 from routing.solver import solve
 
 log = logging.getLogger(__name__)
-# A postman's bicycle with a box: an assumption (no sourced figure), 40 parcels or 60 kg a trip.
-RIDER = (60_000, 40)
+# A postman whose vehicle is not set rides a bicycle with a box (rounds.VEHICLES).
+RIDER = rounds.VEHICLES["bicycle"]
 
 
 def start(session: Session, office: Office, clerk: User, seconds: int = 5) -> RoundPlan:
@@ -108,7 +108,14 @@ def build(session: Session, office: Office) -> tuple[Any, dict[str, Ref], list[U
         home_id = f"P{p.id}"
         refs[home_id] = (p.id, precision, lat, lon)
         homes.append(modes.Home(home_id, lat, lon, _window(office, prefs.get(p.id)), p.weight_g, 1))
-    riders = [modes.Van(str(c.id), *RIDER) for c in couriers]
+    riders = [
+        modes.Van(
+            str(c.id),
+            *rounds.VEHICLES.get(c.vehicle or "bicycle", RIDER),
+            shift=(c.shift_start, c.shift_end) if c.shift_start and c.shift_end else None,
+        )
+        for c in couriers
+    ]
     params = modes.DayParams(shift=(office.opens_at, office.closes_at), stop_s=120, per_parcel_s=30)
     return modes.last_mile(site, homes, riders, params), refs, couriers
 

@@ -40,6 +40,14 @@ from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from logistics.vocabulary import DELIVERY_FAILURES
 
+# What a postman can carry on one trip, by vehicle (assumptions: no sourced figures), and a
+# label for each. One travel model serves them all (routing has one matrix per problem).
+VEHICLES: dict[str, tuple[int, int]] = {  # grams, parcels
+    "foot": (20_000, 15),
+    "bicycle": (60_000, 40),
+    "motorbike": (50_000, 30),
+    "van": (600_000, 150),
+}
 HANDOVER_TRIES = 5
 LOCK = timedelta(minutes=15)
 AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
@@ -56,6 +64,36 @@ def window_of(key: str, now: datetime) -> tuple[datetime, datetime]:
     if end <= now:
         raise ValidationError({"window": _l("This window is over for today; choose a later one.")})
     return start, end
+
+
+def set_postman(session: Session, office: Office, user_id: int, form: dict[str, str]) -> User:
+    """A postman's vehicle and hours, set by a clerk of their office; each wrong field named."""
+    postman = session.get(User, user_id)
+    if postman is None or postman.role is not Role.COURIER or postman.office_id != office.id:
+        raise ValidationError({"courier": _l("Choose a postman of this office.")})
+    errors: dict[str, Any] = {}
+    vehicle = form.get("vehicle", "")
+    if vehicle not in VEHICLES:
+        errors["vehicle"] = _l("Choose one of the vehicles shown.")
+    start, end = form.get("shift_start", "").strip(), form.get("shift_end", "").strip()
+    times = []
+    for key, raw in (("shift_start", start), ("shift_end", end)):
+        try:
+            hh, mm = (int(x) for x in raw.split(":"))
+            if not (0 <= hh <= 23 and 0 <= mm <= 59):
+                raise ValueError
+            times.append(hh * 60 + mm)
+        except ValueError:
+            errors[key] = _l("Give the time as HH:MM, such as 09:00.")
+    if len(times) == 2 and times[0] >= times[1]:
+        errors["shift_end"] = _l("The shift must end after it starts.")
+    if errors:
+        raise ValidationError(errors)
+    postman.vehicle = vehicle
+    postman.shift_start = f"{times[0] // 60:02d}:{times[0] % 60:02d}"
+    postman.shift_end = f"{times[1] // 60:02d}:{times[1] % 60:02d}"
+    session.flush()
+    return postman
 
 
 def couriers_of(session: Session, office_id: int) -> list[User]:

@@ -22,6 +22,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import accounts
+from logistics.vocabulary import VEHICLE_NAMES
 from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("homes", __name__)
@@ -136,6 +137,8 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
             else []
         ),
         tiles=current_app.config["MAP_TILES"],
+        vehicles=VEHICLE_NAMES,
+        capacities=rounds.VEHICLES,
         dues={p.id: cod.due(db, p.id) for p in groups["held"]},
         errors=errors or {},
     ), status

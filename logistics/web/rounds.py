@@ -121,6 +121,23 @@ def sheet(round_id: int) -> Response:
     return resp
 
 
+@bp.post("/office/postmen/<int:user_id>")
+@require_role(Role.CLERK)
+def postman(user_id: int) -> ResponseReturnValue:
+    """A postman's vehicle and hours (what the round planning gives them)."""
+    _delivery_clerk()
+    db = get_db()
+    form = {k: request.form.get(k, "") for k in ("vehicle", "shift_start", "shift_end")}
+    try:
+        who = rounds.set_postman(db, current_user.office, user_id, form)
+    except ValidationError as e:
+        db.rollback()
+        return office_page({-user_id: e.errors}, 422)
+    db.commit()
+    flash(_("Saved: %(name)s's vehicle and hours.", name=who.full_name))
+    return redirect(url_for("homes.office"))
+
+
 @bp.post("/office/round-plans")
 @require_role(Role.CLERK)
 def plan() -> ResponseReturnValue:

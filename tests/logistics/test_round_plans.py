@@ -19,6 +19,7 @@ from logistics.errors import ValidationError
 from logistics.models import (
     DeliveryPreference,
     Notification,
+    Role,
     RoundPlan,
     RoundPlanStatus,
     RoundPlanStop,
@@ -146,3 +147,49 @@ def test_an_office_without_a_postman_cannot_plan_rounds(db: Session) -> None:
     with pytest.raises(ValidationError) as e:
         round_plans.start(db, gpo.office, gpo)
     assert "courier" in e.value.errors
+
+
+def test_a_postmans_vehicle_and_hours_are_set_by_the_office_and_the_plan_follows(
+    client: FlaskClient, db: Session
+) -> None:
+    from logistics.models import User
+
+    walker = _user(db, "courier.mohammadpur")
+    clerk = _user(db, "clerk.mohammadpur")
+    van = User(
+        username="courier.moh.van",
+        full_name="Van postman",
+        password_hash="x",
+        role=Role.COURIER,
+        office_id=clerk.office_id,
+    )
+    db.add(van)
+    db.commit()
+    login(client, "clerk.mohammadpur", "clerk-demo-1")
+    assert f'id="postman-{walker.id}"' in client.get("/office").text
+    bad = client.post(
+        f"/office/postmen/{walker.id}",
+        data={"vehicle": "rocket", "shift_start": "11:00", "shift_end": "10:00"},
+    )
+    assert bad.status_code == 422
+    for field in ("vehicle", "shift_end"):
+        assert f'id="postman-{walker.id}-{field}-error"' in bad.text
+    not_ours = client.post(
+        f"/office/postmen/{clerk.id}",
+        data={"vehicle": "van", "shift_start": "09:00", "shift_end": "17:00"},
+    )
+    assert not_ours.status_code == 422
+    ok = client.post(
+        f"/office/postmen/{walker.id}",
+        data={"vehicle": "foot", "shift_start": "09:00", "shift_end": "11:30"},
+    )
+    assert ok.status_code == 302
+    db.expire_all()
+    walker = _user(db, "courier.mohammadpur")
+    assert (walker.vehicle, walker.shift_start, walker.shift_end) == ("foot", "09:00", "11:30")
+    plan = _planned(db, n=30)
+    per = round_plans.by_courier(plan)
+    assert sum(len(v) for v in per.values()) == 30  # all planned
+    for st in per.get(walker.id, []):
+        assert st.eta_at is not None and st.eta_at.astimezone(DHAKA).strftime("%H:%M") <= "11:30"
+    assert len(per.get(van.id, [])) >= 15  # the van takes what the walker cannot

@@ -141,3 +141,25 @@ def test_osrm_table_provider_speaks_the_table_api() -> None:
         server.server_close()
     assert dist == ((0, 1234), (1300, 0)) and dur == ((0, 201), (210, 0))
     assert seen[0].startswith("/table/v1/driving/90.400000,23.700000;90.410000,23.800000")
+
+
+def test_a_rider_works_only_within_its_own_shift() -> None:
+    """A postman on a morning shift serves only morning windows; the afternoon goes to the
+    postman whose shift covers it (each vehicle's own hours, else the day's)."""
+    homes = [
+        modes.Home(f"H{k}", 23.766 + k * 0.001, 90.358 + k * 0.0007, window, 1000)
+        for k, window in enumerate([("09:00", "11:00")] * 3 + [("15:00", "17:00")] * 3)
+    ]
+    riders = [
+        modes.Van("morning", 50_000, 30, shift=("08:30", "12:00")),
+        modes.Van("afternoon", 50_000, 30, shift=("14:00", "17:30")),
+    ]
+    p = modes.last_mile(DELIVERY[0], homes, riders)
+    assert p.vehicles[0].shift.end_s == 12 * 3600 and p.vehicles[1].shift.start_s == 14 * 3600
+    plan = solve(p, OPTS)
+    assert plan.check(p) == [] and not plan.unassigned
+    served = {
+        r.vehicle_id: sorted(v.job_id for v in r.visits if v.kind == "service" and v.job_id)
+        for r in plan.routes
+    }
+    assert served == {"morning": ["H0", "H1", "H2"], "afternoon": ["H3", "H4", "H5"]}
