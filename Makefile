@@ -89,9 +89,10 @@ bench-dispatch: $(VENV)/.installed-test $(MO)
 bench-modes: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_modes.py --seconds $(SECONDS)
 
-## bench-lastmile: the busiest delivery office's rounds planned through the product, 300 and 1,000 stops
-bench-lastmile: $(VENV)/.installed-test $(MO)
-	$(BIN)/python bench/bench_lastmile.py --seconds $(SECONDS)
+## bench-lastmile: the busiest delivery office's rounds planned through the product, 300 and 1,000
+## stops, with PyVRP and VROOM on the same problems
+bench-lastmile: $(VENV)/.installed-bench $(MO)
+	$(BIN)/python bench/bench_lastmile.py --seconds $(SECONDS) --peers
 
 ## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit
 bench-payments: $(VENV)/.installed-test

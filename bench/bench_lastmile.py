@@ -2,9 +2,11 @@
 of 1,000 stops: parcels waiting at the office (a third with a recipient's pin within 2 km and a
 window, the rest at their post code's point), its postmen (one per 40 parcels, plus one), the
 planning job's three phases timed (read and build the problem, solve, store the plan) and the
-plan's figures (stops planned and left over, km, postmen used).
+plan's figures (stops planned and left over, km, postmen used). With --peers, PyVRP and VROOM
+(the `bench` extra) solve the very same problem for the same time, and every solver's routes,
+ours included, are re-timed on the real clock and checked the same way (bench_dhaka.evaluate).
 
-    make bench-lastmile      # or: .venv/bin/python bench/bench_lastmile.py --seconds 10
+    make bench-lastmile      # or: .venv/bin/python bench/bench_lastmile.py --seconds 10 --peers
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import peers  # noqa: E402
 from bench_counter import prepare  # noqa: E402
+from bench_dhaka import evaluate  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -114,7 +118,7 @@ def seed(s: Session, office: Office, post_codes: list[str], n: int, seed_: int) 
     return staff
 
 
-def run(stops: int, seconds: float, seed_: int) -> None:
+def run(stops: int, seconds: float, seed_: int, peers_too: bool = False) -> None:
     folder = tempfile.mkdtemp(prefix="dakghor-lastmile-")
     url = f"sqlite:///{folder}/bench.sqlite3"
     prepare(url)
@@ -156,6 +160,17 @@ def run(stops: int, seconds: float, seed_: int) -> None:
             f"{len(violations):>6}  pins {precision['pin']}, post codes {precision['post_code']}",
             flush=True,
         )
+    if peers_too:
+        for name in ("ours", "pyvrp", "vroom"):
+            t = time.perf_counter()
+            routes = peers.SOLVERS[name](problem, seconds, False)
+            wall = time.perf_counter() - t
+            r = evaluate(problem, routes)
+            print(
+                f"{'':>6} {name:>12}: {int(r['parcels']):>5} of {int(r['of'])} stops, "
+                f"{r['km']:>7.1f} km, {int(r['vans']):>3} postmen, {wall:>5.1f} s",
+                flush=True,
+            )
     engine.dispose()
 
 
@@ -164,6 +179,9 @@ def main() -> None:
     ap.add_argument("--stops", type=int, nargs="+", default=[300, 1000])
     ap.add_argument("--seconds", type=float, default=10, help="the solver's time limit")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--peers", action="store_true", help="also PyVRP and VROOM on the same problems"
+    )
     args = ap.parse_args()
     print(f"rounds of the busiest delivery office, solver limit {args.seconds:g} s (SQLite)")
     print(
@@ -171,7 +189,7 @@ def main() -> None:
         f"{'km':>8} {'most':>9} {'build':>7} {'solve':>7} {'store':>7} {'check':>6}"
     )
     for n in args.stops:
-        run(n, args.seconds, args.seed)
+        run(n, args.seconds, args.seed, args.peers)
 
 
 if __name__ == "__main__":
