@@ -82,9 +82,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         ),
     )
     # Where customers' links point (SMS carry /t/<id> and /p/<token> under it).
-    from logistics.services import notify, sms_text
+    from logistics.services import outbox, sms_text
 
-    app.config["PUBLIC_URL"] = notify.public_url()
+    app.config["PUBLIC_URL"] = outbox.public_url()
     app.config.update(overrides or {})
 
     if len(app.config["PUBLIC_URL"].rstrip("/")) > sms_text.LINK_BASE_MAX:
@@ -185,7 +185,7 @@ def _wire_sms(app: Flask) -> None:
     any that could not be queued)."""
     from sqlalchemy import event
 
-    from logistics.services import notify
+    from logistics.services import outbox
     from logistics.web.sms_config import chat_from_env, gateway_from_env
 
     cache: dict[str, Any] = {}
@@ -213,13 +213,13 @@ def _wire_sms(app: Flask) -> None:
 
     @event.listens_for(maker, "after_commit")
     def _hand_over(session: Any) -> None:
-        ids = session.info.pop(notify.OUTBOX, None)
+        ids = session.info.pop(outbox.OUTBOX, None)
         if ids:
             app.extensions["dakghor.enqueue_sms"](ids)
 
     @event.listens_for(maker, "after_rollback")
     def _drop(session: Any) -> None:
-        session.info.pop(notify.OUTBOX, None)
+        session.info.pop(outbox.OUTBOX, None)
 
 
 def _register_cli(app: Flask) -> None:

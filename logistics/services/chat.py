@@ -35,7 +35,7 @@ from logistics.models import (
     Purpose,
     RegistrationLink,
 )
-from logistics.services import notify, obligations, payments, recipient
+from logistics.services import notify, obligations, outbox, payments, recipient
 from logistics.vocabulary import LABELS
 from messaging.chat import ChatEvent
 
@@ -106,7 +106,7 @@ def _reply(
         body = f"{in_language('bn', HELP)}\n\n{in_language('en', HELP)}"
     else:
         body = in_language(lang, text)
-    notify.queue_chat(
+    outbox.queue_chat(
         session,
         key=key or f"c:in{inbound.id}",
         msisdn=inbound.msisdn,
@@ -154,7 +154,7 @@ def _track(session: Session, tid: str, now: datetime) -> Any:
         "status": LABELS[p.status],
         "office": where,
         "time": Clock(last.occurred_at),
-        "link": notify.link(f"/t/{p.tracking_id}"),
+        "link": outbox.link(f"/t/{p.tracking_id}"),
     }
     if exp is not None and exp.start is not None and exp.end is not None:
         return _l(
@@ -183,9 +183,9 @@ def _pay(
     p = _find(session, tid)
     if p is None:
         return _l("No parcel has the tracking number %(id)s.", id=tid), None
-    if notify.e164(p.recipient_phone) == msisdn:
+    if outbox.e164(p.recipient_phone) == msisdn:
         purpose = Purpose.COD
-    elif notify.e164(p.sender_phone) == msisdn:
+    elif outbox.e164(p.sender_phone) == msisdn:
         purpose = Purpose.FEE
     else:
         return _l("Only the sender or the recipient of %(id)s can pay for it here.", id=tid), None
@@ -205,7 +205,7 @@ def _pay(
             "%(minutes)s minutes). The receipt comes here.",
             amount=Money(lk.amount_poisha),
             id=p.tracking_id,
-            link=notify.link(f"/p/{lk.token}"),
+            link=outbox.link(f"/p/{lk.token}"),
             minutes=Num(minutes),
         ),
         f"c:l{lk.id}",
@@ -225,7 +225,7 @@ def _register(session: Session, msisdn: str, lang: str, now: datetime) -> Any:
     return _l(
         "Register once, so the post office knows where to bring your parcels: %(link)s (the link "
         "works for %(minutes)s minutes).",
-        link=notify.link(f"/r/{link.token}"),
+        link=outbox.link(f"/r/{link.token}"),
         minutes=Num(REGISTRATION_TTL.seconds // 60),
     )
 

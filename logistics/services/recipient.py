@@ -32,7 +32,7 @@ from logistics.models import (
     RecipientCode,
     SmsContact,
 )
-from logistics.services import codes, network, notify, obligations
+from logistics.services import codes, network, obligations, outbox
 from logistics.services.payments.common import RateLimited
 from logistics.text import DHAKA
 
@@ -87,7 +87,7 @@ def send_code(session: Session, parcel: Parcel, lang: str, now: datetime | None 
             retry_after_s=math.ceil(wait.total_seconds()),
             field="phone",
         )
-    msisdn = notify.e164(parcel.recipient_phone)
+    msisdn = outbox.e164(parcel.recipient_phone)
     if msisdn is None:
         raise Conflict(_l("This parcel's recipient has no mobile number."), field="phone")
     code = codes.new()
@@ -100,7 +100,7 @@ def send_code(session: Session, parcel: Parcel, lang: str, now: datetime | None 
     )
     session.add(row)
     session.flush()
-    notify.queue(
+    outbox.queue(
         session,
         key=f"rc{row.id}",
         event="code",

@@ -15,7 +15,7 @@ from logistics.db import utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
-from logistics.services import codes, network, notify
+from logistics.services import codes, network, outbox
 from logistics.services.recipient import (
     CODE_TRIES,
     CODE_TTL,
@@ -99,7 +99,7 @@ def submit(
     link.code_tries = 0
     link.codes_sent += 1
     session.flush()
-    notify.queue(
+    outbox.queue(
         session,
         key=f"reg{link.id}:{link.codes_sent}",
         event="registration_code",
@@ -136,7 +136,7 @@ def verify(
 
 def apply_to(session: Session, parcel: Parcel) -> DeliveryPreference | None:
     """A new parcel for a registered phone starts with the registered pin."""
-    number = notify.e164(parcel.recipient_phone)
+    number = outbox.e164(parcel.recipient_phone)
     who = session.get(Customer, number) if number else None
     if who is None or who.lat is None or who.lon is None or number is None:
         return None
@@ -154,7 +154,7 @@ def fill_recipient(session: Session, body: Any) -> Any:
     if all(given.get(k) not in (None, "") for k in ("name", "address", "post_code")):
         return body
     raw = given.get("phone")
-    number = notify.e164(raw) if isinstance(raw, str) else None
+    number = outbox.e164(raw) if isinstance(raw, str) else None
     who = session.get(Customer, number) if number else None
     if who is None:
         return body

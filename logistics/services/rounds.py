@@ -35,7 +35,7 @@ from logistics.models import (
     StopOutcome,
     User,
 )
-from logistics.services import cod, codes, holds, notify, tracking
+from logistics.services import cod, codes, holds, outbox, tracking
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from logistics.vocabulary import DELIVERY_FAILURES
@@ -190,7 +190,7 @@ def send_out(
                 zip(("start", "end"), (windows or {}).get(p.id, (start, end)), strict=True)
             ),
         )
-        notify.queue(
+        outbox.queue(
             session,
             key=f"rp{stop.id}:handover",
             event="handover",

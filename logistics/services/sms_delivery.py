@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.models import InboundSms, Notification, NotificationStatus, SmsContact
-from logistics.services import notify
+from logistics.services import outbox
 from messaging.chat import ChatChannel, ChatRequest
 from messaging.gateway import (
     Delivery,
@@ -149,12 +149,12 @@ def deliver(
         if n is None:
             session.rollback()
             return "not_due"
-        who = notify.contact(session, n.msisdn)
-        if n.event in notify.PARCEL_NEWS and who is not None and who.opted_out_at is not None:
+        who = outbox.contact(session, n.msisdn)
+        if n.event in outbox.PARCEL_NEWS and who is not None and who.opted_out_at is not None:
             _move(session, nid, [S.SENDING], status=S.SUPPRESSED, tries=n.tries - 1)
             session.commit()
             return "suppressed"
-        later = notify.not_before(n.event, now)
+        later = outbox.not_before(n.event, now)
         if later > now:
             _move(
                 session, nid, [S.SENDING], status=S.QUEUED, next_attempt_at=later, tries=n.tries - 1
@@ -291,7 +291,7 @@ def apply_inbound(session: Session, ev: InboundEvent, now: datetime | None = Non
             session.add(who)
         who.opted_out_at = now if action == "stop" else None
         session.flush()
-        notify.queue(
+        outbox.queue(
             session,
             key=f"in{inbound.id}",
             event="stopped" if action == "stop" else "started",

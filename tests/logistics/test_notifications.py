@@ -29,7 +29,7 @@ from logistics.models import (
     SmsContact,
     User,
 )
-from logistics.services import intake, notify, payments, sms_delivery, tracking
+from logistics.services import intake, notify, outbox, payments, sms_delivery, tracking
 from logistics.text import DHAKA
 from messaging.gateway import Delivery
 from tests.billing.conftest import Simulator
@@ -206,7 +206,7 @@ def test_quiet_hours_hold_news_until_morning_but_not_a_payment_link(
     assert news.next_attempt_at.astimezone(DHAKA) == datetime(2026, 12, 6, 8, 0, tzinfo=DHAKA)
     lk = payments.create_link(db, p, Purpose.FEE, pay_settings)
     pay = notify.payment_link(db, lk, p.sender_phone)
-    assert pay is not None and notify.not_before("payment_link", night) == night
+    assert pay is not None and outbox.not_before("payment_link", night) == night
     assert f"/p/{lk.token}" in pay.text
     db.commit()
 
