@@ -33,7 +33,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from messaging.simulator import Config, Crash, Handler, Sim, Store
+from messaging.gateway import from_wire, to_wire
+from messaging.simulator import Config, Crash, Handler, Sim, Store, serve
 from messaging.whatsapp import codec
 
 FAULT_KEYS = (
@@ -237,29 +238,19 @@ class ChatHandler(Handler):
             if m.group(1) == "inbound" and method == "POST":
                 return self._inbound(data)
             try:
-                number = codec.to_wire(codec.from_wire(unquote(m.group(1))))
+                number = to_wire(from_wire(unquote(m.group(1))))
             except Exception:  # noqa: BLE001 - a malformed number in the path is a 400
                 return self._json(400, {"error": "not a Bangladesh mobile number"})
             return self._json(200, store.to_number(number))
-        if path == "/sim/admin/faults":
-            if method == "POST":
-                unknown = set(data) - set(FAULT_KEYS)
-                if unknown:
-                    return self._json(400, {"error": f"unknown fault keys {sorted(unknown)}"})
-                store.put("faults", data)
-                if "seed" in data:
-                    with self.sim.rng_lock:
-                        self.sim.rng.seed(data["seed"])
-            return self._json(200, self.sim.faults())
-        if path == "/sim/admin/stats":
-            return self._json(200, store.stats())
+        if path in ("/sim/admin/faults", "/sim/admin/stats"):
+            return self._admin_common(method, path, data, FAULT_KEYS)
         if path == "/sim/admin/webhook" and method == "POST":
             store.put("webhook", str(data.get("url", "")))
             return self._json(200, {"url": store.get("webhook")})
         return self._json(404, {"error": f"no such endpoint {path}"})
 
     def _inbound(self, data: dict[str, Any]) -> None:
-        number = codec.to_wire(codec.from_wire(str(data["msisdn"])))
+        number = to_wire(from_wire(str(data["msisdn"])))
         self.sim.store.wrote(number)
         wamid = "wamid." + secrets.token_urlsafe(18)
         message = {
@@ -313,16 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(args.host, args.port, args.db)
     if args.webhook:
         server.RequestHandlerClass.sim.store.put("webhook", args.webhook)  # type: ignore[attr-defined]
-    print(
-        f"Chat provider simulator on http://{args.host}:{server.server_address[1]} ({args.db})",
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server, "Chat provider simulator", args.host, args.db)
 
 
 if __name__ == "__main__":

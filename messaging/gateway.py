@@ -4,6 +4,7 @@ and the library's errors (each says whether the same request may be sent again).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -56,6 +57,20 @@ class BadSignature(MessagingError):
 
 class DriverNotFound(MessagingError):
     code = "driver_not_found"
+
+
+def to_wire(msisdn: str) -> str:
+    """+8801XXXXXXXXX -> 8801XXXXXXXXX: the form gateways and chat providers take."""
+    return msisdn.removeprefix("+")
+
+
+def from_wire(raw: str, who: str = "gateway") -> str:
+    """A number as a gateway or provider sends it (8801…, +8801…, 01…) -> E.164; anything
+    else is a TransportError naming ``who`` sent it."""
+    m = re.fullmatch(r"(?:\+?880|0)(1\d{9})", raw.strip())
+    if not m:
+        raise TransportError(f"{who} sent a number that is not a Bangladesh mobile: {raw!r}")
+    return "+880" + m.group(1)
 
 
 @dataclass(frozen=True)

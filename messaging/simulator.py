@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from messaging import segments
+from messaging.gateway import from_wire, to_wire
 from messaging.isms import codec
 
 FAULT_KEYS = (
@@ -218,6 +219,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _admin_common(
+        self, method: str, path: str, data: dict[str, Any], keys: tuple[str, ...]
+    ) -> None:
+        """The admin endpoints every simulator has: its faults (set and read) and counters."""
+        if path == "/sim/admin/stats":
+            return self._json(200, self.sim.store.stats())
+        if method == "POST":
+            unknown = set(data) - set(keys)
+            if unknown:
+                return self._json(400, {"error": f"unknown fault keys {sorted(unknown)}"})
+            self.sim.store.put("faults", data)
+            if "seed" in data:
+                with self.sim.rng_lock:
+                    self.sim.rng.seed(data["seed"])
+        return self._json(200, self.sim.faults())
+
     def _crash(self) -> None:
         self.close_connection = True
         with contextlib.suppress(OSError):
@@ -328,12 +345,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"ok": True})
         if m := re.fullmatch(r"/sim/sms/(.+)", path):
             try:
-                number = codec.to_wire(codec.from_wire(unquote(m.group(1))))
+                number = to_wire(from_wire(unquote(m.group(1))))
             except Exception:  # noqa: BLE001 - a malformed number in the path is a 400
                 return self._json(400, {"error": "not a Bangladesh mobile number"})
             return self._json(200, store.to_number(number))
         if path == "/sim/inbound" and method == "POST":
-            number = codec.to_wire(codec.from_wire(str(data["msisdn"])))
+            number = to_wire(from_wire(str(data["msisdn"])))
             body = {
                 "type": "mo",
                 "msisdn": number,
@@ -342,18 +359,8 @@ class Handler(BaseHTTPRequestHandler):
             }
             self.sim.push("inbound", body)
             return self._json(202, {"queued": True})
-        if path == "/sim/admin/faults":
-            if method == "POST":
-                unknown = set(data) - set(FAULT_KEYS)
-                if unknown:
-                    return self._json(400, {"error": f"unknown fault keys {sorted(unknown)}"})
-                store.put("faults", data)
-                if "seed" in data:
-                    with self.sim.rng_lock:
-                        self.sim.rng.seed(data["seed"])
-            return self._json(200, self.sim.faults())
-        if path == "/sim/admin/stats":
-            return self._json(200, store.stats())
+        if path in ("/sim/admin/faults", "/sim/admin/stats"):
+            return self._admin_common(method, path, data, FAULT_KEYS)
         if path == "/sim/admin/callbacks" and method == "POST":
             store.put(
                 "callbacks", {k: str(v) for k, v in data.items() if k in ("receipts", "inbound")}
@@ -400,10 +407,12 @@ def main(argv: list[str] | None = None) -> None:
         server.RequestHandlerClass.sim.store.put(  # type: ignore[attr-defined]
             "callbacks", {"receipts": f"{base}/receipts", "inbound": f"{base}/inbound"}
         )
-    print(
-        f"SMS gateway simulator on http://{args.host}:{server.server_address[1]} ({args.db})",
-        flush=True,
-    )
+    serve(server, "SMS gateway simulator", args.host, args.db)
+
+
+def serve(server: ThreadingHTTPServer, what: str, host: str, db: str) -> None:
+    """Say where it listens, then serve until interrupted."""
+    print(f"{what} on http://{host}:{server.server_address[1]} ({db})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from logistics.text import ascii_digits
+
+TRIES = 5  # wrong codes typed against one code...
+LOCK = timedelta(minutes=15)  # ...then, where a person stands waiting, it is locked this long
 
 
 def new() -> str:
@@ -37,3 +41,20 @@ def count_try(session: Session, column: Any, row_id: int, limit: int) -> bool:
         update(model).where(model.id == row_id, column < limit).values({column.key: column + 1})
     )
     return bool(done.rowcount == 1)
+
+
+def locked(row: Any, now: datetime) -> bool:
+    """Whether the row (with ``locked_until``) is locked after too many wrong codes."""
+    return row.locked_until is not None and bool(row.locked_until > now)
+
+
+def try_or_lock(session: Session, column: Any, row_id: int, now: datetime) -> bool:
+    """Count one try (``count_try`` with TRIES); when they are used up, lock the row for LOCK
+    and start the count again, and answer False."""
+    if count_try(session, column, row_id, TRIES):
+        return True
+    model = column.class_
+    session.connection().execute(
+        update(model).where(model.id == row_id).values({"locked_until": now + LOCK, column.key: 0})
+    )
+    return False

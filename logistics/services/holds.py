@@ -13,7 +13,7 @@ import enum
 import os
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -30,8 +30,7 @@ from logistics.models import (
 from logistics.services import cod, codes, notify, recipient, tracking
 from logistics.text import DHAKA
 
-CODE_TRIES = 5
-LOCK = timedelta(minutes=15)
+CODE_TRIES = codes.TRIES
 HOLDABLE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
 
 
@@ -128,15 +127,10 @@ def collect(
     """The recipient collects it at the counter with the code (and the COD in cash); the caller
     commits what this returns (a wrong try is counted)."""
     now = now or utcnow()
-    if held.locked_until is not None and held.locked_until > now:
+    if codes.locked(held, now):
         return Collection.LOCKED
     owed, taken = cod.check(session, held.parcel_id, cod_cash)
-    if not codes.count_try(session, ParcelHold.code_tries, held.id, CODE_TRIES):
-        session.connection().execute(
-            update(ParcelHold)
-            .where(ParcelHold.id == held.id)
-            .values(locked_until=now + LOCK, code_tries=0)
-        )
+    if not codes.try_or_lock(session, ParcelHold.code_tries, held.id, now):
         return Collection.LOCKED
     if not codes.matches(f"hold{held.id}", code, held.code_sha256):
         return Collection.WRONG

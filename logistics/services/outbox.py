@@ -134,31 +134,7 @@ def queue(
     text = sms_text.render(
         event, lang, **{k: v[lang] if isinstance(v, dict) else v for k, v in values.items()}
     )
-    seg = segments.count(text)
-    stopped = who is not None and who.opted_out_at is not None and event in PARCEL_NEWS
-    n = Notification(
-        key=key,
-        reference="DK" + secrets.token_hex(9),
-        event=event,
-        parcel_id=parcel_id,
-        msisdn=number,
-        lang=lang,
-        text=text,
-        encoding=seg.encoding,
-        segments=seg.count,
-        status=NotificationStatus.SUPPRESSED if stopped else NotificationStatus.QUEUED,
-        next_attempt_at=not_before(event, now),
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(n)
-            session.flush()
-    except IntegrityError:  # the same message made a moment ago by a concurrent request
-        return session.scalar(select(Notification).where(Notification.key == key))
-    if n.status is NotificationStatus.QUEUED:
-        session.info.setdefault(OUTBOX, []).append(n.id)
-    return n
+    return _make(session, key, event, number, lang, text, now, parcel_id)
 
 
 def queue_chat(
@@ -181,19 +157,37 @@ def queue_chat(
         return found
     now = now or utcnow()
     shown = text or f"[{template}] " + " · ".join(params)  # what clerks see in the log
-    seg = segments.count(shown)
+    payload = json.dumps({"template": template, "params": list(params)}) if template else None
+    return _make(session, key, event, msisdn, lang, shown, now, parcel_id, "chat", payload)
+
+
+def _make(
+    session: Session,
+    key: str,
+    event: str,
+    msisdn: str,
+    lang: str,
+    text: str,
+    now: datetime,
+    parcel_id: int | None,
+    channel: str = "sms",
+    payload: str | None = None,
+) -> Notification | None:
+    """The row, once per key (a concurrent twin wins the race and is returned), suppressed for
+    parcel news to a number that said STOP; queued rows go to the job queue after the commit."""
+    seg = segments.count(text)
     who = contact(session, msisdn)
     stopped = who is not None and who.opted_out_at is not None and event in PARCEL_NEWS
     n = Notification(
         key=key,
         reference="DK" + secrets.token_hex(9),
         event=event,
-        channel="chat",
-        payload=json.dumps({"template": template, "params": list(params)}) if template else None,
+        channel=channel,
+        payload=payload,
         parcel_id=parcel_id,
         msisdn=msisdn,
         lang=lang,
-        text=shown,
+        text=text,
         encoding=seg.encoding,
         segments=seg.count,
         status=NotificationStatus.SUPPRESSED if stopped else NotificationStatus.QUEUED,
@@ -204,7 +198,7 @@ def queue_chat(
         with session.begin_nested():
             session.add(n)
             session.flush()
-    except IntegrityError:
+    except IntegrityError:  # the same message made a moment ago by a concurrent request
         return session.scalar(select(Notification).where(Notification.key == key))
     if n.status is NotificationStatus.QUEUED:
         session.info.setdefault(OUTBOX, []).append(n.id)

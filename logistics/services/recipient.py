@@ -37,7 +37,7 @@ from logistics.services.payments.common import RateLimited
 from logistics.text import DHAKA
 
 CODE_TTL = timedelta(minutes=10)
-CODE_TRIES = 5  # wrong codes typed against one code
+CODE_TRIES = codes.TRIES  # wrong codes typed against one code
 SEND_WINDOW = timedelta(minutes=10)
 SENDS_PER_PARCEL = 3  # codes per parcel in SEND_WINDOW
 PROOF_TTL_S = 1800  # once proven, the page stays open to them for 30 minutes

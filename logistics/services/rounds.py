@@ -15,10 +15,10 @@ A round closes itself when every parcel on it has an outcome.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -48,8 +48,7 @@ VEHICLES: dict[str, tuple[int, int]] = {  # grams, parcels
     "motorbike": (50_000, 30),
     "van": (600_000, 150),
 }
-HANDOVER_TRIES = 5
-LOCK = timedelta(minutes=15)
+HANDOVER_TRIES = codes.TRIES
 AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
 
 
@@ -236,15 +235,10 @@ def deliver(
     amount), then the code (a try counted before comparing); the caller commits what this
     returns."""
     now = now or utcnow()
-    if stop.locked_until is not None and stop.locked_until > now:
+    if codes.locked(stop, now):
         return Handover.LOCKED
     owed, taken = cod.check(session, stop.parcel_id, cod_cash)
-    if not codes.count_try(session, RoundParcel.code_tries, stop.id, HANDOVER_TRIES):
-        session.connection().execute(
-            update(RoundParcel)
-            .where(RoundParcel.id == stop.id)
-            .values(locked_until=now + LOCK, code_tries=0)
-        )
+    if not codes.try_or_lock(session, RoundParcel.code_tries, stop.id, now):
         return Handover.LOCKED
     if not codes.matches(f"handover{stop.id}", code, stop.code_sha256):
         return Handover.WRONG

@@ -38,6 +38,17 @@ def _parcel(tracking_id: str) -> Parcel:
         abort(404)
 
 
+def not_verified(outcome: recipient.Verified) -> str:
+    """Why a typed code was not taken, for the person who typed it."""
+    return str(
+        {
+            recipient.Verified.WRONG: _("That code is not right; check the SMS and try again."),
+            recipient.Verified.USED_UP: _("Too many wrong codes: ask for a new one."),
+            recipient.Verified.NO_CODE: _("This code has run out of time: ask for a new one."),
+        }[outcome]
+    )
+
+
 def _proven(p: Parcel) -> bool:
     return float(session.get(PROOF, {}).get(p.tracking_id, 0)) > time.time()
 
@@ -94,12 +105,7 @@ def verify(tracking_id: str) -> ResponseReturnValue:
     outcome = recipient.verify(db, p, request.form.get("code", ""), i18n.current())
     db.commit()  # the try is counted whatever the outcome
     if outcome is not recipient.Verified.OK:
-        message = {
-            recipient.Verified.WRONG: _("That code is not right; check the SMS and try again."),
-            recipient.Verified.USED_UP: _("Too many wrong codes: ask for a new one."),
-            recipient.Verified.NO_CODE: _("This code has run out of time: ask for a new one."),
-        }[outcome]
-        return _page(p, "track/code.html", 422, errors={"code": message})
+        return _page(p, "track/code.html", 422, errors={"code": not_verified(outcome)})
     proofs = {
         tid: until for tid, until in session.get(PROOF, {}).items() if float(until) > time.time()
     }

@@ -13,6 +13,7 @@ from logistics.i18n import _
 from logistics.models import RegistrationLink
 from logistics.services import recipient, registration
 from logistics.web import get_db
+from logistics.web.recipient import not_verified
 
 bp = Blueprint("register", __name__)
 FIELDS = ("name", "address", "post_code", "lat", "lon")
@@ -92,10 +93,5 @@ def verify(token: str) -> ResponseReturnValue:
     outcome = registration.verify(db, link, request.form.get("code", ""))
     db.commit()  # the try is counted whatever the outcome
     if outcome is not recipient.Verified.OK:
-        message = {
-            recipient.Verified.WRONG: _("That code is not right; check the SMS and try again."),
-            recipient.Verified.USED_UP: _("Too many wrong codes: ask for a new one."),
-            recipient.Verified.NO_CODE: _("This code has run out of time: ask for a new one."),
-        }[outcome]
-        return _page(link, "register/code.html", 422, errors={"code": message})
+        return _page(link, "register/code.html", 422, errors={"code": not_verified(outcome)})
     return render_template("register/done.html", link=link)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +37,8 @@ from messaging.gateway import (
     SmsRequest,
     SmsResult,
     TransportError,
+    from_wire,
+    to_wire,
 )
 
 SEND_PATH = "/api/v3/send-sms"
@@ -55,18 +56,6 @@ _STATUS = {
     "EXPIRED": Delivery.FAILED,
     "FAILED": Delivery.FAILED,
 }
-
-
-def to_wire(msisdn: str) -> str:
-    """+8801XXXXXXXXX -> 8801XXXXXXXXX (the gateway's form)."""
-    return msisdn.removeprefix("+")
-
-
-def from_wire(raw: str) -> str:
-    m = re.fullmatch(r"(?:\+?880|0)(1\d{9})", raw.strip())
-    if not m:
-        raise TransportError(f"gateway sent a malformed number {raw!r}")
-    return "+880" + m.group(1)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +36,8 @@ from messaging.gateway import (
     HttpRequest,
     HttpResponse,
     TransportError,
+    from_wire,
+    to_wire,
 )
 
 VERSION = "v21.0"
@@ -51,17 +52,6 @@ _STATUS = {
     "read": Delivery.DELIVERED,
     "failed": Delivery.FAILED,
 }
-
-
-def to_wire(msisdn: str) -> str:
-    return msisdn.removeprefix("+")
-
-
-def from_wire(raw: str) -> str:
-    m = re.fullmatch(r"(?:\+?880|0)(1\d{9})", raw.strip())
-    if not m:
-        raise TransportError(f"provider sent a number that is not a Bangladesh mobile: {raw!r}")
-    return "+880" + m.group(1)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -183,7 +173,7 @@ def _message(m: dict[str, Any]) -> ChatEvent:
         text = ""
     return ChatEvent(
         "message",
-        msisdn=from_wire(str(m.get("from", ""))),
+        msisdn=from_wire(str(m.get("from", "")), "provider"),
         text=text[:1000],
         provider_id=str(m.get("id", ""))[:128],
         occurred_at=int(m.get("timestamp") or 0),
@@ -194,7 +184,7 @@ def _status(s: dict[str, Any]) -> ChatEvent:
     errors = s.get("errors") or [{}]
     return ChatEvent(
         "status",
-        msisdn=from_wire(str(s.get("recipient_id", ""))),
+        msisdn=from_wire(str(s.get("recipient_id", "")), "provider"),
         provider_id=str(s.get("id", ""))[:128],
         reference=str(s.get("biz_opaque_callback_data", ""))[:40],
         status=_STATUS.get(str(s.get("status", "")), Delivery.UNKNOWN),
