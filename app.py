@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         guard,
         homes,
+        loading,
         messages,
         pay,
         planner,
@@ -148,6 +149,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         tasks.enqueue_rounds(plan_id)
 
     app.extensions.setdefault("dakghor.enqueue_rounds", enqueue_rounds)
+
+    def enqueue_refund(refund_id: int) -> None:
+        from logistics import tasks
+
+        tasks.enqueue_refund(refund_id)
+
+    app.extensions.setdefault("dakghor.enqueue_refund", enqueue_refund)
     _wire_sms(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 
@@ -165,6 +173,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(recipient.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(rounds.bp)
+    app.register_blueprint(loading.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)

@@ -54,6 +54,10 @@ def make_celery() -> Celery:
                 "task": "dakghor.payments.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SWEEP_S", "30")),
             },
+            "returns-sweep": {
+                "task": "dakghor.returns.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_RETURNS_SWEEP_S", "600")),
+            },
             "sms-sweep": {
                 "task": "dakghor.sms.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
@@ -147,6 +151,42 @@ def plan_rounds(plan_id: int) -> str:
         outcome = round_plans.compute(app.extensions["dakghor.sessionmaker"], plan_id)
     log.info("round plan %s: %s", plan_id, outcome)
     return outcome
+
+
+@celery.task(name="dakghor.returns.refund")  # type: ignore[untyped-decorator]
+def return_refund(refund_id: int) -> str:
+    """Give back a returned parcel's airtime postage (returns.start recorded the refund)."""
+    from logistics.services import returns
+
+    def work(session: Any, settings: Any) -> str:
+        outcome = returns.push_refund(session, refund_id, settings)
+        session.commit()
+        return outcome
+
+    outcome = str(_run(work))
+    log.info("return refund %s: %s", refund_id, outcome)
+    return outcome
+
+
+@celery.task(name="dakghor.returns.sweep")  # type: ignore[untyped-decorator]
+def returns_sweep() -> int:
+    """Send back every parcel held past its last day; queue the refunds that follow."""
+    from logistics.services import returns
+
+    ids: list[int] = _run(lambda session, settings: returns.sweep(session))
+    for refund_id in ids:
+        enqueue_refund(refund_id)
+    if ids:
+        log.info("returns sweep: %s refunds", len(ids))
+    return len(ids)
+
+
+def enqueue_refund(refund_id: int) -> None:
+    """Queue a return's refund; if the broker cannot be reached, the payments sweep sends it."""
+    try:
+        return_refund.apply_async((refund_id,), countdown=1, retry=False)
+    except Exception as e:  # noqa: BLE001 - the clerk's request must not fail for a queue
+        log.warning("could not queue refund %s (%s); the payments sweep will", refund_id, e)
 
 
 def enqueue_rounds(plan_id: int) -> None:

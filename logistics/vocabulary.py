@@ -56,6 +56,7 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (ParcelStatus.DELIVERED, _l("Delivered")),
     (ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
     (ParcelStatus.HELD, _l("Held at the delivery office for collection")),
+    (ParcelStatus.RETURNING, _l("Being returned to the sender")),
     (ParcelStatus.RETURNED, _l("Returned to sender")),
     (PaymentMethod.CASH, _l("Cash")),
     (PaymentMethod.AIRTIME, _l("Airtime")),
@@ -71,6 +72,7 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (PaymentStatus.INVOICED, _l("Invoiced to the merchant")),
     (Purpose.FEE, _l("Postage")),
     (Purpose.COD, _l("Cash on delivery")),
+    (Purpose.RETURN, _l("Return fee")),
     (AttemptStatus.CREATED, _l("Started")),
     (AttemptStatus.CONSENT_SENT, _l("Waiting for the code")),
     (AttemptStatus.CONSENT_VERIFIED, _l("Code confirmed")),
@@ -84,6 +86,7 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (ObligationStatus.HELD, _l("Being paid")),
     (ObligationStatus.COLLECTED, _l("Paid")),
     (ObligationStatus.ON_ACCOUNT, _l("On the merchant's account")),
+    (ObligationStatus.CANCELLED, _l("Cancelled: the parcel went back")),
     (OfficeKind.INTAKE, _l("Intake office")),
     (OfficeKind.DELIVERY, _l("Delivery office")),
     (OfficeKind.HUB, _l("Sorting hub")),
@@ -113,6 +116,7 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (StopOutcome.PENDING, _l("To deliver")),
     (StopOutcome.DELIVERED, _l("Delivered")),
     (StopOutcome.FAILED, _l("Not delivered")),
+    (RoundStatus.LOADING, _l("Being loaded")),
     (RoundStatus.OUT, _l("Out for delivery")),
     (RoundStatus.CLOSED, _l("Round closed")),
     (Role.PLANNER, _l("Dispatch planner")),
@@ -189,6 +193,17 @@ DELIVERY_FAILURES: dict[str, LazyString] = {
     "later": _l("you asked for another day"),
     "unsafe": _l("it was not safe to deliver"),
     "other": _l("it could not be handed over"),
+}
+
+
+# Why a parcel goes back to its sender (services.returns), as the sender's SMS says it.
+RETURN_REASONS: dict[str, LazyString] = {
+    "attempts": _l("it could not be delivered after every attempt"),
+    "not_collected": _l("it was not collected in time"),
+    "refused": _l("the recipient refused it"),
+    "address": _l("the address could not be found"),
+    "unsafe": _l("it was not safe to deliver"),
+    "sender": _l("you asked for it back"),
 }
 
 

@@ -28,7 +28,8 @@ class ParcelStatus(enum.StrEnum):
     DELIVERED = "delivered"
     DELIVERY_FAILED = "delivery_failed"
     HELD = "held"  # at the delivery office for the recipient to collect, with a code
-    RETURNED = "returned"
+    RETURNING = "returning"  # at the delivery office, waiting for a van back to its origin
+    RETURNED = "returned"  # back at the office that took it, for the sender
 
 
 class PaymentMethod(enum.StrEnum):
@@ -98,6 +99,9 @@ class Parcel(Base):
     # Who accepted the parcel at a counter, and when (a walk-in at once; a booking when weighed).
     accepted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On its way back to the sender since when, and why (a code of vocabulary.RETURN_REASONS).
+    returning_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_reason: Mapped[str | None] = mapped_column(String(24))
 
     origin_office: Mapped[Office] = relationship(foreign_keys=[origin_office_id])
     destination_office: Mapped[Office] = relationship(foreign_keys=[destination_office_id])
@@ -106,6 +110,16 @@ class Parcel(Base):
         order_by=lambda: (TrackingEvent.occurred_at, TrackingEvent.id),
         cascade="all, delete-orphan",
     )
+
+    @property
+    def leg_from(self) -> Office:
+        """Where the van takes it from: its origin, or on its way back its delivery office."""
+        return self.destination_office if self.returning_since else self.origin_office
+
+    @property
+    def leg_to(self) -> Office:
+        """Where the van takes it: its delivery office, or on its way back its origin."""
+        return self.origin_office if self.returning_since else self.destination_office
 
     @property
     def cod_to_collect_poisha(self) -> int:

@@ -18,6 +18,7 @@ from logistics.models.types import UTCDateTime, value_enum
 class Purpose(enum.StrEnum):
     FEE = "fee"  # the parcel's postage
     COD = "cod"  # cash on delivery: amount + COD fee
+    RETURN = "return_fee"  # the sender's fee for a parcel sent back (tariff "return")
 
 
 class AttemptStatus(enum.StrEnum):
@@ -37,6 +38,7 @@ class ObligationStatus(enum.StrEnum):
     HELD = "held"  # one charge attempt is collecting it now; any other is refused
     COLLECTED = "collected"  # paid, once; it is never asked for again (a refund does not reopen it)
     ON_ACCOUNT = "on_account"  # billed to the merchant's account: never asked of a customer
+    CANCELLED = "cancelled"  # never to be collected: the parcel went back to its sender
 
 
 class Obligation(Base):

@@ -19,6 +19,7 @@ from logistics.models.user import User
 
 
 class RoundStatus(enum.StrEnum):
+    LOADING = "loading"  # made; the clerk scans each parcel into the postman's bag
     OUT = "out"  # the courier has the parcels
     CLOSED = "closed"  # every parcel has its outcome
 
@@ -66,6 +67,10 @@ class RoundParcel(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cod_cash_poisha: Mapped[int] = mapped_column(default=0)  # COD the courier took in cash
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The out-for-delivery scan, and the recipient's window (a planned round's own per stop).
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[DeliveryRound] = relationship(back_populates="stops")
     parcel: Mapped[Parcel] = relationship()

@@ -157,7 +157,7 @@ def _pair_in(plan: DayPlan, origin_id: int, destination_id: int) -> bool:
         if loads & drops:
             return True
     return any(
-        u.parcel.origin_office_id == origin_id and u.parcel.destination_office_id == destination_id
+        u.parcel.leg_from.id == origin_id and u.parcel.leg_to.id == destination_id
         for u in plan.unassigned
     )
 

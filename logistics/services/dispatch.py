@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from logistics.db import utcnow
@@ -49,10 +49,17 @@ log = logging.getLogger(__name__)
 HUB_HOURS = ("06:00", "22:00")
 
 
-# Accepted parcels still at the office that took them, bound for another office.
+# Accepted parcels still at the office that took them, bound for another office; and parcels
+# going back to their senders, waiting at their delivery offices (their leg runs backwards:
+# Parcel.leg_from, Parcel.leg_to).
 WAITING = (
-    Parcel.status == ParcelStatus.ACCEPTED,
-    Parcel.origin_office_id != Parcel.destination_office_id,
+    or_(
+        and_(
+            Parcel.status == ParcelStatus.ACCEPTED,
+            Parcel.origin_office_id != Parcel.destination_office_id,
+        ),
+        Parcel.status == ParcelStatus.RETURNING,
+    ),
 )
 
 

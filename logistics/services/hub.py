@@ -95,7 +95,7 @@ def plan_legs(
     max_p = max(1, max(v.capacity_parcels for v in vans) // 2)
     max_g = max(1, max(v.capacity_g for v in vans) // 2)
     legs: list[Leg] = []
-    collect = loads_of(parcels, max_p, max_g, lambda p: (p.origin_office.code, hub.id))
+    collect = loads_of(parcels, max_p, max_g, lambda p: (p.leg_from.code, hub.id))
     if not collect:
         raise ValidationError({"parcels": _l("No parcel is waiting to be moved.")})
     half = max(1.0, limit_s / 2)
@@ -113,7 +113,7 @@ def plan_legs(
     arrived = [p for p in parcels if p.id in at_hub]
     if not arrived:
         return legs
-    out = loads_of(arrived, max_p, max_g, lambda p: (hub.id, p.destination_office.code))
+    out = loads_of(arrived, max_p, max_g, lambda p: (hub.id, p.leg_to.code))
     second = _leg_problem(hub, sites, vans, out, DELIVER)
 
     def later(event: dict[str, Any]) -> None:  # the second half of the progress bar

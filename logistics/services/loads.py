@@ -26,7 +26,7 @@ class Load:
 
 
 def _pair(p: Parcel) -> tuple[str, str]:
-    return p.origin_office.code, p.destination_office.code
+    return p.leg_from.code, p.leg_to.code
 
 
 def loads_of(
@@ -61,8 +61,8 @@ def load_of(ref: str, parcels: Sequence[Parcel], origin: str = "", van: str = ""
     first = parcels[0]
     return Load(
         ref,
-        origin or first.origin_office.code,
-        first.destination_office.code,
+        origin or first.leg_from.code,
+        first.leg_to.code,
         tuple(p.id for p in parcels),
         sum(p.weight_g for p in parcels),
         van,

@@ -93,7 +93,7 @@ def _hm(dt: datetime) -> str:
 
 
 def _line(p: Parcel, action: StopAction) -> docs.ParcelLine:
-    other = p.destination_office if action is StopAction.LOAD else p.origin_office
+    other = p.leg_to if action is StopAction.LOAD else p.leg_from
     return docs.ParcelLine(p.tracking_id, other.code, p.weight_g, p.cod_to_collect_poisha)
 
 

@@ -166,7 +166,7 @@ def onboard_loads(states: Sequence[VanState]) -> list[Load]:
             continue
         by_dest: dict[str, list[Parcel]] = defaultdict(list)
         for p in st.onboard:
-            by_dest[p.destination_office.code].append(p)
+            by_dest[p.leg_to.code].append(p)
         for dest, parcels in sorted(by_dest.items()):
             van = st.route.van.registration
             out.append(load_of(f"{van}:on-board>{dest}", parcels, st.office.code, van))

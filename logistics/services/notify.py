@@ -27,7 +27,7 @@ from logistics.models import (
 from logistics.services import sms_text
 from logistics.services.manifests import luhn
 from logistics.services.outbox import e164, link, queue, queue_chat
-from logistics.vocabulary import DELIVERY_FAILURES
+from logistics.vocabulary import DELIVERY_FAILURES, RETURN_REASONS
 
 log = logging.getLogger(__name__)
 # Which tracking event tells the recipient what; the rest (EMB, RTS, RDR) send nothing.
@@ -96,7 +96,7 @@ def on_tracking_event(
     """The recipient's message for a tracking event, if it tells them anything. Out for delivery
     needs its window (``start``, ``end``: aware datetimes) from the round that sends it."""
     event = CODE_EVENTS.get(ev.code)
-    if event is None:
+    if event is None or parcel.returning_since is not None:  # the way back is the sender's news
         return None
     values: dict[str, Any] = {"id": parcel.tracking_id}
     if event == "booked":
@@ -132,6 +132,23 @@ def on_tracking_event(
         values=values,
         parcel_id=parcel.id,
         now=ev.occurred_at,
+    )
+
+
+def to_sender(
+    session: Session, parcel: Parcel, event: str, *, reason: str | None = None
+) -> Notification | None:
+    """The sender's news of a return: coming back (and why), then back at their office."""
+    values: dict[str, Any] = {"id": parcel.tracking_id, "office": _names(parcel.origin_office)}
+    if reason is not None:
+        values["return_reason"] = RETURN_REASONS[reason]
+    return queue(
+        session,
+        key=f"p{parcel.id}:{event}",
+        event=event,
+        msisdn=parcel.sender_phone,
+        values=values,
+        parcel_id=parcel.id,
     )
 
 

@@ -1,8 +1,9 @@
 """The delivery office's rounds: a clerk sends parcels out with a courier for a window of the
 day; at each door the courier records the outcome.
 
-- Sending out writes "out for delivery" (the recipient's SMS carries the window) and sends the
-  recipient a six-digit handover code by SMS; only its digest is kept.
+- A round is made loading; each parcel scanned into the postman's bag (``round_scans``) writes
+  "out for delivery" (the recipient's SMS carries the window) and sends the recipient a
+  six-digit handover code by SMS; only its digest is kept.
 - Delivered: the code the recipient shows is typed (five wrong tries, then the stop is locked
   for 15 minutes); a COD still owed must be taken in cash, the amount typed equal to what is
   due, and is collected once (the same conditional UPDATE as every other channel, before the
@@ -35,7 +36,7 @@ from logistics.models import (
     StopOutcome,
     User,
 )
-from logistics.services import cod, codes, holds, outbox, tracking
+from logistics.services import cod, codes, holds, round_scans, tracking
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from logistics.vocabulary import DELIVERY_FAILURES
@@ -117,9 +118,10 @@ def send_out(
     order: list[int] | None = None,
     windows: dict[int, tuple[datetime, datetime]] | None = None,
 ) -> DeliveryRound:
-    """A round: the parcels (waiting at this office) go out with the courier in the window of
-    the day ``window``, or each in its own of ``windows`` (by parcel id, a planned round), in
-    the planned ``order`` (else by id)."""
+    """A round being loaded: the parcels (waiting at this office, on no other round) are to go
+    out with the courier in the window of the day ``window``, or each in its own of ``windows``
+    (by parcel id, a planned round), in the planned ``order`` (else by id). Each goes out when
+    it is scanned into the postman's bag (``round_scans``)."""
     now = now or utcnow()
     errors: dict[str, Any] = {}
     courier = session.get(User, int(courier_id)) if str(courier_id).isdigit() else None
@@ -155,48 +157,34 @@ def send_out(
     if order:  # the planned order (the locks above were taken in id order)
         rank = {pid: k for k, pid in enumerate(order)}
         parcels.sort(key=lambda p: rank.get(p.id, len(rank)))
+    busy = round_scans.on_a_round(session, ids)
+    if busy:
+        raise ValidationError(
+            {"parcels": _l("%(id)s is already on a round.", id=busy[0].tracking_id)}
+        )
     rnd = DeliveryRound(
         office_id=office.id,
         courier_id=courier.id,
         window_start_at=start,
         window_end_at=end,
-        status=RoundStatus.OUT,
+        status=RoundStatus.LOADING,
         created_by_id=clerk.id,
         created_at=now,
     )
     session.add(rnd)
     session.flush()
     for position, p in enumerate(parcels, start=1):
-        stop = RoundParcel(
-            round_id=rnd.id,
-            parcel_id=p.id,
-            position=position,
-            outcome=StopOutcome.PENDING,
-            code_sha256="",
-        )
-        session.add(stop)
-        session.flush()
-        code = codes.new()
-        stop.code_sha256 = codes.digest(f"handover{stop.id}", code)
-        tracking.record_event(
-            session,
-            p,
-            "OFD",
-            office=office,
-            actor=clerk,
-            at=now,
-            window=dict(
-                zip(("start", "end"), (windows or {}).get(p.id, (start, end)), strict=True)
-            ),
-        )
-        outbox.queue(
-            session,
-            key=f"rp{stop.id}:handover",
-            event="handover",
-            msisdn=p.recipient_phone,
-            values={"id": p.tracking_id, "code": code},
-            parcel_id=p.id,
-            now=now,
+        w_start, w_end = (windows or {}).get(p.id, (start, end))
+        session.add(
+            RoundParcel(
+                round_id=rnd.id,
+                parcel_id=p.id,
+                position=position,
+                outcome=StopOutcome.PENDING,
+                code_sha256="",
+                window_start_at=w_start,
+                window_end_at=w_end,
+            )
         )
     session.flush()
     return rnd

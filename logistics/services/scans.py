@@ -4,7 +4,8 @@ A clerk opens a session by scanning the van's route sheet at their own office (a
 the van loads, an arrival where it drops), then scans parcels one after another. Each scan is
 kept with its result (ok, duplicate, wrong van, wrong office, unknown, bad id); an ok scan writes
 the tracking event at that office (EMC dispatched on load-out, EMG arrived on arrival, EMB on
-arrival at the hub in a hub-and-spoke day). Closing
+arrival at the hub in a hub-and-spoke day, RTS for a parcel on its way back arriving at the
+office that took it). Closing
 the session records the moment and freezes it; parcels expected but not scanned are the
 mismatch report's "missing" (a parcel missing at load-out stays accepted at its office and is
 waiting again for the next plan), unexpected ones its "extra" and "wrong office".
@@ -40,7 +41,7 @@ from logistics.models import (
     StopAction,
     User,
 )
-from logistics.services import manifests, publishing
+from logistics.services import manifests, publishing, returns
 from logistics.services.tracking import record_event
 
 ACTION = {ScanKind.LOAD: StopAction.LOAD, ScanKind.ARRIVAL: StopAction.DROP}
@@ -154,8 +155,12 @@ def scan(session: Session, ss: ScanSession, raw: str, actor: User) -> Scan:
     if result is ScanResult.OK:
         assert parcel is not None
         session.scalar(select(Parcel).where(Parcel.id == parcel.id).with_for_update())
-        code = "EMB" if ss.kind is ScanKind.ARRIVAL and ss.office.is_hub else EVENT[ss.kind]
-        record_event(session, parcel, code, office=ss.office, actor=actor)
+        home = parcel.returning_since is not None and ss.office_id == parcel.origin_office_id
+        if ss.kind is ScanKind.ARRIVAL and home:  # back at the office that took it
+            returns.arrived(session, parcel, actor)
+        else:
+            code = "EMB" if ss.kind is ScanKind.ARRIVAL and ss.office.is_hub else EVENT[ss.kind]
+            record_event(session, parcel, code, office=ss.office, actor=actor)
     session.flush()
     return row
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from logistics.i18n import Clock, Money, _l, in_language
 from logistics.text import DHAKA
-from logistics.vocabulary import DELIVERY_FAILURES
+from logistics.vocabulary import DELIVERY_FAILURES, RETURN_REASONS
 from messaging import segments
 
 NAME_MAX = 24  # a merchant's or an office's name is cut to this many characters in an SMS
@@ -61,6 +61,7 @@ LONGEST: dict[str, Any] = {
     "receipt": "DK-8888-8888",
     "minutes": "30",
     "reason": _LongestOf(DELIVERY_FAILURES.values()),
+    "return_reason": _LongestOf(RETURN_REASONS.values()),
 }
 
 TEMPLATES: dict[str, Template] = {
@@ -108,6 +109,17 @@ TEMPLATES: dict[str, Template] = {
             "%(office)s post office.",
             **v,
         ),
+        {"bn": 2, "en": 1},
+    ),
+    "returning": Template(
+        lambda **v: _l(
+            "Parcel %(id)s is coming back to you at %(office)s post office: %(return_reason)s.",
+            **v,
+        ),
+        {"bn": 2, "en": 1},
+    ),
+    "returned": Template(
+        lambda **v: _l("Parcel %(id)s is back at %(office)s post office; collect it there.", **v),
         {"bn": 2, "en": 1},
     ),
     "payment_link": Template(
@@ -176,6 +188,8 @@ EVENT_NAMES: dict[str, Any] = {
     "held": _l("Held for collection"),
     "delivered": _l("Delivered"),
     "failed": _l("Delivery failed"),
+    "returning": _l("Coming back to the sender"),
+    "returned": _l("Back with the sender's office"),
     "payment_link": _l("Payment link"),
     "receipt": _l("Payment receipt"),
     "refund": _l("Refund"),

@@ -84,6 +84,16 @@ class Tariff:
     def max_cod_poisha(self) -> int:
         return int(self.data["cod"]["max_amount_poisha"])
 
+    def return_fee(self, postage_poisha: int) -> int:
+        """What the sender's account is charged for a parcel sent back (tariff "return")."""
+        return self._round(
+            postage_poisha * int(self.data["return"]["fee_percent_of_postage"]) // 100
+        )
+
+    def refunds_postage(self, reason: str) -> bool:
+        """Whether postage paid from airtime is given back when a parcel returns for ``reason``."""
+        return reason in self.data["return"]["refund_postage_reasons"]
+
     def _round(self, poisha: int) -> int:
         step = int(self.data["rounding"]["to_poisha"])
         return -(-poisha // step) * step

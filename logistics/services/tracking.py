@@ -37,7 +37,7 @@ class EventCode:
 
 # EMA, EMB, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, arrival at the
 # processing centre, departure, arrival at delivery office, unsuccessful delivery, final
-# delivery); BKD, OFD, HLD and RTS are DakGhor's own
+# delivery); BKD, OFD, HLD, RTO and RTS are DakGhor's own
 # codes for steps the UPU list does not name for domestic parcels; RDR (re-routed to another
 # delivery office) changes no status.
 EVENTS: dict[str, EventCode] = {
@@ -53,6 +53,7 @@ EVENTS: dict[str, EventCode] = {
         EventCode("EMI", ParcelStatus.DELIVERED, _l("Delivered")),
         EventCode("EMH", ParcelStatus.DELIVERY_FAILED, _l("Delivery attempt failed")),
         EventCode("HLD", ParcelStatus.HELD, _l("Held at the delivery office for collection")),
+        EventCode("RTO", ParcelStatus.RETURNING, _l("Being returned to the sender")),
         EventCode("RTS", ParcelStatus.RETURNED, _l("Returned to sender")),
         EventCode("RDR", None, _l("Sent to another delivery office (its office left the network)")),
     )
@@ -67,13 +68,15 @@ TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
     None: frozenset({ParcelStatus.BOOKED, ParcelStatus.ACCEPTED}),
     ParcelStatus.BOOKED: frozenset({ParcelStatus.ACCEPTED}),
     ParcelStatus.ACCEPTED: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE}),
-    ParcelStatus.IN_TRANSIT: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE}),
+    ParcelStatus.IN_TRANSIT: frozenset(
+        {ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.RETURNED}
+    ),
     ParcelStatus.AT_DELIVERY_OFFICE: frozenset(
         {
             ParcelStatus.OUT_FOR_DELIVERY,
             ParcelStatus.DELIVERED,
             ParcelStatus.HELD,
-            ParcelStatus.RETURNED,
+            ParcelStatus.RETURNING,
         }
     ),
     ParcelStatus.OUT_FOR_DELIVERY: frozenset(
@@ -84,13 +87,15 @@ TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
             ParcelStatus.OUT_FOR_DELIVERY,
             ParcelStatus.AT_DELIVERY_OFFICE,
             ParcelStatus.HELD,
-            ParcelStatus.RETURNED,
+            ParcelStatus.RETURNING,
         }
     ),
-    # Collected at the counter, taken out again at the recipient's wish, or sent back.
     ParcelStatus.HELD: frozenset(
-        {ParcelStatus.DELIVERED, ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.RETURNED}
+        {ParcelStatus.DELIVERED, ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.RETURNING}
     ),
+    # Back to the sender: on a van from the delivery office (in transit), or at once where the
+    # parcel never left the office that took it; in transit, it arrives back (returned).
+    ParcelStatus.RETURNING: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.RETURNED}),
     ParcelStatus.DELIVERED: frozenset(),
     ParcelStatus.RETURNED: frozenset(),
 }
@@ -131,6 +136,17 @@ def record_event(
                 code=code,
             ),
             field="code",
+        )
+    homeward = {ParcelStatus.RETURNING, ParcelStatus.RETURNED}
+    if event.status in homeward and parcel.returning_since is None:
+        raise Conflict(_l("Start the return to the sender first."), field="code")
+    if parcel.returning_since is not None and event.status in (
+        ParcelStatus.AT_DELIVERY_OFFICE,
+        ParcelStatus.OUT_FOR_DELIVERY,
+        ParcelStatus.DELIVERED,
+    ):
+        raise Conflict(
+            _l("%(id)s is on its way back to the sender.", id=parcel.tracking_id), field="code"
         )
     ev = TrackingEvent(
         code=code,

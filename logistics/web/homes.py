@@ -22,7 +22,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import accounts
-from logistics.vocabulary import VEHICLE_NAMES
+from logistics.vocabulary import RETURN_REASONS, VEHICLE_NAMES
 from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("homes", __name__)
@@ -101,7 +101,13 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
             .where(
                 Parcel.destination_office_id == office.id,
                 Parcel.status.in_(
-                    (*INCOMING, *AT_OFFICE, ParcelStatus.OUT_FOR_DELIVERY, ParcelStatus.HELD)
+                    (
+                        *INCOMING,
+                        *AT_OFFICE,
+                        ParcelStatus.OUT_FOR_DELIVERY,
+                        ParcelStatus.HELD,
+                        ParcelStatus.RETURNING,
+                    )
                 ),
             )
             .options(selectinload(Parcel.origin_office))
@@ -109,16 +115,19 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
             .limit(500)
         )
     )
-    groups = {
-        "incoming": [p for p in rows if p.status in INCOMING],
-        "here": [p for p in rows if p.status in AT_OFFICE],
-        "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
-        "held": [p for p in rows if p.status is ParcelStatus.HELD],
-    }
-    from logistics.services import cod, holds, round_plans, rounds
+    from logistics.services import cod, holds, round_plans, round_scans, rounds
     from logistics.services.recipient import WINDOWS
 
     db = get_db()
+    loading = round_scans.loading(db, office.id)
+    on_round = {s.parcel_id for r in loading for s in r.stops}
+    groups = {
+        "incoming": [p for p in rows if p.status in INCOMING and not p.returning_since],
+        "here": [p for p in rows if p.status in AT_OFFICE and p.id not in on_round],
+        "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
+        "held": [p for p in rows if p.status is ParcelStatus.HELD],
+        "returning": [p for p in rows if p.status is ParcelStatus.RETURNING],
+    }
     couriers = rounds.couriers_of(db, office.id) if office.delivers else []
     return render_template(
         "homes/office.html",
@@ -129,6 +138,8 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
         windows=WINDOWS,
         holds={p.id: holds.of_parcel(db, p.id) for p in groups["held"]},
         out_rounds=rounds.of_office(db, office.id),
+        loading=loading,
+        return_reasons=RETURN_REASONS,
         plan=(latest := round_plans.latest(db, office.id, requested_day())),
         planned=round_plans.by_courier(latest) if latest else {},
         map_routes=(

@@ -20,7 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from logistics.db import utcnow
@@ -85,6 +85,17 @@ def leaflet(name: str) -> Response:
     return send_from_directory(pkg.BASE_DIR, name, max_age=86400)
 
 
+# Where a van takes a parcel from and to: backwards for one going back to its sender.
+LEG_FROM = case(
+    (Parcel.returning_since.is_(None), Parcel.origin_office_id),
+    else_=Parcel.destination_office_id,
+)
+LEG_TO = case(
+    (Parcel.returning_since.is_(None), Parcel.destination_office_id),
+    else_=Parcel.origin_office_id,
+)
+
+
 @bp.get("")
 @require_role(Role.PLANNER)
 def board() -> str:
@@ -93,8 +104,8 @@ def board() -> str:
     day = requested_day()
     waiting = db.execute(
         select(Office, func.count(Parcel.id), func.coalesce(func.sum(Parcel.weight_g), 0))
-        .join(Parcel, Parcel.origin_office_id == Office.id)
-        .where(Parcel.status == ParcelStatus.ACCEPTED)
+        .join(Parcel, Office.id == LEG_FROM)
+        .where(Parcel.status.in_([ParcelStatus.ACCEPTED, ParcelStatus.RETURNING]))
         .group_by(Office.id)
         .order_by(func.count(Parcel.id).desc())
     ).all()
@@ -198,8 +209,8 @@ def _pairs(db: Any, p: DayPlan) -> list[tuple[str, str, int]]:
     o, d = Office.__table__.alias("o"), Office.__table__.alias("d")
     rows = db.execute(
         select(o.c.code, d.c.code, func.count(func.distinct(Parcel.id)))
-        .join(o, Parcel.origin_office_id == o.c.id)
-        .join(d, Parcel.destination_office_id == d.c.id)
+        .join(o, o.c.id == LEG_FROM)
+        .join(d, d.c.id == LEG_TO)
         .where(Parcel.id.in_(ids))
         .group_by(o.c.code, d.c.code)
         .order_by(o.c.code, d.c.code)

@@ -23,7 +23,7 @@ from logistics.documents import round_sheets
 from logistics.errors import DakGhorError, Forbidden, NotFound, ValidationError
 from logistics.i18n import _, _l
 from logistics.models import DeliveryRound, Parcel, Purpose, Role, RoundPlan
-from logistics.services import cod, holds, payments, round_plans, rounds
+from logistics.services import cod, holds, payments, returns, round_plans, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
 from logistics.web.homes import is_delivery_clerk, office_page
@@ -44,15 +44,20 @@ def send_out() -> ResponseReturnValue:
         request.form.get("window", ""),
         current_user,
     )
-    db.commit()  # the parcels' SMS (window, handover code) go to the job queue now
+    db.commit()
+    return _made(rnd)
+
+
+def _made(rnd: DeliveryRound) -> ResponseReturnValue:
     flash(
         _(
-            "%(n)s parcels are out with %(name)s.",
+            "A round of %(n)s parcels for %(name)s: print its sheet and scan each parcel into "
+            "the bag.",
             n=len(rnd.stops),
             name=rnd.courier.full_name,
         )
     )
-    return redirect(url_for("homes.office"))
+    return redirect(url_for("loading.page", round_id=rnd.id))
 
 
 def _delivery_clerk() -> None:
@@ -72,6 +77,29 @@ def hold(parcel_id: int) -> ResponseReturnValue:
     holds.hold(db, parcel, current_user)
     db.commit()
     flash(_("%(id)s is held for collection; the recipient has the code.", id=parcel.tracking_id))
+    return redirect(url_for("homes.office"))
+
+
+@bp.post("/office/parcels/<int:parcel_id>/return")
+@require_role(Role.CLERK)
+def send_back(parcel_id: int) -> ResponseReturnValue:
+    """Send a parcel back to its sender (it waits here for the next van plan)."""
+    _delivery_clerk()
+    db = get_db()
+    parcel = db.get(Parcel, parcel_id)
+    if parcel is None or parcel.destination_office_id != current_user.office_id:
+        raise NotFound(_l("No parcel is waiting here under that number."), field="parcel")
+    try:
+        refund = returns.start(db, parcel, request.form.get("reason", ""), current_user)
+    except DakGhorError as e:
+        db.rollback()
+        return office_page(
+            {parcel_id: dict(getattr(e, "errors", None) or {"reason": e.message})}, e.status
+        )
+    db.commit()
+    if refund is not None:  # the operator is called by a job, never in this request
+        current_app.extensions["dakghor.enqueue_refund"](refund.id)
+    flash(_("%(id)s goes back to its sender with the next van.", id=parcel.tracking_id))
     return redirect(url_for("homes.office"))
 
 
@@ -165,8 +193,7 @@ def send_planned(plan_id: int, courier_id: int) -> ResponseReturnValue:
         raise NotFound(_l("No such plan at your office."), field="plan")
     rnd = round_plans.send_planned(db, made, courier_id, current_user)
     db.commit()
-    flash(_("%(n)s parcels are out with %(name)s.", n=len(rnd.stops), name=rnd.courier.full_name))
-    return redirect(url_for("homes.office"))
+    return _made(rnd)
 
 
 def _page(errors: dict[int, Any] | None = None, status: int = 200) -> tuple[str, int]:

@@ -64,8 +64,8 @@ def test_loads_split_a_pair_only_where_a_van_is_full() -> None:
         return SimpleNamespace(
             id=i,
             weight_g=grams,
-            origin_office=SimpleNamespace(code="GPO"),
-            destination_office=SimpleNamespace(code="MOH" if i < 100 else "UTT"),
+            leg_from=SimpleNamespace(code="GPO"),
+            leg_to=SimpleNamespace(code="MOH" if i < 100 else "UTT"),
         )
 
     parcels = [parcel(i, 1000) for i in range(5)] + [parcel(100, 500)]

@@ -98,6 +98,9 @@ def test_a_planned_round_goes_out_in_its_order_with_windows_around_the_eta(
     rnd = db.scalars(select(DeliveryRound)).one()
     assert [s.parcel_id for s in rnd.stops] == [s.parcel_id for s in stops]
     first = stops[0]
+    # Its window comes with the out-for-delivery scan.
+    scanned = client.post(f"/office/rounds/{rnd.id}/scan", data={"code": first.parcel.tracking_id})
+    assert scanned.status_code == 302
     news = db.scalar(
         select(Notification).where(
             Notification.parcel_id == first.parcel_id, Notification.event == "out_for_delivery"

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from logistics.db import make_sessionmaker
-from logistics.errors import ValidationError
+from logistics.errors import NotFound, ValidationError
 from logistics.models import (
     DeliveryRound,
     Notification,
@@ -32,7 +32,7 @@ from logistics.models import (
     StopOutcome,
     User,
 )
-from logistics.services import intake, payments, rounds, tracking
+from logistics.services import intake, payments, round_scans, rounds, tracking
 from logistics.text import DHAKA
 from tests.billing.conftest import Simulator
 from tests.conftest import booking, login
@@ -75,6 +75,9 @@ def out_with_courier(db: Session, parcels: list[Parcel]) -> DeliveryRound:
     rnd = rounds.send_out(
         db, clerk.office, str(courier.id), [str(p.id) for p in parcels], "09-12", clerk, MORNING
     )
+    for p in parcels:  # scanned into the postman's bag: out for delivery
+        round_scans.scan(db, rnd, p.tracking_id, clerk, MORNING)
+    round_scans.leave(db, rnd, MORNING)
     db.commit()
     return rnd
 
@@ -239,7 +242,24 @@ def test_the_office_sends_out_and_the_postman_records_on_the_phone_pages(
         "/office/rounds",
         data={"courier": str(courier.id), "window": "09-12", "parcel": [str(p.id), str(q.id)]},
     )
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and "/office/rounds/" in resp.location
+    loading = resp.location
+    assert 'data-scanned="0" data-total="2"' in client.get(loading).text
+    scan_url = loading + "/scan"
+    # Not a tracking number, a parcel of another office: each refused, naming the field.
+    assert client.post(scan_url, data={"code": "hello"}).status_code == 422
+    (elsewhere,) = arrived(db, 1, phone="0171999")
+    elsewhere.destination_office_id = _user(db, "clerk.gpo").office_id
+    db.commit()
+    refused = client.post(scan_url, data={"code": elsewhere.tracking_id})
+    assert refused.status_code == 422 and 'id="code-error"' in refused.text
+    # Nothing scanned yet: the round cannot leave.
+    assert client.post(loading + "/leave").status_code == 422
+    for x in (p, q):
+        assert client.post(scan_url, data={"code": x.tracking_id}).status_code == 302
+    again = client.post(scan_url, data={"code": p.tracking_id})
+    assert again.status_code == 409 and 'id="code-error"' in again.text
+    assert client.post(loading + "/leave").status_code == 302
     # Another office's postman and clerks may not record outcomes.
     login(client, "clerk.mohammadpur", "clerk-demo-1")
     assert client.get("/round").status_code == 403
@@ -418,3 +438,32 @@ def test_cash_at_the_door_racing_airtime_collects_the_cod_once(
         assert charged == ob.amount_poisha and done.cod_cash_poisha == 0
     assert db.get(Obligation, ob.id).status is ObligationStatus.COLLECTED  # type: ignore[union-attr]
     assert payments.unbalanced_transactions(db) == []
+
+
+def test_a_round_sheet_opens_its_loading_and_a_parcel_rides_one_round(db: Session) -> None:
+    (p, q) = arrived(db, 2, phone="0171555")
+    clerk = _user(db, "clerk.mohammadpur")
+    courier = _user(db, "courier.mohammadpur")
+    assert clerk.office is not None
+    rnd = rounds.send_out(db, clerk.office, str(courier.id), [str(p.id)], "09-12", clerk, MORNING)
+    db.commit()
+    code = rounds.code(rnd)
+    assert round_scans.by_code(db, f" {code.lower()} ", clerk.office_id).id == rnd.id
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    with pytest.raises(ValidationError, match="check"):
+        round_scans.by_code(db, wrong, clerk.office_id)
+    with pytest.raises(NotFound):  # another office's clerk
+        round_scans.by_code(db, code, _user(db, "clerk.gpo").office_id)
+    # Being loaded, p cannot go on a second round; q can.
+    with pytest.raises(ValidationError) as busy:
+        rounds.send_out(db, clerk.office, str(courier.id), [str(p.id)], "09-12", clerk, MORNING)
+    assert p.tracking_id in str(busy.value.errors["parcels"])
+    db.rollback()
+    with pytest.raises(ValidationError, match="not on this round"):
+        round_scans.scan(db, rnd, q.tracking_id, clerk, MORNING)
+    # Cancelled before anything was scanned, p waits again and nothing of the round is left.
+    round_scans.cancel(db, rnd)
+    db.commit()
+    assert db.scalars(select(RoundParcel)).all() == []
+    db.refresh(p)
+    assert p.status is ParcelStatus.AT_DELIVERY_OFFICE

@@ -64,40 +64,7 @@ def refund(
             return _repeat(session, done, amount, settings)
 
     def record() -> Refund:
-        a = _locked_attempt(session, attempt.id)
-        if a.status not in (AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED):
-            raise Conflict(
-                _l(
-                    "Only a paid payment can be refunded; this one is “%(status)s”.",
-                    status=LABELS[a.status],
-                )
-            )
-        pending = session.scalar(
-            select(func.coalesce(func.sum(Refund.amount_poisha), 0)).where(
-                Refund.attempt_id == a.id, Refund.status == "pending"
-            )
-        )
-        left = a.amount_poisha - a.refunded_poisha - int(pending or 0)
-        if not 0 < amount.poisha <= left:
-            raise ValidationError(
-                {
-                    "amount_poisha": _l(
-                        "A refund must be between 1 poisha and %(max)s.",
-                        max=MoneyText(max(left, 0)),
-                    )
-                }
-            )
-        r = Refund(
-            attempt=a,
-            idempotency_key=f"dkr_{uuid.uuid4().hex}",
-            amount_poisha=amount.poisha,
-            reason=reason[:200],
-            request_key=request_key,
-            requested_by_user_id=actor.id if actor else None,
-        )
-        session.add(r)
-        session.flush()
-        return r
+        return record_pending(session, attempt.id, amount, reason, request_key, actor)
 
     try:
         r = run_transaction(session, record)  # the refund's key exists before the operator hears
@@ -109,6 +76,52 @@ def refund(
         return _repeat(session, done, amount, settings)
     push(session, r, settings)
     session.refresh(attempt)
+    return r
+
+
+def record_pending(
+    session: Session,
+    attempt_id: int,
+    amount: Money,
+    reason: str,
+    request_key: str | None = None,
+    actor: User | None = None,
+) -> Refund:
+    """The refund's row, pending, in the caller's transaction: its key exists before the
+    operator hears of it (``push`` sends it; the sweep pushes one left behind)."""
+    a = _locked_attempt(session, attempt_id)
+    if a.status not in (AttemptStatus.SUCCEEDED, AttemptStatus.PARTIALLY_REFUNDED):
+        raise Conflict(
+            _l(
+                "Only a paid payment can be refunded; this one is “%(status)s”.",
+                status=LABELS[a.status],
+            )
+        )
+    pending = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_poisha), 0)).where(
+            Refund.attempt_id == a.id, Refund.status == "pending"
+        )
+    )
+    left = a.amount_poisha - a.refunded_poisha - int(pending or 0)
+    if not 0 < amount.poisha <= left:
+        raise ValidationError(
+            {
+                "amount_poisha": _l(
+                    "A refund must be between 1 poisha and %(max)s.",
+                    max=MoneyText(max(left, 0)),
+                )
+            }
+        )
+    r = Refund(
+        attempt=a,
+        idempotency_key=f"dkr_{uuid.uuid4().hex}",
+        amount_poisha=amount.poisha,
+        reason=reason[:200],
+        request_key=request_key,
+        requested_by_user_id=actor.id if actor else None,
+    )
+    session.add(r)
+    session.flush()
     return r
 
 

@@ -122,7 +122,15 @@ def settle(session: Session, attempt_id: int, settings: PaymentSettings) -> str:
 def _book_refund(session: Session, r: Refund, settings: PaymentSettings) -> bool:
     """A refund still pending: book it if the operator says it was made."""
     result = refunds._status(settings, r.attempt.operator, r.idempotency_key)
-    if result is None or result.status not in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
+    if result is None or result.status is ChargeStatus.UNKNOWN:
+        # The operator may never have heard of it (a refund recorded by a return whose job
+        # did not run): send it again under its own key, which the operator makes once.
+        try:
+            refunds.push(session, r, settings)
+        except ValidationError:
+            return False  # the operator refused it: marked failed, for a person to see
+        return r.status == "succeeded"
+    if result.status not in (ChargeStatus.SUCCEEDED, ChargeStatus.REFUNDED):
         return False
     ref, refund_id = result.operator_reference, r.id
     run_transaction(session, lambda: refunds.complete(session, refund_id, ref, settings))
