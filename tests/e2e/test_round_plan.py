@@ -94,7 +94,7 @@ def test_a_delivery_office_day_from_planning_to_the_cash_up(
             page.click("#plan-rounds")
             # The job runs on the worker; the page refreshes itself until the plan is there.
             expect(page.locator("#plan-state")).to_have_attribute(
-                "data-status", "done", timeout=60_000
+                "data-status", "done", timeout=120_000
             )
             expect(page.locator(".planned-round")).to_have_count(1)
             expect(page.locator("#rounds-map")).to_have_attribute("data-drawn", "1")
