@@ -190,7 +190,11 @@ def _pay(
     else:
         return _l("Only the sender or the recipient of %(id)s can pay for it here.", id=tid), None
     ob = obligations.of_parcel(session, p.id).get(purpose)
-    if ob is None or ob.amount_poisha == 0 or ob.status is ObligationStatus.ON_ACCOUNT:
+    if (
+        ob is None
+        or ob.amount_poisha == 0
+        or ob.status in (ObligationStatus.ON_ACCOUNT, ObligationStatus.CANCELLED)
+    ):
         return _l("There is nothing for you to pay on %(id)s.", id=tid), None
     if settings is None:
         return _l("Payments are not available right now; please try again later."), None

@@ -66,6 +66,10 @@ def test_a_refused_parcel_goes_back_on_the_next_van_and_arrives_returned(db: Ses
     assert cod is not None and cod.status is ObligationStatus.CANCELLED
     told = events(db, p)
     assert "returning" in told and told["returning"].msisdn.endswith(p.sender_phone[-10:])
+    # Nobody is asked for the COD any more.
+    with pytest.raises(Conflict, match="went back"):
+        payments.create_link(db, p, Purpose.COD, payments.PaymentSettings(drivers={}))
+    db.rollback()
     # A walk-in sender's parcel comes back free.
     assert db.scalar(select(Obligation).where(Obligation.purpose == Purpose.RETURN)) is None
     # Twice, or a delivery now: refused, naming the parcel.

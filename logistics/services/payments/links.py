@@ -37,6 +37,14 @@ def create_link(
                 )
             }
         )
+    if ob.status is ObligationStatus.CANCELLED:
+        raise Conflict(
+            _l(
+                "Nothing is owed on %(id)s any more: it went back to its sender.",
+                id=parcel.tracking_id,
+            ),
+            field="purpose",
+        )
     if ob.status is ObligationStatus.COLLECTED:
         raise Conflict(
             _l("The fee of %(id)s is already paid.", id=parcel.tracking_id)
