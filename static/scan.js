@@ -50,8 +50,12 @@
     list("extra", state.extra.map(function (x) { return x.code + " — " + x.why; }));
   }
 
+  // Scans are sent as fast as they are typed and may be answered out of order: only an answer
+  // newer than the one shown is shown, so the last line is always the latest scan's.
+  var sent = 0, shown = 0;
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
+    var mine = ++sent;
     var code = field.value.trim();
     field.value = "";
     field.focus();
@@ -63,6 +67,8 @@
     })
       .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
       .then(function (pair) {
+        if (mine < shown) { return; }
+        shown = mine;
         var ok = pair[0], j = pair[1];
         var good = ok && j.result === "ok";
         last.textContent = ok ? j.text : (j.error && j.error.message) || "?";
@@ -72,6 +78,8 @@
         if (ok) { show(j); }
       })
       .catch(function () {
+        if (mine < shown) { return; }
+        shown = mine;
         last.textContent = code + " ?";
         last.className = "scan-result bad";
         beep(false);
