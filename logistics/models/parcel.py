@@ -77,6 +77,9 @@ class Parcel(Base):
     recipient_phone: Mapped[str] = mapped_column(String(16))
     recipient_address: Mapped[str] = mapped_column(String(400))
     recipient_post_code: Mapped[str] = mapped_column(String(4))
+    # An area of Dhaka (services.areas): chosen when booking or by the recipient; between the
+    # recipient's pin and the post code's point in precision.
+    recipient_area: Mapped[str | None] = mapped_column(String(16))
 
     weight_g: Mapped[int]
     length_mm: Mapped[int | None]

@@ -117,7 +117,9 @@ class RoundPlanStop(Base):
     courier_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: left over
     position: Mapped[int] = mapped_column(default=0)
     eta_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    precision: Mapped[str] = mapped_column(String(12))  # pin | post_code: where the point came from
+    precision: Mapped[str] = mapped_column(
+        String(12)
+    )  # pin | area | post_code | office: where the point came from
     lat: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))  # the point planned with
     lon: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     reason: Mapped[str | None] = mapped_column(String(24))  # left over: routing's reason code

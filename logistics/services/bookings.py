@@ -43,6 +43,7 @@ class BookingRequest:
     recipient_post_code: str
     payment_method: PaymentMethod | None
     merchant_reference: str | None
+    recipient_area: str | None = None  # an area code (services.areas), checked against the office
 
 
 def _int(
@@ -194,11 +195,20 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
     recipient = _party(body.get("recipient"), "recipient", errors, "recipient")
     rcp = body.get("recipient")
     post_code = ""
+    area: str | None = None
     if isinstance(rcp, Mapping):
         try:
             post_code = network.parse_post_code(rcp.get("post_code"), "recipient.post_code")
         except ValidationError as e:
             errors.update(e.errors)
+        raw_area = rcp.get("area")
+        if raw_area not in (None, ""):
+            if not isinstance(raw_area, str) or len(raw_area) > 16:
+                errors["recipient.area"] = _l(
+                    "recipient.area must be an area code from GET /api/v1/areas."
+                )
+            else:
+                area = raw_area.strip().upper()
     method: PaymentMethod | None = None
     raw_method = body.get("payment_method")
     if raw_method not in (None, ""):
@@ -226,4 +236,5 @@ def parse_booking(body: Any, tariff: Tariff | None = None) -> BookingRequest:
         recipient_post_code=post_code,
         payment_method=method,
         merchant_reference=ref.strip() if isinstance(ref, str) and ref.strip() else None,
+        recipient_area=area,
     )

@@ -21,7 +21,7 @@ from logistics.models import (
     S10Series,
     User,
 )
-from logistics.services import network, obligations, registration, tracking
+from logistics.services import areas, network, obligations, registration, tracking
 from logistics.services.bookings import (  # callers book through intake
     MAX_ADDRESS,
     MAX_NAME,
@@ -115,6 +115,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     """Register a parcel for ``actor``: a clerk's intake is accepted now, a merchant's is booked."""
     origin = _origin_for(session, req, actor)
     dest, quote = quote_booking(session, req)
+    area = areas.check(session, req.recipient_area, dest, "recipient.area")
     if actor.role is Role.CLERK:
         method = req.payment_method or PaymentMethod.CASH
         if method is PaymentMethod.MERCHANT_ACCOUNT:
@@ -142,6 +143,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         recipient_phone=req.recipient.phone,
         recipient_address=req.recipient.address,
         recipient_post_code=req.recipient_post_code,
+        recipient_area=area,
         weight_g=req.weight_g,
         length_mm=req.dimensions_mm[0] if req.dimensions_mm else None,
         width_mm=req.dimensions_mm[1] if req.dimensions_mm else None,

@@ -32,7 +32,7 @@ from logistics.models import (
     RecipientCode,
     SmsContact,
 )
-from logistics.services import codes, network, obligations, outbox
+from logistics.services import areas, codes, network, obligations, outbox
 from logistics.services.payments.common import RateLimited
 from logistics.text import DHAKA
 
@@ -166,8 +166,9 @@ def _coordinate(raw: str, low: int, high: int, field: str, errors: dict[str, Any
 def set_preferences(
     session: Session, parcel: Parcel, msisdn: str, form: dict[str, str]
 ) -> DeliveryPreference:
-    """Save the recipient's pin (``lat``, ``lon``, both or neither) and ``window`` (one of
-    WINDOWS, or empty for any time); every wrong field is named."""
+    """Save the recipient's pin (``lat``, ``lon``, both or neither), ``area`` (an area code of
+    the delivering office, or empty) and ``window`` (one of WINDOWS, or empty for any time);
+    every wrong field is named."""
     _still_open(parcel)
     errors: dict[str, Any] = {}
     raw_lat, raw_lon = form.get("lat", "").strip(), form.get("lon", "").strip()
@@ -187,8 +188,14 @@ def set_preferences(
     window = form.get("window", "").strip() or None
     if window is not None and window not in WINDOWS:
         errors["window"] = _l("Choose one of the delivery windows shown.")
+    area = None
+    try:
+        area = areas.check(session, form.get("area"), parcel.destination_office, "area")
+    except ValidationError as e:
+        errors.update(e.errors)
     if errors:
         raise ValidationError(errors)
+    parcel.recipient_area = area
     pref = session.get(DeliveryPreference, parcel.id)
     if pref is None:
         pref = DeliveryPreference(parcel_id=parcel.id, msisdn=msisdn)

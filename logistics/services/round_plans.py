@@ -1,7 +1,7 @@
 """Planning a delivery office's rounds with the routing core's last-mile mode (the only other
 bridge to ``routing`` besides dispatch): the parcels waiting at the office, each at the best
-point we have (the recipient's pin from the tracking page or the registration, else its post
-code's point: the precision is kept and shown), in the recipient's window (else the office's
+point we have (the recipient's pin from the tracking page or the registration, else the area
+chosen for it, else its post code's point: the precision is kept and shown), in the recipient's window (else the office's
 hours), shared among the office's postmen (each a bicycle with a box: RIDER), reloading at the
 office. The job reads, then solves with no transaction open, then stores the plan; a failure
 marks only its own plan.
@@ -31,7 +31,7 @@ from logistics.models import (
     RoundPlanStop,
     User,
 )
-from logistics.services import network, rounds
+from logistics.services import areas, network, rounds
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from routing import modes
@@ -64,6 +64,9 @@ def start(session: Session, office: Office, clerk: User, seconds: int = 5) -> Ro
 def _point(parcel: Parcel, pref: DeliveryPreference | None) -> tuple[str, float, float]:
     if pref is not None and pref.lat is not None and pref.lon is not None:
         return "pin", float(pref.lat), float(pref.lon)
+    chosen = areas.get(parcel.recipient_area)
+    if chosen is not None:
+        return "area", chosen.lat, chosen.lon
     area = network.service_area().get(parcel.recipient_post_code or "")
     if area is not None:
         return "post_code", area.lat, area.lon

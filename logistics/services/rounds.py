@@ -269,6 +269,17 @@ def locked_message(row: Any) -> Any:
     )
 
 
+def _with_area(p: Parcel) -> str:
+    """The address, and the area chosen for it in both languages (the sheet is bilingual)."""
+    from logistics.services import areas
+
+    a = areas.get(p.recipient_area)
+    if a is None:
+        return p.recipient_address
+    bn, en = a.label("bn"), a.label("en")
+    return f"{p.recipient_address} · {bn}" + (f" ({en})" if en != bn else "")
+
+
 def code(rnd: DeliveryRound) -> str:
     """The round's code on its sheet: RD, seven digits, a Luhn check digit."""
     from logistics.services.manifests import luhn
@@ -306,7 +317,7 @@ def sheet(session: Session, rnd: DeliveryRound) -> Any:
                 tracking_id=p.tracking_id,
                 name=p.recipient_name,
                 phone=national_mobile(p.recipient_phone),
-                address=p.recipient_address,
+                address=_with_area(p),
                 cod_poisha=owed.amount_poisha if owed else 0,
             )
         )

@@ -70,6 +70,14 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     return deco
 
 
+def area_label(code: str | None) -> str:
+    """An area code as people read it, in the page's language ('' for none)."""
+    from logistics.services import areas
+
+    found = areas.get(code)
+    return found.label() if found else ""
+
+
 def register_template_helpers(app: Flask) -> None:
     from logistics.web.homes import nav_links
 
@@ -81,6 +89,7 @@ def register_template_helpers(app: Flask) -> None:
     # is written the same in both languages.
     app.jinja_env.filters["mobile"] = national_mobile
     app.jinja_env.filters["left_over"] = left_over
+    app.jinja_env.filters["area"] = area_label
     app.jinja_env.filters["sms_reason"] = sms_reason
     app.jinja_env.filters["precision"] = precision
     app.jinja_env.filters["sms_event"] = lambda e: str(sms_text.EVENT_NAMES.get(e, e))

