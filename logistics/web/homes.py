@@ -23,7 +23,7 @@ from logistics.models import (
 )
 from logistics.services import accounts
 from logistics.vocabulary import RETURN_REASONS, VEHICLE_NAMES
-from logistics.web import get_db, requested_day, require_role
+from logistics.web import area_label, get_db, requested_day, require_role
 
 bp = Blueprint("homes", __name__)
 
@@ -123,7 +123,16 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
     on_round = {s.parcel_id for r in loading for s in r.stops}
     groups = {
         "incoming": [p for p in rows if p.status in INCOMING and not p.returning_since],
-        "here": [p for p in rows if p.status in AT_OFFICE and p.id not in on_round],
+        # Waiting here, by area (those without one by post code, after them).
+        "here": sorted(
+            (p for p in rows if p.status in AT_OFFICE and p.id not in on_round),
+            key=lambda p: (
+                p.recipient_area is None,
+                area_label(p.recipient_area),
+                p.recipient_post_code,
+                p.id,
+            ),
+        ),
         "out": [p for p in rows if p.status is ParcelStatus.OUT_FOR_DELIVERY],
         "held": [p for p in rows if p.status is ParcelStatus.HELD],
         "returning": [p for p in rows if p.status is ParcelStatus.RETURNING],

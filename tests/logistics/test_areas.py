@@ -178,3 +178,16 @@ def test_the_recipient_chooses_an_area_and_the_rounds_are_planned_there(db: Sess
         {"area": mine.code, "lat": f"{mine.lat:.6f}", "lon": f"{mine.lon:.6f}"},
     )
     assert round_plans._point(got, recipient.preference(db, p.id))[0] == "pin"
+
+
+def test_the_office_lists_parcels_waiting_by_area(client: FlaskClient, db: Session) -> None:
+    from tests.conftest import login
+
+    (p, q) = arrived(db, 2, phone="0181889")
+    mine = areas.of_office(db, p.destination_office)[0]
+    q.recipient_area = mine.code
+    db.commit()
+    login(client, "clerk.mohammadpur", "clerk-demo-1")
+    here = client.get("/office?lang=en").text.split('id="here"')[1].split('id="postmen"')[0]
+    assert mine.label("en") in here or mine.label("bn") in here
+    assert here.index(q.tracking_id) < here.index(p.tracking_id)  # areas first, then post codes
