@@ -116,6 +116,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _load_user(user_id: str) -> User | None:
         return web.get_db().get(User, int(user_id))
 
+    def _photo_uploads() -> None:
+        # A phone's photo as proof of delivery may be larger than any other request; set
+        # before anything reads the form (the input guard, the CSRF check).
+        from flask import request
+
+        if request.endpoint == "rounds.deliver_with_proof":
+            request.max_content_length = 10 * 1024 * 1024
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _photo_uploads)
+
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
     csrf.exempt(pay.callback)  # operators sign their callbacks instead

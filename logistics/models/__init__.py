@@ -47,6 +47,7 @@ from logistics.models.payment import (
 )
 from logistics.models.recipient import DeliveryPreference, RecipientCode
 from logistics.models.round import (
+    DeliveryProof,
     DeliveryRound,
     RoundParcel,
     RoundPlan,
@@ -62,6 +63,7 @@ from logistics.models.van import Van
 
 __all__ = [
     "RoundPlan",
+    "DeliveryProof",
     "RoundPlanStatus",
     "RoundPlanStop",
     "CashUp",

@@ -8,7 +8,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -67,6 +67,10 @@ class RoundParcel(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cod_cash_poisha: Mapped[int] = mapped_column(default=0)  # COD the courier took in cash
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the handover was proven (code | photo | signature) and where the postman stood.
+    proof_kind: Mapped[str | None] = mapped_column(String(12))
+    done_lat: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    done_lon: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     # The out-for-delivery scan, and the recipient's window (a planned round's own per stop).
     scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -74,6 +78,22 @@ class RoundParcel(Base):
 
     round: Mapped[DeliveryRound] = relationship(back_populates="stops")
     parcel: Mapped[Parcel] = relationship()
+
+
+class DeliveryProof(Base):
+    """A photo or the recipient's signature, where no handover code could be had: the image as
+    re-encoded on arrival (no camera metadata kept), one per stop."""
+
+    __tablename__ = "delivery_proofs"
+
+    stop_id: Mapped[int] = mapped_column(
+        ForeignKey("round_parcels.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))  # photo | signature
+    content_type: Mapped[str] = mapped_column(String(24))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RoundPlanStatus(enum.StrEnum):

@@ -3,7 +3,8 @@
 A parcel is held by a clerk, or by itself after its last failed attempt (DAKGHOR_DELIVERY_
 ATTEMPTS, default 2): the recipient is told by SMS (and by chat if they wrote to us) the
 collection code and the last day (DAKGHOR_HOLD_DAYS, default 7, counted in the office's open
-days). At the counter the code is typed (five wrong tries lock it for 15 minutes), a COD still
+days). At the counter the code is typed (five wrong tries lock it for 15 minutes), or, if the
+recipient lost it, a new one-time code is sent to their phone (at most three times); a COD still
 owed is taken in cash at exactly what is due, and the parcel is delivered there.
 """
 
@@ -20,6 +21,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, NotFound
 from logistics.i18n import _l
 from logistics.models import (
+    Notification,
     Parcel,
     ParcelHold,
     ParcelStatus,
@@ -108,6 +110,32 @@ def for_counter(session: Session, hold_id: int, clerk: User) -> ParcelHold:
             _l("%(id)s is no longer held here.", id=held.parcel.tracking_id), field="parcel"
         )
     return held
+
+
+RESENDS = 3  # new collection codes a counter may send for one hold
+
+
+def resend_code(
+    session: Session, held: ParcelHold, clerk: User, now: datetime | None = None
+) -> None:
+    """The recipient has lost the collection code: a new one-time code to their phone (the
+    old one stops working; wrong tries and a lock stay as they were; at most RESENDS)."""
+    now = now or utcnow()
+    prefix = f"p{held.parcel_id}:held:{held.id}:r"
+    sent = session.scalars(select(Notification.key).where(Notification.key.like(prefix + "%")))
+    n = len(sent.all())
+    if n >= RESENDS:
+        raise Conflict(
+            _l(
+                "A new code was sent %(n)s times already; check the recipient's papers instead.",
+                n=n,
+            ),
+            field="code",
+        )
+    code = codes.new()
+    held.code_sha256 = codes.digest(f"hold{held.id}", code)
+    notify.held(session, held.parcel, code=code, last_day=held.until_at, key=f"{held.id}:r{n + 1}")
+    session.flush()
 
 
 class Collection(enum.StrEnum):

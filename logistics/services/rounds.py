@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Clock, _l
 from logistics.models import (
+    DeliveryProof,
     DeliveryRound,
     Office,
     Parcel,
@@ -37,6 +39,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import cod, codes, holds, round_scans, tracking
+from logistics.services.proofs import Proof
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from logistics.vocabulary import DELIVERY_FAILURES
@@ -217,34 +220,66 @@ class Handover(enum.StrEnum):
 
 
 def deliver(
-    session: Session, stop: RoundParcel, code: str, cod_cash: str, now: datetime | None = None
+    session: Session,
+    stop: RoundParcel,
+    code: str,
+    cod_cash: str,
+    now: datetime | None = None,
+    *,
+    place: tuple[Decimal, Decimal] | None = None,
+    proof: Proof | None = None,
 ) -> Handover:
     """The parcel handed over: the COD typed is checked first (nothing written on a wrong
-    amount), then the code (a try counted before comparing); the caller commits what this
-    returns."""
+    amount), then the code (a try counted before comparing), or, where no code could be had,
+    the ``proof`` (a photo or the recipient's signature) stands for it; ``place`` is where the
+    postman's phone was. The caller commits what this returns."""
     now = now or utcnow()
-    if codes.locked(stop, now):
+    if proof is None and codes.locked(stop, now):
         return Handover.LOCKED
     owed, taken = cod.check(session, stop.parcel_id, cod_cash)
-    if not codes.try_or_lock(session, RoundParcel.code_tries, stop.id, now):
-        return Handover.LOCKED
-    if not codes.matches(f"handover{stop.id}", code, stop.code_sha256):
-        return Handover.WRONG
+    if proof is None:
+        if not codes.try_or_lock(session, RoundParcel.code_tries, stop.id, now):
+            return Handover.LOCKED
+        if not codes.matches(f"handover{stop.id}", code, stop.code_sha256):
+            return Handover.WRONG
     if owed is not None:  # the obligation first, then the parcel (one lock order)
         cod.take(session, owed, now)
     parcel = stop.parcel
     tracking.record_event(session, parcel, "EMI", office=stop.round.office, at=now)
     stop.outcome, stop.done_at, stop.cod_cash_poisha = StopOutcome.DELIVERED, now, taken
+    stop.proof_kind = proof.kind if proof else "code"
+    if place is not None:
+        stop.done_lat, stop.done_lon = place
+    if proof is not None:
+        session.add(
+            DeliveryProof(
+                stop_id=stop.id,
+                kind=proof.kind,
+                content_type=proof.content_type,
+                data=proof.data,
+                sha256=proof.sha256,
+                created_at=now,
+            )
+        )
     _close_if_done(stop.round, now)
     session.flush()
     return Handover.DELIVERED
 
 
-def fail(session: Session, stop: RoundParcel, reason: str, now: datetime | None = None) -> None:
+def fail(
+    session: Session,
+    stop: RoundParcel,
+    reason: str,
+    now: datetime | None = None,
+    *,
+    place: tuple[Decimal, Decimal] | None = None,
+) -> None:
     """The parcel could not be handed over: why (told to the recipient); back to the office."""
     now = now or utcnow()
     if reason not in DELIVERY_FAILURES:
         raise ValidationError({"reason": _l("Choose one of the reasons shown.")})
+    if place is not None:
+        stop.done_lat, stop.done_lon = place
     tracking.record_event(
         session, stop.parcel, "EMH", office=stop.round.office, at=now, reason=reason
     )
@@ -294,6 +329,25 @@ def of_office(session: Session, office_id: int) -> list[DeliveryRound]:
         session.scalars(
             select(DeliveryRound)
             .where(DeliveryRound.office_id == office_id, DeliveryRound.status == RoundStatus.OUT)
+            .order_by(DeliveryRound.id.desc())
+        )
+    )
+
+
+def closed_today(
+    session: Session, office_id: int, now: datetime | None = None
+) -> list[DeliveryRound]:
+    """The office's rounds that closed since midnight in Dhaka, newest first."""
+    day = (now or utcnow()).astimezone(DHAKA)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=DHAKA)
+    return list(
+        session.scalars(
+            select(DeliveryRound)
+            .where(
+                DeliveryRound.office_id == office_id,
+                DeliveryRound.status == RoundStatus.CLOSED,
+                DeliveryRound.closed_at >= midnight,
+            )
             .order_by(DeliveryRound.id.desc())
         )
     )

@@ -147,6 +147,7 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
         windows=WINDOWS,
         holds={p.id: holds.of_parcel(db, p.id) for p in groups["held"]},
         out_rounds=rounds.of_office(db, office.id),
+        closed_rounds=rounds.closed_today(db, office.id),
         loading=loading,
         return_reasons=RETURN_REASONS,
         plan=(latest := round_plans.latest(db, office.id, requested_day())),

@@ -22,8 +22,16 @@ from logistics.db import utcnow
 from logistics.documents import round_sheets
 from logistics.errors import DakGhorError, Forbidden, NotFound, ValidationError
 from logistics.i18n import _, _l
-from logistics.models import DeliveryRound, Parcel, Purpose, Role, RoundPlan
-from logistics.services import cod, holds, payments, returns, round_plans, rounds
+from logistics.models import (
+    DeliveryProof,
+    DeliveryRound,
+    Parcel,
+    Purpose,
+    Role,
+    RoundParcel,
+    RoundPlan,
+)
+from logistics.services import cod, holds, payments, proofs, returns, round_plans, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
 from logistics.web.homes import is_delivery_clerk, office_page
@@ -131,6 +139,24 @@ def collect(hold_id: int) -> ResponseReturnValue:
     return redirect(url_for("homes.office"))
 
 
+@bp.post("/office/holds/<int:hold_id>/resend")
+@require_role(Role.CLERK)
+def resend(hold_id: int) -> ResponseReturnValue:
+    """A new one-time collection code to the recipient's phone (they lost the first)."""
+    _delivery_clerk()
+    db = get_db()
+    held = holds.for_counter(db, hold_id, current_user)
+    pid = held.parcel_id
+    try:
+        holds.resend_code(db, held, current_user)
+    except DakGhorError as e:
+        db.rollback()
+        return office_page({pid: {"code": e.message}}, e.status)
+    db.commit()
+    flash(_("A new collection code went to the recipient's phone."))
+    return redirect(url_for("homes.office"))
+
+
 @bp.get("/rounds/<int:round_id>/sheet.pdf")
 @require_role(Role.CLERK, Role.COURIER)
 def sheet(round_id: int) -> Response:
@@ -226,7 +252,12 @@ def deliver(stop_id: int) -> ResponseReturnValue:
     stop = rounds.stop_of(db, stop_id, current_user)
     try:
         outcome = rounds.deliver(
-            db, stop, request.form.get("code", ""), request.form.get("cod", ""), utcnow()
+            db,
+            stop,
+            request.form.get("code", ""),
+            request.form.get("cod", ""),
+            utcnow(),
+            place=proofs.place(request.form.get("lat"), request.form.get("lon")),
         )
     except ValidationError as e:
         db.rollback()
@@ -244,6 +275,60 @@ def deliver(stop_id: int) -> ResponseReturnValue:
         return _page({stop_id: {"code": rounds.locked_message(stop)}}, 429)
     flash(_("%(id)s delivered.", id=stop.parcel.tracking_id))
     return redirect(url_for("rounds.mine"))
+
+
+@bp.post("/round/stops/<int:stop_id>/proof")
+@require_role(Role.COURIER)
+def deliver_with_proof(stop_id: int) -> ResponseReturnValue:
+    """Delivered where no handover code could be had: a photo of the parcel handed over, or
+    the recipient's signature on the pad, stands for the code (the COD rules are the same)."""
+    db = get_db()
+    stop = rounds.stop_of(db, stop_id, current_user)
+    try:
+        upload = request.files.get("photo")
+        raw = b""
+        if upload is not None:
+            with upload.stream:  # a phone's photo may be spooled to a temporary file
+                raw = upload.read(proofs.MAX_BYTES + 1) if upload.filename else b""
+        signed = request.form.get("signature", "")
+        proof = proofs.photo(raw) if raw or not signed else proofs.signature(signed)
+        rounds.deliver(
+            db,
+            stop,
+            "",
+            request.form.get("cod", ""),
+            utcnow(),
+            place=proofs.place(request.form.get("lat"), request.form.get("lon")),
+            proof=proof,
+        )
+    except ValidationError as e:
+        db.rollback()
+        return _page({stop_id: e.errors}, 422)
+    except DakGhorError as e:
+        db.rollback()
+        return _page({stop_id: {"cod": e.message}}, e.status)
+    db.commit()
+    flash(_("%(id)s delivered.", id=stop.parcel.tracking_id))
+    return redirect(url_for("rounds.mine"))
+
+
+@bp.get("/rounds/stops/<int:stop_id>/proof")
+@require_role(Role.CLERK, Role.COURIER, Role.ADMIN)
+def proof(stop_id: int) -> Response:
+    """The photo or signature of a delivery: for its office's clerks, its postman and admins."""
+    db = get_db()
+    found = db.get(DeliveryProof, stop_id)
+    stop = db.get(RoundParcel, stop_id)
+    mine = stop is not None and (
+        current_user.role is Role.ADMIN
+        or stop.round.courier_id == current_user.id
+        or (current_user.role is Role.CLERK and stop.round.office_id == current_user.office_id)
+    )
+    if found is None or not mine:
+        raise NotFound(_l("No such proof of delivery at your office."), field="stop")
+    resp = Response(found.data, mimetype=found.content_type)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @bp.post("/round/stops/<int:stop_id>/airtime")
@@ -271,7 +356,12 @@ def fail(stop_id: int) -> ResponseReturnValue:
     db = get_db()
     stop = rounds.stop_of(db, stop_id, current_user)
     try:
-        rounds.fail(db, stop, request.form.get("reason", ""))
+        rounds.fail(
+            db,
+            stop,
+            request.form.get("reason", ""),
+            place=proofs.place(request.form.get("lat"), request.form.get("lon")),
+        )
     except ValidationError as e:
         db.rollback()
         return _page({stop_id: e.errors}, 422)

@@ -47,9 +47,11 @@ def test_a_postman_delivers_with_the_code_and_cash_and_fails_one_on_a_phone(
 ) -> None:
     (cod,) = arrived(db, 1, cod_poisha=45500, phone="0181739")  # numbers of this test only
     (plain,) = arrived(db, 1, phone="0181740")
-    rnd = out_with_courier(db, [cod, plain])
+    (signed,) = arrived(db, 1, phone="0181741")
+    rnd = out_with_courier(db, [cod, plain, signed])
     first: RoundParcel = rnd.stops[0]
     second: RoundParcel = rnd.stops[1]
+    third: RoundParcel = rnd.stops[2]
     code = _handover(sms_sim, cod.recipient_phone, cod.tracking_id)
     context = browser.new_context(
         locale="bn-BD", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
@@ -59,18 +61,44 @@ def test_a_postman_delivers_with_the_code_and_cash_and_fails_one_on_a_phone(
         with gunicorn(database_url, tmp_path / "instance", env=worker_env) as server:
             login(page, server.base, "courier.mohammadpur", "courier-demo-1")
             expect(page).to_have_url(re.compile(r"/round$"))
-            expect(page.locator(".card.stop")).to_have_count(2)
+            expect(page.locator(".card.stop")).to_have_count(3)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             stop = page.locator(f"#stop-{first.id}")
             expect(stop.locator(".cod-due")).to_be_visible()
-            stop.locator("input[name=code]").fill(code)
+            stop.locator("form.deliver input[name=code]").fill(code)
             taka = (cod.cod_amount_poisha + cod.cod_fee_poisha) / 100
-            stop.locator("input[name=cod]").fill(f"{taka:.2f}")
+            stop.locator("form.deliver input[name=cod]").fill(f"{taka:.2f}")
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "round-390.png"), full_page=True)
             stop.locator("form.deliver button").click()
             expect(page.locator(".flash")).to_contain_text(cod.tracking_id)
             expect(page.locator(f"#stop-{first.id}")).to_have_attribute("data-outcome", "delivered")
+            # No code to be had: the recipient signs on the pad (drawn with the pointer).
+            last = page.locator(f"#stop-{third.id}")
+            last.locator("details.no-code summary").click()
+            pad = last.locator("canvas.sign-pad")
+            box = pad.bounding_box()
+            assert box is not None
+            stroke = [(20, 100), (80, 30), (140, 110), (220, 40), (300, 90)]
+            for k, (x, y) in enumerate(stroke):  # a finger's stroke, as the phone reports it
+                kind = "pointerdown" if k == 0 else "pointermove"
+                pad.dispatch_event(
+                    kind,
+                    {
+                        "clientX": box["x"] + x,
+                        "clientY": box["y"] + y,
+                        "pointerId": 1,
+                        "pointerType": "touch",
+                        "isPrimary": True,
+                        "bubbles": True,
+                    },
+                )
+            pad.dispatch_event(
+                "pointerup", {"pointerId": 1, "pointerType": "touch", "bubbles": True}
+            )
+            expect(last.locator("input.signature")).to_have_value(re.compile("^data:image/png"))
+            last.locator("form.proof button[type=submit]").click()
+            expect(page.locator(f"#stop-{third.id}")).to_have_attribute("data-outcome", "delivered")
             other = page.locator(f"#stop-{second.id}")
             other.locator("select[name=reason]").select_option("absent")
             other.locator("form.fail button").click()
@@ -84,3 +112,4 @@ def test_a_postman_delivers_with_the_code_and_cash_and_fails_one_on_a_phone(
     db.expire_all()
     assert db.get(type(cod), cod.id).status is ParcelStatus.DELIVERED  # type: ignore[union-attr]
     assert db.get(type(plain), plain.id).status is ParcelStatus.DELIVERY_FAILED  # type: ignore[union-attr]
+    assert db.get(RoundParcel, third.id).proof_kind == "signature"  # type: ignore[union-attr]

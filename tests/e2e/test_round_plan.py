@@ -137,7 +137,7 @@ def test_a_delivery_office_day_from_planning_to_the_cash_up(
 
             # Delivered with the code the recipient got by SMS.
             stop = mobile.locator(f"#stop-{stops[plain.id]}")
-            stop.locator("input[name=code]").fill(
+            stop.locator("form.deliver input[name=code]").fill(
                 _handover(sms_sim, plain.recipient_phone, plain.tracking_id)
             )
             stop.locator("form.deliver button").click()
@@ -157,7 +157,7 @@ def test_a_delivery_office_day_from_planning_to_the_cash_up(
             mobile.goto(f"{server.base}/round")
             stop = mobile.locator(f"#stop-{stops[by_airtime.id]}")
             expect(stop.locator(".cod-due")).to_have_count(0)
-            stop.locator("input[name=code]").fill(
+            stop.locator("form.deliver input[name=code]").fill(
                 _handover(sms_sim, by_airtime.recipient_phone, by_airtime.tracking_id)
             )
             stop.locator("form.deliver button").click()
