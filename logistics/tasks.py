@@ -58,6 +58,10 @@ def make_celery() -> Celery:
                 "task": "dakghor.returns.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_RETURNS_SWEEP_S", "600")),
             },
+            "idempotency-purge": {
+                "task": "dakghor.api.purge_keys",
+                "schedule": 3600.0,
+            },
             "sms-sweep": {
                 "task": "dakghor.sms.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
@@ -179,6 +183,14 @@ def returns_sweep() -> int:
     if ids:
         log.info("returns sweep: %s refunds", len(ids))
     return len(ids)
+
+
+@celery.task(name="dakghor.api.purge_keys")  # type: ignore[untyped-decorator]
+def purge_keys() -> int:
+    """Forget the API's Idempotency-Keys older than a day."""
+    from logistics.services import idempotency
+
+    return int(_run(lambda session, settings: idempotency.purge(session)))
 
 
 def enqueue_refund(refund_id: int) -> None:

@@ -58,11 +58,12 @@ from logistics.models.round import (
 )
 from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
-from logistics.models.user import ApiKey, LoginAttempt, Role, User
+from logistics.models.user import ApiKey, IdempotencyKey, LoginAttempt, Role, User
 from logistics.models.van import Van
 
 __all__ = [
     "RoundPlan",
+    "IdempotencyKey",
     "DeliveryProof",
     "RoundPlanStatus",
     "RoundPlanStop",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -63,6 +63,8 @@ class Parcel(Base):
         CheckConstraint("declared_value_poisha >= 0", name="declared_value_not_negative"),
         Index("ix_parcels_origin_created", "origin_office_id", "created_at"),
         Index("ix_parcels_merchant_created", "merchant_id", "created_at"),
+        # A shop's order id books one parcel, however often the shop retries.
+        UniqueConstraint("merchant_id", "merchant_reference", name="uq_parcels_merchant_reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

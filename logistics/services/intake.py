@@ -111,9 +111,27 @@ def allocate_tracking_id(session: Session, service_indicator: str) -> str:
     return s10.make_id(service_indicator, serial)
 
 
+def refuse_repeated_order(session: Session, actor: User, reference: str | None) -> None:
+    """A merchant's order id books one parcel: a second booking of it is refused, naming the
+    parcel it booked (a shop that retries learns its tracking id)."""
+    if actor.role is not Role.MERCHANT or not reference:
+        return
+    first = session.scalar(
+        select(Parcel.tracking_id).where(
+            Parcel.merchant_id == actor.merchant_id, Parcel.merchant_reference == reference
+        )
+    )
+    if first is not None:
+        raise Conflict(
+            _l("Order %(ref)s is already booked as %(id)s.", ref=reference, id=first),
+            field="merchant_reference",
+        )
+
+
 def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     """Register a parcel for ``actor``: a clerk's intake is accepted now, a merchant's is booked."""
     origin = _origin_for(session, req, actor)
+    refuse_repeated_order(session, actor, req.merchant_reference)
     dest, quote = quote_booking(session, req)
     area = areas.check(session, req.recipient_area, dest, "recipient.area")
     if actor.role is Role.CLERK:

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, Parcel, User
 from logistics.services import accounts, areas, intake, network, registration, tracking
 from logistics.web import get_db, label_response
+from logistics.web.idempotent import commit_with_answer, idempotent
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ATTRIBUTION = (
@@ -130,6 +132,7 @@ def area_list() -> Response:
 
 
 @bp.post("/quote")
+@idempotent
 def quote() -> Response:
     """Price a booking without creating it (same body as POST /parcels)."""
     _caller()
@@ -139,16 +142,24 @@ def quote() -> Response:
 
 
 @bp.post("/parcels")
-def create_parcel() -> tuple[Response, int]:
+@idempotent
+def create_parcel() -> Response:
     user = _caller()
     db = get_db()
     # A registered recipient (through the chat number) may be given by phone alone.
     req = intake.parse_booking(registration.fill_recipient(db, _json_body()))
-    parcel = intake.create_parcel(db, req, user)
-    db.commit()
+    try:
+        parcel = intake.create_parcel(db, req, user)
+        db.flush()
+    except IntegrityError:  # the same order id, booked a moment ago by a concurrent request
+        db.rollback()
+        intake.refuse_repeated_order(db, user, req.merchant_reference)
+        raise
     resp = jsonify(_parcel_json(parcel))
+    resp.status_code = 201
     resp.headers["Location"] = url_for("api.get_parcel", tracking_id=parcel.tracking_id)
-    return resp, 201
+    commit_with_answer(db, resp)
+    return resp
 
 
 def _visible_parcel(tracking_id: str) -> Parcel:
@@ -197,6 +208,7 @@ def _own_attempt(public_id: str) -> Any:
 
 
 @bp.post("/payments")
+@idempotent
 def start_payment() -> tuple[Response, int]:
     """{"tracking_id", "msisdn", "purpose": "fee"|"cod"} -> the attempt, consent sent (201); the
     same number asking again for the same sum gets its attempt back (200)."""
@@ -239,6 +251,7 @@ def start_payment() -> tuple[Response, int]:
 
 
 @bp.post("/payments/<public_id>/confirm")
+@idempotent
 def confirm_payment(public_id: str) -> Response:
     """{"otp": "123456"} (or {} after approval on the operator's page) -> charge."""
     from logistics.services import payments
@@ -255,6 +268,7 @@ def confirm_payment(public_id: str) -> Response:
 
 
 @bp.post("/payments/<public_id>/cancel")
+@idempotent
 def cancel_payment(public_id: str) -> Response:
     """Stop an attempt before its charge; the sum can then be paid again."""
     from logistics.services import payments
@@ -274,6 +288,7 @@ def get_payment(public_id: str) -> Response:
 
 
 @bp.post("/payments/<public_id>/refund")
+@idempotent
 def refund_payment(public_id: str) -> Response:
     """{"amount_poisha": 1000, "reason": "..."}: admins and clerks only. Send an
     ``Idempotency-Key`` header: the same key answers the same refund, never a second one."""
