@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         guard,
         homes,
         loading,
+        merchant_hooks,
         messages,
         pay,
         planner,
@@ -184,6 +185,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(messages.bp)
     app.register_blueprint(rounds.bp)
     app.register_blueprint(loading.bp)
+    app.register_blueprint(merchant_hooks.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)
@@ -204,7 +206,7 @@ def _wire_sms(app: Flask) -> None:
     any that could not be queued)."""
     from sqlalchemy import event
 
-    from logistics.services import outbox
+    from logistics.services import outbox, webhooks
     from logistics.web.sms_config import chat_from_env, gateway_from_env
 
     cache: dict[str, Any] = {}
@@ -230,15 +232,26 @@ def _wire_sms(app: Flask) -> None:
     app.extensions.setdefault("dakghor.enqueue_sms", enqueue_sms)
     maker = app.extensions["dakghor.sessionmaker"]
 
+    def enqueue_webhooks(ids: list[int]) -> None:
+        from logistics import tasks
+
+        tasks.enqueue_webhooks(ids)
+
+    app.extensions.setdefault("dakghor.enqueue_webhooks", enqueue_webhooks)
+
     @event.listens_for(maker, "after_commit")
     def _hand_over(session: Any) -> None:
         ids = session.info.pop(outbox.OUTBOX, None)
         if ids:
             app.extensions["dakghor.enqueue_sms"](ids)
+        hooks = session.info.pop(webhooks.PENDING, None)
+        if hooks:
+            app.extensions["dakghor.enqueue_webhooks"](hooks)
 
     @event.listens_for(maker, "after_rollback")
     def _drop(session: Any) -> None:
         session.info.pop(outbox.OUTBOX, None)
+        session.info.pop(webhooks.PENDING, None)
 
 
 def _register_cli(app: Flask) -> None:

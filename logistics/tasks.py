@@ -62,6 +62,10 @@ def make_celery() -> Celery:
                 "task": "dakghor.api.purge_keys",
                 "schedule": 3600.0,
             },
+            "webhooks-sweep": {
+                "task": "dakghor.webhooks.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_WEBHOOK_SWEEP_S", "30")),
+            },
             "sms-sweep": {
                 "task": "dakghor.sms.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
@@ -278,3 +282,49 @@ def enqueue_sms(ids: list[int]) -> None:
             send_sms.apply_async((nid,), retry=False)
     except Exception as e:  # noqa: BLE001 - the request that queued them must not fail
         log.warning("could not queue %s messages (%s); the SMS sweep will send them", len(ids), e)
+
+
+@celery.task(name="dakghor.webhooks.deliver")  # type: ignore[untyped-decorator]
+def deliver_webhook(delivery_id: int) -> str:
+    """One try of a webhook delivery; a retry is scheduled for when its backoff ends."""
+    from logistics.db import utcnow
+    from logistics.models import WebhookDelivery
+    from logistics.services import webhook_delivery
+
+    app = _app()
+    with app.app_context():
+        sessions = app.extensions["dakghor.sessionmaker"]
+        outcome = webhook_delivery.deliver(sessions, delivery_id)
+        if outcome == "retry":
+            with sessions() as s:
+                d = s.get(WebhookDelivery, delivery_id)
+                if d is not None and d.state == "pending":
+                    wait = (d.next_at - utcnow()).total_seconds()
+                    deliver_webhook.apply_async((delivery_id,), countdown=max(1.0, wait))
+    log.info("webhook delivery %s: %s", delivery_id, outcome)
+    return outcome
+
+
+@celery.task(name="dakghor.webhooks.sweep")  # type: ignore[untyped-decorator]
+def webhooks_sweep() -> int:
+    """Send the deliveries that are due (a lost job, a retry the queue forgot)."""
+    from logistics.services import webhook_delivery
+
+    app = _app()
+    with app.app_context():
+        sessions = app.extensions["dakghor.sessionmaker"]
+        with sessions() as s:
+            ids = webhook_delivery.due(s)
+        for delivery_id in ids:
+            webhook_delivery.deliver(sessions, delivery_id)
+    return len(ids)
+
+
+def enqueue_webhooks(ids: list[int]) -> None:
+    """Queue deliveries a transaction just wrote; if the broker cannot be reached, the sweep
+    sends them."""
+    try:
+        for delivery_id in ids:
+            deliver_webhook.apply_async((delivery_id,), retry=False)
+    except Exception as e:  # noqa: BLE001 - the request that wrote them must not fail
+        log.warning("could not queue %s webhook deliveries (%s); the sweep will", len(ids), e)

@@ -207,6 +207,34 @@ RETURN_REASONS: dict[str, LazyString] = {
 }
 
 
+# What a merchant's webhook endpoint may be sent (services.webhooks.TYPES), as the portal says it.
+WEBHOOK_EVENTS: dict[str, LazyString] = {
+    "parcel.booked": _l("Parcel booked"),
+    "parcel.accepted": _l("Accepted at the counter"),
+    "parcel.dispatched": _l("Dispatched"),
+    "parcel.arrived": _l("Arrived at the delivery office"),
+    "parcel.out_for_delivery": _l("Out for delivery"),
+    "parcel.delivered": _l("Delivered"),
+    "parcel.delivery_failed": _l("Delivery attempt failed"),
+    "parcel.held": _l("Held for collection"),
+    "parcel.returning": _l("Being returned to the sender"),
+    "parcel.returned": _l("Returned to sender"),
+    "cod.collected": _l("Cash on delivery collected"),
+    "payment.refunded": _l("Payment refunded"),
+    "payout.made": _l("Payout made"),
+}
+WEBHOOK_STATES: dict[str, LazyString] = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Gave up after a day"),
+}
+
+
+def hook_state(code: str) -> str:
+    return str(WEBHOOK_STATES.get(code, code))
+
+
 # A postman's vehicle, by its code (logistics.services.rounds.VEHICLES).
 VEHICLE_NAMES: dict[str, LazyString] = {
     "foot": _l("On foot"),

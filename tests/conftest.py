@@ -29,7 +29,9 @@ from logistics.models import (
     Customer,
     DayPlan,
     DeliveryPreference,
+    DeliveryProof,
     DeliveryRound,
+    IdempotencyKey,
     InboundSms,
     LedgerEntry,
     LedgerTransaction,
@@ -61,6 +63,10 @@ from logistics.models import (
     SmsContact,
     TrackingEvent,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookTry,
 )
 from logistics.services import demo, network
 
@@ -137,6 +143,12 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        WebhookTry,
+        WebhookDelivery,
+        WebhookEvent,
+        WebhookEndpoint,
+        IdempotencyKey,
+        DeliveryProof,
         RoundPlanStop,
         RoundPlan,
         CashUpLine,

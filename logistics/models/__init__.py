@@ -60,9 +60,14 @@ from logistics.models.tracking import TrackingEvent
 from logistics.models.types import UTCDateTime
 from logistics.models.user import ApiKey, IdempotencyKey, LoginAttempt, Role, User
 from logistics.models.van import Van
+from logistics.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookTry
 
 __all__ = [
     "RoundPlan",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookTry",
     "IdempotencyKey",
     "DeliveryProof",
     "RoundPlanStatus",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from logistics.errors import Conflict, ValidationError
 from logistics.i18n import Money, _l
 from logistics.models import Obligation, ObligationStatus, Purpose
+from logistics.services import webhooks
 from logistics.text import ascii_digits
 
 
@@ -69,3 +70,4 @@ def take(session: Session, owed: Obligation, now: datetime) -> None:
             _l("This cash on delivery was paid another way a moment ago: take no money."),
             field="cod",
         )
+    webhooks.on_cod_collected(session, owed.parcel_id, owed.amount_poisha, "cash")

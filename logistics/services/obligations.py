@@ -135,6 +135,11 @@ def collect(
             updated_at=now,
         ),
     )
+    if won == 1 and purpose is Purpose.COD:
+        from logistics.services import webhooks
+
+        ob = get(session, parcel_id, Purpose.COD, fresh=True)
+        webhooks.on_cod_collected(session, parcel_id, ob.amount_poisha, method.value)
     return won == 1
 
 

@@ -15,7 +15,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
-from logistics.services import notify
+from logistics.services import notify, webhooks
 from logistics.text import local_time
 from logistics.vocabulary import DELIVERY_FAILURES, LABELS
 
@@ -162,6 +162,7 @@ def record_event(
         parcel.status = event.status
     session.flush()
     notify.on_tracking_event(session, parcel, ev, reason=reason, **(window or {}))
+    webhooks.on_tracking_event(session, parcel, ev)
     return ev
 
 

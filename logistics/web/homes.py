@@ -63,7 +63,7 @@ def nav_links(user: User) -> list[tuple[str, str]]:
     if user.role is Role.PLANNER:
         return [("planner.board", _("Dispatch"))]
     if user.role is Role.MERCHANT:
-        return [("homes.merchant", _("My parcels"))]
+        return [("homes.merchant", _("My parcels")), ("merchant_hooks.page", _("Webhooks"))]
     if user.role is Role.COURIER:
         return [("rounds.mine", _("My round"))]
     links = []

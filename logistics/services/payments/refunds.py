@@ -30,7 +30,7 @@ from logistics.models import (
     Refund,
     User,
 )
-from logistics.services import notify
+from logistics.services import notify, webhooks
 from logistics.services.payments.books import post
 from logistics.services.payments.common import PaymentSettings, billing_message, move
 from logistics.vocabulary import LABELS
@@ -235,6 +235,7 @@ def complete(
         )
     ]
     notify.refund(session, r, attempt)
+    webhooks.on_refund(session, attempt.link.parcel, r.id, r.amount_poisha)
     post(
         session,
         "refund",

@@ -1,0 +1,93 @@
+"""A merchant's webhook endpoints on the portal: register one (its secret shown once), turn it
+off or on, see the latest deliveries with each try's answer, and re-send one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from logistics.errors import Forbidden, ValidationError
+from logistics.i18n import _, _l
+from logistics.models import Role
+from logistics.services import webhook_delivery, webhooks
+from logistics.vocabulary import WEBHOOK_EVENTS
+from logistics.web import get_db, require_role
+
+bp = Blueprint("merchant_hooks", __name__, url_prefix="/merchant/webhooks")
+
+
+def _merchant_id() -> int:
+    if current_user.merchant_id is None:
+        raise Forbidden(_l("This page is for merchant logins."))
+    return int(current_user.merchant_id)
+
+
+def _page(
+    errors: dict[str, Any] | None = None,
+    form: dict[str, Any] | None = None,
+    secret: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    db = get_db()
+    mid = _merchant_id()
+    return (
+        render_template(
+            "merchant/webhooks.html",
+            endpoints=webhooks.endpoints_of(db, mid),
+            deliveries=webhook_delivery.recent(db, mid),
+            events=WEBHOOK_EVENTS,
+            errors=errors or {},
+            form=form or {"events": list(WEBHOOK_EVENTS)},
+            secret=secret,
+        ),
+        status,
+    )
+
+
+@bp.get("")
+@require_role(Role.MERCHANT)
+def page() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("")
+@require_role(Role.MERCHANT)
+def add() -> ResponseReturnValue:
+    db = get_db()
+    url, events = request.form.get("url", ""), request.form.getlist("events")
+    form: dict[str, Any] = {"url": url, "events": events}
+    try:
+        _, secret = webhooks.add_endpoint(db, _merchant_id(), url, events)
+    except ValidationError as e:
+        db.rollback()
+        return _page(e.errors, form, status=422)
+    db.commit()
+    return _page(secret=secret)
+
+
+@bp.post("/<int:endpoint_id>/toggle")
+@require_role(Role.MERCHANT)
+def toggle(endpoint_id: int) -> ResponseReturnValue:
+    """Off, or on again (which clears a disabling: the merchant says it works now)."""
+    db = get_db()
+    ep = webhooks.endpoint_of(db, endpoint_id, _merchant_id())
+    if ep.active and ep.disabled_at is None:
+        ep.active = False
+    else:
+        ep.active, ep.disabled_at, ep.disabled_reason, ep.failing_since = True, None, None, None
+    db.commit()
+    flash(_("Saved."))
+    return redirect(url_for("merchant_hooks.page"))
+
+
+@bp.post("/deliveries/<int:delivery_id>/resend")
+@require_role(Role.MERCHANT)
+def resend(delivery_id: int) -> ResponseReturnValue:
+    db = get_db()
+    webhook_delivery.resend(db, delivery_id, _merchant_id())
+    db.commit()  # the job queue sends it once this commits
+    flash(_("The delivery will be sent again in a moment."))
+    return redirect(url_for("merchant_hooks.page"))
