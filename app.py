@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         guard,
         homes,
         loading,
+        merchant,
         merchant_hooks,
         messages,
         pay,
@@ -186,6 +187,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(rounds.bp)
     app.register_blueprint(loading.bp)
     app.register_blueprint(merchant_hooks.bp)
+    app.register_blueprint(merchant.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)

@@ -30,6 +30,7 @@ class ParcelStatus(enum.StrEnum):
     HELD = "held"  # at the delivery office for the recipient to collect, with a code
     RETURNING = "returning"  # at the delivery office, waiting for a van back to its origin
     RETURNED = "returned"  # back at the office that took it, for the sender
+    CANCELLED = "cancelled"  # a booking the merchant cancelled before any counter took it
 
 
 class PaymentMethod(enum.StrEnum):

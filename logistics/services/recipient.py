@@ -44,7 +44,14 @@ PROOF_TTL_S = 1800  # once proven, the page stays open to them for 30 minutes
 PIN_RADIUS_M = 10_000  # a pin this far from the delivery office is somewhere else
 # The windows a recipient may choose (the delivery rounds' hours, Dhaka time).
 WINDOWS: dict[str, tuple[int, int]] = {"09-12": (9, 12), "12-15": (12, 15), "15-18": (15, 18)}
-OVER = frozenset({ParcelStatus.DELIVERED, ParcelStatus.RETURNING, ParcelStatus.RETURNED})
+OVER = frozenset(
+    {
+        ParcelStatus.DELIVERED,
+        ParcelStatus.RETURNING,
+        ParcelStatus.RETURNED,
+        ParcelStatus.CANCELLED,
+    }
+)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

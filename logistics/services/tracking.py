@@ -37,7 +37,7 @@ class EventCode:
 
 # EMA, EMB, EMC, EMG, EMH and EMI carry their UPU EMSEVT meanings (posting, arrival at the
 # processing centre, departure, arrival at delivery office, unsuccessful delivery, final
-# delivery); BKD, OFD, HLD, RTO and RTS are DakGhor's own
+# delivery); BKD, OFD, HLD, RTO, RTS and CAN are DakGhor's own
 # codes for steps the UPU list does not name for domestic parcels; RDR (re-routed to another
 # delivery office) changes no status.
 EVENTS: dict[str, EventCode] = {
@@ -55,6 +55,7 @@ EVENTS: dict[str, EventCode] = {
         EventCode("HLD", ParcelStatus.HELD, _l("Held at the delivery office for collection")),
         EventCode("RTO", ParcelStatus.RETURNING, _l("Being returned to the sender")),
         EventCode("RTS", ParcelStatus.RETURNED, _l("Returned to sender")),
+        EventCode("CAN", ParcelStatus.CANCELLED, _l("Booking cancelled by the sender")),
         EventCode("RDR", None, _l("Sent to another delivery office (its office left the network)")),
     )
 }
@@ -66,7 +67,7 @@ STATUS_EVENT: dict[ParcelStatus, EventCode] = {
 # Which status may follow which: one table, so a scan can never move a parcel backwards.
 TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
     None: frozenset({ParcelStatus.BOOKED, ParcelStatus.ACCEPTED}),
-    ParcelStatus.BOOKED: frozenset({ParcelStatus.ACCEPTED}),
+    ParcelStatus.BOOKED: frozenset({ParcelStatus.ACCEPTED, ParcelStatus.CANCELLED}),
     ParcelStatus.ACCEPTED: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE}),
     ParcelStatus.IN_TRANSIT: frozenset(
         {ParcelStatus.IN_TRANSIT, ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.RETURNED}
@@ -98,6 +99,7 @@ TRANSITIONS: dict[ParcelStatus | None, frozenset[ParcelStatus]] = {
     ParcelStatus.RETURNING: frozenset({ParcelStatus.IN_TRANSIT, ParcelStatus.RETURNED}),
     ParcelStatus.DELIVERED: frozenset(),
     ParcelStatus.RETURNED: frozenset(),
+    ParcelStatus.CANCELLED: frozenset(),
 }
 
 

@@ -51,6 +51,7 @@ TRACKING_TYPES = {
     "HLD": "parcel.held",
     "RTO": "parcel.returning",
     "RTS": "parcel.returned",
+    "CAN": "parcel.cancelled",
 }
 TYPES = (*TRACKING_TYPES.values(), "cod.collected", "payment.refunded", "payout.made")
 

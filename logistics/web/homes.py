@@ -12,10 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from logistics.errors import Forbidden
+from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _, _l
 from logistics.models import (
     ApiKey,
+    Office,
     Parcel,
     ParcelStatus,
     Role,
@@ -165,45 +166,57 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
     ), status
 
 
-def _merchant_page(new_key: str | None = None) -> str:
-    """A merchant's parcels (newest first, ``?status=`` filters) and its API keys; a key just
-    issued is shown once."""
+def _merchant_page(new_key: str | None = None) -> tuple[str, int]:
+    """A merchant's dashboard, its parcels (filtered, searched, a page at a time) and its API
+    keys; a key just issued is shown once."""
+    from logistics.services import merchant_portal
+
     if current_user.merchant_id is None:
         raise Forbidden(_l("This page is for merchant logins."))
     db = get_db()
-    status = request.args.get("status", "")
-    stmt = select(Parcel).where(Parcel.merchant_id == current_user.merchant_id)
-    if status in {s.value for s in ParcelStatus}:
-        stmt = stmt.where(Parcel.status == ParcelStatus(status))
-    parcels = list(
-        db.scalars(
-            stmt.options(selectinload(Parcel.destination_office))
-            .order_by(Parcel.id.desc())
-            .limit(100)
-        )
-    )
+    mid = int(current_user.merchant_id)
+    errors: dict[str, Any] = {}
+    try:
+        f = merchant_portal.parse_filter(request.args)
+    except ValidationError as e:
+        errors, f = dict(e.errors), merchant_portal.Filter()
+    try:
+        number = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        number = 1
+    parcels, total = merchant_portal.page(db, mid, f, number)
     keys = list(
         db.scalars(select(ApiKey).where(ApiKey.user_id == current_user.id).order_by(ApiKey.id))
+    )
+    offices = list(
+        db.scalars(select(Office).where(Office.is_delivery, Office.active).order_by(Office.code))
     )
     return render_template(
         "homes/merchant.html",
         parcels=parcels,
+        total=total,
+        page=number,
+        pages=max(1, -(-total // merchant_portal.PER_PAGE)),
+        filter=f,
+        args=f.args(),
+        board=merchant_portal.dashboard(db, mid),
         keys=keys,
         statuses=list(ParcelStatus),
-        status=status,
+        offices=offices,
         new_key=new_key,
-    )
+        errors=errors,
+    ), (422 if errors else 200)
 
 
 @bp.get("/merchant")
 @require_role(Role.MERCHANT)
-def merchant() -> str:
+def merchant() -> tuple[str, int]:
     return _merchant_page()
 
 
 @bp.post("/merchant/keys")
 @require_role(Role.MERCHANT)
-def merchant_new_key() -> str:
+def merchant_new_key() -> tuple[str, int]:
     db = get_db()
     key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])
     db.commit()

@@ -1,0 +1,147 @@
+"""The merchant's portal beyond its home page: book one parcel (the API's validation and quote,
+the price shown before confirming), cancel a booking no counter has taken, and export the
+filtered parcel list as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from logistics.errors import DakGhorError, Forbidden, ValidationError
+from logistics.i18n import _, _l
+from logistics.models import Office, Role
+from logistics.services import intake, merchant_portal, tracking
+from logistics.web import get_db, require_role
+from logistics.web.counter import SHOWN_FIELDS, form_to_body
+
+bp = Blueprint("merchant", __name__, url_prefix="/merchant")
+FORM_FIELD = {"cod_amount_poisha": "cod_taka", "declared_value_poisha": "declared_taka"}
+
+
+def _merchant_id() -> int:
+    if current_user.merchant_id is None:
+        raise Forbidden(_l("This page is for merchant logins."))
+    return int(current_user.merchant_id)
+
+
+def _intake_offices() -> list[Office]:
+    return [
+        o
+        for o in get_db().scalars(select(Office).where(Office.active).order_by(Office.code))
+        if o.takes_parcels
+    ]
+
+
+def _book_page(
+    *, quote: Any = None, dest: Any = None, errors: dict[str, Any] | None = None, status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "merchant/book.html",
+            form=request.form if request.method == "POST" else MultiDict(),
+            quote=quote,
+            dest=dest,
+            errors=errors or {},
+            offices=_intake_offices(),
+            shown_fields=SHOWN_FIELDS | {"origin_office", "merchant_reference"},
+            address_limit=intake.MAX_ADDRESS,
+        ),
+        status,
+    )
+
+
+def _body() -> dict[str, Any]:
+    body = form_to_body(request.form)
+    body["payment_method"] = "merchant_account"
+    body["origin_office"] = request.form.get("origin_office", "")
+    ref = request.form.get("merchant_reference", "").strip()
+    if ref:
+        body["merchant_reference"] = ref
+    return body
+
+
+@bp.get("/book")
+@require_role(Role.MERCHANT)
+def book() -> ResponseReturnValue:
+    _merchant_id()
+    return _book_page()
+
+
+@bp.post("/book")
+@require_role(Role.MERCHANT)
+def book_submit() -> ResponseReturnValue:
+    _merchant_id()
+    db = get_db()
+    try:
+        req = intake.parse_booking(_body())
+        dest, quote = intake.quote_booking(db, req)
+    except ValidationError as e:
+        return _book_page(errors={FORM_FIELD.get(k, k): v for k, v in e.errors.items()}, status=422)
+    shown = f"{quote.postage_poisha}:{quote.cod_fee_poisha}:{dest.code}"
+    if request.form.get("action") != "confirm" or request.form.get("quoted") != shown:
+        return _book_page(quote=quote, dest=dest)  # the price first (or again, if it changed)
+    try:
+        parcel = intake.create_parcel(db, req, current_user)
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        intake.refuse_repeated_order(db, current_user, req.merchant_reference)
+        raise
+    except DakGhorError as e:
+        db.rollback()
+        errs = getattr(e, "errors", None) or {e.field or "form": e.message}
+        return _book_page(
+            errors={FORM_FIELD.get(k, k): v for k, v in errs.items()}, status=e.status
+        )
+    db.commit()
+    flash(
+        _(
+            "Booked: %(id)s. Print its label and hand it in at %(office)s.",
+            id=parcel.tracking_id,
+            office=parcel.origin_office.code,
+        )
+    )
+    return redirect(url_for("homes.merchant", q=parcel.tracking_id))
+
+
+@bp.post("/parcels/<tracking_id>/cancel")
+@require_role(Role.MERCHANT)
+def cancel(tracking_id: str) -> ResponseReturnValue:
+    mid = _merchant_id()
+    db = get_db()
+    parcel = tracking.find_parcel(db, tracking_id)
+    if parcel.merchant_id != mid:
+        raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
+    merchant_portal.cancel(db, parcel, current_user)
+    db.commit()
+    flash(_("%(id)s is cancelled.", id=parcel.tracking_id))
+    return redirect(url_for("homes.merchant"))
+
+
+@bp.get("/parcels.csv")
+@require_role(Role.MERCHANT)
+def export() -> Response:
+    """The list as filtered on the page, every page of it."""
+    mid = _merchant_id()
+    f = merchant_portal.parse_filter(request.args)
+    db = get_db()
+    # The rows are read while they stream out: the request's session stays open until then.
+    lines = stream_with_context(merchant_portal.csv_lines(db, mid, f))
+    resp = Response(lines, mimetype="text/csv")
+    resp.headers["Content-Disposition"] = 'attachment; filename="dakghor-parcels.csv"'
+    return resp
