@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         homes,
         loading,
         merchant,
+        merchant_bulk,
         merchant_hooks,
         messages,
         pay,
@@ -118,13 +119,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _load_user(user_id: str) -> User | None:
         return web.get_db().get(User, int(user_id))
 
+    # A phone's photo as proof of delivery and a bulk-booking file may be larger than any
+    # other request; set before anything reads the form (the input guard, the CSRF check).
+    LARGE_UPLOADS = {
+        "rounds.deliver_with_proof": 10 * 1024 * 1024,
+        "merchant_bulk.upload": 8 * 1024 * 1024 + 64 * 1024,
+    }
+
     def _photo_uploads() -> None:
-        # A phone's photo as proof of delivery may be larger than any other request; set
-        # before anything reads the form (the input guard, the CSRF check).
         from flask import request
 
-        if request.endpoint == "rounds.deliver_with_proof":
-            request.max_content_length = 10 * 1024 * 1024
+        if request.endpoint in LARGE_UPLOADS:
+            request.max_content_length = LARGE_UPLOADS[request.endpoint]
 
     app.before_request_funcs.setdefault(None, []).insert(0, _photo_uploads)
 
@@ -168,6 +174,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         tasks.enqueue_refund(refund_id)
 
     app.extensions.setdefault("dakghor.enqueue_refund", enqueue_refund)
+
+    def enqueue_bulk_check(upload_id: int) -> None:
+        from logistics import tasks
+
+        tasks.check_bulk.apply_async((upload_id,), retry=False)
+
+    def enqueue_bulk_book(upload_id: int) -> None:
+        from logistics import tasks
+
+        tasks.book_bulk.apply_async((upload_id,), retry=False)
+
+    app.extensions.setdefault("dakghor.enqueue_bulk_check", enqueue_bulk_check)
+    app.extensions.setdefault("dakghor.enqueue_bulk_book", enqueue_bulk_book)
     _wire_sms(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 
@@ -188,6 +207,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(loading.bp)
     app.register_blueprint(merchant_hooks.bp)
     app.register_blueprint(merchant.bp)
+    app.register_blueprint(merchant_bulk.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)

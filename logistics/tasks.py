@@ -328,3 +328,27 @@ def enqueue_webhooks(ids: list[int]) -> None:
             deliver_webhook.apply_async((delivery_id,), retry=False)
     except Exception as e:  # noqa: BLE001 - the request that wrote them must not fail
         log.warning("could not queue %s webhook deliveries (%s); the sweep will", len(ids), e)
+
+
+@celery.task(name="dakghor.bulk.check")  # type: ignore[untyped-decorator]
+def check_bulk(upload_id: int) -> str:
+    """Check every row of a bulk upload (bulk.start stored them)."""
+    from logistics.services import bulk
+
+    app = _app()
+    with app.app_context():
+        outcome = bulk.check(app.extensions["dakghor.sessionmaker"], upload_id)
+    log.info("bulk upload %s: %s", upload_id, outcome)
+    return outcome
+
+
+@celery.task(name="dakghor.bulk.book")  # type: ignore[untyped-decorator]
+def book_bulk(upload_id: int) -> str:
+    """Book the valid rows of a checked bulk upload."""
+    from logistics.services import bulk
+
+    app = _app()
+    with app.app_context():
+        outcome = bulk.book(app.extensions["dakghor.sessionmaker"], upload_id)
+    log.info("bulk upload %s: %s", upload_id, outcome)
+    return outcome

@@ -20,6 +20,8 @@ from logistics import migrate
 from logistics.db import make_engine, make_sessionmaker
 from logistics.models import (
     ApiKey,
+    BulkRow,
+    BulkUpload,
     CallbackReceipt,
     CashUp,
     CashUpLine,
@@ -143,6 +145,8 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        BulkRow,
+        BulkUpload,
         WebhookTry,
         WebhookDelivery,
         WebhookEvent,

@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from logistics.models.bulk import BulkRow, BulkUpload
 from logistics.models.cashup import CashUp, CashUpLine
 from logistics.models.chat import ChatContact, ChatInbound, Customer, RegistrationLink
 from logistics.models.dispatch import (
@@ -64,6 +65,8 @@ from logistics.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEv
 
 __all__ = [
     "RoundPlan",
+    "BulkRow",
+    "BulkUpload",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

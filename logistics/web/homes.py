@@ -64,7 +64,11 @@ def nav_links(user: User) -> list[tuple[str, str]]:
     if user.role is Role.PLANNER:
         return [("planner.board", _("Dispatch"))]
     if user.role is Role.MERCHANT:
-        return [("homes.merchant", _("My parcels")), ("merchant_hooks.page", _("Webhooks"))]
+        return [
+            ("homes.merchant", _("My parcels")),
+            ("merchant_bulk.home", _("Bulk booking")),
+            ("merchant_hooks.page", _("Webhooks")),
+        ]
     if user.role is Role.COURIER:
         return [("rounds.mine", _("My round"))]
     links = []

@@ -1,0 +1,392 @@
+"""Bulk booking from a CSV: up to 10,000 rows, each checked with the API's own rules, bad rows
+named column by column and fixable in place, valid rows booked by a job, and a re-upload of
+the same rows never booking twice (a row's order id is required, and an order id books one
+parcel per merchant).
+
+The file: UTF-8 (a byte-order mark is fine), one header row in English or Bangla (see
+``COLUMNS``; the template is downloadable), one parcel per row. The sender and the counter the
+parcels are handed in at are chosen with the upload. Checking and booking run as jobs
+(``tasks.check_bulk``, ``tasks.book_bulk``); the page follows them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from logistics.db import utcnow
+from logistics.errors import DakGhorError, NotFound, ValidationError
+from logistics.i18n import _l
+from logistics.models import BulkRow, BulkUpload, Office, Parcel, User
+from logistics.services import areas, intake
+from logistics.services.bulk_csv import COLUMN_OF, KEYS, read
+from logistics.text import parse_taka
+
+BATCH = 200  # rows booked per transaction (a failing batch is booked row by row)
+
+
+def start(
+    session: Session,
+    user: User,
+    filename: str,
+    raw: bytes,
+    origin_office: str,
+    sender: dict[str, str],
+) -> BulkUpload:
+    """Store an upload's rows for the checking job; the file and the form's own fields are
+    checked here (each wrong one named)."""
+    errors: dict[str, Any] = {}
+    office = session.scalar(select(Office).where(Office.code == origin_office.strip().upper()))
+    if office is None or not office.active or not office.takes_parcels:
+        errors["origin_office"] = _l("Choose the counter the parcels are handed in at.")
+    try:
+        intake.parse_booking(_body({"origin_office": origin_office, "sender": sender}, _EXAMPLE))
+    except ValidationError as e:
+        errors.update({k: v for k, v in e.errors.items() if k.startswith("sender.")})
+    rows: list[dict[str, str]] = []
+    try:
+        rows = read(raw)
+    except ValidationError as e:
+        errors.update(e.errors)
+    if errors:
+        raise ValidationError(errors)
+    upload = BulkUpload(
+        merchant_id=user.merchant_id,
+        user_id=user.id,
+        filename=(filename or "upload.csv")[:200],
+        origin_office=origin_office.strip().upper(),
+        sender=json.dumps(sender, ensure_ascii=False),
+        state="checking",
+        rows_total=len(rows),
+    )
+    session.add(upload)
+    session.flush()
+    session.execute(
+        insert(BulkRow),
+        [
+            {
+                "upload_id": upload.id,
+                "line": n,
+                "data": json.dumps(r, ensure_ascii=False),
+                "status": "unchecked",
+                "order_id": r["order_id"][:64] or None,
+            }
+            for n, r in enumerate(rows, start=2)
+        ],
+    )
+    return upload
+
+
+_EXAMPLE = {
+    "order_id": "X",
+    "recipient_name": "X",
+    "recipient_phone": "01812345678",
+    "recipient_address": "X",
+    "recipient_post_code": "1207",
+    "weight_g": "1",
+}
+
+
+def _body(upload: dict[str, Any], row: dict[str, str]) -> dict[str, Any]:
+    """A row as the booking body the API takes (taka to poisha here, named by its column)."""
+    body: dict[str, Any] = {
+        "origin_office": upload["origin_office"],
+        "weight_g": row.get("weight_g", ""),
+        "payment_method": "merchant_account",
+        "merchant_reference": row.get("order_id", ""),
+        "sender": upload["sender"],
+        "recipient": {
+            "name": row.get("recipient_name", ""),
+            "phone": row.get("recipient_phone", ""),
+            "address": row.get("recipient_address", ""),
+            "post_code": row.get("recipient_post_code", ""),
+            "area": row.get("recipient_area", ""),
+        },
+    }
+    errors: dict[str, Any] = {}
+    for column, key in (
+        ("cod_taka", "cod_amount_poisha"),
+        ("declared_taka", "declared_value_poisha"),
+    ):
+        try:
+            body[key] = parse_taka(row.get(column, ""), column)
+        except ValueError:
+            errors[column] = _l("Give an amount in taka such as 450 or 450.50.")
+    dims = [row.get(f"{k}_mm", "") for k in ("length", "width", "height")]
+    if any(dims):
+        body["dimensions_mm"] = dims
+    if errors:
+        raise ValidationError(errors)
+    return body
+
+
+def _errors_by_column(errors: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field, message in errors.items():
+        column = COLUMN_OF.get(field, field)
+        out.setdefault(column if column in KEYS else "order_id", str(message))
+    return out
+
+
+def check_row(
+    session: Session, upload: BulkUpload, row: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """A row against the booking rules: ('valid', {}) or ('bad', reasons by column)."""
+    if not row.get("order_id"):
+        return "bad", {
+            "order_id": str(
+                _l("Give each row its order id (it keeps a re-upload from booking twice).")
+            )
+        }
+    head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
+    errors: dict[str, Any] = {}
+    try:
+        body = _body(head, row)
+    except ValidationError as e:  # an amount that is not taka: the rest is checked all the same
+        errors.update(e.errors)
+        body = _body(head, {**row, **{k: "" for k in e.errors}})
+    try:
+        req = intake.parse_booking(body)
+        if not errors:
+            dest, _quote = intake.quote_booking(session, req)
+            areas.check(session, req.recipient_area, dest, "recipient.area")
+    except ValidationError as e:
+        errors.update(e.errors)
+    return ("bad", _errors_by_column(errors)) if errors else ("valid", {})
+
+
+def _set(
+    row: BulkRow, status: str, errors: dict[str, str] | None = None, tracking_id: str | None = None
+) -> None:
+    row.status = status
+    row.errors = json.dumps(errors, ensure_ascii=False) if errors else None
+    if tracking_id is not None:
+        row.tracking_id = tracking_id
+
+
+def _already_booked(session: Session, merchant_id: int, order_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for k in range(0, len(order_ids), 500):
+        chunk = order_ids[k : k + 500]
+        for ref, tid in session.execute(
+            select(Parcel.merchant_reference, Parcel.tracking_id).where(
+                Parcel.merchant_id == merchant_id, Parcel.merchant_reference.in_(chunk)
+            )
+        ):
+            found[str(ref)] = tid
+    return found
+
+
+def check(make_session: sessionmaker[Session], upload_id: int) -> str:
+    """The checking job: every row of an upload, its state then 'checked'."""
+    with make_session() as s:
+        upload = s.get(BulkUpload, upload_id)
+        if upload is None or upload.state != "checking":
+            return "not_checking"
+        rows = list(
+            s.scalars(select(BulkRow).where(BulkRow.upload_id == upload_id).order_by(BulkRow.line))
+        )
+        _check_rows(s, upload, rows)
+        upload.state, upload.checked_at = "checked", utcnow()
+        s.commit()
+        return "checked"
+
+
+def _check_rows(s: Session, upload: BulkUpload, rows: list[BulkRow]) -> None:
+    booked = _already_booked(s, upload.merchant_id, [r.order_id for r in rows if r.order_id])
+    seen = Counter(r.order_id for r in rows if r.order_id)
+    first_line: dict[str, int] = {}
+    for r in rows:
+        if r.status == "booked":
+            continue
+        data = json.loads(r.data)
+        oid = r.order_id
+        if oid and oid in booked:
+            _set(
+                r,
+                "duplicate",
+                {"order_id": str(_l("Already booked as %(id)s.", id=booked[oid]))},
+                booked[oid],
+            )
+            continue
+        status, errors = check_row(s, upload, data)
+        if oid and seen[oid] > 1:
+            line = first_line.setdefault(oid, r.line)
+            if line != r.line:
+                status = "bad"
+                errors = {
+                    **errors,
+                    "order_id": str(_l("The same order id is on line %(line)s.", line=line)),
+                }
+        _set(r, status, errors)
+
+
+def of_merchant(session: Session, upload_id: int, merchant_id: int | None) -> BulkUpload:
+    upload = session.get(BulkUpload, upload_id)
+    if upload is None or upload.merchant_id != merchant_id:
+        raise NotFound(_l("No such upload."), field="upload")
+    return upload
+
+
+def fix_row(session: Session, upload: BulkUpload, row_id: int, form: dict[str, str]) -> BulkRow:
+    """A bad row corrected on the page, checked again (with the rest of the upload's rows)."""
+    if upload.state != "checked":
+        raise ValidationError(
+            {"upload": _l("This upload is being checked or booked; wait for it.")}
+        )
+    row = session.get(BulkRow, row_id)
+    if row is None or row.upload_id != upload.id or row.status not in ("bad", "valid"):
+        raise NotFound(_l("No such row to fix in this upload."), field="row")
+    data = json.loads(row.data)
+    for key in KEYS:
+        if key in form:
+            data[key] = str(form[key]).strip()[:400]
+    row.data = json.dumps(data, ensure_ascii=False)
+    row.order_id = data["order_id"][:64] or None
+    status, errors = check_row(session, upload, data)
+    booked = _already_booked(session, upload.merchant_id, [row.order_id] if row.order_id else [])
+    twin = session.scalar(
+        select(BulkRow.line)
+        .where(
+            BulkRow.upload_id == upload.id,
+            BulkRow.id != row.id,
+            BulkRow.order_id == row.order_id,
+            BulkRow.status.in_(["valid", "booked", "unchecked"]),
+        )
+        .order_by(BulkRow.line)
+        .limit(1)
+    )
+    if row.order_id in booked:
+        _set(
+            row,
+            "duplicate",
+            {"order_id": str(_l("Already booked as %(id)s.", id=booked[row.order_id]))},
+            booked[row.order_id],
+        )
+    elif twin is not None:
+        _set(
+            row,
+            "bad",
+            {**errors, "order_id": str(_l("The same order id is on line %(line)s.", line=twin))},
+        )
+    else:
+        _set(row, status, errors)
+    session.flush()
+    return row
+
+
+def book(make_session: sessionmaker[Session], upload_id: int) -> str:
+    """The booking job: every valid row becomes a parcel (a row whose order id was booked
+    meanwhile is marked so); run twice, it books nothing twice."""
+    with make_session() as s:
+        won = (
+            s.connection()
+            .execute(
+                update(BulkUpload)
+                .where(BulkUpload.id == upload_id, BulkUpload.state == "checked")
+                .values(state="booking")
+            )
+            .rowcount
+        )
+        s.commit()
+        if won != 1:
+            return "not_checked"
+        ids = list(
+            s.scalars(
+                select(BulkRow.id)
+                .where(BulkRow.upload_id == upload_id, BulkRow.status == "valid")
+                .order_by(BulkRow.line)
+            )
+        )
+    for k in range(0, len(ids), BATCH):
+        batch = ids[k : k + BATCH]
+        try:
+            with make_session() as s:
+                _book_rows(s, upload_id, batch)
+                s.commit()
+        except (DakGhorError, IntegrityError):
+            for row_id in batch:  # one row spoiled the batch: each alone, and that one marked
+                with make_session() as s:
+                    try:
+                        _book_rows(s, upload_id, [row_id])
+                        s.commit()
+                    except (DakGhorError, IntegrityError) as e:
+                        s.rollback()
+                        _mark_failed(s, upload_id, row_id, e)
+                        s.commit()
+    with make_session() as s:
+        upload = s.get(BulkUpload, upload_id)
+        assert upload is not None
+        upload.state, upload.booked_at = "done", utcnow()
+        s.commit()
+    return "done"
+
+
+def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
+    upload = s.get(BulkUpload, upload_id)
+    assert upload is not None
+    user = s.get(User, upload.user_id)
+    assert user is not None
+    head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
+    for row in s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line)):
+        if row.status != "valid":
+            continue
+        p = intake.create_parcel(s, intake.parse_booking(_body(head, json.loads(row.data))), user)
+        s.flush()
+        row.status, row.parcel_id, row.tracking_id = "booked", p.id, p.tracking_id
+    s.flush()
+
+
+def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
+    row = s.get(BulkRow, row_id)
+    upload = s.get(BulkUpload, upload_id)
+    assert row is not None and upload is not None
+    booked = _already_booked(s, upload.merchant_id, [row.order_id] if row.order_id else [])
+    if row.order_id in booked:
+        _set(
+            row,
+            "duplicate",
+            {"order_id": str(_l("Already booked as %(id)s.", id=booked[row.order_id]))},
+            booked[row.order_id],
+        )
+    else:
+        errors = getattr(e, "errors", None) or {"order_id": str(getattr(e, "message", e))}
+        _set(row, "bad", _errors_by_column(errors))
+
+
+def counts(session: Session, upload_id: int) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(BulkRow.status, func.count())
+        .where(BulkRow.upload_id == upload_id)
+        .group_by(BulkRow.status)
+    )
+    return {status: int(n) for status, n in rows}
+
+
+def rows_with(session: Session, upload_id: int, *statuses: str, limit: int = 500) -> list[BulkRow]:
+    return list(
+        session.scalars(
+            select(BulkRow)
+            .where(BulkRow.upload_id == upload_id, BulkRow.status.in_(statuses))
+            .order_by(BulkRow.line)
+            .limit(limit)
+        )
+    )
+
+
+def parcels_of(session: Session, upload_id: int) -> list[Parcel]:
+    return list(
+        session.scalars(
+            select(Parcel)
+            .join(BulkRow, BulkRow.parcel_id == Parcel.id)
+            .where(BulkRow.upload_id == upload_id)
+            .order_by(BulkRow.line)
+        )
+    )

@@ -1,0 +1,188 @@
+"""Bulk booking: the template reads back in both languages; an upload is checked row by row
+with the booking rules (each bad row named column by column), fixed in place, booked by the job,
+labelled in one PDF whose barcodes decode to the parcels, and a re-upload books nothing twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from logistics.db import make_sessionmaker
+from logistics.errors import ValidationError
+from logistics.models import BulkRow, BulkUpload, Parcel
+from logistics.services import bulk, bulk_csv
+from tests.conftest import login
+
+
+def _csv(rows: list[list[str]], header: list[str] | None = None) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header or [c.key for c in bulk_csv.COLUMNS])
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue().encode("utf-8")
+
+
+def _row(n: int, **change: str) -> list[str]:
+    cells = {
+        "order_id": f"BULK-{n:05d}",
+        "recipient_name": f"প্রাপক {n}",
+        "recipient_phone": f"0181{n:07d}",
+        "recipient_address": f"বাড়ি {n}, রোড ৫, মোহাম্মদপুর",
+        "recipient_post_code": "1207",
+        "weight_g": str(500 + n),
+        "cod_taka": "450" if n % 3 == 0 else "",
+    }
+    cells.update(change)
+    return [cells.get(c.key, "") for c in bulk_csv.COLUMNS]
+
+
+@pytest.fixture
+def jobs_inline(app: Flask, db: Session) -> None:
+    """The checking and booking jobs run in the request (the worker's own tests run them)."""
+    sessions = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
+    app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk.check(sessions, i)
+    app.extensions["dakghor.enqueue_bulk_book"] = lambda i: bulk.book(sessions, i)
+
+
+def test_the_template_reads_back_in_bangla_and_in_english() -> None:
+    for lang in ("bn", "en"):
+        rows = bulk_csv.read(bulk_csv.template(lang).encode("utf-8"))
+        assert rows[0]["order_id"] == "ORDER-1001" and rows[0]["recipient_post_code"] == "1207"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b"\xff\xfe\x00o\x00r", "UTF-8"),
+        (b"", "empty"),
+        (_csv([], header=["order_id", "colour"]), "unknown: colour"),
+        (_csv([]), "no rows"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_naming_it(raw: bytes, words: str) -> None:
+    with pytest.raises(ValidationError) as e:
+        bulk_csv.read(raw)
+    assert "file" in e.value.errors and words in str(e.value.errors["file"])
+
+
+def test_more_than_ten_thousand_rows_are_refused() -> None:
+    raw = _csv([_row(n) for n in range(bulk_csv.MAX_ROWS + 1)])
+    with pytest.raises(ValidationError) as e:
+        bulk_csv.read(raw)
+    assert "10,000" in str(e.value.errors["file"])
+
+
+def _pdf_codes(data: bytes) -> list[str]:
+    pdf = pdfium.PdfDocument(io.BytesIO(data))
+    try:
+        codes = []
+        for page in pdf:
+            codes += [r.text for r in zxingcpp.read_barcodes(page.render(scale=2).to_pil())]
+            page.close()
+        return codes
+    finally:
+        pdf.close()
+
+
+def test_an_upload_is_checked_fixed_in_place_booked_once_and_labelled(
+    client: FlaskClient, db: Session, jobs_inline: None
+) -> None:
+    rows = [_row(n) for n in range(1, 19)]
+    rows[3] = _row(4, weight_g="0")
+    rows[7] = _row(8, recipient_post_code="9999")
+    rows[11] = _row(12, recipient_phone="12345", cod_taka="abc")
+    rows.append(_row(5))  # the same order id as line 6
+    raw = _csv(rows, header=[c.bn for c in bulk_csv.COLUMNS])  # Bangla headers
+    login(client, "merchant", "merchant-demo-1")
+    refused = client.post(
+        "/merchant/bulk",
+        data={
+            "file": (io.BytesIO(raw), "shop.csv"),
+            "origin_office": "NOPE",
+            "sender.name": "",
+            "sender.phone": "1",
+            "sender.address": "x",
+        },
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert 'id="origin_office-error"' in refused.text and 'id="sender.phone-error"' in refused.text
+    assert db.scalar(select(func.count()).select_from(BulkUpload)) == 0
+    made = client.post(
+        "/merchant/bulk",
+        data={
+            "file": (io.BytesIO(raw), "shop.csv"),
+            "origin_office": "GPO",
+            "sender.name": "Demo Bazar",
+            "sender.phone": "01711000001",
+            "sender.address": "House 7, Road 2, Dhanmondi",
+        },
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 302
+    page = client.get(made.location).text
+    assert 'data-state="checked"' in page
+    assert re.search(r'data-status="valid">15<', page) and re.search(r'data-status="bad">4<', page)
+    upload = db.scalars(select(BulkUpload)).one()
+    bad = {r.line: r for r in db.scalars(select(BulkRow).where(BulkRow.status == "bad"))}
+    assert set(bad) == {5, 9, 13, 20}
+    assert 'data-column="weight_g"' in page and 'data-column="recipient_post_code"' in page
+    assert 'data-column="recipient_phone"' in page and 'data-column="cod_taka"' in page
+    assert "line 6" in page or "৬" in page  # the repeated order id names the first line
+    # Fixed in place: the weight of line 5; a still-wrong fix of line 9 stays bad, named.
+    fixed = client.post(f"/merchant/bulk/{upload.id}/rows/{bad[5].id}", data={"weight_g": "750"})
+    assert fixed.status_code == 302
+    client.post(f"/merchant/bulk/{upload.id}/rows/{bad[9].id}", data={"recipient_post_code": "99"})
+    db.expire_all()
+    assert db.get(BulkRow, bad[5].id).status == "valid"  # type: ignore[union-attr]
+    assert db.get(BulkRow, bad[9].id).status == "bad"  # type: ignore[union-attr]
+    # Book the 16 valid rows; pressing again books nothing more.
+    assert client.post(f"/merchant/bulk/{upload.id}/book").status_code == 302
+    assert client.post(f"/merchant/bulk/{upload.id}/book").status_code == 422
+    db.expire_all()
+    booked = bulk.parcels_of(db, upload.id)
+    assert len(booked) == 16 and all(p.merchant_reference for p in booked)
+    pdf = client.get(f"/merchant/bulk/{upload.id}/labels.pdf?layout=a4")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    codes = _pdf_codes(pdf.data)
+    assert {p.tracking_id for p in booked} <= set(codes)
+    # The same file again: every booked order id is reported, none booked twice.
+    again = client.post(
+        "/merchant/bulk",
+        data={
+            "file": (io.BytesIO(raw), "shop.csv"),
+            "origin_office": "GPO",
+            "sender.name": "Demo Bazar",
+            "sender.phone": "01711000001",
+            "sender.address": "House 7, Road 2, Dhanmondi",
+        },
+        content_type="multipart/form-data",
+    )
+    second = db.scalars(select(BulkUpload).order_by(BulkUpload.id.desc())).first()
+    assert second is not None and second.id != upload.id
+    page = client.get(again.location).text
+    # line 20 repeats line 6's order id: booked before too
+    assert re.search(r'data-status="duplicate">17<', page) and re.search(
+        r'data-status="valid">0<', page
+    )
+    before = db.scalar(select(func.count()).select_from(Parcel))
+    client.post(f"/merchant/bulk/{second.id}/book")
+    assert db.scalar(select(func.count()).select_from(Parcel)) == before
+
+
+def test_another_merchants_upload_is_not_found(
+    client: FlaskClient, db: Session, jobs_inline: None
+) -> None:
+    login(client, "merchant", "merchant-demo-1")
+    assert client.get("/merchant/bulk/999999").status_code == 404
+    assert client.get("/merchant/bulk/template.csv?lang=bn").text.startswith("\ufeffঅর্ডার আইডি")
