@@ -50,25 +50,18 @@
     list("extra", state.extra.map(function (x) { return x.code + " — " + x.why; }));
   }
 
-  // Scans are sent as fast as they are typed and may be answered out of order: only an answer
-  // newer than the one shown is shown, so the last line is always the latest scan's.
-  var sent = 0, shown = 0;
-  form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var mine = ++sent;
-    var code = field.value.trim();
-    field.value = "";
-    field.focus();
-    if (!code) { return; }
+  // Scans are sent one after another, in the order they were typed (a scanner may type the
+  // next before the last is answered): each answer, and the counts it carries, then includes
+  // every scan before it, so the page always shows the latest scan and the true counts.
+  var queue = Promise.resolve();
+  function send(code) {
     var body = new URLSearchParams({ code: code, csrf_token: token });
-    fetch(form.action, {
+    return fetch(form.action, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": token }
     })
       .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
       .then(function (pair) {
-        if (mine < shown) { return; }
-        shown = mine;
         var ok = pair[0], j = pair[1];
         var good = ok && j.result === "ok";
         last.textContent = ok ? j.text : (j.error && j.error.message) || "?";
@@ -78,12 +71,18 @@
         if (ok) { show(j); }
       })
       .catch(function () {
-        if (mine < shown) { return; }
-        shown = mine;
         last.textContent = code + " ?";
         last.className = "scan-result bad";
         beep(false);
       });
+  }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var code = field.value.trim();
+    field.value = "";
+    field.focus();
+    if (!code) { return; }
+    queue = queue.then(function () { return send(code); });
   });
   // A scanner types into whatever has focus: keep it on the field.
   document.addEventListener("click", function (ev) {

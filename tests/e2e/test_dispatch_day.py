@@ -108,6 +108,7 @@ def wait_for_plan(page: Page) -> None:
 def scan(page: Page, code: str, result: str) -> None:
     page.fill("#code", code)
     page.press("#code", "Enter")
+    expect(page.locator("#last")).to_contain_text(code, timeout=10_000)  # this scan's answer
     expect(page.locator("#last")).to_have_attribute("data-result", result, timeout=10_000)
     expect(page.locator("#code")).to_be_focused()
 
