@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments clean install install-test areas
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -97,6 +97,11 @@ bench-lastmile: $(VENV)/.installed-bench $(MO)
 ## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit
 bench-payments: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_payments.py
+
+## bench-merchants: a 10,000-row bulk booking checked and booked on SQLite and PostgreSQL, and
+## webhook deliveries per second to a loopback receiver
+bench-merchants: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_merchants.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -280,22 +280,28 @@ def fix_row(session: Session, upload: BulkUpload, row_id: int, form: dict[str, s
     return row
 
 
-def book(make_session: sessionmaker[Session], upload_id: int) -> str:
-    """The booking job: every valid row becomes a parcel (a row whose order id was booked
-    meanwhile is marked so); run twice, it books nothing twice."""
-    with make_session() as s:
-        won = (
-            s.connection()
-            .execute(
-                update(BulkUpload)
-                .where(BulkUpload.id == upload_id, BulkUpload.state == "checked")
-                .values(state="booking")
-            )
-            .rowcount
+def claim_booking(session: Session, upload: BulkUpload) -> bool:
+    """Mark a checked upload as being booked (once: a second press, or a second merchant tab,
+    gets False); the caller commits, then queues ``book``."""
+    won = (
+        session.connection()
+        .execute(
+            update(BulkUpload)
+            .where(BulkUpload.id == upload.id, BulkUpload.state == "checked")
+            .values(state="booking", error=None)
         )
-        s.commit()
-        if won != 1:
-            return "not_checked"
+        .rowcount
+    )
+    return won == 1
+
+
+def book(make_session: sessionmaker[Session], upload_id: int) -> str:
+    """The booking job: every valid row of an upload claimed for booking becomes a parcel (a
+    row whose order id was booked meanwhile is marked so); run twice, it books nothing twice."""
+    with make_session() as s:
+        upload = s.get(BulkUpload, upload_id)
+        if upload is None or upload.state != "booking":
+            return "not_booking"
         ids = list(
             s.scalars(
                 select(BulkRow.id)

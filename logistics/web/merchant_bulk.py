@@ -117,13 +117,18 @@ def upload() -> ResponseReturnValue:
     return redirect(url_for("merchant_bulk.page", upload_id=made.id))
 
 
-def _enqueue(name: str, made: BulkUpload) -> None:
+def _enqueue(name: str, made: BulkUpload, back_to: str | None = None) -> None:
+    """Queue a job for the upload; if the queue cannot be reached the merchant is told, and a
+    booking claimed goes back to 'checked' to be pressed again."""
     try:
         current_app.extensions[name](made.id)
     except Exception:  # noqa: BLE001 - the merchant is told; the upload shows it
         db = get_db()
         db.rollback()
+        db.refresh(made)
         made.error = "the job queue could not be reached; try again"
+        if back_to is not None:
+            made.state = back_to
         db.commit()
         flash(_("The job queue could not be reached; try again in a moment."), "error")
 
@@ -178,11 +183,12 @@ def fix(upload_id: int, row_id: int) -> ResponseReturnValue:
 def book(upload_id: int) -> ResponseReturnValue:
     db = get_db()
     made = bulk.of_merchant(db, upload_id, _merchant_id())
-    if made.state != "checked":
+    if not bulk.claim_booking(db, made):
         raise ValidationError(
             {"upload": _l("This upload is being checked or booked; wait for it.")}
         )
-    _enqueue("dakghor.enqueue_bulk_book", made)
+    db.commit()
+    _enqueue("dakghor.enqueue_bulk_book", made, back_to="checked")
     return redirect(url_for("merchant_bulk.page", upload_id=upload_id))
 
 
