@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics.web import (
         admin,
         api,
+        api_merchant,  # noqa: F401 - its routes join api.bp
         auth,
         cashup,
         chat,
@@ -89,6 +90,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics.services import outbox, sms_text
 
     app.config["PUBLIC_URL"] = outbox.public_url()
+    app.config.update(
+        # The API's rate limits per key (per address without one); memory:// counts per
+        # process, so production points it at Redis (redis://127.0.0.1:6379/1).
+        RATELIMIT_STORAGE_URI=os.environ.get("DAKGHOR_RATELIMIT_STORAGE", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STRATEGY="moving-window",
+        API_RATE_LIMIT=os.environ.get("DAKGHOR_API_RATE", "600/minute"),
+        API_BULK_RATE_LIMIT=os.environ.get("DAKGHOR_API_BULK_RATE", "20/minute"),
+    )
     app.config.update(overrides or {})
 
     if len(app.config["PUBLIC_URL"].rstrip("/")) > sms_text.LINK_BASE_MAX:
@@ -208,6 +218,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_hooks.bp)
     app.register_blueprint(merchant.bp)
     app.register_blueprint(merchant_bulk.bp)
+    web.limit_api(app, api.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)

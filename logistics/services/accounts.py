@@ -7,8 +7,10 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from logistics.db import utcnow
@@ -98,7 +100,42 @@ def user_for_api_key(session: Session, header: str | None) -> User:
     user: User | None = api_key.user if api_key else None
     if user is None or not user.active:
         raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
+    assert api_key is not None
+    _mark_used(session, api_key)
     return user
+
+
+USED_EVERY_S = 60  # "last used" is kept to the minute: one small write a minute per key
+
+
+def _mark_used(session: Session, api_key: ApiKey) -> None:
+    """Note the key's use on a connection of its own (a GET commits nothing), at most once a
+    minute, so the check stays a read."""
+    now = utcnow()
+    if (
+        api_key.last_used_at is not None
+        and (now - api_key.last_used_at).total_seconds() < USED_EVERY_S
+    ):
+        return
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    try:
+        with engine.connect() as conn:
+            conn.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == api_key.id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < now - timedelta(seconds=USED_EVERY_S),
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+            conn.commit()
+    except DBAPIError:  # busy: the next request notes it
+        return
+    set_committed_value(api_key, "last_used_at", now)
 
 
 def revoke_api_key(session: Session, key: str) -> bool:

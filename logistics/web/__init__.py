@@ -140,3 +140,33 @@ def security_headers(resp: Response) -> Response:
     if current_app.config.get("HTTPS"):
         resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return resp
+
+
+def rate_key() -> str:
+    """Whose requests a rate limit counts: the API key's (by a digest, never the key), else the
+    caller's address."""
+    import hashlib
+
+    from flask_limiter.util import get_remote_address
+
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return "key:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:24]
+    return "ip:" + get_remote_address()
+
+
+def limit_api(app: Flask, api_bp: Any) -> Any:
+    """Flask-Limiter on the API: every route at API_RATE_LIMIT per key, bulk booking also at
+    API_BULK_RATE_LIMIT; a caller over it gets 429 with Retry-After."""
+    from flask_limiter import Limiter
+
+    limiter = Limiter(key_func=rate_key, app=app)
+    limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(api_bp)
+    bulk = "api.create_parcels_bulk"
+    if bulk in app.view_functions:
+        limited: Any = limiter.limit(
+            lambda: current_app.config["API_BULK_RATE_LIMIT"], key_func=rate_key
+        )(app.view_functions[bulk])
+        app.view_functions[bulk] = limited
+    app.extensions["dakghor.limiter"] = limiter
+    return limiter

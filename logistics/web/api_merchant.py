@@ -1,0 +1,166 @@
+"""The API's calls for a merchant's own parcels: the list (filters, cursor pages), bulk booking
+(up to 500 a call, a result per item), cancelling a booking, and labels for many parcels. They
+join the API blueprint (``api.bp``); this module is imported with it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from logistics.errors import DakGhorError, Forbidden, ValidationError
+from logistics.i18n import _l
+from logistics.models import Parcel, Role, User
+from logistics.services import intake, merchant_portal, registration, tracking
+from logistics.web import get_db, label_response
+from logistics.web.api import _caller, _json_body, _parcel_json, bp
+from logistics.web.idempotent import idempotent
+
+MAX_BULK = 500
+MAX_PAGE = 200
+MAX_LABELS = 500
+
+
+def _merchant() -> User:
+    user = _caller()
+    if user.role is not Role.MERCHANT or user.merchant_id is None:
+        raise Forbidden(_l("Only a merchant's key may do this."), field="Authorization")
+    return user
+
+
+def _cursor(raw: str) -> int | None:
+    if not raw:
+        return None
+    try:
+        value = int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ValidationError({"cursor": _l("Pass the next_cursor of the page before.")}) from None
+    return value
+
+
+@bp.get("/parcels")
+def list_parcels() -> Response:
+    """The merchant's parcels, newest first: the portal's filters (status, since, until,
+    office, cod, q) and a cursor (``next_cursor`` of the page before)."""
+    user = _merchant()
+    f = merchant_portal.parse_filter(request.args)
+    after = _cursor(request.args.get("cursor", ""))
+    raw_limit = request.args.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise ValidationError({"limit": _l("limit must be a whole number from 1 to 200.")})
+    limit = int(raw_limit)
+    stmt = merchant_portal.query(int(user.merchant_id or 0), f)
+    if after is not None:
+        stmt = stmt.where(Parcel.id < after)
+    rows = list(
+        get_db().scalars(
+            stmt.options(
+                selectinload(Parcel.origin_office), selectinload(Parcel.destination_office)
+            )
+            .order_by(Parcel.id.desc())
+            .limit(limit + 1)
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = (
+        base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
+        if more and rows
+        else None
+    )
+    return jsonify({"parcels": [_parcel_json(p) for p in rows], "next_cursor": cursor})
+
+
+@bp.post("/parcels/bulk")
+@idempotent
+def create_parcels_bulk() -> Response:
+    """Book up to 500 parcels: each item booked on its own (in its own transaction) and answered
+    with its own status: 201 and the parcel, 409 for an order id booked already (naming the
+    parcel), or 422 naming each wrong field. Every item needs its merchant_reference, so a retry
+    books nothing twice."""
+    user = _merchant()
+    body = _json_body()
+    items = body.get("parcels") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ValidationError({"parcels": _l('Send {"parcels": [...]} with 1 to 500 bookings.')})
+    if len(items) > MAX_BULK:
+        raise ValidationError({"parcels": _l("At most 500 bookings a call; split them.")})
+    db = get_db()
+    results: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict) or not item.get("merchant_reference"):
+                raise ValidationError(
+                    {
+                        "merchant_reference": _l(
+                            "Each booking of a bulk call needs its merchant_reference."
+                        )
+                    }
+                )
+            req = intake.parse_booking(registration.fill_recipient(db, item))
+            try:
+                parcel = intake.create_parcel(db, req, user)
+                db.flush()
+            except IntegrityError:
+                db.rollback()
+                intake.refuse_repeated_order(db, user, req.merchant_reference)
+                raise
+            db.commit()
+            results.append({"index": index, "status": 201, "parcel": _parcel_json(parcel)})
+        except DakGhorError as e:
+            db.rollback()
+            results.append({"index": index, "status": e.status, "error": e.as_dict() | _fields(e)})
+    booked = sum(1 for r in results if r["status"] == 201)
+    return jsonify({"booked": booked, "refused": len(results) - booked, "results": results})
+
+
+def _fields(e: DakGhorError) -> dict[str, Any]:
+    errors = getattr(e, "errors", None)
+    if not errors:
+        return {}
+    return {"errors": [{"field": k, "message": str(v)} for k, v in errors.items()]}
+
+
+@bp.post("/parcels/<tracking_id>/cancel")
+@idempotent
+def cancel_parcel(tracking_id: str) -> Response:
+    """Cancel a booking no counter has taken."""
+    user = _merchant()
+    db = get_db()
+    parcel = tracking.find_parcel(db, tracking_id)
+    if parcel.merchant_id != user.merchant_id:
+        raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
+    merchant_portal.cancel(db, parcel, user)
+    db.commit()
+    return jsonify(_parcel_json(parcel))
+
+
+@bp.get("/labels.pdf")
+def labels_for_many() -> Response:
+    """One PDF of the labels of ``ids`` (comma-separated tracking ids, at most 500, each the
+    caller's); ``layout=a4`` puts four on a sheet."""
+    user = _caller()
+    ids = [i.strip().upper() for i in request.args.get("ids", "").split(",") if i.strip()]
+    if not ids or len(ids) > MAX_LABELS:
+        raise ValidationError({"ids": _l("Give 1 to 500 tracking ids, separated by commas.")})
+    db = get_db()
+    found = {
+        p.tracking_id: p for p in db.scalars(select(Parcel).where(Parcel.tracking_id.in_(ids)))
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationError(
+            {"ids": _l("No parcel has the tracking number %(id)s.", id=missing[0])}
+        )
+    parcels = [found[i] for i in dict.fromkeys(ids)]
+    for p in parcels:
+        if not intake.can_see(user, p):
+            raise Forbidden(_l("This parcel is not yours."), field="ids")
+    resp = label_response(parcels)
+    resp.headers["Link"] = f'<{url_for("api.list_parcels", _external=True)}>; rel="collection"'
+    return resp

@@ -1,0 +1,150 @@
+"""The API's calls for a merchant: its parcels a page at a time (a cursor), bulk booking with a
+result per item (a retry books nothing twice), cancelling, labels for many ids, the keys' last
+use, and the rate limit (429 with Retry-After)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import create_app
+from logistics.models import ApiKey, Parcel, ParcelStatus
+from tests.conftest import booking
+
+
+def _item(n: int, **kw: Any) -> dict[str, Any]:
+    return booking(
+        merchant_reference=f"API-{n:05d}",
+        recipient={**booking()["recipient"], "phone": f"0181300{n:04d}"},  # type: ignore[dict-item]
+        **kw,
+    )
+
+
+def test_bulk_books_each_item_and_answers_each(
+    client: FlaskClient, merchant_headers: dict[str, str], db: Session
+) -> None:
+    items = [_item(n) for n in range(5)]
+    items[2] = _item(2, weight_g=0)
+    items.append({k: v for k, v in _item(9).items() if k != "merchant_reference"})
+    resp = client.post("/api/v1/parcels/bulk", json={"parcels": items}, headers=merchant_headers)
+    assert resp.status_code == 200
+    got = resp.get_json()
+    assert got["booked"] == 4 and got["refused"] == 2
+    by_index = {r["index"]: r for r in got["results"]}
+    assert by_index[2]["status"] == 422 and by_index[2]["error"]["errors"][0]["field"] == "weight_g"
+    assert by_index[5]["status"] == 422 and by_index[5]["error"]["field"] == "merchant_reference"
+    assert by_index[0]["parcel"]["tracking_id"].startswith("CP")
+    # The same call again: every booked item is a 409 naming its parcel; nothing booked twice.
+    again = client.post(
+        "/api/v1/parcels/bulk", json={"parcels": items}, headers=merchant_headers
+    ).get_json()
+    assert again["booked"] == 0
+    assert {r["status"] for r in again["results"] if r["index"] in (0, 1, 3, 4)} == {409}
+    assert by_index[0]["parcel"]["tracking_id"] in again["results"][0]["error"]["message"]
+    assert (
+        db.scalar(
+            select(func.count()).select_from(Parcel).where(Parcel.merchant_reference.like("API-%"))
+        )
+        == 4
+    )
+    too_many = client.post(
+        "/api/v1/parcels/bulk", json={"parcels": [_item(0)] * 501}, headers=merchant_headers
+    )
+    assert too_many.status_code == 422 and too_many.get_json()["error"]["field"] == "parcels"
+
+
+def test_the_list_pages_with_a_cursor_and_filters(
+    client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    client.post(
+        "/api/v1/parcels/bulk",
+        json={"parcels": [_item(n) for n in range(7)]},
+        headers=merchant_headers,
+    )
+    client.post(
+        "/api/v1/parcels", json=_item(100, cod_amount_poisha=30000), headers=merchant_headers
+    )
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = client.get(
+            f"/api/v1/parcels?limit=3&cursor={cursor}", headers=merchant_headers
+        ).get_json()
+        seen += [p["tracking_id"] for p in page["parcels"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 8 == len(set(seen)) and seen == sorted(seen, reverse=True)
+    cod = client.get("/api/v1/parcels?cod=yes", headers=merchant_headers).get_json()["parcels"]
+    assert [p["merchant_reference"] for p in cod] == ["API-00100"]
+    found = client.get("/api/v1/parcels?q=API-00003", headers=merchant_headers).get_json()[
+        "parcels"
+    ]
+    assert [p["merchant_reference"] for p in found] == ["API-00003"]
+    for bad in ("limit=0", "limit=abc", "cursor=%%%", "status=eaten", "since=2026-13-01"):
+        assert client.get(f"/api/v1/parcels?{bad}", headers=merchant_headers).status_code == 422, (
+            bad
+        )
+    assert client.get("/api/v1/parcels").status_code == 401
+
+
+def test_cancel_and_labels_for_many(
+    client: FlaskClient, merchant_headers: dict[str, str], db: Session
+) -> None:
+    made = client.post(
+        "/api/v1/parcels/bulk",
+        json={"parcels": [_item(n) for n in range(3)]},
+        headers=merchant_headers,
+    ).get_json()
+    ids = [r["parcel"]["tracking_id"] for r in made["results"]]
+    cancelled = client.post(f"/api/v1/parcels/{ids[0]}/cancel", headers=merchant_headers)
+    assert (
+        cancelled.status_code == 200
+        and cancelled.get_json()["status"] == ParcelStatus.CANCELLED.value
+    )
+    assert (
+        client.post(f"/api/v1/parcels/{ids[0]}/cancel", headers=merchant_headers).status_code == 409
+    )
+    pdf = client.get(f"/api/v1/labels.pdf?ids={','.join(ids)}&layout=a4", headers=merchant_headers)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert (
+        client.get("/api/v1/labels.pdf?ids=CP000000005BD", headers=merchant_headers).status_code
+        == 422
+    )
+    assert client.get("/api/v1/labels.pdf?ids=", headers=merchant_headers).status_code == 422
+    key = db.scalar(select(ApiKey).where(ApiKey.label == "demo"))
+    keys = db.scalars(select(ApiKey)).all()
+    assert any(k.last_used_at is not None for k in keys), (key, keys)
+
+
+@pytest.fixture
+def tight_app(app: Flask, database_url: str) -> Flask:
+    limited = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "dakghor.test",
+            "API_RATE_LIMIT": "3/minute",
+        }
+    )
+    return limited
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(
+    tight_app: Flask, merchant_headers: dict[str, str]
+) -> None:
+    client = tight_app.test_client()
+    answers = [client.get("/api/v1/parcels", headers=merchant_headers) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert answers[-1].get_json()["error"]["code"] == "too_many_requests"
+    # Counted per key: the public tracking call, without a key, is counted by address.
+    assert client.get("/api/v1/offices").status_code == 200
+    tight_app.extensions["dakghor.engine"].dispose()
