@@ -100,10 +100,11 @@ def register_template_helpers(app: Flask) -> None:
     )
 
 
-def label_response(parcels: Parcel | list[Parcel]) -> Response:
-    """The label PDF of one or more parcels; ``?layout=a4`` puts four on a sheet."""
+def label_response(parcels: Parcel | list[Parcel], layout: str | None = None) -> Response:
+    """The label PDF of one or more parcels; ``layout`` (else ``?layout=``) ``a4`` puts four
+    on a sheet."""
     batch = parcels if isinstance(parcels, list) else [parcels]
-    layout = request.args.get("layout", "thermal")
+    layout = layout or request.args.get("layout", "thermal")
     if layout not in ("thermal", "a4"):
         raise ValidationError({"layout": _l("layout must be 'thermal' or 'a4'.")})
     pdf = labels.render([documents.label_for(p) for p in batch], layout)

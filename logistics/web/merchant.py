@@ -145,3 +145,29 @@ def export() -> Response:
     resp = Response(lines, mimetype="text/csv")
     resp.headers["Content-Disposition"] = 'attachment; filename="dakghor-parcels.csv"'
     return resp
+
+
+@bp.post("/labels.pdf")
+@require_role(Role.MERCHANT)
+def labels() -> Response:
+    """One PDF of the labels of the parcels ticked on the list (at most 500, all the
+    merchant's own); the layout chosen beside the button."""
+    from sqlalchemy import select as _select
+
+    from logistics.models import Parcel
+    from logistics.web import label_response
+
+    mid = _merchant_id()
+    ids = list(dict.fromkeys(i.strip().upper() for i in request.form.getlist("id") if i.strip()))
+    if not ids or len(ids) > 500:
+        raise ValidationError({"id": _l("Tick 1 to 500 parcels for their labels.")})
+    db = get_db()
+    found = {
+        p.tracking_id: p
+        for p in db.scalars(
+            _select(Parcel).where(Parcel.tracking_id.in_(ids), Parcel.merchant_id == mid)
+        )
+    }
+    if len(found) != len(ids):
+        raise Forbidden(_l("This parcel is not yours."), field="id")
+    return label_response([found[i] for i in ids], request.form.get("layout", "thermal"))

@@ -182,3 +182,21 @@ def test_a_booking_is_cancelled_once_and_only_before_a_counter_takes_it(
     walk_in = intake.create_parcel(db, intake.parse_booking(booking()), clerk)
     db.commit()
     assert client.post(f"/merchant/parcels/{walk_in.tracking_id}/cancel").status_code == 403
+
+
+def test_labels_for_the_ticked_parcels_come_in_one_pdf(client: FlaskClient, db: Session) -> None:
+    mine = _book(db, 3)
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    assert clerk is not None
+    theirs = intake.create_parcel(db, intake.parse_booking(booking()), clerk)
+    db.commit()
+    login(client, "merchant", "merchant-demo-1")
+    assert 'id="labels-picked"' in client.get("/merchant").text
+    pdf = client.post(
+        "/merchant/labels.pdf", data={"id": [p.tracking_id for p in mine], "layout": "a4"}
+    )
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert client.post("/merchant/labels.pdf", data={"id": [theirs.tracking_id]}).status_code == 403
+    assert client.post("/merchant/labels.pdf", data={}).status_code == 422
+    bad = client.post("/merchant/labels.pdf", data={"id": [mine[0].tracking_id], "layout": "x"})
+    assert bad.status_code == 422
