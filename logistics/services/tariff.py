@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -82,7 +83,17 @@ class Tariff:
 
     @property
     def max_cod_poisha(self) -> int:
+        """The most a parcel's COD may be: ``DAKGHOR_COD_MAX_TAKA`` where set, else the tariff's
+        (the Value Payable rule, Tk 1,000). Airtime's own caps are Bangladesh Bank's and apply
+        only when a COD is paid by airtime (billing.caps, at the payment)."""
+        raw = os.environ.get("DAKGHOR_COD_MAX_TAKA", "").strip()
+        if raw.isdigit():
+            return int(raw) * 100
         return int(self.data["cod"]["max_amount_poisha"])
+
+    @property
+    def cod_limit_is_configured(self) -> bool:
+        return os.environ.get("DAKGHOR_COD_MAX_TAKA", "").strip().isdigit()
 
     def return_fee(self, postage_poisha: int) -> int:
         """What the sender's account is charged for a parcel sent back (tariff "return")."""
@@ -147,6 +158,11 @@ class Tariff:
             raise ValidationError(
                 {
                     "cod_amount_poisha": _l(
+                        "Cash on delivery is limited to %(max)s per parcel.",
+                        max=Money(self.max_cod_poisha),
+                    )
+                    if self.cod_limit_is_configured
+                    else _l(
                         "Cash on delivery is limited to %(max)s per parcel (Value Payable rule).",
                         max=Money(self.max_cod_poisha),
                     )

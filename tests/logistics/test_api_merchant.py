@@ -148,3 +148,35 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(
     # Counted per key: the public tracking call, without a key, is counted by address.
     assert client.get("/api/v1/offices").status_code == 200
     tight_app.extensions["dakghor.engine"].dispose()
+
+
+def test_cash_on_delivery_limits_come_from_configuration_and_airtime_keeps_its_caps(
+    client: FlaskClient,
+    merchant_headers: dict[str, str],
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    pay_settings: Any,
+) -> None:
+    from logistics.errors import DakGhorError
+    from logistics.models import Purpose
+    from logistics.services import payments
+
+    over = _item(700, cod_amount_poisha=2_000_000)  # Tk 20,000
+    refused = client.post("/api/v1/parcels", json=over, headers=merchant_headers)
+    assert refused.status_code == 422 and "Value Payable" in refused.get_json()["error"]["message"]
+    monkeypatch.setenv("DAKGHOR_COD_MAX_TAKA", "50000")
+    made = client.post("/api/v1/parcels", json=over, headers=merchant_headers)
+    assert made.status_code == 201 and made.get_json()["cod_amount_poisha"] == 2_000_000
+    assert made.get_json()["cod_fee_poisha"] > 0
+    too_much = client.post(
+        "/api/v1/parcels", json=_item(701, cod_amount_poisha=5_000_100), headers=merchant_headers
+    )
+    assert too_much.status_code == 422 and "50,000" in too_much.get_json()["error"]["message"]
+    # Paid by airtime, Bangladesh Bank's caps still apply: the payer is told, cash remains.
+    p = db.scalar(select(Parcel).where(Parcel.merchant_reference == "API-00700"))
+    assert p is not None
+    link = payments.create_link(db, p, Purpose.COD, pay_settings)
+    db.commit()
+    with pytest.raises(DakGhorError) as e:
+        payments.begin(db, link, "01711000777", pay_settings)
+    assert "cap" in str(e.value.message)
