@@ -171,32 +171,41 @@ def csv_lines(session: Session, merchant_id: int, f: Filter) -> Iterator[str]:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
     yield "\ufeff" + buf.getvalue()
-    stmt = (
-        query(merchant_id, f)
-        .options(selectinload(Parcel.destination_office))
-        .order_by(Parcel.id.desc())
-        .limit(CSV_LIMIT)
-    )
-    for p in session.scalars(stmt.execution_options(yield_per=500)):
-        buf.seek(0)
-        buf.truncate()
-        w.writerow(
-            (
-                p.tracking_id,
-                _cell(p.merchant_reference or ""),
-                p.status.value,
-                p.created_at.astimezone(DHAKA).strftime("%Y-%m-%d %H:%M"),
-                _cell(p.recipient_name),
-                p.recipient_phone,
-                p.recipient_post_code,
-                p.destination_office.code,
-                p.weight_g,
-                p.fee_poisha,
-                p.cod_amount_poisha,
-                p.cod_fee_poisha,
-            )
+    # A thousand at a time by id (no server-side cursor held open while the answer streams).
+    last: int | None = None
+    sent = 0
+    while sent < CSV_LIMIT:
+        stmt = query(merchant_id, f).options(selectinload(Parcel.destination_office))
+        if last is not None:
+            stmt = stmt.where(Parcel.id < last)
+        chunk = list(session.scalars(stmt.order_by(Parcel.id.desc()).limit(1000)))
+        if not chunk:
+            break
+        last = chunk[-1].id
+        sent += len(chunk)
+        yield "".join(_csv_row(w, buf, p) for p in chunk)
+
+
+def _csv_row(w: Any, buf: io.StringIO, p: Parcel) -> str:
+    buf.seek(0)
+    buf.truncate()
+    w.writerow(
+        (
+            p.tracking_id,
+            _cell(p.merchant_reference or ""),
+            p.status.value,
+            p.created_at.astimezone(DHAKA).strftime("%Y-%m-%d %H:%M"),
+            _cell(p.recipient_name),
+            p.recipient_phone,
+            p.recipient_post_code,
+            p.destination_office.code,
+            p.weight_g,
+            p.fee_poisha,
+            p.cod_amount_poisha,
+            p.cod_fee_poisha,
         )
-        yield buf.getvalue()
+    )
+    return buf.getvalue()
 
 
 def _cell(text: str) -> str:

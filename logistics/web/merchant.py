@@ -4,11 +4,13 @@ filtered parcel list as CSV."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -139,10 +141,15 @@ def export() -> Response:
     """The list as filtered on the page, every page of it."""
     mid = _merchant_id()
     f = merchant_portal.parse_filter(request.args)
-    db = get_db()
-    # The rows are read while they stream out: the request's session stays open until then.
-    lines = stream_with_context(merchant_portal.csv_lines(db, mid, f))
-    resp = Response(lines, mimetype="text/csv")
+    maker = current_app.extensions["dakghor.sessionmaker"]
+
+    def lines() -> Iterator[str]:
+        # The rows are read while they stream out, on a session of their own that the
+        # stream closes (the request's is gone by then).
+        with maker() as s:
+            yield from merchant_portal.csv_lines(s, mid, f)
+
+    resp = Response(stream_with_context(lines()), mimetype="text/csv")
     resp.headers["Content-Disposition"] = 'attachment; filename="dakghor-parcels.csv"'
     return resp
 
