@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         merchant_hooks,
         messages,
         pay,
+        payouts,
         planner,
         public,
         recipient,
@@ -218,6 +219,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_hooks.bp)
     app.register_blueprint(merchant.bp)
     app.register_blueprint(merchant_bulk.bp)
+    app.register_blueprint(payouts.bp)
     web.limit_api(app, api.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)

@@ -47,6 +47,7 @@ from logistics.models import (
     Parcel,
     ParcelHold,
     PaymentLink,
+    Payout,
     PlanMove,
     PlanRoute,
     PlanStop,
@@ -145,6 +146,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        Payout,
         BulkRow,
         BulkUpload,
         WebhookTry,

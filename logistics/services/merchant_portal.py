@@ -255,6 +255,8 @@ def dashboard(session: Session, merchant_id: int, now: datetime | None = None) -
             or 0
         )
 
+    from logistics.services import statements
+
     collected = cod_amounts(ObligationStatus.COLLECTED)
     fees = owed(Purpose.FEE, ObligationStatus.ON_ACCOUNT)
     returns = owed(Purpose.RETURN, ObligationStatus.ON_ACCOUNT)
@@ -265,7 +267,7 @@ def dashboard(session: Session, merchant_id: int, now: datetime | None = None) -
         "cod_collected": collected,
         "fees_on_account": fees,
         "return_fees": returns,
-        "balance_due": collected - fees - returns,
+        "balance_due": statements.balance(session, merchant_id),
     }
 
 

@@ -67,6 +67,7 @@ def nav_links(user: User) -> list[tuple[str, str]]:
         return [
             ("homes.merchant", _("My parcels")),
             ("merchant_bulk.home", _("Bulk booking")),
+            ("merchant.statement_page", _("Statement")),
             ("merchant_hooks.page", _("Webhooks")),
         ]
     if user.role is Role.COURIER:

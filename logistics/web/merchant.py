@@ -178,3 +178,52 @@ def labels() -> Response:
     if len(found) != len(ids):
         raise Forbidden(_l("This parcel is not yours."), field="id")
     return label_response([found[i] for i in ids], request.form.get("layout", "thermal"))
+
+
+def _statement() -> Any:
+    from logistics.services import statements
+
+    mid = _merchant_id()
+    start, end = statements.period(request.args)
+    return statements.build(get_db(), mid, start, end)
+
+
+@bp.get("/statements")
+@require_role(Role.MERCHANT)
+def statement_page() -> ResponseReturnValue:
+    """The statement of a period (this month so far by default), day by day."""
+    from logistics.services import statements
+
+    _merchant_id()
+    try:
+        st = _statement()
+        errors: dict[str, Any] = {}
+    except ValidationError as e:
+        today = statements.period({})
+        st = statements.build(get_db(), _merchant_id(), *today)
+        errors = dict(e.errors)
+    return render_template("merchant/statement.html", st=st, errors=errors), (
+        422 if errors else 200
+    )
+
+
+@bp.get("/statements.csv")
+@require_role(Role.MERCHANT)
+def statement_csv() -> Response:
+    from logistics.services import statements
+
+    st = _statement()
+    resp = Response(statements.as_csv(st), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{st.code}.csv"'
+    return resp
+
+
+@bp.get("/statements.pdf")
+@require_role(Role.MERCHANT)
+def statement_pdf() -> Response:
+    from logistics.documents import statements as doc
+
+    st = _statement()
+    resp = Response(doc.render(st), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{st.code}.pdf"'
+    return resp

@@ -55,7 +55,7 @@ def test_the_dashboard_counts_parcels_and_money(db: Session) -> None:
         )
     )
     assert ob is not None
-    ob.status, ob.method = ObligationStatus.COLLECTED, "cash"
+    ob.status, ob.method, ob.collected_at = ObligationStatus.COLLECTED, "cash", utcnow()
     db.commit()
     board = merchant_portal.dashboard(db, user.merchant_id or 0)
     assert board["today"] == {ParcelStatus.BOOKED: 3} == board["week"]
