@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         cashup,
         chat,
         counter,
+        counter_pickups,
         errors,
         guard,
         homes,
@@ -220,6 +221,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant.bp)
     app.register_blueprint(merchant_bulk.bp)
     app.register_blueprint(payouts.bp)
+    app.register_blueprint(counter_pickups.bp)
     web.limit_api(app, api.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)

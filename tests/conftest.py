@@ -48,6 +48,7 @@ from logistics.models import (
     ParcelHold,
     PaymentLink,
     Payout,
+    PickupRequest,
     PlanMove,
     PlanRoute,
     PlanStop,
@@ -146,6 +147,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        PickupRequest,
         Payout,
         BulkRow,
         BulkUpload,

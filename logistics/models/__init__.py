@@ -23,7 +23,7 @@ from logistics.models.manifest import (
     ScanResult,
     ScanSession,
 )
-from logistics.models.merchant import Merchant, Payout
+from logistics.models.merchant import Merchant, Payout, PickupRequest
 from logistics.models.notification import (
     InboundSms,
     Notification,
@@ -65,6 +65,7 @@ from logistics.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEv
 
 __all__ = [
     "RoundPlan",
+    "PickupRequest",
     "Payout",
     "BulkRow",
     "BulkUpload",

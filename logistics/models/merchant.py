@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
 from logistics.models.types import UTCDateTime
@@ -36,3 +37,29 @@ class Payout(Base):
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PickupRequest(Base):
+    """A merchant's day of parcels for the post office: fetched from its address by the intake
+    office that serves it (``pickup``), or brought to a counter it names (``drop``)."""
+
+    __tablename__ = "pickup_requests"
+    __table_args__ = (Index("ix_pickup_requests_office_day", "office_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # pickup | drop
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    address: Mapped[str] = mapped_column(String(400))
+    post_code: Mapped[str] = mapped_column(String(4))
+    day: Mapped[date] = mapped_column(Date)
+    parcels: Mapped[int]
+    weight_g: Mapped[int]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12))  # requested | done | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    office: Mapped[Any] = relationship("Office")
+    merchant: Mapped[Merchant] = relationship()

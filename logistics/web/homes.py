@@ -68,6 +68,7 @@ def nav_links(user: User) -> list[tuple[str, str]]:
             ("homes.merchant", _("My parcels")),
             ("merchant_bulk.home", _("Bulk booking")),
             ("merchant.statement_page", _("Statement")),
+            ("merchant.pickup_page", _("Pickups")),
             ("merchant_hooks.page", _("Webhooks")),
         ]
     if user.role is Role.COURIER:

@@ -5,6 +5,7 @@ filtered parcel list as CSV."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -227,3 +228,69 @@ def statement_pdf() -> Response:
     resp = Response(doc.render(st), mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="{st.code}.pdf"'
     return resp
+
+
+def _pickup_page(errors: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
+    from logistics.services import pickups
+    from logistics.text import DHAKA
+
+    db = get_db()
+    merchant = current_user.merchant
+    form = request.form if request.method == "POST" else {}
+    return (
+        render_template(
+            "merchant/pickups.html",
+            requests=pickups.of_merchant(db, _merchant_id()),
+            offices=pickups.intake_offices(db),
+            errors=errors or {},
+            form=form,
+            default_address=merchant.address if merchant else "",
+            today=datetime.now(DHAKA).date(),
+        ),
+        status,
+    )
+
+
+@bp.get("/pickups")
+@require_role(Role.MERCHANT)
+def pickup_page() -> ResponseReturnValue:
+    return _pickup_page()
+
+
+@bp.post("/pickups")
+@require_role(Role.MERCHANT)
+def pickup_request() -> ResponseReturnValue:
+    from logistics.services import pickups
+
+    _merchant_id()
+    db = get_db()
+    keys = ("kind", "address", "post_code", "day", "parcels", "weight_kg", "office", "note")
+    try:
+        made = pickups.request_pickup(db, current_user, {k: request.form.get(k, "") for k in keys})
+    except ValidationError as e:
+        db.rollback()
+        return _pickup_page(e.errors, 422)
+    db.commit()
+    name = made.office.code
+    flash(
+        _(
+            "Pickup requested for %(day)s; %(office)s will fetch the parcels.",
+            day=made.day.isoformat(),
+            office=name,
+        )
+        if made.kind == "pickup"
+        else _("Drop-off at %(office)s noted for %(day)s.", day=made.day.isoformat(), office=name)
+    )
+    return redirect(url_for("merchant.pickup_page"))
+
+
+@bp.post("/pickups/<int:request_id>/cancel")
+@require_role(Role.MERCHANT)
+def pickup_cancel(request_id: int) -> ResponseReturnValue:
+    from logistics.services import pickups
+
+    db = get_db()
+    pickups.cancel(db, request_id, _merchant_id())
+    db.commit()
+    flash(_("The request is cancelled."))
+    return redirect(url_for("merchant.pickup_page"))
