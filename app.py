@@ -33,7 +33,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from flask_login import LoginManager
     from flask_wtf import CSRFProtect
 
-    from logistics import i18n, web
+    from logistics import i18n, web, wiring
     from logistics.db import make_engine, make_sessionmaker
     from logistics.models import User
     from logistics.web import (
@@ -166,40 +166,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["dakghor.payments"] = payment_settings
 
-    def enqueue_plan(plan_id: int) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_plan(plan_id)
-
-    app.extensions.setdefault("dakghor.enqueue_plan", enqueue_plan)
-
-    def enqueue_rounds(plan_id: int) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_rounds(plan_id)
-
-    app.extensions.setdefault("dakghor.enqueue_rounds", enqueue_rounds)
-
-    def enqueue_refund(refund_id: int) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_refund(refund_id)
-
-    app.extensions.setdefault("dakghor.enqueue_refund", enqueue_refund)
-
-    def enqueue_bulk_check(upload_id: int) -> None:
-        from logistics import tasks
-
-        tasks.check_bulk.apply_async((upload_id,), retry=False)
-
-    def enqueue_bulk_book(upload_id: int) -> None:
-        from logistics import tasks
-
-        tasks.book_bulk.apply_async((upload_id,), retry=False)
-
-    app.extensions.setdefault("dakghor.enqueue_bulk_check", enqueue_bulk_check)
-    app.extensions.setdefault("dakghor.enqueue_bulk_book", enqueue_bulk_book)
-    _wire_sms(app)
+    wiring.wire_jobs(app)
+    wiring.wire_outbox(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 
     app.register_blueprint(auth.bp)
@@ -234,61 +202,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.register_template_helpers(app)
     _register_cli(app)
     return app
-
-
-def _wire_sms(app: Flask) -> None:
-    """The SMS gateway and the chat channel (built on first use; tests may inject SMS_GATEWAY
-    and CHAT_GATEWAY), and the outbox: the
-    messages a transaction queued go to the job queue once it commits (the periodic sweep sends
-    any that could not be queued)."""
-    from sqlalchemy import event
-
-    from logistics.services import outbox, webhooks
-    from logistics.web.sms_config import chat_from_env, gateway_from_env
-
-    cache: dict[str, Any] = {}
-
-    def gateway() -> Any:
-        if "gw" not in cache:
-            cache["gw"] = app.config.get("SMS_GATEWAY") or gateway_from_env(app.config["DEMO"])
-        return cache["gw"]
-
-    def chat() -> Any:
-        if "chat" not in cache:
-            cache["chat"] = app.config.get("CHAT_GATEWAY") or chat_from_env(app.config["DEMO"])
-        return cache["chat"]
-
-    app.extensions["dakghor.sms"] = gateway
-    app.extensions["dakghor.chat"] = chat
-
-    def enqueue_sms(ids: list[int]) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_sms(ids)
-
-    app.extensions.setdefault("dakghor.enqueue_sms", enqueue_sms)
-    maker = app.extensions["dakghor.sessionmaker"]
-
-    def enqueue_webhooks(ids: list[int]) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_webhooks(ids)
-
-    app.extensions.setdefault("dakghor.enqueue_webhooks", enqueue_webhooks)
-
-    @event.listens_for(maker, "after_commit")
-    def _hand_over(session: Any) -> None:
-        ids = session.info.pop(outbox.OUTBOX, None)
-        if ids:
-            app.extensions["dakghor.enqueue_sms"](ids)
-        hooks = session.info.pop(webhooks.PENDING, None)
-        if hooks:
-            app.extensions["dakghor.enqueue_webhooks"](hooks)
-
-    @event.listens_for(maker, "after_rollback")
-    def _drop(session: Any) -> None:
-        session.info.pop(outbox.OUTBOX, None)
-        session.info.pop(webhooks.PENDING, None)
 
 
 def _register_cli(app: Flask) -> None:

@@ -352,3 +352,13 @@ def book_bulk(upload_id: int) -> str:
         outcome = bulk.book(app.extensions["dakghor.sessionmaker"], upload_id)
     log.info("bulk upload %s: %s", upload_id, outcome)
     return outcome
+
+
+def enqueue_bulk_check(upload_id: int) -> None:
+    """Queue the checking of an upload; the merchant waits for it, so an unreachable broker is
+    theirs to hear about."""
+    check_bulk.apply_async((upload_id,), retry=False)
+
+
+def enqueue_bulk_book(upload_id: int) -> None:
+    book_bulk.apply_async((upload_id,), retry=False)

@@ -10,7 +10,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from logistics.models import Parcel
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from logistics.models import DayPlan, Office, Parcel
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,33 @@ def load_of(ref: str, parcels: Sequence[Parcel], origin: str = "", van: str = ""
         sum(p.weight_g for p in parcels),
         van,
     )
+
+
+# The same legs in SQL: where a van takes a parcel from and to (backwards for one going back
+# to its sender), for the planner's counts.
+LEG_FROM = case(
+    (Parcel.returning_since.is_(None), Parcel.origin_office_id),
+    else_=Parcel.destination_office_id,
+)
+LEG_TO = case(
+    (Parcel.returning_since.is_(None), Parcel.destination_office_id),
+    else_=Parcel.origin_office_id,
+)
+
+
+def office_pairs(session: Session, plan: DayPlan) -> list[tuple[str, str, int]]:
+    """The office pairs of a plan version (from code, to code, parcels), for moves."""
+    ids = [sp.parcel_id for r in plan.routes for s in r.stops for sp in s.parcels]
+    ids += [u.parcel_id for u in plan.unassigned]
+    if not ids:
+        return []
+    o, d = Office.__table__.alias("o"), Office.__table__.alias("d")
+    rows = session.execute(
+        select(o.c.code, d.c.code, func.count(func.distinct(Parcel.id)))
+        .join(o, o.c.id == LEG_FROM)
+        .join(d, d.c.id == LEG_TO)
+        .where(Parcel.id.in_(ids))
+        .group_by(o.c.code, d.c.code)
+        .order_by(o.c.code, d.c.code)
+    ).all()
+    return [(a, b, int(n)) for a, b, n in rows]

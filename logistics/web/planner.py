@@ -20,7 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from logistics.db import utcnow
@@ -45,6 +45,7 @@ from logistics.services import (
     dispatch,
     hub,
     live,
+    loads,
     manifests,
     publishing,
     scans,
@@ -85,17 +86,6 @@ def leaflet(name: str) -> Response:
     return send_from_directory(pkg.BASE_DIR, name, max_age=86400)
 
 
-# Where a van takes a parcel from and to: backwards for one going back to its sender.
-LEG_FROM = case(
-    (Parcel.returning_since.is_(None), Parcel.origin_office_id),
-    else_=Parcel.destination_office_id,
-)
-LEG_TO = case(
-    (Parcel.returning_since.is_(None), Parcel.destination_office_id),
-    else_=Parcel.origin_office_id,
-)
-
-
 @bp.get("")
 @require_role(Role.PLANNER)
 def board() -> str:
@@ -104,7 +94,7 @@ def board() -> str:
     day = requested_day()
     waiting = db.execute(
         select(Office, func.count(Parcel.id), func.coalesce(func.sum(Parcel.weight_g), 0))
-        .join(Parcel, Office.id == LEG_FROM)
+        .join(Parcel, Office.id == loads.LEG_FROM)
         .where(Parcel.status.in_([ParcelStatus.ACCEPTED, ParcelStatus.RETURNING]))
         .group_by(Office.id)
         .order_by(func.count(Parcel.id).desc())
@@ -192,30 +182,12 @@ def plan(plan_id: int) -> str:
         colours=COLOURS,
         left=[(parcel, reasons[parcel.id]) for parcel in left],
         tiles=current_app.config["MAP_TILES"],
-        pairs=_pairs(db, p),
+        pairs=loads.office_pairs(db, p),
         vans=list(db.scalars(select(Van).order_by(Van.registration))),
         manifests=manifests.issued(db, p),
         best=_best(p),
         changes=versions.changes(db, p) if p.status in SOLVED else None,
     )
-
-
-def _pairs(db: Any, p: DayPlan) -> list[tuple[str, str, int]]:
-    """The office pairs of this plan (origin code, destination code, parcels), for moves."""
-    ids = [sp.parcel_id for r in p.routes for s in r.stops for sp in s.parcels]
-    ids += [u.parcel_id for u in p.unassigned]
-    if not ids:
-        return []
-    o, d = Office.__table__.alias("o"), Office.__table__.alias("d")
-    rows = db.execute(
-        select(o.c.code, d.c.code, func.count(func.distinct(Parcel.id)))
-        .join(o, o.c.id == LEG_FROM)
-        .join(d, d.c.id == LEG_TO)
-        .where(Parcel.id.in_(ids))
-        .group_by(o.c.code, d.c.code)
-        .order_by(o.c.code, d.c.code)
-    ).all()
-    return [(a, b, n) for a, b, n in rows]
 
 
 def _enqueue(plan: DayPlan) -> None:
