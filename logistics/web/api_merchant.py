@@ -164,3 +164,97 @@ def labels_for_many() -> Response:
     resp = label_response(parcels)
     resp.headers["Link"] = f'<{url_for("api.list_parcels", _external=True)}>; rel="collection"'
     return resp
+
+
+def _pickup_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "office": r.office.code,
+        "address": r.address,
+        "post_code": r.post_code,
+        "day": r.day.isoformat(),
+        "parcels": r.parcels,
+        "weight_g": r.weight_g,
+        "note": r.note,
+        "status": r.status,
+    }
+
+
+@bp.get("/pickups")
+def list_pickups() -> Response:
+    """The merchant's pickup requests and drop-offs, newest day first."""
+    from logistics.services import pickups
+
+    user = _merchant()
+    rows = pickups.of_merchant(get_db(), int(user.merchant_id or 0))
+    return jsonify({"pickups": [_pickup_json(r) for r in rows]})
+
+
+@bp.post("/pickups")
+@idempotent
+def create_pickup() -> tuple[Response, int]:
+    """A pickup (``kind`` pickup: address, post_code) or a drop-off (``kind`` drop: office) for
+    ``day``, with about how many ``parcels`` and their ``weight_kg``."""
+    from logistics.services import pickups
+
+    user = _merchant()
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ValidationError({"body": _l("The request body must be a JSON object.")})
+    db = get_db()
+    form = {
+        k: str(body.get(k, ""))
+        for k in ("kind", "address", "post_code", "day", "parcels", "weight_kg", "office", "note")
+    }
+    made = pickups.request_pickup(db, user, form)
+    db.commit()
+    return jsonify(_pickup_json(made)), 201
+
+
+@bp.post("/pickups/<int:request_id>/cancel")
+@idempotent
+def cancel_pickup(request_id: int) -> Response:
+    from logistics.models import PickupRequest
+    from logistics.services import pickups
+
+    user = _merchant()
+    db = get_db()
+    pickups.cancel(db, request_id, int(user.merchant_id or 0))
+    db.commit()
+    found = db.get(PickupRequest, request_id)
+    return jsonify(_pickup_json(found))
+
+
+@bp.get("/statements")
+def statement() -> Response:
+    """The merchant's statement for ``since`` .. ``until`` (this month so far by default), in
+    poisha: each day, the totals, the payouts, and the opening and closing balances."""
+    from logistics.services import statements
+
+    user = _merchant()
+    start, end = statements.period(request.args)
+    st = statements.build(get_db(), int(user.merchant_id or 0), start, end)
+
+    def line(ln: Any) -> dict[str, Any]:
+        return {f: getattr(ln, f) for f in statements.FIELDS} | {"net": ln.net}
+
+    return jsonify(
+        {
+            "since": start.isoformat(),
+            "until": end.isoformat(),
+            "days": [{"day": ln.day.isoformat(), **line(ln)} for ln in st.lines],
+            "total": line(st.total),
+            "opening_balance": st.opening,
+            "payouts": [
+                {
+                    "paid_at": p.paid_at.isoformat(),
+                    "amount_poisha": p.amount_poisha,
+                    "method": p.method,
+                    "reference": p.reference,
+                }
+                for p in st.payouts
+            ],
+            "closing_balance": st.closing,
+        }
+    )

@@ -180,3 +180,42 @@ def test_cash_on_delivery_limits_come_from_configuration_and_airtime_keeps_its_c
     with pytest.raises(DakGhorError) as e:
         payments.begin(db, link, "01711000777", pay_settings)
     assert "cap" in str(e.value.message)
+
+
+def test_pickups_and_statements_through_the_api(
+    client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    from logistics.db import utcnow
+    from logistics.text import DHAKA
+
+    today = utcnow().astimezone(DHAKA).date().isoformat()
+    bad = client.post(
+        "/api/v1/pickups", json={"kind": "pickup", "day": "soon"}, headers=merchant_headers
+    )
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.get_json()["error"]["errors"]}
+    assert {"address", "post_code", "day", "parcels", "weight_kg"} <= fields
+    made = client.post(
+        "/api/v1/pickups",
+        json={
+            "kind": "pickup",
+            "address": "House 7, Road 2, Dhanmondi",
+            "post_code": "1209",
+            "day": today,
+            "parcels": 12,
+            "weight_kg": 9.5,
+        },
+        headers=merchant_headers,
+    )
+    assert made.status_code == 201 and made.get_json()["weight_g"] == 9500
+    listed = client.get("/api/v1/pickups", headers=merchant_headers).get_json()["pickups"]
+    assert [p["id"] for p in listed] == [made.get_json()["id"]]
+    gone = client.post(f"/api/v1/pickups/{made.get_json()['id']}/cancel", headers=merchant_headers)
+    assert gone.status_code == 200 and gone.get_json()["status"] == "cancelled"
+    client.post("/api/v1/parcels", json=_item(800), headers=merchant_headers)
+    st = client.get(f"/api/v1/statements?since={today}&until={today}", headers=merchant_headers)
+    assert st.status_code == 200
+    body = st.get_json()
+    assert body["days"][0]["fees"] > 0 and body["total"]["net"] == -body["total"]["fees"]
+    assert body["closing_balance"] == body["opening_balance"] + body["total"]["net"]
+    assert client.get("/api/v1/statements?since=x", headers=merchant_headers).status_code == 422
