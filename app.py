@@ -138,13 +138,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         "merchant_bulk.upload": 8 * 1024 * 1024 + 64 * 1024,
     }
 
-    def _photo_uploads() -> None:
+    def _large_uploads() -> None:
         from flask import request
 
         if request.endpoint in LARGE_UPLOADS:
             request.max_content_length = LARGE_UPLOADS[request.endpoint]
 
-    app.before_request_funcs.setdefault(None, []).insert(0, _photo_uploads)
+    app.before_request_funcs.setdefault(None, []).insert(0, _large_uploads)
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)

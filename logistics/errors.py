@@ -22,6 +22,10 @@ class DakGhorError(Exception):
         self.message = message
         self.field = field
 
+    def by_field(self, default: str) -> dict[str, Message]:
+        """The error as field -> message (``default`` for one that names no field)."""
+        return {self.field or default: self.message}
+
     def as_dict(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": str(self.message)}
         if self.field:
@@ -39,6 +43,9 @@ class ValidationError(DakGhorError):
         first_field, first_message = next(iter(errors.items()))
         super().__init__(first_message, field=first_field)
         self.errors = errors
+
+    def by_field(self, default: str) -> dict[str, Message]:
+        return dict(self.errors)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -90,6 +90,15 @@ def _app() -> Any:
     return _flask
 
 
+def _with_sessions(job: Callable[[Any, int], str], job_id: int, what: str) -> str:
+    """Run ``job(sessionmaker, job_id)`` in the app's context and log its outcome."""
+    app = _app()
+    with app.app_context():
+        outcome = job(app.extensions["dakghor.sessionmaker"], job_id)
+    log.info("%s %s: %s", what, job_id, outcome)
+    return outcome
+
+
 def _run(work: Any) -> Any:
     app = _app()
     with app.app_context():
@@ -154,11 +163,7 @@ def plan_rounds(plan_id: int) -> str:
     """Compute a delivery office's rounds (round_plans.start made the plan)."""
     from logistics.services import round_plans
 
-    app = _app()
-    with app.app_context():
-        outcome = round_plans.compute(app.extensions["dakghor.sessionmaker"], plan_id)
-    log.info("round plan %s: %s", plan_id, outcome)
-    return outcome
+    return _with_sessions(round_plans.compute, plan_id, "round plan")
 
 
 @celery.task(name="dakghor.returns.refund")  # type: ignore[untyped-decorator]
@@ -335,11 +340,7 @@ def check_bulk(upload_id: int) -> str:
     """Check every row of a bulk upload (bulk.start stored them)."""
     from logistics.services import bulk
 
-    app = _app()
-    with app.app_context():
-        outcome = bulk.check(app.extensions["dakghor.sessionmaker"], upload_id)
-    log.info("bulk upload %s: %s", upload_id, outcome)
-    return outcome
+    return _with_sessions(bulk.check, upload_id, "bulk upload check")
 
 
 @celery.task(name="dakghor.bulk.book")  # type: ignore[untyped-decorator]
@@ -347,11 +348,7 @@ def book_bulk(upload_id: int) -> str:
     """Book the valid rows of a checked bulk upload."""
     from logistics.services import bulk
 
-    app = _app()
-    with app.app_context():
-        outcome = bulk.book(app.extensions["dakghor.sessionmaker"], upload_id)
-    log.info("bulk upload %s: %s", upload_id, outcome)
-    return outcome
+    return _with_sessions(bulk.book, upload_id, "bulk upload booking")
 
 
 def enqueue_bulk_check(upload_id: int) -> None:

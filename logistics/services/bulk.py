@@ -361,7 +361,7 @@ def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
             booked[row.order_id],
         )
     else:
-        errors = getattr(e, "errors", None) or {"order_id": str(getattr(e, "message", e))}
+        errors = e.by_field("order_id") if isinstance(e, DakGhorError) else {"order_id": str(e)}
         _set(row, "bad", _errors_by_column(errors))
 
 

@@ -147,6 +147,15 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
     return pc
 
 
+def intake_offices(session: Session) -> list[Office]:
+    """The active offices that take parcels, by code."""
+    return [
+        o
+        for o in session.scalars(select(Office).where(Office.active).order_by(Office.code))
+        if o.takes_parcels
+    ]
+
+
 def delivery_office_for(session: Session, post_code: str, field: str = "post_code") -> Office:
     """The active delivery office serving ``post_code``: the one with that code, else the
     nearest to the post code's point. Outside the service area: refused, naming the field."""

@@ -27,12 +27,7 @@ MAX_PARCELS = 2000
 MAX_WEIGHT_G = 5_000_000
 
 
-def intake_offices(session: Session) -> list[Office]:
-    return [
-        o
-        for o in session.scalars(select(Office).where(Office.active).order_by(Office.code))
-        if o.takes_parcels
-    ]
+intake_offices = network.intake_offices
 
 
 def _nearest_intake(session: Session, post_code: str) -> Office:

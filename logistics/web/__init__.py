@@ -31,6 +31,15 @@ def get_db() -> Session:
     return cast(Session, g.db)
 
 
+def merchant_id_of_page() -> int:
+    """The merchant whose portal this is (a merchant login), or Forbidden."""
+    from flask_login import current_user
+
+    if current_user.merchant_id is None:
+        raise Forbidden(_l("This page is for merchant logins."))
+    return int(current_user.merchant_id)
+
+
 def requested_day() -> date:
     """The service day a page is asked for (``?date=YYYY-MM-DD``), today in Dhaka if none."""
     raw = request.values.get("date", "")

@@ -120,10 +120,9 @@ def create_parcels_bulk() -> Response:
 
 
 def _fields(e: DakGhorError) -> dict[str, Any]:
-    errors = getattr(e, "errors", None)
-    if not errors:
+    if not isinstance(e, ValidationError):
         return {}
-    return {"errors": [{"field": k, "message": str(v)} for k, v in errors.items()]}
+    return {"errors": [{"field": k, "message": str(v)} for k, v in e.errors.items()]}
 
 
 @bp.post("/parcels/<tracking_id>/cancel")

@@ -85,7 +85,7 @@ SHOWN_FIELDS = frozenset(
 FORM_FIELD = {"cod_amount_poisha": "cod_taka", "declared_value_poisha": "declared_taka"}
 
 
-def _form_fields(errors: dict[str, Message]) -> dict[str, Message]:
+def form_fields(errors: dict[str, Message]) -> dict[str, Message]:
     return {FORM_FIELD.get(k, k): v for k, v in errors.items()}
 
 
@@ -131,7 +131,7 @@ def submit_parcel() -> ResponseReturnValue:
         req = intake.parse_booking(form_to_body(request.form))
         dest, quote = intake.quote_booking(db, req)
     except ValidationError as e:
-        return _render_form(errors=_form_fields(e.errors), status=422)
+        return _render_form(errors=form_fields(e.errors), status=422)
     shown = f"{quote.postage_poisha}:{quote.cod_fee_poisha}:{dest.code}"
     if request.form.get("action") != "confirm":
         return _render_form(quote=quote, dest=dest)
@@ -149,7 +149,7 @@ def submit_parcel() -> ResponseReturnValue:
     try:
         parcel = intake.create_parcel(db, req, current_user)
     except ValidationError as e:
-        return _render_form(errors=_form_fields(e.errors), status=422)
+        return _render_form(errors=form_fields(e.errors), status=422)
     db.commit()
     return redirect(url_for("counter.parcel", tracking_id=parcel.tracking_id))
 

@@ -43,7 +43,7 @@ def _page(
 
 
 def _errors(e: DakGhorError) -> dict[str, Any]:
-    return dict(getattr(e, "errors", None) or {e.field or "code": e.message})
+    return dict(e.by_field("code"))
 
 
 @bp.post("/office/rounds/find")

@@ -21,33 +21,17 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from logistics.errors import DakGhorError, Forbidden, ValidationError
 from logistics.i18n import _, _l
-from logistics.models import Office, Role
-from logistics.services import intake, merchant_portal, tracking
-from logistics.web import get_db, require_role
-from logistics.web.counter import SHOWN_FIELDS, form_to_body
+from logistics.models import Role
+from logistics.services import intake, merchant_portal, network, tracking
+from logistics.web import get_db, merchant_id_of_page, require_role
+from logistics.web.counter import SHOWN_FIELDS, form_fields, form_to_body
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
-FORM_FIELD = {"cod_amount_poisha": "cod_taka", "declared_value_poisha": "declared_taka"}
-
-
-def _merchant_id() -> int:
-    if current_user.merchant_id is None:
-        raise Forbidden(_l("This page is for merchant logins."))
-    return int(current_user.merchant_id)
-
-
-def _intake_offices() -> list[Office]:
-    return [
-        o
-        for o in get_db().scalars(select(Office).where(Office.active).order_by(Office.code))
-        if o.takes_parcels
-    ]
 
 
 def _book_page(
@@ -60,7 +44,7 @@ def _book_page(
             quote=quote,
             dest=dest,
             errors=errors or {},
-            offices=_intake_offices(),
+            offices=network.intake_offices(get_db()),
             shown_fields=SHOWN_FIELDS | {"origin_office", "merchant_reference"},
             address_limit=intake.MAX_ADDRESS,
         ),
@@ -81,20 +65,20 @@ def _body() -> dict[str, Any]:
 @bp.get("/book")
 @require_role(Role.MERCHANT)
 def book() -> ResponseReturnValue:
-    _merchant_id()
+    merchant_id_of_page()
     return _book_page()
 
 
 @bp.post("/book")
 @require_role(Role.MERCHANT)
 def book_submit() -> ResponseReturnValue:
-    _merchant_id()
+    merchant_id_of_page()
     db = get_db()
     try:
         req = intake.parse_booking(_body())
         dest, quote = intake.quote_booking(db, req)
     except ValidationError as e:
-        return _book_page(errors={FORM_FIELD.get(k, k): v for k, v in e.errors.items()}, status=422)
+        return _book_page(errors=form_fields(e.errors), status=422)
     shown = f"{quote.postage_poisha}:{quote.cod_fee_poisha}:{dest.code}"
     if request.form.get("action") != "confirm" or request.form.get("quoted") != shown:
         return _book_page(quote=quote, dest=dest)  # the price first (or again, if it changed)
@@ -107,10 +91,7 @@ def book_submit() -> ResponseReturnValue:
         raise
     except DakGhorError as e:
         db.rollback()
-        errs = getattr(e, "errors", None) or {e.field or "form": e.message}
-        return _book_page(
-            errors={FORM_FIELD.get(k, k): v for k, v in errs.items()}, status=e.status
-        )
+        return _book_page(errors=form_fields(e.by_field("form")), status=e.status)
     db.commit()
     flash(
         _(
@@ -125,7 +106,7 @@ def book_submit() -> ResponseReturnValue:
 @bp.post("/parcels/<tracking_id>/cancel")
 @require_role(Role.MERCHANT)
 def cancel(tracking_id: str) -> ResponseReturnValue:
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     db = get_db()
     parcel = tracking.find_parcel(db, tracking_id)
     if parcel.merchant_id != mid:
@@ -140,7 +121,7 @@ def cancel(tracking_id: str) -> ResponseReturnValue:
 @require_role(Role.MERCHANT)
 def export() -> Response:
     """The list as filtered on the page, every page of it."""
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     f = merchant_portal.parse_filter(request.args)
     maker = current_app.extensions["dakghor.sessionmaker"]
 
@@ -165,7 +146,7 @@ def labels() -> Response:
     from logistics.models import Parcel
     from logistics.web import label_response
 
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     ids = list(dict.fromkeys(i.strip().upper() for i in request.form.getlist("id") if i.strip()))
     if not ids or len(ids) > 500:
         raise ValidationError({"id": _l("Tick 1 to 500 parcels for their labels.")})
@@ -184,7 +165,7 @@ def labels() -> Response:
 def _statement() -> Any:
     from logistics.services import statements
 
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     start, end = statements.period(request.args)
     return statements.build(get_db(), mid, start, end)
 
@@ -195,13 +176,13 @@ def statement_page() -> ResponseReturnValue:
     """The statement of a period (this month so far by default), day by day."""
     from logistics.services import statements
 
-    _merchant_id()
+    merchant_id_of_page()
     try:
         st = _statement()
         errors: dict[str, Any] = {}
     except ValidationError as e:
         today = statements.period({})
-        st = statements.build(get_db(), _merchant_id(), *today)
+        st = statements.build(get_db(), merchant_id_of_page(), *today)
         errors = dict(e.errors)
     return render_template("merchant/statement.html", st=st, errors=errors), (
         422 if errors else 200
@@ -240,7 +221,7 @@ def _pickup_page(errors: dict[str, Any] | None = None, status: int = 200) -> tup
     return (
         render_template(
             "merchant/pickups.html",
-            requests=pickups.of_merchant(db, _merchant_id()),
+            requests=pickups.of_merchant(db, merchant_id_of_page()),
             offices=pickups.intake_offices(db),
             errors=errors or {},
             form=form,
@@ -262,7 +243,7 @@ def pickup_page() -> ResponseReturnValue:
 def pickup_request() -> ResponseReturnValue:
     from logistics.services import pickups
 
-    _merchant_id()
+    merchant_id_of_page()
     db = get_db()
     keys = ("kind", "address", "post_code", "day", "parcels", "weight_kg", "office", "note")
     try:
@@ -290,7 +271,7 @@ def pickup_cancel(request_id: int) -> ResponseReturnValue:
     from logistics.services import pickups
 
     db = get_db()
-    pickups.cancel(db, request_id, _merchant_id())
+    pickups.cancel(db, request_id, merchant_id_of_page())
     db.commit()
     flash(_("The request is cancelled."))
     return redirect(url_for("merchant.pickup_page"))

@@ -21,25 +21,19 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from logistics.errors import Forbidden, ValidationError
+from logistics.errors import ValidationError
 from logistics.i18n import _, _l, current
-from logistics.models import BulkUpload, Office, Role
-from logistics.services import bulk, bulk_csv
-from logistics.web import get_db, label_response, require_role
+from logistics.models import BulkUpload, Role
+from logistics.services import bulk, bulk_csv, network
+from logistics.web import get_db, label_response, merchant_id_of_page, require_role
 
 bp = Blueprint("merchant_bulk", __name__, url_prefix="/merchant/bulk")
 MAX_UPLOAD = 8 * 1024 * 1024  # 10,000 rows with Bangla addresses
 
 
-def _merchant_id() -> int:
-    if current_user.merchant_id is None:
-        raise Forbidden(_l("This page is for merchant logins."))
-    return int(current_user.merchant_id)
-
-
 def _home(errors: dict[str, Any] | None = None, status: int = 200) -> tuple[str, int]:
     db = get_db()
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     merchant = current_user.merchant
     uploads = list(
         db.scalars(
@@ -49,11 +43,7 @@ def _home(errors: dict[str, Any] | None = None, status: int = 200) -> tuple[str,
             .limit(20)
         )
     )
-    offices = [
-        o
-        for o in db.scalars(select(Office).where(Office.active).order_by(Office.code))
-        if o.takes_parcels
-    ]
+    offices = network.intake_offices(db)
     form = request.form if request.method == "POST" else {}
     return (
         render_template(
@@ -92,7 +82,7 @@ def template() -> Response:
 @bp.post("")
 @require_role(Role.MERCHANT)
 def upload() -> ResponseReturnValue:
-    _merchant_id()
+    merchant_id_of_page()
     db = get_db()
     f = request.files.get("file")
     raw = b""
@@ -158,14 +148,14 @@ def _page(
 @bp.get("/<int:upload_id>")
 @require_role(Role.MERCHANT)
 def page(upload_id: int) -> ResponseReturnValue:
-    return _page(bulk.of_merchant(get_db(), upload_id, _merchant_id()))
+    return _page(bulk.of_merchant(get_db(), upload_id, merchant_id_of_page()))
 
 
 @bp.post("/<int:upload_id>/rows/<int:row_id>")
 @require_role(Role.MERCHANT)
 def fix(upload_id: int, row_id: int) -> ResponseReturnValue:
     db = get_db()
-    made = bulk.of_merchant(db, upload_id, _merchant_id())
+    made = bulk.of_merchant(db, upload_id, merchant_id_of_page())
     form = {k: request.form.get(k, "") for k in bulk_csv.KEYS if k in request.form}
     try:
         row = bulk.fix_row(db, made, row_id, form)
@@ -182,7 +172,7 @@ def fix(upload_id: int, row_id: int) -> ResponseReturnValue:
 @require_role(Role.MERCHANT)
 def book(upload_id: int) -> ResponseReturnValue:
     db = get_db()
-    made = bulk.of_merchant(db, upload_id, _merchant_id())
+    made = bulk.of_merchant(db, upload_id, merchant_id_of_page())
     if not bulk.claim_booking(db, made):
         raise ValidationError(
             {"upload": _l("This upload is being checked or booked; wait for it.")}
@@ -197,7 +187,7 @@ def book(upload_id: int) -> ResponseReturnValue:
 def labels(upload_id: int) -> Response:
     """Every booked parcel of the upload in one PDF (?layout=a4: four to a sheet)."""
     db = get_db()
-    made = bulk.of_merchant(db, upload_id, _merchant_id())
+    made = bulk.of_merchant(db, upload_id, merchant_id_of_page())
     parcels = bulk.parcels_of(db, made.id)
     if not parcels:
         raise ValidationError({"upload": _l("Nothing of this upload is booked yet.")})

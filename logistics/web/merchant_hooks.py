@@ -7,22 +7,15 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
-from logistics.errors import Forbidden, ValidationError
-from logistics.i18n import _, _l
+from logistics.errors import ValidationError
+from logistics.i18n import _
 from logistics.models import Role
 from logistics.services import webhook_delivery, webhooks
 from logistics.vocabulary import WEBHOOK_EVENTS
-from logistics.web import get_db, require_role
+from logistics.web import get_db, merchant_id_of_page, require_role
 
 bp = Blueprint("merchant_hooks", __name__, url_prefix="/merchant/webhooks")
-
-
-def _merchant_id() -> int:
-    if current_user.merchant_id is None:
-        raise Forbidden(_l("This page is for merchant logins."))
-    return int(current_user.merchant_id)
 
 
 def _page(
@@ -32,7 +25,7 @@ def _page(
     status: int = 200,
 ) -> tuple[str, int]:
     db = get_db()
-    mid = _merchant_id()
+    mid = merchant_id_of_page()
     return (
         render_template(
             "merchant/webhooks.html",
@@ -60,7 +53,7 @@ def add() -> ResponseReturnValue:
     url, events = request.form.get("url", ""), request.form.getlist("events")
     form: dict[str, Any] = {"url": url, "events": events}
     try:
-        _, secret = webhooks.add_endpoint(db, _merchant_id(), url, events)
+        _, secret = webhooks.add_endpoint(db, merchant_id_of_page(), url, events)
     except ValidationError as e:
         db.rollback()
         return _page(e.errors, form, status=422)
@@ -73,7 +66,7 @@ def add() -> ResponseReturnValue:
 def toggle(endpoint_id: int) -> ResponseReturnValue:
     """Off, or on again (which clears a disabling: the merchant says it works now)."""
     db = get_db()
-    ep = webhooks.endpoint_of(db, endpoint_id, _merchant_id())
+    ep = webhooks.endpoint_of(db, endpoint_id, merchant_id_of_page())
     if ep.active and ep.disabled_at is None:
         ep.active = False
     else:
@@ -87,7 +80,7 @@ def toggle(endpoint_id: int) -> ResponseReturnValue:
 @require_role(Role.MERCHANT)
 def resend(delivery_id: int) -> ResponseReturnValue:
     db = get_db()
-    webhook_delivery.resend(db, delivery_id, _merchant_id())
+    webhook_delivery.resend(db, delivery_id, merchant_id_of_page())
     db.commit()  # the job queue sends it once this commits
     flash(_("The delivery will be sent again in a moment."))
     return redirect(url_for("merchant_hooks.page"))

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
 from logistics.documents import round_sheets
@@ -73,15 +74,20 @@ def _delivery_clerk() -> None:
         raise Forbidden(_l("This page is for the clerks of a delivery office."))
 
 
+def _parcel_here(db: Session, parcel_id: int) -> Parcel:
+    parcel = db.get(Parcel, parcel_id)
+    if parcel is None or parcel.destination_office_id != current_user.office_id:
+        raise NotFound(_l("No parcel is waiting here under that number."), field="parcel")
+    return parcel
+
+
 @bp.post("/office/parcels/<int:parcel_id>/hold")
 @require_role(Role.CLERK)
 def hold(parcel_id: int) -> ResponseReturnValue:
     """Keep a parcel at the office for collection (the recipient is told the code)."""
     _delivery_clerk()
     db = get_db()
-    parcel = db.get(Parcel, parcel_id)
-    if parcel is None or parcel.destination_office_id != current_user.office_id:
-        raise NotFound(_l("No parcel is waiting here under that number."), field="parcel")
+    parcel = _parcel_here(db, parcel_id)
     holds.hold(db, parcel, current_user)
     db.commit()
     flash(_("%(id)s is held for collection; the recipient has the code.", id=parcel.tracking_id))
@@ -94,16 +100,12 @@ def send_back(parcel_id: int) -> ResponseReturnValue:
     """Send a parcel back to its sender (it waits here for the next van plan)."""
     _delivery_clerk()
     db = get_db()
-    parcel = db.get(Parcel, parcel_id)
-    if parcel is None or parcel.destination_office_id != current_user.office_id:
-        raise NotFound(_l("No parcel is waiting here under that number."), field="parcel")
+    parcel = _parcel_here(db, parcel_id)
     try:
         refund = returns.start(db, parcel, request.form.get("reason", ""), current_user)
     except DakGhorError as e:
         db.rollback()
-        return office_page(
-            {parcel_id: dict(getattr(e, "errors", None) or {"reason": e.message})}, e.status
-        )
+        return office_page({parcel_id: dict(e.by_field("reason"))}, e.status)
     db.commit()
     if refund is not None:  # the operator is called by a job, never in this request
         current_app.extensions["dakghor.enqueue_refund"](refund.id)

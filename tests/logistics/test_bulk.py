@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -82,6 +83,21 @@ def test_more_than_ten_thousand_rows_are_refused() -> None:
     assert "10,000" in str(e.value.errors["file"])
 
 
+def _send(client: FlaskClient, raw: bytes) -> Any:
+    """The demo merchant's upload of ``raw``, handed in at the GPO."""
+    return client.post(
+        "/merchant/bulk",
+        data={
+            "file": (io.BytesIO(raw), "shop.csv"),
+            "origin_office": "GPO",
+            "sender.name": "Demo Bazar",
+            "sender.phone": "01711000001",
+            "sender.address": "House 7, Road 2, Dhanmondi",
+        },
+        content_type="multipart/form-data",
+    )
+
+
 def _pdf_codes(data: bytes) -> list[str]:
     pdf = pdfium.PdfDocument(io.BytesIO(data))
     try:
@@ -118,17 +134,7 @@ def test_an_upload_is_checked_fixed_in_place_booked_once_and_labelled(
     assert refused.status_code == 422
     assert 'id="origin_office-error"' in refused.text and 'id="sender.phone-error"' in refused.text
     assert db.scalar(select(func.count()).select_from(BulkUpload)) == 0
-    made = client.post(
-        "/merchant/bulk",
-        data={
-            "file": (io.BytesIO(raw), "shop.csv"),
-            "origin_office": "GPO",
-            "sender.name": "Demo Bazar",
-            "sender.phone": "01711000001",
-            "sender.address": "House 7, Road 2, Dhanmondi",
-        },
-        content_type="multipart/form-data",
-    )
+    made = _send(client, raw)
     assert made.status_code == 302
     page = client.get(made.location).text
     assert 'data-state="checked"' in page
@@ -157,17 +163,7 @@ def test_an_upload_is_checked_fixed_in_place_booked_once_and_labelled(
     codes = _pdf_codes(pdf.data)
     assert {p.tracking_id for p in booked} <= set(codes)
     # The same file again: every booked order id is reported, none booked twice.
-    again = client.post(
-        "/merchant/bulk",
-        data={
-            "file": (io.BytesIO(raw), "shop.csv"),
-            "origin_office": "GPO",
-            "sender.name": "Demo Bazar",
-            "sender.phone": "01711000001",
-            "sender.address": "House 7, Road 2, Dhanmondi",
-        },
-        content_type="multipart/form-data",
-    )
+    again = _send(client, raw)
     second = db.scalars(select(BulkUpload).order_by(BulkUpload.id.desc())).first()
     assert second is not None and second.id != upload.id
     page = client.get(again.location).text

@@ -6,18 +6,14 @@ parcel is back at the office; wrong input is named and writes nothing."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import datetime, timedelta
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.db import make_sessionmaker
-from logistics.errors import NotFound, ValidationError
+from logistics.errors import ValidationError
 from logistics.models import (
     DeliveryRound,
     Notification,
@@ -25,16 +21,14 @@ from logistics.models import (
     ObligationStatus,
     Parcel,
     ParcelStatus,
-    PaymentLink,
     Purpose,
     RoundParcel,
     RoundStatus,
     StopOutcome,
     User,
 )
-from logistics.services import intake, payments, round_scans, rounds, tracking
+from logistics.services import intake, round_scans, rounds, tracking
 from logistics.text import DHAKA
-from tests.billing.conftest import Simulator
 from tests.conftest import booking, login
 
 MORNING = datetime.now(DHAKA).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -297,173 +291,3 @@ def test_the_office_sends_out_and_the_postman_records_on_the_phone_pages(
     assert (
         client.post(f"/round/stops/{other.id}/fail", data={"reason": "refused"}).status_code == 403
     )
-
-
-def test_the_cod_paid_by_airtime_at_the_door_then_delivered_with_the_code(
-    client: FlaskClient,
-    db: Session,
-    app: Flask,
-    pay_settings: payments.PaymentSettings,
-    simulator: Simulator,
-) -> None:
-    app.config["PAYMENTS"] = pay_settings
-    (p,) = arrived(db, 1, cod_poisha=30000, phone="0171130")  # a Grameenphone recipient
-    stop = out_with_courier(db, [p]).stops[0]
-    login(client, "courier.mohammadpur", "courier-demo-1")
-    resp = client.post(f"/round/stops/{stop.id}/airtime")
-    assert resp.status_code == 302 and "/pay/" in resp.location
-    token = resp.location.rsplit("/", 1)[-1]
-    # On the postman's phone: the recipient's number, then the code the operator sent them.
-    resp = client.post(f"/pay/{token}", data={"msisdn": p.recipient_phone})
-    assert resp.status_code == 302, resp.text
-    resp = client.post(resp.location, data={"otp": simulator.otp(p.recipient_phone)})
-    assert resp.status_code == 302 and "/pay/receipt/" in resp.location
-    db.expire_all()
-    ob = db.scalar(
-        select(Obligation).where(Obligation.parcel_id == p.id, Obligation.purpose == Purpose.COD)
-    )
-    if ob is not None and ob.status is not ObligationStatus.COLLECTED:  # settled by the callback
-        for _ in range(100):
-            db.expire_all()
-            if db.get(Obligation, ob.id).status is ObligationStatus.COLLECTED:  # type: ignore[union-attr]
-                break
-            time.sleep(0.05)
-    page = client.get("/round").text
-    assert "cod-due" not in page  # nothing left to take in cash
-    # Cash typed now would be a second collection: refused.
-    twice = client.post(
-        f"/round/stops/{stop.id}/deliver", data={"code": handover_code(db, p), "cod": "300"}
-    )
-    assert twice.status_code == 422
-    ok = client.post(f"/round/stops/{stop.id}/deliver", data={"code": handover_code(db, p)})
-    assert ok.status_code == 302
-    db.expire_all()
-    ob = db.scalar(
-        select(Obligation).where(Obligation.parcel_id == p.id, Obligation.purpose == Purpose.COD)
-    )
-    assert ob is not None and ob.method == "airtime"
-    assert db.get(Parcel, p.id).status is ParcelStatus.DELIVERED  # type: ignore[union-attr]
-
-
-def test_the_round_sheet_lists_the_parcels_in_order_and_its_barcodes_decode(
-    client: FlaskClient, db: Session
-) -> None:
-    from tests.logistics.test_labels import decoded, pages
-
-    (p,) = arrived(db, 1, cod_poisha=45500)
-    (q,) = arrived(db, 1, phone="0181667")
-    rnd = out_with_courier(db, [p, q])
-    code = rounds.code(rnd)
-    assert re.fullmatch(r"RD\d{8}", code)
-    login(client, "courier.mohammadpur", "courier-demo-1")
-    assert f'href="/rounds/{rnd.id}/sheet.pdf"' in client.get("/round").text
-    resp = client.get(f"/rounds/{rnd.id}/sheet.pdf")
-    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
-    (page,) = pages(resp.data)
-    assert decoded(page) == sorted([code, p.tracking_id, q.tracking_id])
-    login(client, "clerk.mohammadpur", "clerk-demo-1")
-    assert client.get(f"/rounds/{rnd.id}/sheet.pdf").status_code == 200
-    assert f"/rounds/{rnd.id}/sheet.pdf" in client.get("/office").text
-    login(client, "clerk.mirpur", "clerk-demo-1")  # another office
-    assert client.get(f"/rounds/{rnd.id}/sheet.pdf").status_code == 404
-
-
-def test_cash_at_the_door_racing_airtime_collects_the_cod_once(
-    db: Session, pay_settings: payments.PaymentSettings, simulator: Simulator, wide_engine: Engine
-) -> None:
-    """Four taps of "Delivered" with the cash (two phones, impatient thumbs) race four airtime
-    payments of the same COD, in real threads: the COD is collected once, by one channel."""
-    (p,) = arrived(db, 1, cod_poisha=45500, phone="0171131")
-    stop = out_with_courier(db, [p]).stops[0]
-    code = handover_code(db, p)
-    ob = db.scalar(
-        select(Obligation).where(Obligation.parcel_id == p.id, Obligation.purpose == Purpose.COD)
-    )
-    assert ob is not None
-    cash = f"{ob.amount_poisha / 100:.2f}"
-    links = [payments.create_link(db, p, Purpose.COD, pay_settings) for _ in range(4)]
-    db.commit()
-    numbers = [f"0171120020{i}" for i in range(4)]
-    before = sum(simulator.balance("+880" + n[1:]) for n in numbers)
-    outcomes: list[str] = []
-    gate = threading.Barrier(8, timeout=30)
-    courier_id = _user(db, "courier.mohammadpur").id
-
-    def door() -> None:
-        with make_sessionmaker(wide_engine)() as s:
-            courier = s.get(User, courier_id)
-            assert courier is not None
-            gate.wait()
-            try:
-                mine = rounds.stop_of(s, stop.id, courier)
-                outcomes.append("cash_" + rounds.deliver(s, mine, code, cash).value)
-                s.commit()
-            except Exception as e:  # noqa: BLE001 - refused: paid another way, or done already
-                s.rollback()
-                outcomes.append(type(e).__name__)
-
-    def phone(link_id: int, msisdn: str) -> None:
-        with make_sessionmaker(wide_engine)() as s:
-            link = s.get(PaymentLink, link_id)
-            assert link is not None
-            gate.wait()
-            try:
-                a = payments.begin(s, link, msisdn, pay_settings)
-                s.commit()
-                payments.send_consent(s, a, pay_settings)
-                payments.verify(s, a, simulator.otp("+880" + msisdn[1:]), pay_settings)
-                payments.pay(s, a, pay_settings)
-                outcomes.append("airtime_" + a.status.value)
-            except Exception as e:  # noqa: BLE001
-                s.rollback()
-                outcomes.append(type(e).__name__)
-
-    threads = [threading.Thread(target=door) for _ in range(4)] + [
-        threading.Thread(target=phone, args=(lk.id, n))
-        for lk, n in zip(links, numbers, strict=True)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    won = [o for o in outcomes if o in ("cash_delivered", "airtime_succeeded")]
-    assert len(won) == 1, outcomes
-    charged = before - sum(simulator.balance("+880" + n[1:]) for n in numbers)
-    db.expire_all()
-    done = db.get(RoundParcel, stop.id)
-    assert done is not None
-    if won == ["cash_delivered"]:
-        assert charged == 0 and done.cod_cash_poisha == ob.amount_poisha
-    else:
-        assert charged == ob.amount_poisha and done.cod_cash_poisha == 0
-    assert db.get(Obligation, ob.id).status is ObligationStatus.COLLECTED  # type: ignore[union-attr]
-    assert payments.unbalanced_transactions(db) == []
-
-
-def test_a_round_sheet_opens_its_loading_and_a_parcel_rides_one_round(db: Session) -> None:
-    (p, q) = arrived(db, 2, phone="0171555")
-    clerk = _user(db, "clerk.mohammadpur")
-    courier = _user(db, "courier.mohammadpur")
-    assert clerk.office is not None
-    rnd = rounds.send_out(db, clerk.office, str(courier.id), [str(p.id)], "09-12", clerk, MORNING)
-    db.commit()
-    code = rounds.code(rnd)
-    assert round_scans.by_code(db, f" {code.lower()} ", clerk.office_id).id == rnd.id
-    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
-    with pytest.raises(ValidationError, match="check"):
-        round_scans.by_code(db, wrong, clerk.office_id)
-    with pytest.raises(NotFound):  # another office's clerk
-        round_scans.by_code(db, code, _user(db, "clerk.gpo").office_id)
-    # Being loaded, p cannot go on a second round; q can.
-    with pytest.raises(ValidationError) as busy:
-        rounds.send_out(db, clerk.office, str(courier.id), [str(p.id)], "09-12", clerk, MORNING)
-    assert p.tracking_id in str(busy.value.errors["parcels"])
-    db.rollback()
-    with pytest.raises(ValidationError, match="not on this round"):
-        round_scans.scan(db, rnd, q.tracking_id, clerk, MORNING)
-    # Cancelled before anything was scanned, p waits again and nothing of the round is left.
-    round_scans.cancel(db, rnd)
-    db.commit()
-    assert db.scalars(select(RoundParcel)).all() == []
-    db.refresh(p)
-    assert p.status is ParcelStatus.AT_DELIVERY_OFFICE
