@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from logistics.web import (
         admin,
         api,
+        api_docs,  # noqa: F401 - its routes join api.bp
         api_merchant,  # noqa: F401 - its routes join api.bp
         auth,
         cashup,

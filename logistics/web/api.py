@@ -16,8 +16,10 @@ from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, Parcel, User
 from logistics.services import accounts, areas, intake, network, registration, tracking
+from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
 from logistics.web.idempotent import commit_with_answer, idempotent
+from logistics.web.openapi import api, args, body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ATTRIBUTION = (
@@ -30,13 +32,9 @@ def _caller() -> User:
     return accounts.user_for_api_key(get_db(), request.headers.get("Authorization"))
 
 
-def _json_body() -> Any:
-    if not request.is_json:
-        raise ValidationError({"body": _l("Send a JSON body with Content-Type: application/json.")})
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ValidationError({"body": _l("The body is not valid JSON.")})
-    return body
+def _booking() -> dict[str, Any]:
+    """The booking body as its schema read it (what was left out stays out)."""
+    return dict(body().model_dump(mode="json", exclude_none=True))
 
 
 def _parcel_json(p: Parcel) -> dict[str, Any]:
@@ -72,7 +70,9 @@ def _parcel_json(p: Parcel) -> dict[str, Any]:
 
 
 @bp.get("/offices")
+@api(ok={200: S.Offices}, key=False, tags=("network",))
 def offices() -> Response:
+    """The active offices: what each does (intake, delivery, hub), where, and its hours."""
     rows = get_db().scalars(select(Office).where(Office.active).order_by(Office.code))
     return jsonify(
         {
@@ -97,11 +97,14 @@ def offices() -> Response:
 
 
 @bp.get("/areas")
+@api(ok={200: S.Areas}, query=S.AreaQuery, key=False, tags=("network",))
 def area_list() -> Response:
-    """The areas of the delivery office serving ``post_code`` (or of office ``office``): the
+    """The areas a delivery office serves.
+
+    The areas of the delivery office serving ``post_code`` (or of office ``office``): the
     codes a booking may give as ``recipient.area``."""
     db = get_db()
-    code = request.args.get("office", "").strip().upper()
+    code = (args().office or "").strip().upper()
     if code:
         office = db.scalar(
             select(Office).where(Office.code == code, Office.active, Office.is_delivery)
@@ -109,7 +112,7 @@ def area_list() -> Response:
         if office is None:
             raise ValidationError({"office": _l("%(code)s is not a delivery office.", code=code)})
     else:
-        office = network.delivery_office_for(db, request.args.get("post_code", ""), "post_code")
+        office = network.delivery_office_for(db, args().post_code or "", "post_code")
     return jsonify(
         {
             "office": office.code,
@@ -132,22 +135,28 @@ def area_list() -> Response:
 
 
 @bp.post("/quote")
+@api(ok={200: S.Quote}, json=S.Booking, tags=("parcels",), also=intake.parse_booking)
 @idempotent
 def quote() -> Response:
     """Price a booking without creating it (same body as POST /parcels)."""
     _caller()
-    req = intake.parse_booking(_json_body())
+    req = intake.parse_booking(_booking())
     dest, q = intake.quote_booking(get_db(), req)
     return jsonify({"destination_office": dest.code, **q.as_dict()})
 
 
 @bp.post("/parcels")
+@api(ok={201: S.Parcel}, json=S.Booking, tags=("parcels",), also=intake.parse_booking)
 @idempotent
 def create_parcel() -> Response:
+    """Book a parcel.
+
+    A merchant's parcel is ``booked`` until a counter accepts it; a clerk's is ``accepted``.
+    The answer's Location is the parcel; a repeated merchant_reference is a 409 naming it."""
     user = _caller()
     db = get_db()
     # A registered recipient (through the chat number) may be given by phone alone.
-    req = intake.parse_booking(registration.fill_recipient(db, _json_body()))
+    req = intake.parse_booking(registration.fill_recipient(db, _booking()))
     try:
         parcel = intake.create_parcel(db, req, user)
         db.flush()
@@ -171,18 +180,24 @@ def _visible_parcel(tracking_id: str) -> Parcel:
 
 
 @bp.get("/parcels/<tracking_id>")
+@api(ok={200: S.ParcelWithEvents}, tags=("parcels",))
 def get_parcel(tracking_id: str) -> Response:
+    """One of the caller's parcels, with its events."""
     p = _visible_parcel(tracking_id)
     return jsonify({**_parcel_json(p), "events": tracking.public_view(p)["events"]})
 
 
 @bp.get("/parcels/<tracking_id>/label.pdf")
+@api(ok={200: (None, "The label, a PDF (application/pdf).")}, query=S.LayoutQuery, tags=("labels",))
 def parcel_label(tracking_id: str) -> Response:
+    """A parcel's label as a PDF."""
     return label_response(_visible_parcel(tracking_id))
 
 
 @bp.get("/track/<tracking_id>")
+@api(ok={200: S.Tracking}, key=False, tags=("tracking",))
 def track(tracking_id: str) -> Response:
+    """Public tracking: the status and events, without names, phones or addresses."""
     return jsonify(tracking.public_view(tracking.find_parcel(get_db(), tracking_id)))
 
 
@@ -208,40 +223,26 @@ def _own_attempt(public_id: str) -> Any:
 
 
 @bp.post("/payments")
+@api(ok={200: S.Payment, 201: S.Payment}, json=S.PaymentStart, tags=("payments",))
 @idempotent
 def start_payment() -> tuple[Response, int]:
-    """{"tracking_id", "msisdn", "purpose": "fee"|"cod"} -> the attempt, consent sent (201); the
-    same number asking again for the same sum gets its attempt back (200)."""
+    """Pay a parcel's fee or COD by airtime.
+
+    The attempt, its consent sent (201); the same number asking again for the same sum gets
+    its attempt back (200)."""
     from logistics.models import AttemptStatus, Purpose
     from logistics.services import payments
 
     user = _caller()
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": _l("The request body must be a JSON object.")})
-    errors: dict[str, str] = {}
-    raw_purpose = body.get("purpose", "fee")
-    try:
-        purpose = Purpose(raw_purpose) if isinstance(raw_purpose, str) else None
-    except ValueError:
-        purpose = None
-    if purpose is None:
-        errors["purpose"] = _l("purpose must be 'fee' or 'cod'.")
-    if not isinstance(body.get("msisdn"), str):
-        errors["msisdn"] = _l("msisdn (the payer's mobile number) is required.")
-    if not isinstance(body.get("tracking_id"), str):
-        errors["tracking_id"] = _l(
-            "tracking_id (the parcel's id, such as CP123456785BD) is required."
-        )
-    if errors or purpose is None:
-        raise ValidationError(errors)
+    ask = body()
+    purpose = Purpose(ask.purpose)
     db = get_db()
-    parcel = tracking.find_parcel(db, body["tracking_id"])
+    parcel = tracking.find_parcel(db, ask.tracking_id)
     if not intake.can_see(user, parcel):
         raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
     settings = _payments()
     link = payments.create_link(db, parcel, purpose, settings, user)
-    attempt = payments.begin(db, link, body["msisdn"], settings)
+    attempt = payments.begin(db, link, ask.msisdn, settings)
     joined = attempt.status is not AttemptStatus.CREATED
     db.commit()
     payments.send_consent(
@@ -251,16 +252,14 @@ def start_payment() -> tuple[Response, int]:
 
 
 @bp.post("/payments/<public_id>/confirm")
+@api(ok={200: S.Payment}, json=S.PaymentConfirm, tags=("payments",))
 @idempotent
 def confirm_payment(public_id: str) -> Response:
-    """{"otp": "123456"} (or {} after approval on the operator's page) -> charge."""
+    """Confirm a payment: {"otp": "123456"} (or {} after approval on the operator's page)."""
     from logistics.services import payments
 
     attempt = _own_attempt(public_id)
-    body = _json_body()
-    otp = body.get("otp", "") if isinstance(body, dict) else ""
-    if not isinstance(otp, str):
-        raise ValidationError({"otp": _l("otp must be a string of digits.")})
+    otp = body().otp
     db = get_db()
     payments.verify(db, attempt, otp, _payments())
     payments.pay(db, attempt, _payments())
@@ -268,6 +267,7 @@ def confirm_payment(public_id: str) -> Response:
 
 
 @bp.post("/payments/<public_id>/cancel")
+@api(ok={200: S.Payment}, retry=True, tags=("payments",))
 @idempotent
 def cancel_payment(public_id: str) -> Response:
     """Stop an attempt before its charge; the sum can then be paid again."""
@@ -281,17 +281,22 @@ def cancel_payment(public_id: str) -> Response:
 
 
 @bp.get("/payments/<public_id>")
+@api(ok={200: S.Payment}, tags=("payments",))
 def get_payment(public_id: str) -> Response:
+    """A payment by airtime, as it stands."""
     from logistics.services import payments
 
     return jsonify(payments.attempt_view(_own_attempt(public_id)))
 
 
 @bp.post("/payments/<public_id>/refund")
+@api(ok={200: S.Payment}, json=S.PaymentRefund, tags=("payments",))
 @idempotent
 def refund_payment(public_id: str) -> Response:
-    """{"amount_poisha": 1000, "reason": "..."}: admins and clerks only. Send an
-    ``Idempotency-Key`` header: the same key answers the same refund, never a second one."""
+    """Refund a payment (admins and clerks only).
+
+    Send an ``Idempotency-Key`` header: the same key answers the same refund, never a second
+    one."""
     from billing.money import Money
     from logistics.models import Role
     from logistics.services import payments
@@ -300,24 +305,12 @@ def refund_payment(public_id: str) -> Response:
     user = _caller()
     if user.role not in (Role.ADMIN, Role.CLERK):
         raise Forbidden(_l("Only counter staff and admins refund payments."))
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": _l("The request body must be a JSON object.")})
-    amount = body.get("amount_poisha")
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ValidationError(
-            {"amount_poisha": _l("amount_poisha must be a whole number of poisha.")}
-        )
-    reason = body.get("reason", "")
-    if not isinstance(reason, str):
-        raise ValidationError({"reason": _l("reason must be text.")})
+    amount, reason = body().amount_poisha, body().reason
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (1 <= len(key) <= 64 and key.isprintable() and key.isascii()):
         raise ValidationError(
             {"Idempotency-Key": _l("Idempotency-Key must be 1 to 64 ASCII characters.")}
         )
-    if not -(2**62) < amount < 2**62:
-        raise ValidationError({"amount_poisha": _l("amount_poisha is out of range.")})
     payments.refund(
         get_db(), attempt, Money(amount), reason[:200], _payments(), request_key=key, actor=user
     )

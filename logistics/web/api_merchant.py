@@ -9,6 +9,7 @@ import binascii
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
+from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -17,9 +18,11 @@ from logistics.errors import DakGhorError, Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role, User
 from logistics.services import intake, merchant_portal, registration, tracking
+from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
-from logistics.web.api import _caller, _json_body, _parcel_json, bp
+from logistics.web.api import _caller, _parcel_json, bp
 from logistics.web.idempotent import idempotent
+from logistics.web.openapi import api, args, body, field_errors
 
 MAX_BULK = 500
 MAX_PAGE = 200
@@ -44,16 +47,16 @@ def _cursor(raw: str) -> int | None:
 
 
 @bp.get("/parcels")
+@api(ok={200: S.ParcelPage}, query=S.ParcelQuery, tags=("parcels",))
 def list_parcels() -> Response:
-    """The merchant's parcels, newest first: the portal's filters (status, since, until,
-    office, cod, q) and a cursor (``next_cursor`` of the page before)."""
+    """The merchant's parcels, newest first.
+
+    The portal's filters (status, since, until, office, cod, q) and a cursor (``next_cursor``
+    of the page before)."""
     user = _merchant()
     f = merchant_portal.parse_filter(request.args)
-    after = _cursor(request.args.get("cursor", ""))
-    raw_limit = request.args.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise ValidationError({"limit": _l("limit must be a whole number from 1 to 200.")})
-    limit = int(raw_limit)
+    after = _cursor(args().cursor or "")
+    limit = args().limit
     stmt = merchant_portal.query(int(user.merchant_id or 0), f)
     if after is not None:
         stmt = stmt.where(Parcel.id < after)
@@ -77,19 +80,17 @@ def list_parcels() -> Response:
 
 
 @bp.post("/parcels/bulk")
+@api(ok={200: S.BulkResults}, json=S.BulkBooking, tags=("parcels",))
 @idempotent
 def create_parcels_bulk() -> Response:
-    """Book up to 500 parcels: each item booked on its own (in its own transaction) and answered
-    with its own status: 201 and the parcel, 409 for an order id booked already (naming the
-    parcel), or 422 naming each wrong field. Every item needs its merchant_reference, so a retry
-    books nothing twice."""
+    """Book up to 500 parcels at once.
+
+    Each item is booked on its own (in its own transaction) and answered with its own status:
+    201 and the parcel, 409 for an order id booked already (naming the parcel), or 422 naming
+    each wrong field (``parcels.<index>.<field>`` is not used: the item's result carries its
+    index). Every item needs its merchant_reference, so a retry books nothing twice."""
     user = _merchant()
-    body = _json_body()
-    items = body.get("parcels") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ValidationError({"parcels": _l('Send {"parcels": [...]} with 1 to 500 bookings.')})
-    if len(items) > MAX_BULK:
-        raise ValidationError({"parcels": _l("At most 500 bookings a call; split them.")})
+    items = body().parcels
     db = get_db()
     results: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -102,6 +103,15 @@ def create_parcels_bulk() -> Response:
                         )
                     }
                 )
+            try:
+                item = S.Booking.model_validate(item).model_dump(mode="json", exclude_none=True)
+            except PydanticError as e:
+                found = field_errors(e.errors())
+                try:
+                    intake.parse_booking(item)
+                except ValidationError as more:
+                    found |= {k: v for k, v in more.errors.items() if k not in found}
+                raise ValidationError(found) from None
             req = intake.parse_booking(registration.fill_recipient(db, item))
             try:
                 parcel = intake.create_parcel(db, req, user)
@@ -126,6 +136,7 @@ def _fields(e: DakGhorError) -> dict[str, Any]:
 
 
 @bp.post("/parcels/<tracking_id>/cancel")
+@api(ok={200: S.Parcel}, retry=True, tags=("parcels",))
 @idempotent
 def cancel_parcel(tracking_id: str) -> Response:
     """Cancel a booking no counter has taken."""
@@ -140,11 +151,14 @@ def cancel_parcel(tracking_id: str) -> Response:
 
 
 @bp.get("/labels.pdf")
+@api(ok={200: (None, "The labels, a PDF (application/pdf).")}, query=S.LabelQuery, tags=("labels",))
 def labels_for_many() -> Response:
-    """One PDF of the labels of ``ids`` (comma-separated tracking ids, at most 500, each the
-    caller's); ``layout=a4`` puts four on a sheet."""
+    """One PDF of the labels of many parcels.
+
+    ``ids``: comma-separated tracking ids, at most 500, each the caller's; ``layout=a4`` puts
+    four on a sheet."""
     user = _caller()
-    ids = [i.strip().upper() for i in request.args.get("ids", "").split(",") if i.strip()]
+    ids = [i.strip().upper() for i in args().ids.split(",") if i.strip()]
     if not ids or len(ids) > MAX_LABELS:
         raise ValidationError({"ids": _l("Give 1 to 500 tracking ids, separated by commas.")})
     db = get_db()
@@ -181,6 +195,7 @@ def _pickup_json(r: Any) -> dict[str, Any]:
 
 
 @bp.get("/pickups")
+@api(ok={200: S.Pickups}, tags=("pickups",))
 def list_pickups() -> Response:
     """The merchant's pickup requests and drop-offs, newest day first."""
     from logistics.services import pickups
@@ -191,29 +206,28 @@ def list_pickups() -> Response:
 
 
 @bp.post("/pickups")
+@api(ok={201: S.Pickup}, json=S.PickupAsk, tags=("pickups",))
 @idempotent
 def create_pickup() -> tuple[Response, int]:
-    """A pickup (``kind`` pickup: address, post_code) or a drop-off (``kind`` drop: office) for
+    """Ask for a pickup, or say you will drop parcels at a counter.
+
+    A pickup (``kind`` pickup: address, post_code) or a drop-off (``kind`` drop: office) for
     ``day``, with about how many ``parcels`` and their ``weight_kg``."""
     from logistics.services import pickups
 
     user = _merchant()
-    body = _json_body()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": _l("The request body must be a JSON object.")})
     db = get_db()
-    form = {
-        k: str(body.get(k, ""))
-        for k in ("kind", "address", "post_code", "day", "parcels", "weight_kg", "office", "note")
-    }
+    form = {k: str(v) for k, v in body().model_dump(mode="json").items()}
     made = pickups.request_pickup(db, user, form)
     db.commit()
     return jsonify(_pickup_json(made)), 201
 
 
-@bp.post("/pickups/<int:request_id>/cancel")
+@bp.post("/pickups/<int(max=2147483647):request_id>/cancel")
+@api(ok={200: S.Pickup}, retry=True, tags=("pickups",))
 @idempotent
 def cancel_pickup(request_id: int) -> Response:
+    """Cancel a pickup request not yet done."""
     from logistics.models import PickupRequest
     from logistics.services import pickups
 
@@ -226,9 +240,12 @@ def cancel_pickup(request_id: int) -> Response:
 
 
 @bp.get("/statements")
+@api(ok={200: S.Statement}, query=S.PeriodQuery, tags=("statements",))
 def statement() -> Response:
-    """The merchant's statement for ``since`` .. ``until`` (this month so far by default), in
-    poisha: each day, the totals, the payouts, and the opening and closing balances."""
+    """The merchant's statement of the COD money held for it.
+
+    For ``since`` .. ``until`` (this month so far by default), in poisha: each day, the
+    totals, the payouts, and the opening and closing balances."""
     from logistics.services import statements
 
     user = _merchant()
