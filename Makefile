@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants clean install install-test areas
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -102,6 +102,11 @@ bench-payments: $(VENV)/.installed-test
 ## webhook deliveries per second to a loopback receiver
 bench-merchants: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_merchants.py $(ARGS)
+
+## bench-api: the API's booking and tracking against bare Flask endpoints, with wrk under
+## make run's gunicorn settings, on SQLite and PostgreSQL (needs wrk: apt-get install wrk)
+bench-api: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_api.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

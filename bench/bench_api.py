@@ -3,7 +3,7 @@
 that parse the same body (bench/bare_api.py), all served by gunicorn with ``make run``'s
 settings (gunicorn.conf.py), on SQLite and on PostgreSQL in one run.
 
-    .venv/bin/python bench/bench_api.py [--seconds 10] [--connections 8]
+    .venv/bin/python bench/bench_api.py [--seconds 5] [--rounds 3] [--connections 8]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Ratios (API ÷ bare) are what to compare across machines; the targets of the merchants' issue
@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,7 +106,15 @@ def _lua(tmp: Path, name: str, method: str, body: dict[str, Any] | None) -> Path
     return path
 
 
-def run(name: str, url: str, seconds: int, connections: int) -> list[dict[str, Any]]:
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
+def run(name: str, url: str, seconds: int, connections: int, rounds: int) -> list[dict[str, Any]]:
     _database(url)
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     env = {
@@ -135,9 +144,13 @@ def run(name: str, url: str, seconds: int, connections: int) -> list[dict[str, A
             ("booking", "/bare/parcels", "/api/v1/parcels", book),
             ("tracking", f"/bare/track/{tracking_id}", f"/api/v1/track/{tracking_id}", get),
         ):
-            b = _wrk(bare_base + bare_url, seconds, connections, script)
-            a = _wrk(api_base + api_url, seconds, connections, script)
-            rows.append({"database": name, "call": what, "bare": b, "api": a})
+            runs: dict[str, list[dict[str, Any]]] = {"bare": [], "api": []}
+            for _ in range(rounds):  # alternated, so a noisy moment hits both sides
+                runs["bare"].append(_wrk(bare_base + bare_url, seconds, connections, script))
+                runs["api"].append(_wrk(api_base + api_url, seconds, connections, script))
+            rows.append(
+                {"database": name, "call": what, **{k: _median(v) for k, v in runs.items()}}
+            )
     finally:
         for p in (api, bare):
             p.terminate()
@@ -150,7 +163,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=5, help="each wrk run")
+    ap.add_argument("--rounds", type=int, default=3, help="bare/API pairs; medians reported")
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument(
         "--postgres",
@@ -166,7 +180,8 @@ def main() -> None:
     if pg:
         targets.append(("PostgreSQL", pg, args.postgres))
     print(
-        f"wrk, {args.connections} connections, {args.seconds} s each; gunicorn.conf.py "
+        f"wrk, {args.connections} connections, {args.rounds} alternated rounds of "
+        f"{args.seconds} s (medians); gunicorn.conf.py "
         f"(WORKERS={os.environ.get('WORKERS', '2')}, THREADS={os.environ.get('THREADS', '8')})"
     )
     print(
@@ -175,7 +190,7 @@ def main() -> None:
     )
     for name, url, admin in targets:
         try:
-            for r in run(name, url, args.seconds, args.connections):
+            for r in run(name, url, args.seconds, args.connections, args.rounds):
                 b, a = r["bare"], r["api"]
                 print(
                     f"{r['database']:<11} {r['call']:<9} {b['rps']:>10.0f} {a['rps']:>10.0f} "

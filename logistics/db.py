@@ -47,7 +47,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before each checkout (a round trip on every request): a connection the server
+    # dropped fails the one request that meets it (a 503 with Retry-After, nothing saved), and
+    # SQLAlchemy then discards every connection as old as it; pool_recycle retires connections
+    # before a firewall's idle timeout can cut them.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 

@@ -94,13 +94,15 @@ def user_for_api_key(session: Session, header: str | None) -> User:
         raise Unauthorized(
             _l("The Authorization header must be 'Bearer <key>'."), field="Authorization"
         )
-    api_key = session.scalar(
-        select(ApiKey).where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
-    )
-    user: User | None = api_key.user if api_key else None
-    if user is None or not user.active:
+    # The key and its user in one query (the user is the request's caller anyway).
+    found = session.execute(
+        select(ApiKey, User)
+        .join(User, User.id == ApiKey.user_id)
+        .where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
+    ).first()
+    if found is None or not found[1].active:
         raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
-    assert api_key is not None
+    api_key, user = found
     _mark_used(session, api_key)
     return user
 

@@ -170,6 +170,18 @@ def limit_api(app: Flask, api_bp: Any) -> Any:
     API_BULK_RATE_LIMIT; a caller over it gets 429 with Retry-After."""
     from flask_limiter import Limiter
 
+    # Registered before the limiter, so it runs after the limiter's own (Flask runs them in
+    # reverse): the limiter writes Retry-After (its window's reset) on every answer; only a 429
+    # keeps it, and a wait the service chose itself (a 503, a payment's back-off) is restored.
+    @app.after_request
+    def _own_retry_after(resp: Response) -> Response:
+        wait = g.pop("retry_after", None)
+        if wait is not None:
+            resp.headers["Retry-After"] = wait
+        elif resp.status_code != 429:
+            resp.headers.pop("Retry-After", None)
+        return resp
+
     limiter = Limiter(key_func=rate_key, app=app)
     limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(api_bp)
     bulk = "api.create_parcels_bulk"

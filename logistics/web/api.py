@@ -198,7 +198,7 @@ def parcel_label(tracking_id: str) -> Response:
 @api(ok={200: S.Tracking}, key=False, tags=("tracking",))
 def track(tracking_id: str) -> Response:
     """Public tracking: the status and events, without names, phones or addresses."""
-    return jsonify(tracking.public_view(tracking.find_parcel(get_db(), tracking_id)))
+    return jsonify(tracking.public_view_of(get_db(), tracking_id))
 
 
 # ---- payments by airtime --------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -50,6 +50,8 @@ def register(app: Flask) -> None:
     def _domain(e: DakGhorError) -> Any:
         answer = respond(e.status, e.as_dict())
         wait = getattr(e, "retry_after_s", None)
+        if wait:
+            g.retry_after = str(wait)
         return (*answer, {"Retry-After": str(wait)}) if wait else answer
 
     @app.errorhandler(CSRFError)
@@ -76,13 +78,16 @@ def register(app: Flask) -> None:
     def _database_unavailable(e: Exception) -> Any:
         """The database is down, unreachable or busy: 503 with Retry-After, on a page that
         needs neither the database nor the login (so a logged-in user gets it too)."""
-        if isinstance(e, DBAPIError) and is_transient(e):
+        if isinstance(e, DBAPIError) and (is_transient(e) or e.connection_invalidated):
+            # Busy, or a pooled connection the server had dropped (the pool is refreshed now):
+            # the same request a second later goes through.
             log.warning("transient database error on %s %s: %s", request.method, request.path, e)
             wait = 1
         else:
             log.error("database unavailable on %s %s: %s", request.method, request.path, e)
             wait = 30
         headers = {"Retry-After": str(wait)}
+        g.retry_after = str(wait)
         if wants_json():
             body = {
                 "code": "service_unavailable",

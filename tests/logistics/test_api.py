@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -187,3 +188,29 @@ def test_unknown_route_and_method_answer_json(client: FlaskClient) -> None:
     resp = client.get("/api/v1/nothing")
     assert resp.status_code == 404 and "error" in resp.get_json()
     assert client.delete("/api/v1/offices").status_code == 405
+
+
+def test_tracking_by_one_query_answers_as_the_parcel_does(
+    app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    """The API's tracking reads plain rows (tracking.public_view_of); it must say exactly what
+    the parcel's own view says, events and offices in order."""
+    from logistics.models import Office
+    from logistics.services import tracking
+    from logistics.web import get_db
+
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
+    with app.test_request_context():
+        db = get_db()
+        parcel = tracking.find_parcel(db, tid)
+        gpo = db.scalar(select(Office).where(Office.code == "GPO"))
+        tracking.record_event(db, parcel, "EMA", office=gpo)
+        tracking.record_event(db, parcel, "EMC", office=gpo)
+        db.commit()
+        db.expire_all()
+        slow = tracking.public_view(tracking.find_parcel(db, tid))
+        fast = tracking.public_view_of(db, tid)
+    assert fast == slow and [e["code"] for e in fast["events"]] == ["BKD", "EMA", "EMC"]
+    assert client.get(f"/api/v1/track/{tid}").get_json() == fast
