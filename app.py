@@ -57,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         pay,
         payouts,
         planner,
+        planner_live,  # noqa: F401 - its routes join planner.bp
         public,
         recipient,
         register,

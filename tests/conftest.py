@@ -50,6 +50,7 @@ from logistics.models import (
     Payout,
     PickupRequest,
     PlanMove,
+    PlanPickup,
     PlanRoute,
     PlanStop,
     PlanStopParcel,
@@ -147,6 +148,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        PlanPickup,
         PickupRequest,
         Payout,
         BulkRow,

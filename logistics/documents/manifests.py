@@ -53,6 +53,9 @@ WORDS = {
     "received": _l("Received by"),
     "page": _l("Page"),
     "nothing": _l("Nothing"),
+    "pickup": _l("Pickup at a merchant's door"),
+    "expected": _l("Expected"),
+    "hand_in": _l("Hand in at"),
 }
 
 
@@ -81,6 +84,21 @@ class StopSheet:
 
 
 @dataclass(frozen=True)
+class DoorSheet:
+    """A call at a merchant's door (a pickup): before the route's stop ``before_seq``."""
+
+    before_seq: int
+    merchant: str
+    phone: str
+    address: str
+    parcels: int  # the merchant's estimate
+    weight_g: int
+    hand_in: str  # the intake office's code
+    arrive: str
+    depart: str
+
+
+@dataclass(frozen=True)
 class RouteSheet:
     code: str
     van: str
@@ -88,6 +106,7 @@ class RouteSheet:
     day: date
     version: int
     stops: tuple[StopSheet, ...]
+    doors: tuple[DoorSheet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +217,31 @@ def _head(p: Page, pairs: Sequence[tuple[str, str]]) -> None:
     p.y -= 4
 
 
+def _door(p: Page, d: DoorSheet) -> None:
+    p.need(5 * LINE)
+    p.rule()
+    p.text(M, f"{both('pickup')}: {d.merchant} · {d.phone}", BOLD, 11)
+    p.text(
+        W - M,
+        f"{both('arrive')} {d.arrive}  ·  {both('depart')} {d.depart}",
+        REGULAR,
+        8,
+        align="right",
+    )
+    p.y -= LINE + 2
+    p.text(M, d.address, REGULAR, 9)
+    p.y -= LINE
+    p.text(
+        M,
+        f"{both('expected')}: {d.parcels} {both('parcels')}, {d.weight_g / 1000:.1f} kg  ·  "
+        f"{both('hand_in')} {d.hand_in}",
+        REGULAR,
+        9,
+    )
+    p.y -= LINE
+    _signatures(p)
+
+
 def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
     p = Page(c, sheet.code, both("route_sheet"))
     _head(
@@ -209,7 +253,10 @@ def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
             ("version", str(sheet.version)),
         ],
     )
+    doors = sorted(sheet.doors, key=lambda d: d.before_seq)
     for stop in sheet.stops:
+        while doors and doors[0].before_seq <= stop.seq:
+            _door(p, doors.pop(0))
         p.need(3 * LINE)
         p.rule()
         title = f"{stop.seq + 1}. {stop.office_code} {stop.office_bn} ({stop.office_en})"
@@ -231,6 +278,8 @@ def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
             _parcel_lines(p, lines, other)
             _total(p, lines)
         _signatures(p)
+    for d in doors:
+        _door(p, d)
     every = [x for s in sheet.stops for x in s.loads]
     p.need(LINE)
     p.rule()

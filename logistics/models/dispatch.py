@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
+from logistics.models.merchant import PickupRequest
 from logistics.models.office import Office
 from logistics.models.parcel import Parcel
 from logistics.models.types import UTCDateTime, value_enum
@@ -125,6 +126,30 @@ class PlanRoute(Base):
     stops: Mapped[list[PlanStop]] = relationship(
         back_populates="route", order_by="PlanStop.seq", cascade="all, delete-orphan"
     )
+    pickups: Mapped[list[PlanPickup]] = relationship(
+        back_populates="route", order_by="PlanPickup.arrives_at", cascade="all, delete-orphan"
+    )
+
+
+class PlanPickup(Base):
+    """A call at a merchant's door on a van's route: a pickup request's parcels fetched, to be
+    handed in at its intake office (a later stop of the same route). ``after_seq``: how many of
+    the route's office stops come before it."""
+
+    __tablename__ = "plan_pickups"
+    __table_args__ = (Index("ix_plan_pickups_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("plan_routes.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("pickup_requests.id"))
+    after_seq: Mapped[int] = mapped_column(Integer)
+    arrives_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    load_parcels: Mapped[int] = mapped_column(Integer)  # on board when the van leaves
+    load_g: Mapped[int] = mapped_column(BigInteger)
+
+    route: Mapped[PlanRoute] = relationship(back_populates="pickups")
+    request: Mapped[PickupRequest] = relationship()
 
 
 class PlanStop(Base):

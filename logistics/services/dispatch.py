@@ -6,7 +6,8 @@ pair, a group split only where the largest van's capacity demands it. Vans, thei
 office hours and the hub come from the database; the Dhaka travel model from
 ``routing.matrix``. The solver's plan comes back as versioned rows: routes, stops in order
 (arrival, departure, load after the stop), the parcels each stop loads and drops, and the
-parcels left over with the solver's reason.
+parcels left over with the solver's reason. A van day also calls at the doors of merchants who
+asked for a pickup that day (``pickup_calls``).
 
 Planning runs as a background job (``tasks.plan_day``), never inside a web request:
 ``start_plan`` writes a version in state ``planning``; ``run_plan`` (the job) fills it in one
@@ -32,6 +33,7 @@ from logistics.models import (
     Office,
     Parcel,
     ParcelStatus,
+    PickupRequest,
     PlanMode,
     PlanMove,
     PlanRoute,
@@ -39,7 +41,15 @@ from logistics.models import (
     User,
     Van,
 )
-from logistics.services import adjust, hub, midday, plan_rows, publishing, versions
+from logistics.services import (
+    adjust,
+    hub,
+    midday,
+    pickup_calls,
+    plan_rows,
+    publishing,
+    versions,
+)
 from logistics.services.loads import Load, loads_of
 from routing import modes
 from routing.model import DAY_S, Problem
@@ -83,11 +93,13 @@ def build_problem(
     moves: Sequence[PlanMove] = (),
     vans_now: Sequence[midday.VanState] = (),
     as_of: tuple[date, datetime] | None = None,
+    pickups: Sequence[PickupRequest] = (),
 ) -> tuple[Problem, list[Load]]:
     """The van day of these parcels as a routing Problem, and the loads its shipments carry.
     ``locked`` routes (of the version being re-planned) are kept as they were for the parcels
     still waiting; ``moves`` pin an office pair's loads to a van. Mid-day (``as_of``: the day and
-    the moment), the vans stand where ``vans_now`` says, with what they carry."""
+    the moment), the vans stand where ``vans_now`` says, with what they carry. ``pickups``:
+    merchants' doors to call at, their parcels handed in at their intake offices."""
     offices = list(session.scalars(select(Office).where(Office.active).order_by(Office.code)))
     hubs = [o for o in offices if o.is_hub]
     if not hubs:
@@ -103,18 +115,21 @@ def build_problem(
     free = loads_of([p for p in parcels if p.id not in held], max_p, max_g)
     carried = midday.onboard_loads(vans_now)
     loads = free + [load for lo in kept for load in lo.loads] + carried
+    doors, fetched = pickup_calls.sites_and_loads(pickups, max_p, max_g)
     standing = {st.office.code for st in vans_now if st.office is not None}
-    used = {lo.origin for lo in loads} | {lo.destination for lo in loads} | standing
+    ends = {lo.destination for lo in loads + fetched}
+    used = {lo.origin for lo in loads} | ends | standing
     by_code = {o.code: o for o in session.scalars(select(Office).where(Office.code.in_(used)))}
-    intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads} | standing)]
-    delivery = [_site(by_code[c]) for c in sorted({lo.destination for lo in loads})]
+    intake = [_site(by_code[c]) for c in sorted({lo.origin for lo in loads} | standing)] + doors
+    delivery = [_site(by_code[c]) for c in sorted(ends)]
+    loads += fetched
     problem = modes.van_day(
         _site(hubs[0], HUB_HOURS),
         intake,
         delivery,
         [modes.Van(v.registration, v.capacity_kg * 1000, v.capacity_parcels) for v in vans],
         [
-            modes.Consignment(lo.origin, lo.destination, lo.weight_g, len(lo.parcel_ids), lo.ref)
+            modes.Consignment(lo.origin, lo.destination, lo.weight_g, lo.count, lo.ref)
             for lo in loads
         ],
     )
@@ -193,7 +208,8 @@ def start_plan(
             field="service_date",
         )
     waiting = session.scalar(select(func.count()).select_from(Parcel).where(*WAITING)) or 0
-    if not waiting and not replanning_midday:
+    calls = mode is PlanMode.VAN_DAY and bool(pickup_calls.for_day(session, service_date))
+    if not waiting and not replanning_midday and not calls:
         raise ValidationError({"parcels": _l("No parcel is waiting to be moved.")})
     if not active_vans(session):
         raise ValidationError({"vans": _l("There is no van to plan with.")})
@@ -288,7 +304,8 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             else:
                 locked, moves = adjust.parent_adjustments(s, plan)
                 as_of = None
-            problem, loads = build_problem(s, parcels, locked, moves, vans_now, as_of)
+            pickups = pickup_calls.for_day(s, plan.service_date)
+            problem, loads = build_problem(s, parcels, locked, moves, vans_now, as_of, pickups)
             if plan.parent_id is not None:  # keep the loads on their vans unless moving pays
                 parent = s.get(DayPlan, plan.parent_id)
                 assert parent is not None

@@ -26,6 +26,11 @@ class Load:
     parcel_ids: tuple[int, ...]
     weight_g: int
     van: str = ""  # mid-day: the van already carrying it (it is only delivered)
+    expected: int = 0  # parcels not in the system yet (a merchant's pickup, by its estimate)
+
+    @property
+    def count(self) -> int:
+        return len(self.parcel_ids) + self.expected
 
 
 def _pair(p: Parcel) -> tuple[str, str]:

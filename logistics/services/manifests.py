@@ -21,6 +21,8 @@ from logistics.models import (
     ManifestKind,
     Office,
     Parcel,
+    PickupRequest,
+    PlanPickup,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -82,6 +84,12 @@ def _routes(session: Session, plan_id: int) -> list[PlanRoute]:
                 .selectinload(PlanStop.parcels)
                 .selectinload(PlanStopParcel.parcel)
                 .selectinload(Parcel.origin_office),
+                selectinload(PlanRoute.pickups)
+                .selectinload(PlanPickup.request)
+                .selectinload(PickupRequest.merchant),
+                selectinload(PlanRoute.pickups)
+                .selectinload(PlanPickup.request)
+                .selectinload(PickupRequest.office),
             )
         )
     )
@@ -144,6 +152,20 @@ def document(
                     _lines(s, StopAction.DROP),
                 )
                 for s in route.stops
+            ),
+            tuple(
+                docs.DoorSheet(
+                    d.after_seq,
+                    d.request.merchant.name,
+                    d.request.merchant.phone,
+                    d.request.address,
+                    d.request.parcels,
+                    d.request.weight_g,
+                    d.request.office.code,
+                    _hm(d.arrives_at),
+                    _hm(d.departs_at),
+                )
+                for d in route.pickups
             ),
         )
     office = session.get(Office, manifest.office_id)

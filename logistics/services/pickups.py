@@ -3,8 +3,9 @@ nearest it, or brought by the merchant to a counter it names. The office's clerk
 day's requests and mark each done; the merchant sees their state and may cancel one not yet
 done.
 
-A pickup is not yet a stop in the van plan: the intake office fetches it (its own staff or the
-van that calls there), and the parcels then wait at the counter like any other.
+A pickup of a day is a call at the merchant's door in that day's van plan (``pickup_calls``):
+the van hands the parcels in at the intake office, where they are accepted like any other. The
+office's list shows which van calls and when, once the plan is published.
 """
 
 from __future__ import annotations

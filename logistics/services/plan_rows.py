@@ -13,6 +13,7 @@ from logistics.db import utcnow
 from logistics.models import (
     DayPlan,
     Office,
+    PlanPickup,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -21,6 +22,7 @@ from logistics.models import (
     StopAction,
     Van,
 )
+from logistics.services import pickup_calls
 from logistics.services.loads import Load
 from logistics.text import DHAKA
 from routing.model import Problem
@@ -96,6 +98,20 @@ def add_routes(
             route.stops.append(made)
         stop: PlanStop | None = None
         for v in visits:
+            door = pickup_calls.request_of(codes[v.location])
+            if door is not None:  # a merchant's door: its load is handed in at a later stop
+                route.pickups.append(
+                    PlanPickup(
+                        request_id=door,
+                        after_seq=len(route.stops),
+                        arrives_at=_at(plan.service_date, v.arrival_s),
+                        departs_at=_at(plan.service_date, v.departure_s),
+                        load_g=int(v.load[0]),
+                        load_parcels=int(v.load[1]),
+                    )
+                )
+                stop = None
+                continue
             office = offices[codes[v.location]]
             if stop is None or stop.office_id != office.id:
                 stop = PlanStop(seq=len(route.stops), office=office, office_id=office.id)

@@ -185,6 +185,8 @@ class Pickup(Answer):
     weight_g: int
     note: str
     status: Literal["requested", "done", "cancelled"]
+    van: str | None = Field(None, description="The van the day's published plan sends.")
+    expected_at: str | None = Field(None, description="When that van is expected (ISO 8601).")
 
 
 class Pickups(Answer):

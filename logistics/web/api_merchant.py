@@ -179,7 +179,12 @@ def labels_for_many() -> Response:
     return resp
 
 
-def _pickup_json(r: Any) -> dict[str, Any]:
+def _pickup_json(r: Any, planned: dict[int, Any] | None = None) -> dict[str, Any]:
+    from logistics.services import pickup_calls
+
+    if planned is None:
+        planned = pickup_calls.planned(get_db(), [r.id])
+    van, at = planned.get(r.id, (None, None)) if r.status == "requested" else (None, None)
     return {
         "id": r.id,
         "kind": r.kind,
@@ -191,6 +196,8 @@ def _pickup_json(r: Any) -> dict[str, Any]:
         "weight_g": r.weight_g,
         "note": r.note,
         "status": r.status,
+        "van": van,
+        "expected_at": at.isoformat() if at else None,
     }
 
 
@@ -201,8 +208,12 @@ def list_pickups() -> Response:
     from logistics.services import pickups
 
     user = _merchant()
-    rows = pickups.of_merchant(get_db(), int(user.merchant_id or 0))
-    return jsonify({"pickups": [_pickup_json(r) for r in rows]})
+    from logistics.services import pickup_calls
+
+    db = get_db()
+    rows = pickups.of_merchant(db, int(user.merchant_id or 0))
+    planned = pickup_calls.planned(db, [r.id for r in rows])
+    return jsonify({"pickups": [_pickup_json(r, planned) for r in rows]})
 
 
 @bp.post("/pickups")

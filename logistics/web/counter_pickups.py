@@ -10,7 +10,7 @@ from flask_login import current_user
 from logistics.errors import Forbidden
 from logistics.i18n import _, _l
 from logistics.models import Role
-from logistics.services import pickups
+from logistics.services import pickup_calls, pickups
 from logistics.web import get_db, requested_day, require_role
 from logistics.web.homes import is_intake_clerk
 
@@ -27,10 +27,13 @@ def _clerk() -> None:
 def page() -> ResponseReturnValue:
     _clerk()
     day = requested_day()
+    db = get_db()
+    requests = pickups.of_office(db, current_user.office_id, day)
     return render_template(
         "counter/pickups.html",
         day=day,
-        requests=pickups.of_office(get_db(), current_user.office_id, day),
+        requests=requests,
+        planned=pickup_calls.planned(db, [r.id for r in requests]),
     )
 
 

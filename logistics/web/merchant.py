@@ -218,10 +218,14 @@ def _pickup_page(errors: dict[str, Any] | None = None, status: int = 200) -> tup
     db = get_db()
     merchant = current_user.merchant
     form = request.form if request.method == "POST" else {}
+    from logistics.services import pickup_calls
+
+    requests = pickups.of_merchant(db, merchant_id_of_page())
     return (
         render_template(
             "merchant/pickups.html",
-            requests=pickups.of_merchant(db, merchant_id_of_page()),
+            requests=requests,
+            planned=pickup_calls.planned(db, [r.id for r in requests]),
             offices=pickups.intake_offices(db),
             errors=errors or {},
             form=form,

@@ -23,7 +23,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from logistics.db import utcnow
 from logistics.documents import manifests as docs
 from logistics.errors import Forbidden, NotFound, ValidationError
 from logistics.i18n import Num, _, _l, when
@@ -32,7 +31,9 @@ from logistics.models import (
     Office,
     Parcel,
     ParcelStatus,
+    PickupRequest,
     PlanMode,
+    PlanPickup,
     PlanRoute,
     PlanStatus,
     PlanStop,
@@ -44,11 +45,10 @@ from logistics.services import (
     adjust,
     dispatch,
     hub,
-    live,
     loads,
     manifests,
+    pickup_calls,
     publishing,
-    scans,
     versions,
 )
 from logistics.vocabulary import label
@@ -156,6 +156,10 @@ def _plan(plan_id: int) -> DayPlan:
             selectinload(DayPlan.routes)
             .selectinload(PlanRoute.stops)
             .selectinload(PlanStop.parcels),
+            selectinload(DayPlan.routes)
+            .selectinload(PlanRoute.pickups)
+            .selectinload(PlanPickup.request)
+            .selectinload(PickupRequest.merchant),
             selectinload(DayPlan.unassigned).selectinload(PlanUnassigned.parcel),
             selectinload(DayPlan.moves),
         )
@@ -179,6 +183,7 @@ def plan(plan_id: int) -> str:
     return render_template(
         "dispatch/plan.html",
         plan=p,
+        calls={r.id: pickup_calls.sequence(r) for r in p.routes},
         colours=COLOURS,
         left=[(parcel, reasons[parcel.id]) for parcel in left],
         tiles=current_app.config["MAP_TILES"],
@@ -303,49 +308,6 @@ def _pdf(data: bytes, name: str) -> Response:
     )
 
 
-@bp.get("/plans/<int:plan_id>/live")
-@require_role(Role.PLANNER)
-def live_board(plan_id: int) -> str:
-    """Each van's stops as done / due / late / skipped from the scans; the page refreshes
-    its cells from ``live.json`` without reloading."""
-    p = _plan(plan_id)
-    return render_template(
-        "dispatch/live.html",
-        plan=p,
-        rows=live.board(get_db(), p, utcnow()),
-        colours=COLOURS,
-    )
-
-
-@bp.get("/plans/<int:plan_id>/live.json")
-@require_role(Role.PLANNER)
-def live_state(plan_id: int) -> Response:
-    p = _plan(plan_id)
-    return jsonify(
-        {
-            "stops": {
-                str(st.stop.id): {"state": st.state, "text": label(st.state)}
-                for _route, states in live.board(get_db(), p, utcnow())
-                for st in states
-            }
-        }
-    )
-
-
-@bp.get("/plans/<int:plan_id>/scans")
-@require_role(Role.PLANNER)
-def mismatches(plan_id: int) -> str:
-    """Every load-out and arrival of this version with what was missing or extra."""
-    db = get_db()
-    p = _plan(plan_id)
-    sessions = scans.sessions_of_plan(db, p)
-    return render_template(
-        "dispatch/scans.html",
-        plan=p,
-        reports=[(ss, scans.report(db, ss)) for ss in sessions],
-    )
-
-
 SOLVED = (PlanStatus.DRAFT, PlanStatus.PUBLISHED, PlanStatus.CLOSED, PlanStatus.SUPERSEDED)
 
 
@@ -380,7 +342,11 @@ def state(plan_id: int) -> Response:
         "routes": [],
     }
     for k, r in enumerate(p.routes):
-        points = [(float(s.office.lat), float(s.office.lon)) for s in r.stops]
+        calls = pickup_calls.sequence(r)
+        points = [
+            (float(c.office.lat), float(c.office.lon)) if kind == "stop" else pickup_calls.door(c)
+            for kind, c in calls
+        ]
         if hub is not None:
             home = (float(hub.lat), float(hub.lon))
             points = [home, *points, home]
@@ -390,7 +356,13 @@ def state(plan_id: int) -> Response:
                 "colour": COLOURS[k % len(COLOURS)],
                 "points": points,
                 "stops": [
-                    {"code": s.office.code, "at": when(s.arrives_at, "HH:mm")} for s in r.stops
+                    {
+                        "code": c.office.code
+                        if kind == "stop"
+                        else _("Pickup: %(name)s", name=c.request.merchant.name),
+                        "at": when(c.arrives_at, "HH:mm"),
+                    }
+                    for kind, c in calls
                 ],
             }
         )
