@@ -46,6 +46,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        path = engine.url.database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            from logistics import writer_gate
+
+            writer_gate.install(engine, path)
         return engine
     # No ping before each checkout (a round trip on every request): a connection the server
     # dropped fails the one request that meets it (a 503 with Retry-After, nothing saved), and
