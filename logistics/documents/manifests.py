@@ -217,18 +217,19 @@ def _head(p: Page, pairs: Sequence[tuple[str, str]]) -> None:
     p.y -= 4
 
 
-def _door(p: Page, d: DoorSheet) -> None:
-    p.need(5 * LINE)
+def _call(p: Page, lines: int, title: str, arrive: str, depart: str) -> None:
+    """A call's heading on a route sheet: where, and when the van arrives and leaves."""
+    p.need(lines * LINE)
     p.rule()
-    p.text(M, f"{both('pickup')}: {d.merchant} · {d.phone}", BOLD, 11)
+    p.text(M, title, BOLD, 11)
     p.text(
-        W - M,
-        f"{both('arrive')} {d.arrive}  ·  {both('depart')} {d.depart}",
-        REGULAR,
-        8,
-        align="right",
+        W - M, f"{both('arrive')} {arrive}  ·  {both('depart')} {depart}", REGULAR, 8, align="right"
     )
     p.y -= LINE + 2
+
+
+def _door(p: Page, d: DoorSheet) -> None:
+    _call(p, 5, f"{both('pickup')}: {d.merchant} · {d.phone}", d.arrive, d.depart)
     p.text(M, d.address, REGULAR, 9)
     p.y -= LINE
     p.text(
@@ -257,18 +258,8 @@ def draw_route_sheet(c: Canvas, sheet: RouteSheet) -> None:
     for stop in sheet.stops:
         while doors and doors[0].before_seq <= stop.seq:
             _door(p, doors.pop(0))
-        p.need(3 * LINE)
-        p.rule()
         title = f"{stop.seq + 1}. {stop.office_code} {stop.office_bn} ({stop.office_en})"
-        p.text(M, title, BOLD, 11)
-        p.text(
-            W - M,
-            f"{both('arrive')} {stop.arrive}  ·  {both('depart')} {stop.depart}",
-            REGULAR,
-            8,
-            align="right",
-        )
-        p.y -= LINE + 2
+        _call(p, 3, title, stop.arrive, stop.depart)
         for key, lines, other in (("drop", stop.drops, "from"), ("load", stop.loads, "to")):
             if not lines:
                 continue
