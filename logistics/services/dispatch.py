@@ -310,12 +310,18 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
                 parent = s.get(DayPlan, plan.parent_id)
                 assert parent is not None
                 problem = versions.start_from_parent(parent, problem, loads)
+            # Nothing is written while the solver runs: end the read transaction, so no
+            # connection sits idle in one (holding its snapshot) for the whole time limit.
+            s.commit()
             t0 = clock.monotonic()
             result = solve(
                 problem,
                 SolveOptions(time_limit_s=limit, workers=workers),
                 progress=_progress_writer(make_session, plan_id, limit),
             )
+            s.refresh(plan)
+            if plan.status is not PlanStatus.PLANNING:  # failed meanwhile (timed out, say)
+                return "skipped"
             history = {st.route.van.registration: st.done for st in vans_now if st.done}
             plan_rows.store(s, plan, problem, result, loads, clock.monotonic() - t0, history)
             for m in moves:  # the moves stay with the version they shaped

@@ -210,3 +210,38 @@ def test_the_cli_refuses_a_day_with_nothing_to_plan(worker_env: dict[str, str]) 
         cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode != 0 and "YYYY-MM-DD" in done.stderr
+
+
+def test_no_connection_is_held_while_the_solver_runs(
+    db: Session, waiting: list[Parcel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planning job reads, lets its connection go, solves, then writes; a version marked
+    failed while it solved (its job thought dead) is not overwritten."""
+    engine = db.get_bind()
+    seen: list[int] = []
+    real = dispatch.solve
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(engine.pool.checkedout())  # type: ignore[union-attr]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dispatch, "solve", watched)
+    plan = plan_now(db)
+    assert seen == [0] and plan.status is PlanStatus.DRAFT
+
+    late = dispatch.start_plan(db, DAY, None, time_limit_s=2)
+    db.commit()
+
+    def failed_meanwhile(*args: object, **kwargs: object) -> object:
+        with sessionmaker(bind=engine)() as other:
+            other.execute(
+                update(DayPlan).where(DayPlan.id == late.id).values(status=PlanStatus.FAILED)
+            )
+            other.commit()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dispatch, "solve", failed_meanwhile)
+    assert dispatch.run_plan(sessionmaker(bind=engine), late.id) == "skipped"
+    db.expire_all()
+    again = db.get(DayPlan, late.id)
+    assert again is not None and again.status is PlanStatus.FAILED and not again.routes
