@@ -160,6 +160,16 @@ def check_row(
     return ("bad", _errors_by_column(errors)) if errors else ("valid", {})
 
 
+def _booked_already(row: BulkRow, tracking_id: str) -> None:
+    """A row whose order id a parcel has already: marked, naming that parcel."""
+    _set(
+        row,
+        "duplicate",
+        {"order_id": str(_l("Already booked as %(id)s.", id=tracking_id))},
+        tracking_id,
+    )
+
+
 def _set(
     row: BulkRow, status: str, errors: dict[str, str] | None = None, tracking_id: str | None = None
 ) -> None:
@@ -262,12 +272,7 @@ def fix_row(session: Session, upload: BulkUpload, row_id: int, form: dict[str, s
         .limit(1)
     )
     if row.order_id in booked:
-        _set(
-            row,
-            "duplicate",
-            {"order_id": str(_l("Already booked as %(id)s.", id=booked[row.order_id]))},
-            booked[row.order_id],
-        )
+        _booked_already(row, booked[row.order_id])
     elif twin is not None:
         _set(
             row,
@@ -354,12 +359,7 @@ def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
     assert row is not None and upload is not None
     booked = _already_booked(s, upload.merchant_id, [row.order_id] if row.order_id else [])
     if row.order_id in booked:
-        _set(
-            row,
-            "duplicate",
-            {"order_id": str(_l("Already booked as %(id)s.", id=booked[row.order_id]))},
-            booked[row.order_id],
-        )
+        _booked_already(row, booked[row.order_id])
     else:
         errors = e.by_field("order_id") if isinstance(e, DakGhorError) else {"order_id": str(e)}
         _set(row, "bad", _errors_by_column(errors))

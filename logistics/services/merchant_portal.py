@@ -300,12 +300,7 @@ def cancel(session: Session, parcel: Parcel, user: User, now: datetime | None = 
         )
         .values(status=ObligationStatus.CANCELLED, updated_at=now)
     )
-    locked = session.scalar(
-        select(Parcel)
-        .where(Parcel.id == parcel.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = session.get(Parcel, parcel.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.status is not ParcelStatus.BOOKED:
         raise Conflict(

@@ -119,12 +119,7 @@ def start(
             field="parcel",
         )
     # Then the parcel, read again under its lock: another clerk may have moved it.
-    locked = session.scalar(
-        select(Parcel)
-        .where(Parcel.id == parcel.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = session.get(Parcel, parcel.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.status not in RETURNABLE:
         raise Conflict(

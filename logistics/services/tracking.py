@@ -190,41 +190,66 @@ def find_parcel(session: Session, raw_id: str, field: str = "tracking_id") -> Pa
 
 def public_view(parcel: Parcel) -> dict[str, Any]:
     """What anyone with the tracking id may see: no names, phones or addresses."""
-    now = STATUS_EVENT[parcel.status]
-    events = []
-    for ev in parcel.events:
-        ec = EVENTS[ev.code]
-        events.append(
-            {
-                "code": ev.code,
-                "status": ec.status.value if ec.status else None,
-                "description_en": ec.en,
-                "description_bn": ec.bn,
-                "office_code": ev.office.code if ev.office else None,
-                "office_en": ev.office.name_en if ev.office else None,
-                "office_bn": ev.office.name_bn if ev.office else None,
-                "occurred_at": ev.occurred_at.isoformat(),
-                "occurred_at_local": local_time(ev.occurred_at).strftime("%Y-%m-%d %H:%M"),
-            }
-        )
+
+    def office(o: Office | None) -> tuple[str | None, str | None, str | None]:
+        return (o.code, o.name_en, o.name_bn) if o is not None else (None, None, None)
+
+    return _view(
+        parcel.tracking_id,
+        parcel.status,
+        parcel.weight_g,
+        parcel.cod_amount_poisha,
+        office(parcel.origin_office),
+        office(parcel.destination_office),
+        [(ev.code, ev.occurred_at, *office(ev.office)) for ev in parcel.events],
+    )
+
+
+Place = tuple[str | None, str | None, str | None]  # an office's code, English and Bangla names
+
+
+def _view(
+    tracking_id: str,
+    status: ParcelStatus,
+    weight_g: int,
+    cod_poisha: int,
+    origin: Place,
+    destination: Place,
+    events: list[tuple[str, datetime, str | None, str | None, str | None]],
+) -> dict[str, Any]:
+    """The public view's shape, from the parcel's objects or from plain rows alike."""
+    now = STATUS_EVENT[status]
+
+    def place(p: Place) -> dict[str, str | None]:
+        return {"code": p[0], "name_en": p[1], "name_bn": p[2]}
+
     return {
-        "tracking_id": parcel.tracking_id,
-        "status": parcel.status.value,
+        "tracking_id": tracking_id,
+        "status": status.value,
         "status_en": now.en,
         "status_bn": now.bn,
-        "origin": {
-            "code": parcel.origin_office.code,
-            "name_en": parcel.origin_office.name_en,
-            "name_bn": parcel.origin_office.name_bn,
-        },
-        "destination": {
-            "code": parcel.destination_office.code,
-            "name_en": parcel.destination_office.name_en,
-            "name_bn": parcel.destination_office.name_bn,
-        },
-        "weight_g": parcel.weight_g,
-        "cod": parcel.cod_amount_poisha > 0,
-        "events": events,
+        "origin": place(origin),
+        "destination": place(destination),
+        "weight_g": weight_g,
+        "cod": cod_poisha > 0,
+        "events": [_event(*e) for e in events],
+    }
+
+
+def _event(
+    code: str, at: datetime, office_code: str | None, office_en: str | None, office_bn: str | None
+) -> dict[str, Any]:
+    ec = EVENTS[code]
+    return {
+        "code": code,
+        "status": ec.status.value if ec.status else None,
+        "description_en": ec.en,
+        "description_bn": ec.bn,
+        "office_code": office_code,
+        "office_en": office_en,
+        "office_bn": office_bn,
+        "occurred_at": at.isoformat(),
+        "occurred_at_local": local_time(at).strftime("%Y-%m-%d %H:%M"),
     }
 
 
@@ -269,33 +294,12 @@ def public_view_of(session: Session, raw_id: str, field: str = "tracking_id") ->
     if not rows:
         raise NotFound(_l("No parcel has the tracking number %(id)s.", id=tid), field=field)
     first = rows[0]
-    now = STATUS_EVENT[first[0]]
-    events = []
-    for r in rows:
-        if r[9] is None:
-            continue
-        ec = EVENTS[r[9]]
-        events.append(
-            {
-                "code": ec.code,
-                "status": ec.status.value if ec.status else None,
-                "description_en": ec.en,
-                "description_bn": ec.bn,
-                "office_code": r[11],
-                "office_en": r[12],
-                "office_bn": r[13],
-                "occurred_at": r[10].isoformat(),
-                "occurred_at_local": local_time(r[10]).strftime("%Y-%m-%d %H:%M"),
-            }
-        )
-    return {
-        "tracking_id": tid,
-        "status": first[0].value,
-        "status_en": now.en,
-        "status_bn": now.bn,
-        "origin": {"code": first[3], "name_en": first[4], "name_bn": first[5]},
-        "destination": {"code": first[6], "name_en": first[7], "name_bn": first[8]},
-        "weight_g": first[1],
-        "cod": first[2] > 0,
-        "events": events,
-    }
+    return _view(
+        tid,
+        first[0],
+        first[1],
+        first[2],
+        (first[3], first[4], first[5]),
+        (first[6], first[7], first[8]),
+        [(r[9], r[10], r[11], r[12], r[13]) for r in rows if r[9] is not None],
+    )

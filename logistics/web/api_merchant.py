@@ -22,7 +22,7 @@ from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
 from logistics.web.api import _caller, _parcel_json, bp
 from logistics.web.idempotent import idempotent
-from logistics.web.openapi import api, args, body, field_errors
+from logistics.web.openapi import api, args, body, field_errors, with_rules
 
 MAX_BULK = 500
 MAX_PAGE = 200
@@ -106,12 +106,7 @@ def create_parcels_bulk() -> Response:
             try:
                 item = S.Booking.model_validate(item).model_dump(mode="json", exclude_none=True)
             except PydanticError as e:
-                found = field_errors(e.errors())
-                try:
-                    intake.parse_booking(item)
-                except ValidationError as more:
-                    found |= {k: v for k, v in more.errors.items() if k not in found}
-                raise ValidationError(found) from None
+                raise with_rules(field_errors(e.errors()), item, intake.parse_booking) from None
             req = intake.parse_booking(registration.fill_recipient(db, item))
             try:
                 parcel = intake.create_parcel(db, req, user)

@@ -60,6 +60,16 @@ def field_errors(errors: Iterable[Any], prefix: str = "") -> dict[str, Message]:
     return found
 
 
+def with_rules(found: dict[str, Message], raw: Any, rules: Callable[[Any], Any]) -> ValidationError:
+    """A body its schema refused, read by the service's ``rules`` too: one error naming every
+    wrong field (the schema's words first for a field both name)."""
+    try:
+        rules(raw)
+    except ValidationError as more:
+        found = {**found, **{k: v for k, v in more.errors.items() if k not in found}}
+    return ValidationError(found)
+
+
 def _message(field: str, kind: str, ctx: dict[str, Any]) -> Message:
     if field == "body" and kind in ("model_type", "dict_type", "model_attributes_type"):
         return _l("The request body must be a JSON object.")
@@ -202,13 +212,7 @@ def api(
             except SchemaRefused as refused:
                 if also is None:
                     raise
-                try:
-                    also(request.get_json(silent=True))
-                except ValidationError as more:
-                    merged = {**refused.errors}
-                    merged.update({k: v for k, v in more.errors.items() if k not in merged})
-                    raise ValidationError(merged) from None
-                raise
+                raise with_rules(refused.errors, request.get_json(silent=True), also) from None
 
         return json_only
 
