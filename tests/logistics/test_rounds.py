@@ -62,16 +62,17 @@ def arrived(db: Session, n: int, cod_poisha: int = 0, phone: str = "0181666") ->
     return out
 
 
-def out_with_courier(db: Session, parcels: list[Parcel]) -> DeliveryRound:
+def out_with_courier(db: Session, parcels: list[Parcel], at: datetime = MORNING) -> DeliveryRound:
+    """The parcels sent out on a round at ``at`` (their handover codes queued then)."""
     clerk = _user(db, "clerk.mohammadpur")
     courier = _user(db, "courier.mohammadpur")
     assert clerk.office is not None
     rnd = rounds.send_out(
-        db, clerk.office, str(courier.id), [str(p.id) for p in parcels], "09-12", clerk, MORNING
+        db, clerk.office, str(courier.id), [str(p.id) for p in parcels], "09-12", clerk, at
     )
     for p in parcels:  # scanned into the postman's bag: out for delivery
-        round_scans.scan(db, rnd, p.tracking_id, clerk, MORNING)
-    round_scans.leave(db, rnd, MORNING)
+        round_scans.scan(db, rnd, p.tracking_id, clerk, at)
+    round_scans.leave(db, rnd, at)
     db.commit()
     return rnd
 
