@@ -42,6 +42,7 @@ from routing.ruin import (
     _index_routes,
     _rr_descent,
     _ruin_recreate,
+    pair_relocation,
 )
 
 __all__ = [
@@ -105,15 +106,17 @@ def _solve_once(
         gci = params.global_cheapest_insertion_first_solution_parameters
         gci.neighbors_ratio, gci.min_neighbors = INSERTION_NEIGHBOURS, INSERTION_MIN_NEIGHBOURS
     if meta == "ils":
-        _ils(params)
+        _ils(params, routing.Size())
     elif meta == "rr":
-        _rr_descent(params)
+        _rr_descent(params, routing.Size())
     else:
         params.local_search_metaheuristic = {
             "gls": routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH,
             "tabu": routing_enums_pb2.LocalSearchMetaheuristic.TABU_SEARCH,
             "greedy": routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT,
         }[meta]
+        if opts.strategy == "auto":  # in the portfolio; asked for by name, as OR-Tools has it
+            pair_relocation(params, routing.Size())
     params.time_limit.FromMilliseconds(max(100, int(opts.time_limit_s * 1000)))
     if opts.max_solutions is not None:
         params.solution_limit = opts.max_solutions
@@ -209,11 +212,11 @@ def _solve_once(
     return routes, stats
 
 
-def _ils(params: Any) -> None:
+def _ils(params: Any, size: int) -> None:
     """``params`` set for OR-Tools' own iterated local search: greedy descents without path-LNS
     (as in rr), SISR ruins recreated by local cheapest insertion, simulated-annealing acceptance
     with temperatures set from the instance."""
-    _rr_descent(params)
+    _rr_descent(params, size)
     params.use_iterated_local_search = True
     ils = params.iterated_local_search_parameters
     rr = ils.ruin_recreate_parameters

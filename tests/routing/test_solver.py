@@ -365,3 +365,21 @@ def test_cheapest_insertion_respects_capacity_and_picks_the_cheapest_place() -> 
     # A time-constrained problem has no Python insertion: OR-Tools reinserts there.
     timed = _model(line_problem(), SolveOptions())
     assert _cheapest_insertion(timed, [0, 0]) is None
+
+
+def test_descents_of_large_models_leave_out_the_full_pair_relocation() -> None:
+    """Above PAIR_RELOCATE_UP_TO nodes a descent has no full pair relocation (nearly all of a
+    descent's time on the Dhaka van day, bench/bench_operators.py) but keeps the light one
+    that moves a pickup and its delivery together; smaller models keep both."""
+    from ortools.constraint_solver import pywrapcp
+
+    from routing.ruin import PAIR_RELOCATE_UP_TO, RR_OPERATORS_OFF, _rr_descent
+
+    on, off = 3, 2  # OptionalBoolean BOOL_TRUE, BOOL_FALSE
+    small = _rr_descent(pywrapcp.DefaultRoutingSearchParameters(), PAIR_RELOCATE_UP_TO)
+    large = _rr_descent(pywrapcp.DefaultRoutingSearchParameters(), PAIR_RELOCATE_UP_TO + 1)
+    assert small.local_search_operators.use_relocate_pair == on
+    assert large.local_search_operators.use_relocate_pair == off
+    for params in (small, large):
+        assert params.local_search_operators.use_light_relocate_pair == on
+        assert all(getattr(params.local_search_operators, n) == off for n in RR_OPERATORS_OFF)
