@@ -34,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from flask_wtf import CSRFProtect
 
     from logistics import i18n, web, wiring
-    from logistics.db import make_engine, make_sessionmaker
+    from logistics.db import make_engine, make_reader, make_sessionmaker
     from logistics.models import User
     from logistics.web import (
         admin,
@@ -123,6 +123,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["dakghor.engine"] = engine
     app.extensions["dakghor.sessionmaker"] = make_sessionmaker(engine)
+    app.extensions["dakghor.reader"] = make_reader(engine)
     app.teardown_appcontext(web.close_db)
 
     login = LoginManager(app)

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import LazyString
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from logistics import s10
@@ -285,12 +285,14 @@ def _tracking_query() -> Any:
 _TRACKING = _tracking_query()
 
 
-def public_view_of(session: Session, raw_id: str, field: str = "tracking_id") -> dict[str, Any]:
+def public_view_of(
+    db: Session | Connection, raw_id: str, field: str = "tracking_id"
+) -> dict[str, Any]:
     """``public_view`` of a tracking id in one query of plain rows (the API's tracking, the
     busiest call there is): the same answer, without loading the parcel, its events and their
-    offices as objects."""
+    offices as objects. ``db`` may be a plain connection (the API reads in autocommit)."""
     tid = s10.validate(raw_id, field)
-    rows = session.execute(_TRACKING, {"tid": tid}).all()
+    rows = db.execute(_TRACKING, {"tid": tid}).all()
     if not rows:
         raise NotFound(_l("No parcel has the tracking number %(id)s.", id=tid), field=field)
     first = rows[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -198,15 +198,15 @@ def parcel_label(tracking_id: str) -> Response:
 @api(ok={200: S.Tracking}, key=False, tags=("tracking",))
 def track(tracking_id: str) -> Response:
     """Public tracking: the status and events, without names, phones or addresses."""
-    return jsonify(tracking.public_view_of(get_db(), tracking_id))
+    with current_app.extensions["dakghor.reader"].connect() as conn:
+        view = tracking.public_view_of(conn, tracking_id)
+    return jsonify(view)
 
 
 # ---- payments by airtime --------------------------------------------------------------------
 
 
 def _payments() -> Any:
-    from flask import current_app
-
     return current_app.extensions["dakghor.payments"]()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -214,3 +216,38 @@ def test_tracking_by_one_query_answers_as_the_parcel_does(
         fast = tracking.public_view_of(db, tid)
     assert fast == slow and [e["code"] for e in fast["events"]] == ["BKD", "EMA", "EMC"]
     assert client.get(f"/api/v1/track/{tid}").get_json() == fast
+
+
+def test_tracking_reads_in_autocommit_and_hands_back_a_transactional_connection(
+    app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    """Public tracking reads on the pool in autocommit (one round trip on PostgreSQL); the
+    connection it gives back must be transactional again, or the next request's rollback would
+    leave a half-written record behind."""
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
+
+    def autocommit(conn: Any) -> bool:
+        raw = conn.connection.dbapi_connection
+        return bool(
+            raw.isolation_level is None if conn.dialect.name == "sqlite" else raw.autocommit
+        )
+
+    with app.extensions["dakghor.reader"].connect() as conn:
+        assert autocommit(conn)
+    for _ in range(3):
+        assert client.get(f"/api/v1/track/{tid}").status_code == 200
+    with app.extensions["dakghor.engine"].connect() as conn:
+        assert not autocommit(conn)
+    session = app.extensions["dakghor.sessionmaker"]()
+    try:
+        parcel = session.scalar(select(Parcel).where(Parcel.tracking_id == tid))
+        assert parcel is not None
+        weight = parcel.weight_g
+        parcel.weight_g = weight + 1
+        session.flush()
+        session.rollback()
+        assert session.scalar(select(Parcel.weight_g).where(Parcel.tracking_id == tid)) == weight
+    finally:
+        session.close()
