@@ -3,6 +3,7 @@ recreate leaves the path-LNS operators out (docs/routing.md).
 
     .venv/bin/python bench/bench_operators.py [INSTANCE ...]
     .venv/bin/python bench/bench_operators.py dhaka     # the seeded city van day (bench_dhaka)
+    .venv/bin/python bench/bench_operators.py lastmile  # its 300-home last-mile round
 
 For each operator that OR-Tools enables by default, a model of the instance is closed with that
 operator alone, a first solution is found and improved by greedy descent, and then one more
@@ -47,10 +48,15 @@ ON, OFF = 3, 2  # OptionalBoolean BOOL_TRUE, BOOL_FALSE
 
 
 def instance(name: str) -> tuple[Problem, bool]:
-    """The problem and whether vehicles count first: a benchmark file, or ``dhaka``, the
-    seeded city van day of bench/bench_dhaka.py (3,000 parcels, 18 vans, the clock)."""
-    if name == "dhaka":
+    """The problem and whether vehicles count first: a benchmark file, ``dhaka`` (the seeded
+    city van day of bench/bench_dhaka.py: 3,000 parcels, 18 vans, the clock) or ``lastmile``
+    (its last-mile round: 300 homes with windows, 6 riders with reloads)."""
+    if name in ("dhaka", "lastmile"):
         hub, intake, delivery, vans = dhaka_day.network("city")
+        if name == "lastmile":  # bench_dhaka's (c): 300 homes around MOH, 6 riders, reloads
+            office = next(s for s in delivery if s.id == "MOH")
+            riders = [modes.Van(f"R{k + 1}", 300_000, 60) for k in range(6)]
+            return modes.last_mile(office, dhaka_day.homes(office, 300, 1), riders), False
         cons = dhaka_day.consignments(intake, delivery, 3000, 1)
         return modes.van_day(hub, intake, delivery, vans, cons), False
     path = Path(name)
@@ -91,7 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("instances", nargs="*", default=DEFAULT, help="files, or dhaka")
+    ap.add_argument("instances", nargs="*", default=DEFAULT, help="files, dhaka or lastmile")
     args = ap.parse_args()
     ops = pywrapcp.DefaultRoutingSearchParameters().local_search_operators
     default_on = {f.name for f in ops.DESCRIPTOR.fields if getattr(ops, f.name) == ON}

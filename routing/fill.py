@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 
-from routing.model import Problem, Service, Shipment
+from routing.model import Problem, Service, Shipment, Stop
 from routing.plan import Step, job_stop, schedule
 
 CHECKS_PER_JOB = 200  # candidate positions timed per job, cheapest first
+PUSH_HORIZON = 12  # places after an insertion its delay is followed through before timing it
 
 
 def _location(problem: Problem, step: Step, k: int) -> int:
@@ -29,6 +30,50 @@ def _added(dist: tuple[tuple[int, ...], ...], path: list[int], x: int, i: int) -
     """Distance added by visiting x between path[i] and path[i + 1]."""
     a, b = path[i], path[i + 1]
     return dist[a][x] + dist[x][b] - dist[a][b]
+
+
+Place = tuple[int, int, int, int | None, int | None, int]
+
+
+def timing(problem: Problem, k: int, steps: list[Step]) -> list[Place]:
+    """Vehicle k's places as ``steps`` are timed, start to end (breaks aside): location, start
+    of service, departure, window start and end (the end's is the shift's end), service."""
+    v = problem.vehicles[k]
+    route, _ = schedule(problem, v, steps)
+    visits = [x for x in route.visits if x.kind != "break"]
+    out = []
+    for x, step in zip(visits, [None, *steps, None], strict=True):
+        w = job_stop(problem, step).window if step and step[0] != "reload" else None
+        lo, hi = (w.start_s, w.end_s) if w else (None, None)
+        if x.kind == "end":
+            hi = v.shift.end_s
+        out.append((x.location, x.start_s, x.departure_s, lo, hi, x.departure_s - x.start_s))
+    return out
+
+
+def may_fit(problem: Problem, places: list[Place], i: int, stop: Stop) -> bool:
+    """False only when ``stop`` inserted after place i cannot be on time: the van leaves place i
+    as it does now and drives straight there, and the delay it brings is followed through the
+    next PUSH_HORIZON places. Every figure is the earliest possible (an insertion earlier in the
+    route and a break only delay things; leaving later never arrives earlier), so a gap refused
+    here fails ``schedule`` too and is never timed."""
+    loc, t = places[i][0], places[i][2]
+    arrival = t + problem.travel_s(loc, stop.location, t)
+    w = stop.window
+    begin = max(arrival, w.start_s) if w else arrival
+    if w and begin > w.end_s:
+        return False
+    loc, t = stop.location, begin + stop.service_s
+    for q in range(i + 1, min(i + 1 + PUSH_HORIZON, len(places))):
+        here, old_start, _, lo, hi, service = places[q]
+        begin = t + problem.travel_s(loc, here, t)
+        begin = max(begin, lo) if lo is not None else begin
+        if begin <= old_start:
+            return True  # absorbed: from here on nothing is later than it is now
+        if hi is not None and begin > hi:
+            return False
+        loc, t = here, begin + service
+    return True
 
 
 def fill(
@@ -47,6 +92,11 @@ def fill(
         pen = (problem.services[j] if kind == "service" else problem.shipments[j]).penalty
         return -(10**18 if pen is None else pen)
 
+    times = {k: timing(problem, k, seqs[k]) for k in range(len(seqs)) if k not in locked}
+
+    def reachable(k: int, path: list[int], stop: Stop) -> list[bool]:
+        return [may_fit(problem, times[k], i, stop) for i in range(len(path) - 1)]
+
     inserted = 0
     dist = problem.distance_m
     for kind, j in sorted(left_over, key=value):
@@ -63,15 +113,21 @@ def fill(
             n = len(path) - 1  # insertion gaps
             if isinstance(job, Service):
                 x = job.stop.location
-                cands.extend((_added(dist, path, x, i), k, i, -1) for i in range(n))
+                ok = reachable(k, path, job.stop)
+                cands.extend((_added(dist, path, x, i), k, i, -1) for i in range(n) if ok[i])
             else:
                 p, d = job.pickup.location, job.delivery.location
+                ok_p, ok_d = reachable(k, path, job.pickup), reachable(k, path, job.delivery)
                 for i in range(n):
+                    if not ok_p[i]:
+                        continue
                     a, b = path[i], path[i + 1]
                     cands.append((dist[a][p] + dist[p][d] + dist[d][b] - dist[a][b], k, i, i))
                     cost_p = _added(dist, path, p, i)
                     cands.extend(
-                        (cost_p + _added(dist, path, d, e), k, i, e) for e in range(i + 1, n)
+                        (cost_p + _added(dist, path, d, e), k, i, e)
+                        for e in range(i + 1, n)
+                        if ok_d[e]
                     )
         cands.sort()
         for _, k, i, e in cands[:CHECKS_PER_JOB]:
@@ -83,6 +139,7 @@ def fill(
             _, issues = schedule(problem, problem.vehicles[k], trial_steps)
             if not issues:
                 seqs[k] = trial_steps
+                times[k] = timing(problem, k, trial_steps)
                 inserted += 1
                 break
     return seqs, inserted

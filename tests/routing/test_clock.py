@@ -214,3 +214,57 @@ def test_the_fill_inserts_where_the_clock_has_room_and_respects_locks_and_pins()
     )
     seqs, n = fill(p, [[("service", 0)], []], [("service", 2)], 1e18)
     assert n == 0  # Z and back takes 3600 s: no van has the time
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(2, 7),
+    shift_start=st.integers(hhmm("07:00"), hhmm("12:00")),
+)
+def test_the_fill_never_skips_a_gap_that_schedule_would_accept(
+    data: st.DataObject, n: int, shift_start: int
+) -> None:
+    """``may_fit`` refuses a gap only when timing the route with the stop there
+    (``plan.schedule``, the judge) finds it late somewhere: Dhaka's speeds, windows, a lunch
+    break and the shift's end, on random routes."""
+    from routing.fill import may_fit, timing
+
+    size = n + 2
+    coords = [data.draw(st.tuples(st.integers(0, 8000), st.integers(0, 8000))) for _ in range(size)]
+    dist = tuple(tuple(abs(ax - bx) + abs(ay - by) for bx, by in coords) for ax, ay in coords)
+    dur = tuple(tuple(d * 36 // 100 for d in row) for row in dist)  # 10 m/s at 100 %
+
+    def window() -> TimeWindow | None:
+        if not data.draw(st.booleans()):
+            return None
+        opens = data.draw(st.integers(shift_start, shift_start + 6 * 3600))
+        return TimeWindow(opens, opens + data.draw(st.integers(600, 3 * 3600)))
+
+    services = tuple(
+        Service(f"s{j}", Stop(j + 1, data.draw(st.integers(0, 900)), window()), (1,))
+        for j in range(n + 1)
+    )
+    van = Vehicle(
+        "van",
+        0,
+        0,
+        (100,),
+        TimeWindow(shift_start, shift_start + data.draw(st.integers(3, 10)) * 3600),
+        breaks=(Break(hhmm("13:00"), hhmm("14:00"), 1800),),
+    )
+    p = Problem(
+        tuple(Location(f"L{j}") for j in range(size)),
+        dist,
+        dur,
+        (van,),
+        services,
+        profile=PROFILE,
+    )
+    route = [("service", j) for j in data.draw(st.permutations(range(n)))]
+    places = timing(p, 0, route)
+    extra = services[n]
+    for i in range(len(route) + 1):
+        if not may_fit(p, places, i, extra.stop):
+            trial = [*route[:i], ("service", n), *route[i:]]
+            assert schedule(p, van, trial)[1], (i, trial)
