@@ -117,7 +117,11 @@ def _solve_once(
         }[meta]
         if opts.strategy == "auto":  # in the portfolio; asked for by name, as OR-Tools has it
             pair_relocation(params, routing.Size())
-    params.time_limit.FromMilliseconds(max(100, int(opts.time_limit_s * 1000)))
+    # The time limit counts from the call (``called_at``), so a portfolio's worker does not
+    # spend its process's start and its model's building on top of it: what is left of the
+    # limit is the fill's.
+    deadline = called_at + opts.time_limit_s
+    params.time_limit.FromMilliseconds(max(100, int((deadline - time.monotonic()) * 1000)))
     if opts.max_solutions is not None:
         params.solution_limit = opts.max_solutions
 
@@ -191,7 +195,7 @@ def _solve_once(
             )
 
         index_routes, objective, rr_stats = _ruin_recreate(
-            m, opts, solution, t0 + opts.time_limit_s, report_rr
+            m, opts, solution, deadline, report_rr
         )
     stats: dict[str, Any] = {
         "config": label,
