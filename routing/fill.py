@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from routing.model import Problem, Service, Shipment, Stop
-from routing.plan import Step, job_stop, schedule
+from routing.plan import Route, Step, job_stop, schedule
 
 CHECKS_PER_JOB = 200  # candidate positions timed per job, cheapest first
 PUSH_HORIZON = 12  # places after an insertion its delay is followed through before timing it
@@ -38,8 +38,13 @@ Place = tuple[int, int, int, int | None, int | None, int]
 def timing(problem: Problem, k: int, steps: list[Step]) -> list[Place]:
     """Vehicle k's places as ``steps`` are timed, start to end (breaks aside): location, start
     of service, departure, window start and end (the end's is the shift's end), service."""
+    route, _ = schedule(problem, problem.vehicles[k], steps)
+    return places_of(problem, k, steps, route)
+
+
+def places_of(problem: Problem, k: int, steps: list[Step], route: Route) -> list[Place]:
+    """``timing`` of ``steps`` from their ``route`` as ``schedule`` timed it already."""
     v = problem.vehicles[k]
-    route, _ = schedule(problem, v, steps)
     visits = [x for x in route.visits if x.kind != "break"]
     out = []
     for x, step in zip(visits, [None, *steps, None], strict=True):
@@ -94,8 +99,9 @@ def fill(
 
     times = {k: timing(problem, k, seqs[k]) for k in range(len(seqs)) if k not in locked}
 
-    def reachable(k: int, path: list[int], stop: Stop) -> list[bool]:
-        return [may_fit(problem, times[k], i, stop) for i in range(len(path) - 1)]
+    def reachable(k: int, stop: Stop) -> list[bool]:
+        """For each gap of vehicle k's route (after its start and each step), ``may_fit``."""
+        return [may_fit(problem, times[k], i, stop) for i in range(len(times[k]) - 1)]
 
     inserted = 0
     dist = problem.distance_m
@@ -113,11 +119,11 @@ def fill(
             n = len(path) - 1  # insertion gaps
             if isinstance(job, Service):
                 x = job.stop.location
-                ok = reachable(k, path, job.stop)
+                ok = reachable(k, job.stop)
                 cands.extend((_added(dist, path, x, i), k, i, -1) for i in range(n) if ok[i])
             else:
                 p, d = job.pickup.location, job.delivery.location
-                ok_p, ok_d = reachable(k, path, job.pickup), reachable(k, path, job.delivery)
+                ok_p, ok_d = reachable(k, job.pickup), reachable(k, job.delivery)
                 for i in range(n):
                     if not ok_p[i]:
                         continue
@@ -136,10 +142,10 @@ def fill(
                 trial_steps = [*seq[:i], ("service", j), *seq[i:]]
             else:
                 trial_steps = [*seq[:i], ("pickup", j), *seq[i:e], ("delivery", j), *seq[e:]]
-            _, issues = schedule(problem, problem.vehicles[k], trial_steps)
+            route, issues = schedule(problem, problem.vehicles[k], trial_steps)
             if not issues:
                 seqs[k] = trial_steps
-                times[k] = timing(problem, k, trial_steps)
+                times[k] = places_of(problem, k, trial_steps, route)
                 inserted += 1
                 break
     return seqs, inserted

@@ -39,7 +39,7 @@ def pair_relocation(params: Any, size: int) -> None:
         params.local_search_operators.use_relocate_pair = 2  # BOOL_FALSE
 
 
-def _rr_descent(params: Any, size: int = 0) -> Any:
+def _rr_descent(params: Any, size: int) -> Any:
     """``params`` set for the descents of ruin and recreate (and of OR-Tools' iterated local
     search): greedy, without path-LNS, operators chosen by a bandit; for a model of more than
     PAIR_RELOCATE_UP_TO nodes (``size``), without the full pair relocation."""
