@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         planner,
         planner_live,  # noqa: F401 - its routes join planner.bp
         public,
+        ratelimit,
         recipient,
         register,
         rounds,
@@ -193,7 +194,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(merchant_bulk.bp)
     app.register_blueprint(payouts.bp)
     app.register_blueprint(counter_pickups.bp)
-    web.limit_api(app, api.bp)
+    ratelimit.limit_api(app, api.bp)
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)

@@ -223,6 +223,7 @@ def app(database_url: str, db: Session, tmp_path: Path) -> Iterator[Flask]:
     application.test_client_class = EnglishClient
     yield application
     application.extensions["dakghor.engine"].dispose()
+    application.extensions["dakghor.reader"].dispose()
 
 
 class EnglishClient(FlaskClient):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -50,8 +50,6 @@ def register(app: Flask) -> None:
     def _domain(e: DakGhorError) -> Any:
         answer = respond(e.status, e.as_dict())
         wait = getattr(e, "retry_after_s", None)
-        if wait:
-            g.retry_after = str(wait)
         return (*answer, {"Retry-After": str(wait)}) if wait else answer
 
     @app.errorhandler(CSRFError)
@@ -87,7 +85,6 @@ def register(app: Flask) -> None:
             log.error("database unavailable on %s %s: %s", request.method, request.path, e)
             wait = 30
         headers = {"Retry-After": str(wait)}
-        g.retry_after = str(wait)
         if wants_json():
             body = {
                 "code": "service_unavailable",

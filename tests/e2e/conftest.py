@@ -89,6 +89,7 @@ def live_server(database_url: str, db: Session, tmp_path: Path, simulator) -> It
     thread.join(timeout=10)
     server.server_close()
     app.extensions["dakghor.engine"].dispose()
+    app.extensions["dakghor.reader"].dispose()
 
 
 @pytest.fixture

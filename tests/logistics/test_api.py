@@ -218,12 +218,12 @@ def test_tracking_by_one_query_answers_as_the_parcel_does(
     assert client.get(f"/api/v1/track/{tid}").get_json() == fast
 
 
-def test_tracking_reads_in_autocommit_and_hands_back_a_transactional_connection(
+def test_tracking_reads_in_autocommit_and_the_main_pool_stays_transactional(
     app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
 ) -> None:
-    """Public tracking reads on the pool in autocommit (one round trip on PostgreSQL); the
-    connection it gives back must be transactional again, or the next request's rollback would
-    leave a half-written record behind."""
+    """Public tracking reads in autocommit from a pool of its own (one round trip on
+    PostgreSQL); the main pool's connections must stay transactional, or a request's rollback
+    would leave a half-written record behind."""
     tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
         "tracking_id"
     ]
@@ -234,7 +234,9 @@ def test_tracking_reads_in_autocommit_and_hands_back_a_transactional_connection(
             raw.isolation_level is None if conn.dialect.name == "sqlite" else raw.autocommit
         )
 
-    with app.extensions["dakghor.reader"].connect() as conn:
+    reader = app.extensions["dakghor.reader"]
+    assert reader.pool is not app.extensions["dakghor.engine"].pool
+    with reader.connect() as conn:
         assert autocommit(conn)
     for _ in range(3):
         assert client.get(f"/api/v1/track/{tid}").status_code == 200

@@ -4,6 +4,8 @@ use, and the rate limit (429 with Retry-After)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -122,32 +124,83 @@ def test_cancel_and_labels_for_many(
     assert any(k.last_used_at is not None for k in keys), (key, keys)
 
 
-@pytest.fixture
-def tight_app(app: Flask, database_url: str) -> Flask:
-    limited = create_app(
+def _limited(database_url: str, **config: str) -> Flask:
+    return create_app(
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "dakghor.test",
-            "API_RATE_LIMIT": "3/minute",
+            **config,
         }
     )
-    return limited
+
+
+@pytest.fixture
+def tight_app(app: Flask, database_url: str) -> Iterator[Flask]:
+    limited = _limited(database_url, API_RATE_LIMIT="3/minute", API_BULK_RATE_LIMIT="1/minute")
+    yield limited
+    limited.extensions["dakghor.engine"].dispose()
+    limited.extensions["dakghor.reader"].dispose()
 
 
 def test_a_key_over_its_rate_gets_429_with_retry_after(
     tight_app: Flask, merchant_headers: dict[str, str]
 ) -> None:
     client = tight_app.test_client()
-    answers = [client.get("/api/v1/parcels", headers=merchant_headers) for _ in range(4)]
+    # Every call of the API counts against the key's one allowance, whichever route it is.
+    answers = [
+        client.get("/api/v1/parcels", headers=merchant_headers),
+        client.get("/api/v1/offices", headers=merchant_headers),
+        client.get("/api/v1/parcels", headers=merchant_headers),
+        client.get("/api/v1/offices", headers=merchant_headers),
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
+    assert "Retry-After" not in answers[0].headers
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
+    assert int(answers[-1].headers["X-RateLimit-Reset"]) > time.time()
     assert answers[-1].get_json()["error"]["code"] == "too_many_requests"
     # Counted per key: the public tracking call, without a key, is counted by address.
     assert client.get("/api/v1/offices").status_code == 200
-    tight_app.extensions["dakghor.engine"].dispose()
+    # The pages are not the API: they are never counted.
+    assert client.get("/").status_code == 200
+
+
+def test_bulk_booking_has_its_own_tighter_limit(
+    tight_app: Flask, merchant_headers: dict[str, str]
+) -> None:
+    client = tight_app.test_client()
+    first = client.post(
+        "/api/v1/parcels/bulk", json={"parcels": [_item(0)]}, headers=merchant_headers
+    )
+    again = client.post(
+        "/api/v1/parcels/bulk", json={"parcels": [_item(1)]}, headers=merchant_headers
+    )
+    assert first.status_code == 200 and again.status_code == 429
+    assert int(again.headers["Retry-After"]) > 0
+    # The key's allowance for the rest of the API is still there.
+    assert client.get("/api/v1/parcels", headers=merchant_headers).status_code == 200
+
+
+def test_calls_go_through_when_the_limits_storage_is_down(
+    app: Flask,
+    database_url: str,
+    merchant_headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis down must not take the API down with it: the call is let through, and logged."""
+    down = _limited(
+        database_url, API_RATE_LIMIT="1/minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"
+    )
+    client = down.test_client()
+    answers = [client.get("/api/v1/offices", headers=merchant_headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "X-RateLimit-Remaining" not in answers[0].headers
+    assert "rate limit storage unreachable" in caplog.text
+    down.extensions["dakghor.engine"].dispose()
 
 
 def test_cash_on_delivery_limits_come_from_configuration_and_airtime_keeps_its_caps(
