@@ -127,6 +127,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["dakghor.reader"] = make_reader(engine)
     app.teardown_appcontext(web.close_db)
 
+    app.session_interface = web.PagesSession()
     login = LoginManager(app)
     login.login_view = "auth.login"
     login.login_message = i18n._l("Please log in to see this page.")

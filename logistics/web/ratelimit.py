@@ -82,12 +82,13 @@ class ApiLimits:
             log.warning("rate limit storage unreachable; %s not counted", request.path)
             return True
 
-    def _stats(self, item: RateLimitItem, scope: str, key: str) -> tuple[int, int] | None:
+    def _stats(self, item: RateLimitItem, scope: str, key: str) -> tuple[int, float] | None:
+        """What is left of ``item`` for ``key``, and when its window frees up (epoch s)."""
         try:
             reset, remaining = self.strategy.get_window_stats(item, scope, key)
         except Exception:
             return None
-        return int(remaining), math.ceil(reset)
+        return int(remaining), reset
 
     def check(self) -> None:
         """Before every API call: count it, or refuse it with 429."""
@@ -98,12 +99,12 @@ class ApiLimits:
         for item, scope in limits:
             if not self._hit(item, scope, key):
                 stats = self._stats(item, scope, key)
-                reset = stats[1] if stats else math.ceil(time.time()) + item.get_expiry()
-                g.rate_limit = (item.amount, 0, reset)
+                reset = stats[1] if stats else time.time() + item.get_expiry()
+                g.rate_limit = (item.amount, 0, math.ceil(reset))
                 raise TooManyRequests(max(1, math.ceil(reset - time.time())))
         stats = self._stats(self.every, "api", key)
         if stats is not None:
-            g.rate_limit = (self.every.amount, *stats)
+            g.rate_limit = (self.every.amount, stats[0], math.ceil(stats[1]))
 
     @staticmethod
     def headers(resp: Response) -> Response:

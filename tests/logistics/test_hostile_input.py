@@ -160,6 +160,27 @@ def test_every_answer_carries_the_security_headers(client: FlaskClient) -> None:
         assert "Strict-Transport-Security" not in r.headers
 
 
+def test_the_api_neither_reads_nor_writes_the_cookie_session(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The API is authenticated by its key: a logged-in browser calling it has its session
+    neither opened nor written back, and its login on the pages is untouched."""
+    from flask import request
+    from flask.sessions import NullSession
+
+    assert client.post("/login", data={"username": "clerk.gpo", "password": "clerk-demo-1"})
+    cookie = client.get_cookie("session", domain=app.config["SERVER_NAME"])
+    assert cookie is not None
+    for path, opened in (("/api/v1/offices", False), ("/counter", True)):
+        with app.test_request_context(path, headers={"Cookie": f"session={cookie.value}"}):
+            session = app.session_interface.open_session(app, request)
+            assert isinstance(session, NullSession) is not opened
+            assert ("_user_id" in session) is opened
+    answer = client.get("/api/v1/offices")
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    assert client.get("/counter").status_code == 200  # still logged in
+
+
 def test_https_deployments_get_hsts_and_secure_cookies(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
