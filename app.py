@@ -99,7 +99,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # The API's rate limits per key (per address without one); memory:// counts per
         # process, so production points it at Redis (redis://127.0.0.1:6379/1).
         RATELIMIT_STORAGE_URI=os.environ.get("DAKGHOR_RATELIMIT_STORAGE", "memory://"),
-        RATELIMIT_HEADERS_ENABLED=True,
         API_RATE_LIMIT=os.environ.get("DAKGHOR_API_RATE", "600/minute"),
         API_BULK_RATE_LIMIT=os.environ.get("DAKGHOR_API_BULK_RATE", "20/minute"),
     )

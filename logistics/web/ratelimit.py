@@ -87,18 +87,22 @@ class ApiLimits:
         return item.amount - used, (window + 1) * period
 
     def check(self) -> None:
-        """Before every API call: count it, or refuse it with 429."""
+        """Before every API call: count it, or refuse it with 429. The headers tell where the
+        caller stands against the API's limit, or against the limit that refused it."""
         key = rate_key()
-        counted = self.count(self.every, "api", key)
-        if counted is not None:
-            g.rate_limit = (self.every.amount, max(0, counted[0]), counted[1])
-        limits = [(self.every, counted)]
+        limits = [(self.every, "api")]
         if request.endpoint == BULK:
-            limits.append((self.bulk, self.count(self.bulk, "bulk", key)))
-        for item, (left, reset) in ((i, c) for i, c in limits if c is not None):
+            limits.append((self.bulk, "bulk"))
+        for item, scope in limits:
+            counted = self.count(item, scope, key)
+            if counted is None:
+                continue
+            left, reset = counted
             if left < 0:
                 g.rate_limit = (item.amount, 0, reset)
                 raise TooManyRequests(max(1, math.ceil(reset - time.time())))
+            if item is self.every:
+                g.rate_limit = (item.amount, left, reset)
 
     @staticmethod
     def headers(resp: Response) -> Response:

@@ -224,6 +224,7 @@ def test_calls_go_through_when_the_limits_storage_is_down(
     assert "X-RateLimit-Remaining" not in answers[0].headers
     assert "rate limit storage unreachable" in caplog.text
     down.extensions["dakghor.engine"].dispose()
+    down.extensions["dakghor.reader"].dispose()
 
 
 def test_cash_on_delivery_limits_come_from_configuration_and_airtime_keeps_its_caps(
