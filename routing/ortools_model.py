@@ -108,6 +108,10 @@ class _Model:
     factor: int
     problem: Problem
     timed: bool = True  # a time dimension constrains the routes
+    # The time dimension's transit from a to b is service[node a] + drive[location a][location
+    # b], in the clock's units (routing/recreate.py checks insertions with it); None untimed.
+    service: list[int] | None = None
+    drive: list[list[int]] | None = None
 
 
 def _model(problem: Problem, opts: SolveOptions) -> _Model:
@@ -145,11 +149,13 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
             for v in problem.vehicles
         )
     )
+    service: list[int] | None = None
+    drive: list[list[int]] | None = None
     if timed:
-        if opts.time_model == "clock":
-            _time_dimension(problem, routing, manager, nodes, Clock(problem.profile), True)
-        else:
-            _time_dimension(problem, routing, manager, nodes, Clock(None, factor), False)
+        clock = Clock(problem.profile) if opts.time_model == "clock" else Clock(None, factor)
+        service, drive = _time_dimension(
+            problem, routing, manager, nodes, clock, opts.time_model == "clock"
+        )
 
     for idx in range(routing.Size()):
         if not (routing.IsStart(idx) or routing.IsEnd(idx)):
@@ -214,7 +220,7 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
-    return _Model(routing, manager, nodes, factor, problem, timed)
+    return _Model(routing, manager, nodes, factor, problem, timed, service, drive)
 
 
 def _job_id(problem: Problem, nd: _Node) -> str | None:
@@ -309,7 +315,7 @@ def _time_dimension(
     nodes: list[_Node],
     clock: Clock,
     break_off_windows: bool,
-) -> None:
+) -> tuple[list[int], list[list[int]]]:
     """Time in the clock's units (routing/clock.py): every drive a constant, windows, shifts and
     limits mapped through the clock, standing still charged at its longest for the hours it can
     happen in, and the break taken off the end of the shift. With ``break_off_windows`` the
@@ -318,7 +324,8 @@ def _time_dimension(
     on time here stays on time on the real clock. (OR-Tools' break intervals model the break
     exactly but slowed the search down: docs/routing.md.) With a profile-less clock at the
     shifts' mean factor and no break off the windows, this is the model the core planned with
-    before the clock."""
+    before the clock. Returns the transit's parts: each node's service and the drives between
+    locations."""
     vehicles = problem.vehicles
     day = TimeWindow(min(v.shift.start_s for v in vehicles), max(v.shift.end_s for v in vehicles))
     locs = [nd.location for nd in nodes]
@@ -357,6 +364,7 @@ def _time_dimension(
                 max(0, clock.at(v.shift.start_s + v.max_duration_s) - start - off), k
             )
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+    return service, drive
 
 
 def _break_margin(brk: dict[int, list[tuple[Break, int]]]) -> Callable[[int], int]:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing.recreate import recreate
+
 if TYPE_CHECKING:
     from routing.ortools_model import SolveOptions, _Model
 
@@ -20,11 +22,23 @@ RR_OPERATORS_OFF: tuple[str, ...] = (
     "use_global_cheapest_insertion_path_lns",
     "use_local_cheapest_insertion_path_lns",
 )
+# With the Python recreate (routing/recreate.py), most iterations are light: rebuilt and judged
+# without OR-Tools' descent. Measured on the Dhaka office-pair day and four instances per
+# family at 10 s (docs/routing.md):
+RR_FIRST_SHARE = 0.3  # of the time, for the first plan and its descent
+# Descents, as a share of the time so far: with cost as distance, from any rebuilt plan; with
+# fewer vehicles first, only from new bests (on the office-pair day a descent costs 0.5-2.5 s).
+RR_DESCENT_SHARE_DIST, RR_DESCENT_SHARE_FLEET = 0.5, 0.1
+RR_POLISH_SHARE = 0.15  # of the time, kept for a descent from the best at the end
+RR_FLEET_SHARE = 0.1  # with fewer vehicles first: of the iterations, for fleet minimisation
 RR_THRESHOLD = 0.02  # record-to-record: accept up to 2 % above the best travel cost, shrinking to 0
-RR_ROUTE_RUIN = 0.1  # with vehicles first: share of ruins that empty one of the shortest routes
+# Where OR-Tools reinserts (reloads: no Python recreate), every iteration descends; with vehicles
+# first a share of the ruins empties one of the shortest routes, and if 60 descents would not
+# fit in the time (timed over iterations 2-4), guided local search takes over.
+RR_ROUTE_RUIN = 0.1
 RR_AVG_REMOVED = 10  # visits removed per ruin, on average
 RR_MAX_STRING = 10  # longest string of consecutive visits removed from one route
-RR_PROBE, RR_MIN_ITERATIONS = 3, 60  # timed over iterations 2-4: GLS if 60 would not fit
+RR_PROBE, RR_MIN_ITERATIONS = 3, 60
 # Above this many nodes a descent leaves out OR-Tools' pair relocation (each pickup and its
 # delivery tried at every two positions of every route): on the 456 stops of the Dhaka van day it
 # is 97 % of a descent from a local optimum, 1,225 ms against 40 ms without it, while the light
@@ -77,8 +91,11 @@ def _ruin_recreate(
     """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
     ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
     neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, put them back
-    (``_cheapest_insertion`` where it applies, else OR-Tools' local search does), descend, accept
-    by record-to-record travel, repeat until the deadline."""
+    (routing/recreate.py where it applies, else OR-Tools' local search does), accept by
+    record-to-record travel, repeat until the deadline. With the Python recreate many
+    iterations are light (judged without a descent): OR-Tools descends within a share of the
+    time (RR_DESCENT_SHARE_*) and from the best at the end; with fewer vehicles first, a share
+    of the iterations minimises the fleet (docs/routing.md)."""
     routing, manager, nodes = m.routing, m.manager, m.nodes
     rng = random.Random(opts.seed)
     size = routing.Size()
@@ -112,16 +129,121 @@ def _ruin_recreate(
         return near[idx]
 
     fixed = [routing.GetFixedCostOfVehicle(k) for k in range(routing.vehicles())]
-    insert = _cheapest_insertion(m, fixed)
+    insert = recreate(m, fixed)
     best_cost = start.ObjectiveValue()
     cur_routes = best_routes = _index_routes(routing, start)
     total = max(1e-3, deadline - time.monotonic())
     t_start = time.monotonic()
-    iterations = accepted = failures = 0
+    iterations = accepted = failures = refused = light = fleet_steps = 0
+    descent_s, polished = 0.0, True
+
+    def used(routes: list[list[int]]) -> int:
+        return sum(1 for r in routes if r)
+
+    def left_out(routes: list[list[int]]) -> int:
+        served = {i for r in routes for i in r}
+        return sum(pen for first, pen in penalty.items() if first not in served)
+
+    def rank(cost: int, routes: list[list[int]]) -> tuple[int, ...]:
+        """What "better" means: with fewer vehicles first, the jobs left out, then the vehicles
+        (as the portfolio ranks plans: the fixed cost per vehicle alone is not hierarchical on
+        long distances), then the cost."""
+        if not opts.vehicles_first:
+            return (cost,)
+        served = {i for r in routes for i in r}
+        return (sum(1 for first in penalty if first not in served), used(routes), cost)
+
+    def threshold(cost: int, routes: list[list[int]]) -> float:
+        """Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
+        as a share of the travel cost (not of fixed costs or the penalties of dropped jobs)."""
+        travel = cost - sum(fixed[k] for k, r in enumerate(routes) if r) - left_out(routes)
+        return float(
+            RR_THRESHOLD * max(0.0, 1 - (time.monotonic() - t_start) / total) * max(0, travel)
+        )
+
+    def descend(asg: Any, until: float) -> tuple[int, list[list[int]]] | None:
+        nonlocal descent_s
+        t0 = time.monotonic()
+        if until - t0 <= 0.01:
+            return None
+        ls.time_limit.FromMilliseconds(max(10, int((until - t0) * 1000)))
+        new = routing.FastSolveFromAssignmentWithParameters(asg, ls, True)
+        descent_s += time.monotonic() - t0
+        return None if new is None else (new.ObjectiveValue(), _index_routes(routing, new))
+
+    def ruin(routes: list[list[int]], route_ruin: bool) -> set[int]:
+        """SISR's ruin: strings of visits around a random visit and its nearest, one string a
+        route; with ``route_ruin``, sometimes one of the shortest routes emptied instead."""
+        where = {idx: k for k, r in enumerate(routes) for idx in r}
+        removed: set[int] = set()
+        seed = rng.choice(visits)
+        target = rng.randint(1, 2 * avg_removed)
+        touched: set[int] = set()
+        in_use = [k for k, r in enumerate(routes) if r]
+        if route_ruin and len(in_use) > 1 and rng.random() < RR_ROUTE_RUIN:
+            # Fewer vehicles first: empty one of the shortest routes and let the others absorb it.
+            shortest = min(in_use, key=lambda k: (len(routes[k]), rng.random()))
+            removed.update(j for i in routes[shortest] if i in sibling for j in sibling[i])
+            target = 0
+        for idx in [seed, *neighbours(seed)]:
+            if len(removed) >= target:
+                break
+            k = where.get(idx)
+            if k is None or k in touched:
+                continue
+            touched.add(k)
+            route = routes[k]
+            pos = route.index(idx)
+            length = rng.randint(1, min(len(route), RR_MAX_STRING))
+            lo = max(0, min(pos - rng.randint(0, length - 1), len(route) - length))
+            for j in route[lo : lo + length]:
+                if j in sibling:
+                    removed.update(sibling[j])
+        return removed
+
+    # Fleet minimisation (SISR's, with fewer vehicles first): a plan with one route fewer than
+    # the best, its jobs absent, rebuilt until none is absent; a plan that leaves fewer absent,
+    # or absent jobs that were absent less often, replaces it.
+    fleet = opts.vehicles_first and insert is not None
+    fm: tuple[list[list[int]], set[int], frozenset[int]] | None = None
+    absences: dict[int, int] = {}
+
+    def fleet_step() -> None:
+        nonlocal fm, best_cost, best_routes, cur_routes, polished
+        assert insert is not None
+        if fm is None:
+            in_use = [k for k, r in enumerate(best_routes) if r]
+            k = min(in_use, key=lambda k: (len(best_routes[k]), rng.random()))
+            routes = [r if j != k else [] for j, r in enumerate(best_routes)]
+            fm = (routes, set(best_routes[k]), frozenset(j for j, r in enumerate(routes) if not r))
+        routes, absent, closed = fm
+        removed = ruin(routes, False)
+        ruined = [[i for i in r if i not in removed] for r in routes]
+        order = sorted(absent, key=lambda i: (-absences.get(i, 0), rng.random()))
+        order += sorted(removed, key=lambda i: rng.random())
+        rebuilt = insert.insert(ruined, order, rng, closed)
+        served = {i for r in rebuilt for i in r}
+        now_absent = (absent | removed) - served
+        for i in now_absent:
+            absences[i] = absences.get(i, 0) + 1
+        if not now_absent:
+            cost = insert.cost(rebuilt)
+            if rank(cost, rebuilt) < rank(best_cost, best_routes):
+                best_cost, best_routes, cur_routes, polished = cost, rebuilt, rebuilt, False
+                report(cost, rebuilt)
+            fm = None
+        elif len(now_absent) < len(absent) or sum(absences[i] for i in now_absent) < sum(
+            absences.get(i, 0) for i in absent
+        ):
+            fm = (rebuilt, now_absent, closed)
+
     t_probe = t_start
     avg_removed = min(RR_AVG_REMOVED, max(2, len(visits) // 10))
     switched = 0
-    while visits and time.monotonic() < deadline:
+    # The last share of the time is kept for a descent from the best, where it came from a
+    # light iteration.
+    stop_at = deadline - RR_POLISH_SHARE * total if insert is not None else deadline
+    while visits and time.monotonic() < stop_at:
         if opts.max_solutions is not None and iterations >= opts.max_solutions:
             break  # a fixed number of iterations: the same seed gives the same plan
         if iterations == 1:
@@ -129,6 +251,7 @@ def _ruin_recreate(
         if (
             iterations == 1 + RR_PROBE
             and opts.max_solutions is None
+            and insert is None
             and (time.monotonic() - t_probe) / RR_PROBE * RR_MIN_ITERATIONS > total
         ):
             # Each descent costs too much for ruin and recreate to get anywhere in the time
@@ -146,66 +269,63 @@ def _ruin_recreate(
                 best_cost, best_routes = new.ObjectiveValue(), _index_routes(routing, new)
             break
         iterations += 1
-        where = {idx: k for k, r in enumerate(cur_routes) for idx in r}
-        removed: set[int] = set()
-        seed = rng.choice(visits)
-        target = rng.randint(1, 2 * avg_removed)
-        touched: set[int] = set()
-        used = [k for k, r in enumerate(cur_routes) if r]
-        if opts.vehicles_first and len(used) > 1 and rng.random() < RR_ROUTE_RUIN:
-            # Fewer vehicles first: empty one of the shortest routes and let the others absorb it.
-            shortest = min(used, key=lambda k: (len(cur_routes[k]), rng.random()))
-            removed.update(j for i in cur_routes[shortest] if i in sibling for j in sibling[i])
-            target = 0
-        for idx in [seed, *neighbours(seed)]:
-            if len(removed) >= target:
-                break
-            k = where.get(idx)
-            if k is None or k in touched:
-                continue
-            touched.add(k)
-            route = cur_routes[k]
-            pos = route.index(idx)
-            length = rng.randint(1, min(len(route), RR_MAX_STRING))
-            lo = max(0, min(pos - rng.randint(0, length - 1), len(route) - length))
-            for j in route[lo : lo + length]:
-                if j in sibling:
-                    removed.update(sibling[j])
+        if fleet and used(best_routes) > 1 and rng.random() < RR_FLEET_SHARE:
+            fleet_steps += 1
+            fleet_step()
+            continue
+        removed = ruin(cur_routes, opts.vehicles_first and insert is None)
         ruined = [[i for i in r if i not in removed] for r in cur_routes]
+        asg = None
         if insert is not None:
             order = sorted(removed, key=lambda i: rng.random())
-            ruined = insert(ruined, order)
-        asg = routing.ReadAssignmentFromRoutes(ruined, True)
+            rebuilt = insert.insert(ruined, order, rng, frozenset())
+            cost = insert.cost(rebuilt) + left_out(rebuilt)
+            now = time.monotonic()
+            new_best = rank(cost, rebuilt) < rank(best_cost, best_routes)
+            if opts.max_solutions is not None:  # a fixed number of iterations: deterministic
+                descend_now = new_best
+            elif opts.vehicles_first:
+                descend_now = new_best and descent_s <= RR_DESCENT_SHARE_FLEET * (now - t_start)
+            else:
+                descend_now = descent_s <= RR_DESCENT_SHARE_DIST * (now - t_start)
+            if not descend_now:
+                # Judged as it is, without OR-Tools' descent (~10 ms on a hundred stops, 0.1
+                # to 2 s on hundreds with pairs): SISR's iterations, many per second.
+                light += 1
+                if new_best:
+                    best_cost, best_routes, polished = cost, rebuilt, False
+                    report(cost, rebuilt)
+                if cost <= best_cost + threshold(cost, rebuilt) and (
+                    not opts.vehicles_first or used(rebuilt) <= used(best_routes)
+                ):
+                    cur_routes = rebuilt
+                    accepted += 1
+                continue
+            asg = routing.ReadAssignmentFromRoutes(rebuilt, True)
+            refused += asg is None
+        if asg is None:  # (where the insertion's routes do not hold, OR-Tools reinserts)
+            asg = routing.ReadAssignmentFromRoutes(ruined, True)
         if asg is None:
             failures += 1
             continue
-        left = deadline - time.monotonic()
-        if left <= 0.01:
-            break
-        ls.time_limit.FromMilliseconds(max(10, int(left * 1000)))
-        new = routing.FastSolveFromAssignmentWithParameters(asg, ls, True)
+        new = descend(asg, deadline)
         if new is None:
             continue
-        cost = new.ObjectiveValue()
-        # Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
-        # as a share of the travel cost (not of fixed costs or the penalties of dropped jobs).
-        routes_new = _index_routes(routing, new)
-        served = {i for r in routes_new for i in r}
-        travel = (
-            cost
-            - sum(fixed[k] for k, r in enumerate(routes_new) if r)
-            - sum(pen for first, pen in penalty.items() if first not in served)
-        )
-        threshold = (
-            RR_THRESHOLD * max(0.0, 1 - (time.monotonic() - t_start) / total) * max(0, travel)
-        )
-        if cost < best_cost:
-            best_cost = cost
-            best_routes = routes_new
+        cost, routes_new = new
+        if rank(cost, routes_new) < rank(best_cost, best_routes):
+            best_cost, best_routes, polished = cost, routes_new, True
             report(cost, routes_new)
-        if cost <= best_cost + threshold:
+        if cost <= best_cost + threshold(cost, routes_new) and (
+            not opts.vehicles_first or used(routes_new) <= used(best_routes)
+        ):
             cur_routes = routes_new
             accepted += 1
+    if not polished and not switched:  # the best came from a light iteration: descend from it
+        asg = routing.ReadAssignmentFromRoutes(best_routes, True)
+        new = descend(asg, max(deadline, time.monotonic() + 0.05)) if asg is not None else None
+        if new is not None and rank(*new) < rank(best_cost, best_routes):
+            best_cost, best_routes = new
+            report(best_cost, best_routes)
     return (
         best_routes,
         best_cost,
@@ -213,61 +333,9 @@ def _ruin_recreate(
             "rr_iterations": iterations,
             "rr_accepted": accepted,
             "rr_failed": failures,
+            "rr_recreate_refused": refused,
+            "rr_light": light,
+            "rr_fleet": fleet_steps,
             "rr_then_gls": switched,
         },
     )
-
-
-def _cheapest_insertion(
-    m: _Model, fixed: list[int]
-) -> Callable[[list[list[int]], list[int]], list[list[int]]] | None:
-    """Recreate for capacitated routing without time, pairs or reloads (CVRP): each removed visit
-    goes where it adds least cost among the routes with room, so that the descent that follows
-    starts from a good repair. None where other constraints apply: OR-Tools then reinserts."""
-    p = m.problem
-    if m.timed or p.shipments or any(v.reload_location is not None for v in p.vehicles):
-        return None
-    if any(s.vehicles is not None for s in p.services):  # pinned: OR-Tools knows where
-        return None
-    if len({v.cost_per_km for v in p.vehicles}) != 1:
-        return None
-    routing, manager, nodes = m.routing, m.manager, m.nodes
-    rate = p.vehicles[0].cost_per_km
-    dist = p.distance_m
-    n_veh = routing.vehicles()
-    loc = [nodes[manager.IndexToNode(i)].location for i in range(routing.Size())]
-    start = [nodes[manager.IndexToNode(routing.Start(k))].location for k in range(n_veh)]
-    end = [nodes[manager.IndexToNode(routing.End(k))].location for k in range(n_veh)]
-    dims = len(p.dimensions)
-    demand = [[0] * dims for _ in range(routing.Size())]
-    for i in range(routing.Size()):
-        nd = nodes[manager.IndexToNode(i)]
-        if nd.kind == "service" and not (routing.IsStart(i) or routing.IsEnd(i)):
-            demand[i] = list(p.services[nd.job].amount)
-    caps = [v.capacity for v in p.vehicles]
-
-    def insert(routes: list[list[int]], order: list[int]) -> list[list[int]]:
-        routes = [list(r) for r in routes]
-        load = [[sum(demand[i][d] for i in r) for d in range(dims)] for r in routes]
-        for x in order:
-            lx, dx = loc[x], demand[x]
-            best: tuple[int, int, int] | None = None
-            for k, r in enumerate(routes):
-                if any(load[k][d] + dx[d] > caps[k][d] for d in range(dims)):
-                    continue
-                prev = start[k]
-                base = fixed[k] if not r else 0
-                for pos in range(len(r) + 1):
-                    nxt = loc[r[pos]] if pos < len(r) else end[k]
-                    delta = base + (dist[prev][lx] + dist[lx][nxt] - dist[prev][nxt]) * rate // 1000
-                    if best is None or delta < best[0]:
-                        best = (delta, k, pos)
-                    prev = nxt
-            if best is not None:  # else it stays out and OR-Tools' search deals with it
-                _, k, pos = best
-                routes[k].insert(pos, x)
-                for d in range(dims):
-                    load[k][d] += dx[d]
-        return routes
-
-    return insert

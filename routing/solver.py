@@ -3,8 +3,8 @@ times them, so every plan it returns passes ``plan.check``.
 
 Search: a first solution by insertion, then OR-Tools' own iterated local search ("ils": SISR
 ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate driven
-from Python ("rr": SISR ruins, OR-Tools' local search to recreate and descend, record-to-record
-acceptance), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
+from Python ("rr": SISR ruins, a Python recreate that checks windows, pairs and capacities,
+record-to-record acceptance, OR-Tools' local search to descend from new bests; routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
 configurations in separate processes (one per core) and keeps the best plan. Co-located
 identical jobs are solved as one (routing/merge.py). docs/routing.md has the measurements behind
 these choices.
@@ -34,11 +34,12 @@ from routing.ortools_model import (
     start_from_initial,
 )
 from routing.plan import Plan, Step, sequences_of
+from routing.recreate import applies as recreate_applies
 from routing.ruin import (
     RR_AVG_REMOVED,
+    RR_FIRST_SHARE,
     RR_MAX_STRING,
     RR_OPERATORS_OFF,
-    _cheapest_insertion,
     _index_routes,
     _rr_descent,
     _ruin_recreate,
@@ -48,7 +49,6 @@ from routing.ruin import (
 __all__ = [
     "RR_OPERATORS_OFF",
     "SolveOptions",
-    "_cheapest_insertion",
     "_model",
     "build_plan",
     "planning_factor",
@@ -122,6 +122,13 @@ def _solve_once(
     # limit is the fill's.
     deadline = called_at + opts.time_limit_s
     params.time_limit.FromMilliseconds(max(100, int((deadline - time.monotonic()) * 1000)))
+    light_rr = meta == "rr" and recreate_applies(problem) and opts.max_solutions is None
+    if light_rr:
+        # The first plan's descent stops at a share of the time: ruin and recreate's light
+        # iterations improve a plan faster than that descent once it has found the big moves
+        # (on the Dhaka office-pair day it had taken 5-9 s of 10).
+        share = (deadline - time.monotonic()) * RR_FIRST_SHARE
+        params.time_limit.FromMilliseconds(max(100, int(share * 1000)))
     if opts.max_solutions is not None:
         params.solution_limit = opts.max_solutions
 
@@ -182,6 +189,10 @@ def _solve_once(
         solution = routing.SolveWithIteratedLocalSearch(params)
     else:
         solution = routing.SolveWithParameters(params)
+        if solution is None and light_rr and deadline - time.monotonic() > 0.1:
+            # no first plan within the share: the rest of the time for it
+            params.time_limit.FromMilliseconds(int((deadline - time.monotonic()) * 1000))
+            solution = routing.SolveWithParameters(params)
     rr_stats: dict[str, int] = {}
     objective = int(solution.ObjectiveValue()) if solution is not None else 0
     index_routes: list[list[int]] = []

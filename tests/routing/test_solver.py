@@ -349,24 +349,6 @@ def test_re_timing_drops_the_late_job_not_everything_after_it() -> None:
     assert [v.job_id for v in plan.routes[0].visits if v.job_id] == ["s2", "s3"]
 
 
-def test_cheapest_insertion_respects_capacity_and_picks_the_cheapest_place() -> None:
-    from routing.solver import _cheapest_insertion, _model
-
-    p = _clustered_cvrp(8)  # vans of 4; odd customers east (x ~ 100), even west (x ~ -100)
-    m = _model(p, SolveOptions())
-    index = {m.nodes[m.manager.IndexToNode(i)].location: i for i in range(m.routing.Size())}
-    insert = _cheapest_insertion(m, [0] * len(p.vehicles))
-    assert insert is not None
-    east = [index[loc] for loc in (1, 3, 5)]
-    west = [index[loc] for loc in (2, 4, 6, 8)]  # full: 4 of 4
-    routes = insert([east, west, [], []], [index[7]])
-    assert routes[1] == west  # no room in the west van
-    assert index[7] in routes[0]  # the east van, not a new one (a new one costs a return trip)
-    # A time-constrained problem has no Python insertion: OR-Tools reinserts there.
-    timed = _model(line_problem(), SolveOptions())
-    assert _cheapest_insertion(timed, [0, 0]) is None
-
-
 def test_descents_of_large_models_leave_out_the_full_pair_relocation() -> None:
     """Above PAIR_RELOCATE_UP_TO nodes a descent has no full pair relocation (nearly all of a
     descent's time on the Dhaka van day, bench/bench_operators.py) but keeps the light one
