@@ -87,6 +87,7 @@ def _ruin_recreate(
     start: Any,
     deadline: float,
     report: Callable[[int, list[list[int]]], None],
+    first_s: float = 0.0,
 ) -> tuple[list[list[int]], int, dict[str, int]]:
     """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
     ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
@@ -136,6 +137,10 @@ def _ruin_recreate(
     t_start = time.monotonic()
     iterations = accepted = failures = refused = light = fleet_steps = 0
     descent_s, polished = 0.0, True
+    # What the next descent is expected to cost: the last one's time; before any, the time the
+    # first plan and its descent took (``first_s``). A descent is made only if it fits in its
+    # share of the time so far (on the office-pair day one early descent had cost 2 s of 10).
+    expect_s = first_s
 
     def used(routes: list[list[int]]) -> int:
         return sum(1 for r in routes if r)
@@ -162,13 +167,14 @@ def _ruin_recreate(
         )
 
     def descend(asg: Any, until: float) -> tuple[int, list[list[int]]] | None:
-        nonlocal descent_s
+        nonlocal descent_s, expect_s
         t0 = time.monotonic()
         if until - t0 <= 0.01:
             return None
         ls.time_limit.FromMilliseconds(max(10, int((until - t0) * 1000)))
         new = routing.FastSolveFromAssignmentWithParameters(asg, ls, True)
-        descent_s += time.monotonic() - t0
+        expect_s = time.monotonic() - t0
+        descent_s += expect_s
         return None if new is None else (new.ObjectiveValue(), _index_routes(routing, new))
 
     def ruin(routes: list[list[int]], route_ruin: bool) -> set[int]:
@@ -285,9 +291,11 @@ def _ruin_recreate(
             if opts.max_solutions is not None:  # a fixed number of iterations: deterministic
                 descend_now = new_best
             elif opts.vehicles_first:
-                descend_now = new_best and descent_s <= RR_DESCENT_SHARE_FLEET * (now - t_start)
+                descend_now = new_best and descent_s + expect_s <= RR_DESCENT_SHARE_FLEET * (
+                    now - t_start
+                )
             else:
-                descend_now = descent_s <= RR_DESCENT_SHARE_DIST * (now - t_start)
+                descend_now = descent_s + expect_s <= RR_DESCENT_SHARE_DIST * (now - t_start)
             if not descend_now:
                 # Judged as it is, without OR-Tools' descent (~10 ms on a hundred stops, 0.1
                 # to 2 s on hundreds with pairs): SISR's iterations, many per second.

@@ -205,7 +205,9 @@ def _solve_once(
                 lambda: sum(bool(r) for r in routes),
             )
 
-        index_routes, objective, rr_stats = _ruin_recreate(m, opts, solution, deadline, report_rr)
+        index_routes, objective, rr_stats = _ruin_recreate(
+            m, opts, solution, deadline, report_rr, time.monotonic() - t0
+        )
     stats: dict[str, Any] = {
         "config": label,
         "first_plan_s": round(seen["first_plan_s"], 2),
