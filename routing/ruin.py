@@ -232,8 +232,8 @@ def _ruin_recreate(
         now_absent = (absent | removed) - served
         for i in now_absent:
             absences[i] = absences.get(i, 0) + 1
-        if not now_absent:
-            cost = insert.cost(rebuilt)
+        if not now_absent:  # (jobs the best had left out are still out, at their penalties)
+            cost = insert.cost(rebuilt) + left_out(rebuilt)
             if rank(cost, rebuilt) < rank(best_cost, best_routes):
                 best_cost, best_routes, cur_routes, polished = cost, rebuilt, rebuilt, False
                 report(cost, rebuilt)
