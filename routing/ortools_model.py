@@ -12,7 +12,7 @@ from typing import Any
 from ortools.constraint_solver import pywrapcp
 
 from routing.clock import Clock
-from routing.model import Break, Problem, Stop, TimeWindow
+from routing.model import Break, Problem, Service, Shipment, Stop, TimeWindow
 
 BIG_PENALTY = 10**9
 
@@ -198,14 +198,7 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     for idx in range(routing.Size()):
         if routing.IsStart(idx) or routing.IsEnd(idx):
             continue
-        nd = nodes[manager.IndexToNode(idx)]
-        job = (
-            problem.services[nd.job]
-            if nd.kind == "service"
-            else problem.shipments[nd.job]
-            if nd.kind in ("pickup", "delivery")
-            else None
-        )
+        job = _job(problem, nodes[manager.IndexToNode(idx)])
         if job is not None and job.vehicles is not None:
             # (SetAllowedVehiclesForIndex takes an absl::Span the Python binding cannot pass.)
             routing.VehicleVar(idx).SetValues([-1, *job.vehicles])
@@ -223,12 +216,18 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     return _Model(routing, manager, nodes, factor, problem, timed, service, drive)
 
 
-def _job_id(problem: Problem, nd: _Node) -> str | None:
+def _job(problem: Problem, nd: _Node) -> Service | Shipment | None:
+    """The job a node visits (None for depots and reloads)."""
     if nd.kind == "service":
-        return problem.services[nd.job].id
+        return problem.services[nd.job]
     if nd.kind in ("pickup", "delivery"):
-        return problem.shipments[nd.job].id
+        return problem.shipments[nd.job]
     return None
+
+
+def _job_id(problem: Problem, nd: _Node) -> str | None:
+    job = _job(problem, nd)
+    return None if job is None else job.id
 
 
 def _move_cost(problem: Problem, routing: Any, nodes: list[_Node]) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from routing.ortools_model import _demand, _job_id
+from routing.ortools_model import _demand, _job, _job_id
 
 if TYPE_CHECKING:
     from routing.model import Problem
@@ -109,13 +109,7 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
     allowed: dict[int, set[int]] = {}  # pinned visits -> the vehicles that may serve them
     never = {i for i in range(routing.Size()) if routing.ActiveVar(i).Max() == 0}
     for i, nd in enumerate(node):
-        job = (
-            p.services[nd.job]
-            if nd.kind == "service"
-            else p.shipments[nd.job]
-            if nd.kind in ("pickup", "delivery")
-            else None
-        )
+        job = _job(p, nd)
         if job is not None and job.vehicles is not None:
             allowed[i] = set(job.vehicles)
     # Moving a job off the vehicle the initial plan had it on costs problem.move_cost.

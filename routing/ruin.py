@@ -166,6 +166,19 @@ def _ruin_recreate(
             RR_THRESHOLD * max(0.0, 1 - (time.monotonic() - t_start) / total) * max(0, travel)
         )
 
+    def consider(cost: int, routes: list[list[int]], descended: bool) -> None:
+        """A new best is kept; the plan becomes the current one by record-to-record travel
+        (with fewer vehicles first, not with more vehicles than the best)."""
+        nonlocal best_cost, best_routes, polished, cur_routes, accepted
+        if rank(cost, routes) < rank(best_cost, best_routes):
+            best_cost, best_routes, polished = cost, routes, descended
+            report(cost, routes)
+        if cost <= best_cost + threshold(cost, routes) and (
+            not opts.vehicles_first or used(routes) <= used(best_routes)
+        ):
+            cur_routes = routes
+            accepted += 1
+
     def descend(asg: Any, until: float) -> tuple[int, list[list[int]]] | None:
         nonlocal descent_s, expect_s
         t0 = time.monotonic()
@@ -300,14 +313,7 @@ def _ruin_recreate(
                 # Judged as it is, without OR-Tools' descent (~10 ms on a hundred stops, 0.1
                 # to 2 s on hundreds with pairs): SISR's iterations, many per second.
                 light += 1
-                if new_best:
-                    best_cost, best_routes, polished = cost, rebuilt, False
-                    report(cost, rebuilt)
-                if cost <= best_cost + threshold(cost, rebuilt) and (
-                    not opts.vehicles_first or used(rebuilt) <= used(best_routes)
-                ):
-                    cur_routes = rebuilt
-                    accepted += 1
+                consider(cost, rebuilt, False)
                 continue
             asg = routing.ReadAssignmentFromRoutes(rebuilt, True)
             refused += asg is None
@@ -319,15 +325,7 @@ def _ruin_recreate(
         new = descend(asg, deadline)
         if new is None:
             continue
-        cost, routes_new = new
-        if rank(cost, routes_new) < rank(best_cost, best_routes):
-            best_cost, best_routes, polished = cost, routes_new, True
-            report(cost, routes_new)
-        if cost <= best_cost + threshold(cost, routes_new) and (
-            not opts.vehicles_first or used(routes_new) <= used(best_routes)
-        ):
-            cur_routes = routes_new
-            accepted += 1
+        consider(*new, True)
     if not polished and not switched:  # the best came from a light iteration: descend from it
         asg = routing.ReadAssignmentFromRoutes(best_routes, True)
         new = descend(asg, max(deadline, time.monotonic() + 0.05)) if asg is not None else None
