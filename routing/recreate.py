@@ -88,24 +88,14 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
     rate = [v.cost_per_km for v in p.vehicles]
     caps = [v.capacity for v in p.vehicles]
     dims = range(len(p.dimensions))
-    demand = [
-        tuple(_demand(p, nd, d, [c[d] for c in caps]) for d in dims)
-        if not (routing.IsStart(i) or routing.IsEnd(i))
-        else tuple(0 for _ in dims)
-        for i, nd in enumerate(node)
-    ]
+    demand = [tuple(_demand(p, nd, d, [c[d] for c in caps]) for d in dims) for nd in node]
     starts = [routing.Start(k) for k in range(n_veh)]
     ends = [routing.End(k) for k in range(n_veh)]
-    partner: dict[int, int] = {}
-    pickup_of: dict[int, int] = {}
+    ends_of: dict[int, list[int]] = {}  # shipment -> [its pickup, its delivery]
     for i, nd in enumerate(node):
-        if nd.kind in ("pickup", "delivery") and not (routing.IsStart(i) or routing.IsEnd(i)):
-            pickup_of.setdefault(nd.job, -1)
-            if nd.kind == "pickup":
-                pickup_of[nd.job] = i
-    for i, nd in enumerate(node):
-        if nd.kind == "delivery" and not (routing.IsStart(i) or routing.IsEnd(i)):
-            partner[pickup_of[nd.job]], partner[i] = i, pickup_of[nd.job]
+        if nd.kind in ("pickup", "delivery"):
+            ends_of.setdefault(nd.job, [0, 0])[nd.kind == "delivery"] = i
+    partner = {i: j for pk, dl in ends_of.values() for i, j in ((pk, dl), (dl, pk))}
     allowed: dict[int, set[int]] = {}  # pinned visits -> the vehicles that may serve them
     never = {i for i in range(routing.Size()) if routing.ActiveVar(i).Max() == 0}
     for i, nd in enumerate(node):
@@ -124,7 +114,7 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
     def move(i: int, k: int) -> int:
         return p.move_cost if had.get(i, k) != k and i in had else 0
 
-    timed = m.timed and m.service is not None and m.drive is not None
+    timed = m.timed  # (then the model has the time dimension's service and drives)
     drive = m.drive or []
     service = [m.service[manager.IndexToNode(i)] for i in range(size)] if m.service else []
     lo, hi = [0] * size, [INF] * size
@@ -236,8 +226,9 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
             cap = caps[k]
             return [any(not 0 <= c[d] + q[d] <= cap[d] for d in dims) for c in rt.cum]
 
-        def best_visit(x: int) -> tuple[int, int, int] | None:
-            best: tuple[int, int, int] | None = None
+        def best_visit(x: int) -> tuple[int, int] | None:
+            """The cheapest feasible place for visit ``x``: (vehicle, after which stop)."""
+            best: tuple[int, int] | None = None
             best_delta = INF
             q, ok = demand[x], allowed.get(x)
             lx, hx = lo[x], hi[x]
@@ -261,11 +252,13 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
                         ax = max(lx, rt.a[i] + rt.tr[i][x])
                         if ax > hx or max(lo[w], ax + tx[w]) > rt.z[i + 1]:
                             continue
-                    best, best_delta = (delta, k, i), delta
+                    best, best_delta = (k, i), delta
             return best
 
-        def best_pair(pk: int, dl: int) -> tuple[int, int, int, int] | None:
-            best: tuple[int, int, int, int] | None = None
+        def best_pair(pk: int, dl: int) -> tuple[int, int, int] | None:
+            """The cheapest feasible places for a pickup and its delivery: (vehicle, after
+            which stop the pickup, after which the delivery)."""
+            best: tuple[int, int, int] | None = None
             best_delta = INF
             q, ok = demand[pk], allowed.get(pk)
             tp, td = (trow(pk), trow(dl)) if timed else ([], [])
@@ -303,7 +296,7 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
                             ad = max(lo[dl], ap + tp[dl])
                             good = ad <= hi[dl] and max(lo[w], ad + td[w]) <= z[i + 1]
                         if good:
-                            best, best_delta = (delta, k, i, i), delta
+                            best, best_delta = (k, i, i), delta
                     # the delivery later: walk on from the pickup's successor
                     t = max(lo[w], ap + tp[w]) if timed else 0
                     for j in range(i + 1, n - 1):
@@ -317,7 +310,7 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
                                 ad = max(lo[dl], t + tr[j][dl])
                                 good = ad <= hi[dl] and max(lo[w2], ad + td[w2]) <= z[j + 1]
                             if good:
-                                best, best_delta = (delta, k, i, j), delta
+                                best, best_delta = (k, i, j), delta
                         if timed:
                             t += leg[j]
                             if t < lo[w2]:
@@ -331,25 +324,24 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
             if x in partner:
                 pk, dl = (x, partner[x]) if node[x].kind == "pickup" else (partner[x], x)
                 done.update((pk, dl))
-                found = best_pair(pk, dl)
-                if found is not None:
-                    _, k, i, j = found
-                    opened = not routes[k]
-                    routes[k].insert(j, dl)  # after seq[j], i.e. route position j
-                    routes[k].insert(i, pk)
-                    state.pop(k, None)
-                    if opened:
-                        alike()
+                pair = best_pair(pk, dl)
+                if pair is None:
+                    continue
+                k, i, j = pair
+                opened = not routes[k]
+                routes[k].insert(j, dl)  # after seq[j], i.e. route position j
+                routes[k].insert(i, pk)
             else:
                 done.add(x)
                 one = best_visit(x)
-                if one is not None:
-                    _, k, i = one
-                    opened = not routes[k]
-                    routes[k].insert(i, x)
-                    state.pop(k, None)
-                    if opened:
-                        alike()
+                if one is None:
+                    continue
+                k, i = one
+                opened = not routes[k]
+                routes[k].insert(i, x)
+            state.pop(k, None)
+            if opened:
+                alike()
         return routes
 
     return Recreate(insert, routes_cost)

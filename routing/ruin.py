@@ -145,9 +145,18 @@ def _ruin_recreate(
     def used(routes: list[list[int]]) -> int:
         return sum(1 for r in routes if r)
 
-    def left_out(routes: list[list[int]]) -> int:
+    def missing(routes: list[list[int]]) -> list[int]:
+        """The jobs ``routes`` leave out, by their first visit."""
         served = {i for r in routes for i in r}
-        return sum(pen for first, pen in penalty.items() if first not in served)
+        return [first for first in penalty if first not in served]
+
+    def left_out(routes: list[list[int]]) -> int:
+        return sum(penalty[first] for first in missing(routes))
+
+    def shortest(routes: list[list[int]]) -> int:
+        """One of the routes with fewest visits (ties drawn at random)."""
+        in_use = [k for k, r in enumerate(routes) if r]
+        return min(in_use, key=lambda k: (len(routes[k]), rng.random()))
 
     def rank(cost: int, routes: list[list[int]]) -> tuple[int, ...]:
         """What "better" means: with fewer vehicles first, the jobs left out, then the vehicles
@@ -155,8 +164,16 @@ def _ruin_recreate(
         long distances), then the cost."""
         if not opts.vehicles_first:
             return (cost,)
-        served = {i for r in routes for i in r}
-        return (sum(1 for first in penalty if first not in served), used(routes), cost)
+        return (len(missing(routes)), used(routes), cost)
+
+    def keep(cost: int, routes: list[list[int]], descended: bool) -> bool:
+        """``routes`` as the best, if they are better; whether they were."""
+        nonlocal best_cost, best_routes, polished
+        if rank(cost, routes) >= rank(best_cost, best_routes):
+            return False
+        best_cost, best_routes, polished = cost, routes, descended
+        report(cost, routes)
+        return True
 
     def threshold(cost: int, routes: list[list[int]]) -> float:
         """Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
@@ -169,10 +186,8 @@ def _ruin_recreate(
     def consider(cost: int, routes: list[list[int]], descended: bool) -> None:
         """A new best is kept; the plan becomes the current one by record-to-record travel
         (with fewer vehicles first, not with more vehicles than the best)."""
-        nonlocal best_cost, best_routes, polished, cur_routes, accepted
-        if rank(cost, routes) < rank(best_cost, best_routes):
-            best_cost, best_routes, polished = cost, routes, descended
-            report(cost, routes)
+        nonlocal cur_routes, accepted
+        keep(cost, routes, descended)
         if cost <= best_cost + threshold(cost, routes) and (
             not opts.vehicles_first or used(routes) <= used(best_routes)
         ):
@@ -198,11 +213,9 @@ def _ruin_recreate(
         seed = rng.choice(visits)
         target = rng.randint(1, 2 * avg_removed)
         touched: set[int] = set()
-        in_use = [k for k, r in enumerate(routes) if r]
-        if route_ruin and len(in_use) > 1 and rng.random() < RR_ROUTE_RUIN:
+        if route_ruin and used(routes) > 1 and rng.random() < RR_ROUTE_RUIN:
             # Fewer vehicles first: empty one of the shortest routes and let the others absorb it.
-            shortest = min(in_use, key=lambda k: (len(routes[k]), rng.random()))
-            removed.update(j for i in routes[shortest] if i in sibling for j in sibling[i])
+            removed.update(j for i in routes[shortest(routes)] if i in sibling for j in sibling[i])
             target = 0
         for idx in [seed, *neighbours(seed)]:
             if len(removed) >= target:
@@ -228,11 +241,10 @@ def _ruin_recreate(
     absences: dict[int, int] = {}
 
     def fleet_step() -> None:
-        nonlocal fm, best_cost, best_routes, cur_routes, polished
+        nonlocal fm, cur_routes
         assert insert is not None
         if fm is None:
-            in_use = [k for k, r in enumerate(best_routes) if r]
-            k = min(in_use, key=lambda k: (len(best_routes[k]), rng.random()))
+            k = shortest(best_routes)
             routes = [r if j != k else [] for j, r in enumerate(best_routes)]
             fm = (routes, set(best_routes[k]), frozenset(j for j, r in enumerate(routes) if not r))
         routes, absent, closed = fm
@@ -246,10 +258,8 @@ def _ruin_recreate(
         for i in now_absent:
             absences[i] = absences.get(i, 0) + 1
         if not now_absent:  # (jobs the best had left out are still out, at their penalties)
-            cost = insert.cost(rebuilt) + left_out(rebuilt)
-            if rank(cost, rebuilt) < rank(best_cost, best_routes):
-                best_cost, best_routes, cur_routes, polished = cost, rebuilt, rebuilt, False
-                report(cost, rebuilt)
+            if keep(insert.cost(rebuilt) + left_out(rebuilt), rebuilt, False):
+                cur_routes = rebuilt
             fm = None
         elif len(now_absent) < len(absent) or sum(absences[i] for i in now_absent) < sum(
             absences.get(i, 0) for i in absent
@@ -329,9 +339,8 @@ def _ruin_recreate(
     if not polished and not switched:  # the best came from a light iteration: descend from it
         asg = routing.ReadAssignmentFromRoutes(best_routes, True)
         new = descend(asg, max(deadline, time.monotonic() + 0.05)) if asg is not None else None
-        if new is not None and rank(*new) < rank(best_cost, best_routes):
-            best_cost, best_routes = new
-            report(best_cost, best_routes)
+        if new is not None:
+            keep(*new, True)
     return (
         best_routes,
         best_cost,

@@ -4,7 +4,8 @@ times them, so every plan it returns passes ``plan.check``.
 Search: a first solution by insertion, then OR-Tools' own iterated local search ("ils": SISR
 ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate driven
 from Python ("rr": SISR ruins, a Python recreate that checks windows, pairs and capacities,
-record-to-record acceptance, OR-Tools' local search to descend from new bests; routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
+record-to-record acceptance, OR-Tools' local search to descend within a share of the time;
+routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
 configurations in separate processes (one per core) and keeps the best plan. Co-located
 identical jobs are solved as one (routing/merge.py). docs/routing.md has the measurements behind
 these choices.
@@ -121,14 +122,12 @@ def _solve_once(
     # spend its process's start and its model's building on top of it: what is left of the
     # limit is the fill's.
     deadline = called_at + opts.time_limit_s
-    params.time_limit.FromMilliseconds(max(100, int((deadline - time.monotonic()) * 1000)))
+    # With ruin and recreate's light iterations, the first plan's descent stops at a share of
+    # the time: they improve a plan faster than that descent once it has found the big moves
+    # (on the Dhaka office-pair day it had taken 5-9 s of 10).
     light_rr = meta == "rr" and recreate_applies(problem) and opts.max_solutions is None
-    if light_rr:
-        # The first plan's descent stops at a share of the time: ruin and recreate's light
-        # iterations improve a plan faster than that descent once it has found the big moves
-        # (on the Dhaka office-pair day it had taken 5-9 s of 10).
-        share = (deadline - time.monotonic()) * RR_FIRST_SHARE
-        params.time_limit.FromMilliseconds(max(100, int(share * 1000)))
+    limit_s = (deadline - time.monotonic()) * (RR_FIRST_SHARE if light_rr else 1)
+    params.time_limit.FromMilliseconds(max(100, int(limit_s * 1000)))
     if opts.max_solutions is not None:
         params.solution_limit = opts.max_solutions
 
