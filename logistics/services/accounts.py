@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -83,6 +83,14 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
     return key
 
 
+# The key and its user in one query (the user is the request's caller anyway), built once.
+_KEY_AND_USER = (
+    select(ApiKey, User)
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
+)
+
+
 def user_for_api_key(session: Session, header: str | None) -> User:
     """The active user behind an ``Authorization: Bearer <key>`` header, or Unauthorized."""
     if not header:
@@ -94,12 +102,7 @@ def user_for_api_key(session: Session, header: str | None) -> User:
         raise Unauthorized(
             _l("The Authorization header must be 'Bearer <key>'."), field="Authorization"
         )
-    # The key and its user in one query (the user is the request's caller anyway).
-    found = session.execute(
-        select(ApiKey, User)
-        .join(User, User.id == ApiKey.user_id)
-        .where(ApiKey.digest == _digest(key.strip()), ApiKey.revoked_at.is_(None))
-    ).first()
+    found = session.execute(_KEY_AND_USER, {"digest": _digest(key.strip())}).first()
     if found is None or not found[1].active:
         raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
     api_key, user = found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 
+_OFFICE_BY_CODE = select(Office).where(Office.code == bindparam("code"))  # built once
+
+
 def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
     if actor.role is Role.CLERK:
         if actor.office is None:
@@ -63,7 +66,7 @@ def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
         raise ValidationError(
             {"origin_office": _l("origin_office (the intake office code) is required.")}
         )
-    office = session.scalar(select(Office).where(Office.code == req.origin_office))
+    office = session.scalar(_OFFICE_BY_CODE, {"code": req.origin_office})
     if office is None or not office.takes_parcels:
         raise ValidationError(
             {
@@ -85,15 +88,19 @@ def quote_booking(session: Session, req: BookingRequest) -> tuple[Office, Quote]
     return dest, quote
 
 
+# Built once (building an UPDATE costs more than running it); run on the session's connection.
+_NEXT_SERIAL = (
+    update(S10Series)
+    .where(S10Series.service_indicator == bindparam("series"))
+    .values(next_serial=S10Series.next_serial + 1)
+    .returning(S10Series.next_serial)
+)
+
+
 def allocate_tracking_id(session: Session, service_indicator: str) -> str:
     """Take the next serial of the series atomically (UPDATE ... RETURNING) and build the id."""
-    stmt = (
-        update(S10Series)
-        .where(S10Series.service_indicator == service_indicator)
-        .values(next_serial=S10Series.next_serial + 1)
-        .returning(S10Series.next_serial)
-    )
-    after = session.execute(stmt).scalar_one_or_none()
+    conn = session.connection()
+    after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one_or_none()
     if after is None:
         try:
             with session.begin_nested():
@@ -102,7 +109,7 @@ def allocate_tracking_id(session: Session, service_indicator: str) -> str:
                 )
             after = 2
         except IntegrityError:  # another transaction created the series first
-            after = session.execute(stmt).scalar_one()
+            after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one()
     serial = after - 1
     if serial > 99_999_999:
         raise ValidationError(

@@ -161,17 +161,22 @@ def delivery_office_for(session: Session, post_code: str, field: str = "post_cod
     nearest to the post code's point. Outside the service area: refused, naming the field."""
     pc = parse_post_code(post_code, field)
     area = service_area()[pc]
-    offices = list(
-        session.scalars(
-            select(Office).where(Office.is_delivery, Office.active).order_by(Office.code)
-        )
-    )
+    # Plain rows, then the one office chosen as an object: loading all of them as objects cost
+    # a booking 0.3 ms.
+    offices = session.connection().execute(_DELIVERY_OFFICES).all()
     if not offices:
         raise ValidationError({field: _l("No delivery offices are configured; seed the network.")})
-    for o in offices:
-        if o.post_code == pc:
-            return o
-    return min(
+    chosen = next((o for o in offices if o.post_code == pc), None) or min(
         offices,
         key=lambda o: (haversine_m(area.lat, area.lon, float(o.lat), float(o.lon)), o.code),
     )
+    office = session.get(Office, chosen.id)
+    assert office is not None
+    return office
+
+
+_DELIVERY_OFFICES = (
+    select(Office.id, Office.code, Office.post_code, Office.lat, Office.lon)
+    .where(Office.is_delivery, Office.active)
+    .order_by(Office.code)
+)

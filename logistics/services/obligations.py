@@ -11,7 +11,7 @@ earlier one, so two payments never wait on each other in a circle.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -26,35 +26,45 @@ from logistics.models import (
     Purpose,
 )
 
+_OPEN = insert(Obligation)  # built once; its rows go as parameters
+
 
 def open_for_parcel(session: Session, parcel: Parcel) -> None:
     """Record what a new parcel owes: its fee (already paid in cash, billed to the merchant's
-    account, or open) and, with cash on delivery, its COD (open until collected)."""
+    account, or open) and, with cash on delivery, its COD (open until collected). One
+    statement on the session's connection (the rows are not wanted as objects here)."""
     session.flush()  # the parcel's id
+    now = utcnow()
     fee_status = {
         PaymentStatus.PAID: ObligationStatus.COLLECTED,
         PaymentStatus.INVOICED: ObligationStatus.ON_ACCOUNT,
     }.get(parcel.payment_status, ObligationStatus.OPEN)
-    session.add(
-        Obligation(
-            parcel_id=parcel.id,
-            purpose=Purpose.FEE,
-            amount_poisha=parcel.fee_poisha,
-            status=fee_status,
-            method=parcel.payment_method.value if fee_status is not ObligationStatus.OPEN else None,
-            collected_at=utcnow() if fee_status is ObligationStatus.COLLECTED else None,
-        )
-    )
+    rows = [
+        {
+            "parcel_id": parcel.id,
+            "purpose": Purpose.FEE,
+            "amount_poisha": parcel.fee_poisha,
+            "status": fee_status,
+            "method": parcel.payment_method.value
+            if fee_status is not ObligationStatus.OPEN
+            else None,
+            "collected_at": now if fee_status is ObligationStatus.COLLECTED else None,
+            "updated_at": now,
+        }
+    ]
     if parcel.cod_amount_poisha > 0:
-        session.add(
-            Obligation(
-                parcel_id=parcel.id,
-                purpose=Purpose.COD,
-                amount_poisha=parcel.cod_to_collect_poisha,
-                status=ObligationStatus.OPEN,
-            )
+        rows.append(
+            {
+                "parcel_id": parcel.id,
+                "purpose": Purpose.COD,
+                "amount_poisha": parcel.cod_to_collect_poisha,
+                "status": ObligationStatus.OPEN,
+                "method": None,
+                "collected_at": None,
+                "updated_at": now,
+            }
         )
-    session.flush()
+    session.connection().execute(_OPEN, rows)
 
 
 def get(session: Session, parcel_id: int, purpose: Purpose, *, fresh: bool = False) -> Obligation:

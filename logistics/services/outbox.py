@@ -17,18 +17,19 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
-from logistics.db import utcnow
+from logistics.db import insert_new, utcnow
 from logistics.models import Notification, NotificationStatus, SmsContact
 from logistics.services import sms_text
 from logistics.text import DHAKA
 from messaging import segments
 
 log = logging.getLogger(__name__)
+# A new row's columns that only sending fills in.
+_UNSENT = ("gateway", "gateway_reference", "error_code", "sent_at", "delivered_at")
 OUTBOX = "dakghor.outbox"  # session.info: ids of messages to hand to the job queue on commit
 
 # News about a parcel; a number that said STOP gets none of it.
@@ -121,9 +122,6 @@ def queue(
     an answer to a person who is reading a page in it), queued for when it may go, or
     suppressed for a number that said STOP. A value given as {"bn": ..., "en": ...} is taken in
     that language. None for a number that is not a Bangladesh mobile."""
-    found = session.scalar(select(Notification).where(Notification.key == key))
-    if found is not None:
-        return found
     number = e164(msisdn)
     if number is None:
         log.info("message %s not queued: %r is not a mobile number", key, msisdn)
@@ -134,7 +132,7 @@ def queue(
     text = sms_text.render(
         event, lang, **{k: v[lang] if isinstance(v, dict) else v for k, v in values.items()}
     )
-    return _make(session, key, event, number, lang, text, now, parcel_id)
+    return _make(session, key, event, number, lang, text, now, parcel_id, who=who)
 
 
 def queue_chat(
@@ -152,13 +150,22 @@ def queue_chat(
 ) -> Notification | None:
     """A chat message ``key`` (made once): free text (a reply to what the person just wrote),
     or a template with its parameters (news, at any time; held over quiet hours)."""
-    found = session.scalar(select(Notification).where(Notification.key == key))
-    if found is not None:
-        return found
     now = now or utcnow()
     shown = text or f"[{template}] " + " · ".join(params)  # what clerks see in the log
     payload = json.dumps({"template": template, "params": list(params)}) if template else None
-    return _make(session, key, event, msisdn, lang, shown, now, parcel_id, "chat", payload)
+    return _make(
+        session,
+        key,
+        event,
+        msisdn,
+        lang,
+        shown,
+        now,
+        parcel_id,
+        "chat",
+        payload,
+        contact(session, msisdn),
+    )
 
 
 def _make(
@@ -172,34 +179,39 @@ def _make(
     parcel_id: int | None,
     channel: str = "sms",
     payload: str | None = None,
+    who: SmsContact | None = None,
 ) -> Notification | None:
-    """The row, once per key (a concurrent twin wins the race and is returned), suppressed for
-    parcel news to a number that said STOP; queued rows go to the job queue after the commit."""
+    """The row, once per key (the first one made is returned, whether by a retry or a
+    concurrent twin), suppressed for parcel news to a number that said STOP; queued rows go to
+    the job queue after the commit."""
     seg = segments.count(text)
-    who = contact(session, msisdn)
     stopped = who is not None and who.opted_out_at is not None and event in PARCEL_NEWS
-    n = Notification(
-        key=key,
-        reference="DK" + secrets.token_hex(9),
-        event=event,
-        channel=channel,
-        payload=payload,
-        parcel_id=parcel_id,
-        msisdn=msisdn,
-        lang=lang,
-        text=text,
-        encoding=seg.encoding,
-        segments=seg.count,
-        status=NotificationStatus.SUPPRESSED if stopped else NotificationStatus.QUEUED,
-        next_attempt_at=not_before(event, now),
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(n)
-            session.flush()
-    except IntegrityError:  # the same message made a moment ago by a concurrent request
+    values = {
+        "key": key,
+        "reference": "DK" + secrets.token_hex(9),
+        "event": event,
+        "channel": channel,
+        "payload": payload,
+        "parcel_id": parcel_id,
+        "msisdn": msisdn,
+        "lang": lang,
+        "text": text,
+        "encoding": seg.encoding,
+        "segments": seg.count,
+        "status": NotificationStatus.SUPPRESSED if stopped else NotificationStatus.QUEUED,
+        "tries": 0,
+        "next_attempt_at": not_before(event, now),
+        "created_at": now,
+        "updated_at": now,
+    }
+    session.flush()  # the parcel the row names is written before it
+    made = insert_new(session, Notification, values, ["key"])
+    if made is None:  # made before: by a retry, or a moment ago by a concurrent request
         return session.scalar(select(Notification).where(Notification.key == key))
+    # The row as the session's own (no SELECT to read back what was just written).
+    n = Notification(id=made, **values, **dict.fromkeys(_UNSENT))
+    make_transient_to_detached(n)
+    session.add(n)
     if n.status is NotificationStatus.QUEUED:
         session.info.setdefault(OUTBOX, []).append(n.id)
     return n

@@ -19,14 +19,15 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import insert_once, utcnow
+from logistics.db import insert_new, utcnow
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
@@ -125,6 +126,24 @@ def endpoints_of(session: Session, merchant_id: int) -> list[WebhookEndpoint]:
     )
 
 
+_EP = WebhookEndpoint.__table__.c
+# The endpoints that may be told something, built once: most merchants have none, and every
+# tracking event of theirs asks.
+_LISTENING = (
+    select(_EP.id, _EP.events)
+    .where(
+        _EP.merchant_id == bindparam("merchant"), _EP.active.is_(True), _EP.disabled_at.is_(None)
+    )
+    .order_by(_EP.id)
+)
+
+
+def listening(session: Session, merchant_id: int, type_: str) -> list[int]:
+    """The ids of the merchant's working endpoints that want ``type_``."""
+    rows = session.connection().execute(_LISTENING, {"merchant": merchant_id})
+    return [ep_id for ep_id, events in rows if type_ in events.split()]
+
+
 def sign(secret: str, body: bytes, at: int | None = None) -> str:
     t = int(time.time()) if at is None else at
     mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
@@ -155,29 +174,33 @@ def emit(
     merchant_id: int | None,
     type_: str,
     source: str,
-    data: dict[str, Any],
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
     parcel_id: int | None = None,
     at: datetime | None = None,
-) -> WebhookEvent | None:
-    """Write the event ``source`` once, with a delivery to each endpoint that wants it."""
+) -> int | None:
+    """Write the event ``source`` once, with a delivery to each endpoint that wants it; its id,
+    or None when nobody wants it or it was written before. ``data`` may be a function, called
+    only when an endpoint wants the event."""
     if merchant_id is None:
         return None
-    endpoints = [
-        ep
-        for ep in endpoints_of(session, merchant_id)
-        if ep.active and ep.disabled_at is None and ep.wants(type_)
-    ]
+    endpoints = listening(session, merchant_id, type_)
     if not endpoints:
         return None
     now = at or utcnow()
     public_id = "evt_" + secrets.token_hex(12)
     body = json.dumps(
-        {"id": public_id, "type": type_, "created_at": now.isoformat(), "data": data},
+        {
+            "id": public_id,
+            "type": type_,
+            "created_at": now.isoformat(),
+            "data": data() if callable(data) else data,
+        },
         ensure_ascii=False,
         separators=(",", ":"),
         sort_keys=True,
     )
-    made = insert_once(
+    session.flush()  # the parcel the event names is written before it
+    event_id = insert_new(
         session,
         WebhookEvent,
         {
@@ -191,16 +214,14 @@ def emit(
         },
         ["source"],
     )
-    if not made:
+    if event_id is None:
         return None  # told already
-    event = session.scalar(select(WebhookEvent).where(WebhookEvent.source == source))
-    assert event is not None
-    for ep in endpoints:
-        d = WebhookDelivery(event_id=event.id, endpoint_id=ep.id, state="pending", next_at=now)
+    for ep_id in endpoints:
+        d = WebhookDelivery(event_id=event_id, endpoint_id=ep_id, state="pending", next_at=now)
         session.add(d)
         session.flush()
         session.info.setdefault(PENDING, []).append(d.id)
-    return event
+    return int(event_id)
 
 
 def parcel_data(parcel: Parcel) -> dict[str, Any]:
@@ -216,19 +237,23 @@ def on_tracking_event(session: Session, parcel: Parcel, ev: TrackingEvent) -> No
     type_ = TRACKING_TYPES.get(ev.code)
     if type_ is None or parcel.merchant_id is None:
         return
-    data = parcel_data(parcel)
-    data.update(
-        event_code=ev.code,
-        office=ev.office.code if ev.office else None,
-        occurred_at=ev.occurred_at.isoformat(),
-    )
-    if ev.code == "EMH":
-        data["reason"] = ev.note or None
-    if ev.window_start_at and ev.window_end_at:
-        data["window"] = {
-            "start": ev.window_start_at.isoformat(),
-            "end": ev.window_end_at.isoformat(),
-        }
+
+    def data() -> dict[str, Any]:
+        out = parcel_data(parcel)
+        out.update(
+            event_code=ev.code,
+            office=ev.office.code if ev.office else None,
+            occurred_at=ev.occurred_at.isoformat(),
+        )
+        if ev.code == "EMH":
+            out["reason"] = ev.note or None
+        if ev.window_start_at and ev.window_end_at:
+            out["window"] = {
+                "start": ev.window_start_at.isoformat(),
+                "end": ev.window_end_at.isoformat(),
+            }
+        return out
+
     emit(session, parcel.merchant_id, type_, f"te{ev.id}", data, parcel.id, ev.occurred_at)
 
 
