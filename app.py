@@ -103,6 +103,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         API_BULK_RATE_LIMIT=os.environ.get("DAKGHOR_API_BULK_RATE", "20/minute"),
     )
     app.config.update(overrides or {})
+    # Each API answer checked against its schema on the way out: under tests (and on demand);
+    # in production the suite and the contract tests have checked them already.
+    app.config.setdefault(
+        "API_CHECK_ANSWERS",
+        app.config["TESTING"] or os.environ.get("DAKGHOR_API_CHECK_ANSWERS", "0") == "1",
+    )
 
     if len(app.config["PUBLIC_URL"].rstrip("/")) > sms_text.LINK_BASE_MAX:
         raise RuntimeError(

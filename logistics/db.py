@@ -75,9 +75,7 @@ def make_reader(engine: Engine) -> Engine:
         return engine.execution_options(isolation_level="AUTOCOMMIT")
     url = engine.url.render_as_string(hide_password=False)
     # Nothing to undo when a connection goes back: no ROLLBACK call on return.
-    return make_engine(
-        url, writes=False, isolation_level="AUTOCOMMIT", pool_reset_on_return=None
-    )
+    return make_engine(url, writes=False, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

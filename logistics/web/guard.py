@@ -14,6 +14,7 @@ from logistics.errors import ValidationError
 from logistics.i18n import Num, _l
 
 MAX_JSON_DEPTH = 32
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 # NUL (PostgreSQL text cannot hold it) and lone UTF-16 surrogates (no encoding can store them).
 _BAD = re.compile("[\x00\ud800-\udfff]")
 
@@ -80,12 +81,16 @@ def check_request() -> None:
         if isinstance(value, str):
             _check_text(name, value)
     _check_text("path", request.path)
-    for source in (request.args, request.form):
+    # A form is read only where one was sent (reading none still built its parsers).
+    sources = [request.args] if request.query_string else []
+    if request.mimetype in _FORMS:
+        sources.append(request.form)
+        for key, upload in request.files.items(multi=True):
+            _check_text(key, upload.filename or "")
+    for source in sources:
         for key, value in source.items(multi=True):
             _check_text(key, key)
             _check_text(key, value)
-    for key, upload in request.files.items(multi=True):
-        _check_text(key, upload.filename or "")
     if request.is_json and request.content_length != 0:
         body = request.get_json(silent=True)
         if body is not None:
