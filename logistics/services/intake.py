@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from logistics import s10
-from logistics.db import utcnow
+from logistics.db import reading_ahead, utcnow
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
+    Merchant,
     Office,
     Parcel,
     ParcelStatus,
@@ -21,7 +24,15 @@ from logistics.models import (
     S10Series,
     User,
 )
-from logistics.services import areas, network, obligations, registration, tracking
+from logistics.services import (
+    areas,
+    network,
+    obligations,
+    outbox,
+    registration,
+    tracking,
+    webhooks,
+)
 from logistics.services.bookings import (  # callers book through intake
     MAX_ADDRESS,
     MAX_NAME,
@@ -156,8 +167,51 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
             else PaymentStatus.PENDING
         )
         first_event = "BKD"
+    # The shop, which the recipient's message names: loaded with the reads below.
+    shop = session.get(Merchant, actor.merchant_id) if actor.role is Role.MERCHANT else None
+    with _reading_ahead(session, req, shop):
+        parcel = _new_parcel(session, req, actor, origin, dest, area, quote, method, pay_status)
+        parcel.merchant = shop
+        if first_event == "EMA":
+            parcel.accepted_by_user_id, parcel.accepted_at = actor.id, utcnow()
+        session.add(parcel)
+        tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
+        obligations.open_for_parcel(session, parcel)
+        registration.apply_to(session, parcel)  # a registered recipient's pin comes with it
+    return parcel
+
+
+def _reading_ahead(
+    session: Session, req: BookingRequest, shop: Merchant | None
+) -> AbstractContextManager[None]:
+    """What the booking's message, webhooks and pin will read, read before its first write:
+    from the S10 serial's allocation to the commit the series row is locked (on SQLite, the
+    whole database), so no reads should be made in between."""
+    number = outbox.e164(req.recipient.phone)
+    return reading_ahead(
+        session,
+        {
+            **outbox.read_ahead(session, number),
+            **registration.read_ahead(session, number),
+            **webhooks.read_ahead(session, shop.id if shop else None),
+        },
+    )
+
+
+def _new_parcel(
+    session: Session,
+    req: BookingRequest,
+    actor: User,
+    origin: Office,
+    dest: Office,
+    area: str | None,
+    quote: Quote,
+    method: PaymentMethod,
+    pay_status: PaymentStatus,
+) -> Parcel:
+    """The parcel, with the next serial of its series (the booking's first write)."""
     tariff = default_tariff()
-    parcel = Parcel(
+    return Parcel(
         tracking_id=allocate_tracking_id(session, tariff.service_indicator),
         service=tariff.service_indicator,
         status=ParcelStatus.BOOKED,
@@ -186,13 +240,6 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         merchant_reference=req.merchant_reference,
         created_by_user_id=actor.id,
     )
-    if first_event == "EMA":
-        parcel.accepted_by_user_id, parcel.accepted_at = actor.id, utcnow()
-    session.add(parcel)
-    tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
-    obligations.open_for_parcel(session, parcel)
-    registration.apply_to(session, parcel)  # a registered recipient's pin comes with it
-    return parcel
 
 
 def can_see(user: User, parcel: Parcel) -> bool:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
-from logistics.db import insert_new, utcnow
+from logistics.db import ahead, insert_new, utcnow
 from logistics.models import Notification, NotificationStatus, SmsContact
 from logistics.services import sms_text
 from logistics.text import DHAKA
@@ -90,7 +91,12 @@ def e164(raw: str) -> str | None:
 
 
 def contact(session: Session, msisdn: str) -> SmsContact | None:
-    return session.get(SmsContact, msisdn)
+    return ahead(session, ("contact", msisdn), lambda: session.get(SmsContact, msisdn))
+
+
+def read_ahead(session: Session, msisdn: str | None) -> dict[Hashable, Any]:
+    """What a message to ``msisdn`` will read (``db.reading_ahead``)."""
+    return {("contact", msisdn): session.get(SmsContact, msisdn)} if msisdn else {}
 
 
 def public_url() -> str:

@@ -4,6 +4,7 @@ parcels for that phone start with the registered pin as their delivery pin."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.db import utcnow
+from logistics.db import ahead, utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
@@ -134,10 +135,21 @@ def verify(
     return Verified.OK
 
 
+def _customer(session: Session, number: str | None) -> Customer | None:
+    if number is None:
+        return None
+    return ahead(session, ("customer", number), lambda: session.get(Customer, number))
+
+
+def read_ahead(session: Session, number: str | None) -> dict[Hashable, Any]:
+    """What ``apply_to`` will read for a parcel to ``number`` (``db.reading_ahead``)."""
+    return {("customer", number): session.get(Customer, number)} if number else {}
+
+
 def apply_to(session: Session, parcel: Parcel) -> DeliveryPreference | None:
     """A new parcel for a registered phone starts with the registered pin."""
     number = outbox.e164(parcel.recipient_phone)
-    who = session.get(Customer, number) if number else None
+    who = _customer(session, number)
     if who is None or who.lat is None or who.lon is None or number is None:
         return None
     pref = DeliveryPreference(parcel_id=parcel.id, lat=who.lat, lon=who.lon, msisdn=number)

@@ -19,7 +19,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import insert_new, utcnow
+from logistics.db import ahead, insert_new, utcnow
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
@@ -138,10 +138,22 @@ _LISTENING = (
 )
 
 
+def _endpoints(session: Session, merchant_id: int) -> list[tuple[int, str]]:
+    rows = session.connection().execute(_LISTENING, {"merchant": merchant_id})
+    return [(ep_id, events) for ep_id, events in rows]
+
+
 def listening(session: Session, merchant_id: int, type_: str) -> list[int]:
     """The ids of the merchant's working endpoints that want ``type_``."""
-    rows = session.connection().execute(_LISTENING, {"merchant": merchant_id})
+    rows = ahead(session, ("endpoints", merchant_id), lambda: _endpoints(session, merchant_id))
     return [ep_id for ep_id, events in rows if type_ in events.split()]
+
+
+def read_ahead(session: Session, merchant_id: int | None) -> dict[Hashable, Any]:
+    """What telling the merchant of an event will read (``db.reading_ahead``)."""
+    if merchant_id is None:
+        return {}
+    return {("endpoints", merchant_id): _endpoints(session, merchant_id)}
 
 
 def sign(secret: str, body: bytes, at: int | None = None) -> str:
