@@ -11,12 +11,12 @@ are booking ≥ 0.2×, tracking ≥ 0.5× and p99 < 50 ms at 8 connections. Ever
 parcel (S10 id, price, ledger, event); a run with any non-2xx answer is reported as such.
 PostgreSQL is measured when --postgres answers (a throwaway database, dropped after).
 
-Each run is taken with wrk's connections shared between gunicorn's two workers (``ss`` shows
-which worker holds which; a run that drew 6/2 or worse is run again, up to five times): which
-worker accepts a kept-alive connection is chance, and a bare endpoint with all 8 on one worker
-ran at 1,768 req/s against 5,200 with 4/4. The CPU columns are the server's CPU time (master
-and workers, user and system) per request, and their ratio (bare ÷ API) is the share of the
-bare endpoint's cost in the API's.
+Each run is taken with wrk's connections shared between gunicorn's workers (``ss`` shows
+which worker holds which; a run in which one worker holds three more than another, such as
+6/2, is run again, up to five times): which worker accepts a kept-alive connection is chance,
+and a bare endpoint with all 8 on one of two workers ran at 1,768 req/s against 5,200 with
+4/4. The CPU columns are the server's CPU time (master and workers, user and system) per
+request, and their ratio (bare ÷ API) is the share of the bare endpoint's cost in the API's.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _wrk(
     cpu = _cpu_s(server)
     proc = subprocess.Popen([*cmd, url], stdout=subprocess.PIPE, text=True)
     time.sleep(min(1.0, seconds / 3))
-    split = _split(url)
+    split = _split(url, server)
     out, _ = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"wrk failed on {url}")
@@ -130,8 +130,9 @@ def _wrk(
     }
 
 
-def _split(url: str) -> list[int]:
-    """How many of wrk's connections each gunicorn worker holds (``ss``; [] without it)."""
+def _split(url: str, server: subprocess.Popen[bytes]) -> list[int]:
+    """How many of wrk's connections each gunicorn worker holds, a worker with none counted as
+    0 (``ss``; [] without it)."""
     port = url.split(":")[2].split("/")[0]
     if shutil.which("ss") is None:
         return []
@@ -140,16 +141,21 @@ def _split(url: str) -> list[int]:
         capture_output=True,
         text=True,
     ).stdout
-    return sorted(Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
+    held = Counter(re.findall(r"pid=(\d+)", out))
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    for pid in children.read_text().split() if children.exists() else []:
+        held.setdefault(pid, 0)
+    return sorted(held.values(), reverse=True)
 
 
 def _balanced(
     url: str, seconds: int, connections: int, script: Path | None, server: subprocess.Popen[bytes]
 ) -> dict[str, Any]:
-    """A wrk run in which gunicorn's workers share the connections (4/4 or 5/3 of 8): which
-    worker accepts a kept-alive connection is chance, and with all 8 on one worker a bare
-    endpoint runs at a third of its speed, so an unlucky run measures the draw, not the code.
-    Up to five tries; the last is kept whatever its draw."""
+    """A wrk run in which gunicorn's workers share the connections (none holds more than two
+    more than another: 4/4 or 5/3 of 8 on two workers, 2/2/2/2 to 3/2/2/1 on four): which
+    worker accepts a kept-alive connection is chance, and with all 8 on one of two workers a
+    bare endpoint runs at a third of its speed, so an unlucky run measures the draw, not the
+    code. Up to five tries; the last is kept whatever its draw."""
     for _ in range(5):
         run = _wrk(url, seconds, connections, script, server)
         split = run["split"]
