@@ -163,7 +163,7 @@ def delivery_office_for(session: Session, post_code: str, field: str = "post_cod
     area = service_area()[pc]
     # Plain rows, then the one office chosen as an object: loading all of them as objects cost
     # a booking 0.3 ms.
-    offices = session.connection().execute(_DELIVERY_OFFICES).all()
+    offices = session.execute(_DELIVERY_OFFICES).all()
     if not offices:
         raise ValidationError({field: _l("No delivery offices are configured; seed the network.")})
     chosen = next((o for o in offices if o.post_code == pc), None) or min(

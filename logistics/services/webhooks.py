@@ -126,20 +126,21 @@ def endpoints_of(session: Session, merchant_id: int) -> list[WebhookEndpoint]:
     )
 
 
-_EP = WebhookEndpoint.__table__.c
 # The endpoints that may be told something, built once: most merchants have none, and every
 # tracking event of theirs asks.
 _LISTENING = (
-    select(_EP.id, _EP.events)
+    select(WebhookEndpoint.id, WebhookEndpoint.events)
     .where(
-        _EP.merchant_id == bindparam("merchant"), _EP.active.is_(True), _EP.disabled_at.is_(None)
+        WebhookEndpoint.merchant_id == bindparam("merchant"),
+        WebhookEndpoint.active.is_(True),
+        WebhookEndpoint.disabled_at.is_(None),
     )
-    .order_by(_EP.id)
+    .order_by(WebhookEndpoint.id)
 )
 
 
 def _endpoints(session: Session, merchant_id: int) -> list[tuple[int, str]]:
-    rows = session.connection().execute(_LISTENING, {"merchant": merchant_id})
+    rows = session.execute(_LISTENING, {"merchant": merchant_id})
     return [(ep_id, events) for ep_id, events in rows]
 
 

@@ -158,3 +158,66 @@ def _other_merchant(db: Session):  # type: ignore[no-untyped-def]
     db.add(m)
     db.flush()
     return m
+
+
+def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
+    """From the S10 serial's allocation to the commit the series row is locked (on SQLite the
+    database): a booking makes its reads first, and what they found is what it writes with."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy import event
+
+    from logistics.models import (
+        Customer,
+        DeliveryPreference,
+        Notification,
+        SmsContact,
+        WebhookDelivery,
+        WebhookEndpoint,
+    )
+
+    merchant = user(db, "merchant")
+    number = "+8801812345678"
+    db.add(SmsContact(msisdn=number, lang="en"))
+    db.add(
+        Customer(
+            msisdn=number,
+            name="Karim",
+            address="House 23, Road 11",
+            post_code="1207",
+            lat=Decimal("23.7650"),
+            lon=Decimal("90.3580"),
+            verified_at=datetime.now(UTC),
+        )
+    )
+    db.add(
+        WebhookEndpoint(
+            merchant_id=merchant.merchant_id,
+            url="https://shop.example/hooks",
+            secret="whsec_test",
+            events="parcel.booked",
+        )
+    )
+    intake.create_parcel(db, intake.parse_booking(booking()), merchant)  # the series exists
+    db.commit()
+    said: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        said.append(statement.lstrip().split(None, 1)[0].upper())
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        p = intake.create_parcel(db, intake.parse_booking(booking()), merchant)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    first_write = said.index("UPDATE")  # the serial
+    assert "SELECT" in said[:first_write]
+    assert set(said[first_write:]) <= {"UPDATE", "INSERT"}, said[first_write:]
+    # What was read ahead was used: the message in the contact's language, the pin, the hook.
+    message = db.scalar(select(Notification).where(Notification.parcel_id == p.id))
+    assert message is not None and message.lang == "en"
+    assert db.scalar(select(DeliveryPreference).where(DeliveryPreference.parcel_id == p.id))
+    assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
+    db.commit()
