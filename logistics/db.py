@@ -99,13 +99,18 @@ def ahead(session: Session, key: Hashable, read: Callable[[], T]) -> T:
 def reading_ahead(session: Session, read: Mapping[Hashable, Any]) -> Iterator[None]:
     """Within the block, ``ahead`` answers these reads (made before it) without reading
     again: a transaction that reads them before its first write holds its locks (a series
-    row, or on SQLite the whole database) for less time. Only for what the block itself
-    does not change."""
-    session.info[AHEAD] = dict(read)
+    row, or on SQLite the whole database) for less time, and a job that checks or books many
+    rows reads what they share once. Only for what the block itself does not change; blocks
+    nest."""
+    outer = session.info.get(AHEAD)
+    session.info[AHEAD] = {**(outer or {}), **read}
     try:
         yield
     finally:
-        session.info.pop(AHEAD, None)
+        if outer is None:
+            session.info.pop(AHEAD, None)
+        else:
+            session.info[AHEAD] = outer
 
 
 # PostgreSQL's deadlock victim and serialization failure; SQLite's busy database.

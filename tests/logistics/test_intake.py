@@ -221,3 +221,19 @@ def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
     assert db.scalar(select(DeliveryPreference).where(DeliveryPreference.parcel_id == p.id))
     assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
     db.commit()
+
+
+def test_reads_ahead_nest_and_end_with_their_block(db: Session) -> None:
+    """A bulk job reads the delivery offices ahead for all its rows, and each booking inside
+    it reads its own ahead: the inner block sees both, and leaves the outer one as it was."""
+    from logistics.db import ahead, reading_ahead
+
+    def again() -> str:
+        return "read again"
+
+    with reading_ahead(db, {"offices": "ahead"}):
+        with reading_ahead(db, {"contact": "ahead"}):
+            assert ahead(db, "offices", again) == ahead(db, "contact", again) == "ahead"
+        assert ahead(db, "offices", again) == "ahead"
+        assert ahead(db, "contact", again) == "read again"
+    assert ahead(db, "offices", again) == "read again"
