@@ -168,10 +168,38 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         )
         first_event = "BKD"
     # The shop, which the recipient's message names: loaded with the reads below.
-    shop = session.get(Merchant, actor.merchant_id) if actor.role is Role.MERCHANT else None
+    shop = actor.merchant if actor.role is Role.MERCHANT else None
     with _reading_ahead(session, req, shop):
-        parcel = _new_parcel(session, req, actor, origin, dest, area, quote, method, pay_status)
-        parcel.merchant = shop
+        tariff = default_tariff()
+        parcel = Parcel(
+            tracking_id=allocate_tracking_id(session, tariff.service_indicator),  # 1st write
+            service=tariff.service_indicator,
+            status=ParcelStatus.BOOKED,
+            sender_name=req.sender.name,
+            sender_phone=req.sender.phone,
+            sender_address=req.sender.address,
+            recipient_name=req.recipient.name,
+            recipient_phone=req.recipient.phone,
+            recipient_address=req.recipient.address,
+            recipient_post_code=req.recipient_post_code,
+            recipient_area=area,
+            weight_g=req.weight_g,
+            length_mm=req.dimensions_mm[0] if req.dimensions_mm else None,
+            width_mm=req.dimensions_mm[1] if req.dimensions_mm else None,
+            height_mm=req.dimensions_mm[2] if req.dimensions_mm else None,
+            declared_value_poisha=req.declared_value_poisha,
+            cod_amount_poisha=quote.cod_amount_poisha,
+            cod_fee_poisha=quote.cod_fee_poisha,
+            fee_poisha=quote.postage_poisha,
+            tariff_version=quote.tariff_version,
+            payment_method=method,
+            payment_status=pay_status,
+            origin_office=origin,
+            destination_office=dest,
+            merchant=shop,
+            merchant_reference=req.merchant_reference,
+            created_by_user_id=actor.id,
+        )
         if first_event == "EMA":
             parcel.accepted_by_user_id, parcel.accepted_at = actor.id, utcnow()
         session.add(parcel)
@@ -195,50 +223,6 @@ def _reading_ahead(
             **registration.read_ahead(session, number),
             **webhooks.read_ahead(session, shop.id if shop else None),
         },
-    )
-
-
-def _new_parcel(
-    session: Session,
-    req: BookingRequest,
-    actor: User,
-    origin: Office,
-    dest: Office,
-    area: str | None,
-    quote: Quote,
-    method: PaymentMethod,
-    pay_status: PaymentStatus,
-) -> Parcel:
-    """The parcel, with the next serial of its series (the booking's first write)."""
-    tariff = default_tariff()
-    return Parcel(
-        tracking_id=allocate_tracking_id(session, tariff.service_indicator),
-        service=tariff.service_indicator,
-        status=ParcelStatus.BOOKED,
-        sender_name=req.sender.name,
-        sender_phone=req.sender.phone,
-        sender_address=req.sender.address,
-        recipient_name=req.recipient.name,
-        recipient_phone=req.recipient.phone,
-        recipient_address=req.recipient.address,
-        recipient_post_code=req.recipient_post_code,
-        recipient_area=area,
-        weight_g=req.weight_g,
-        length_mm=req.dimensions_mm[0] if req.dimensions_mm else None,
-        width_mm=req.dimensions_mm[1] if req.dimensions_mm else None,
-        height_mm=req.dimensions_mm[2] if req.dimensions_mm else None,
-        declared_value_poisha=req.declared_value_poisha,
-        cod_amount_poisha=quote.cod_amount_poisha,
-        cod_fee_poisha=quote.cod_fee_poisha,
-        fee_poisha=quote.postage_poisha,
-        tariff_version=quote.tariff_version,
-        payment_method=method,
-        payment_status=pay_status,
-        origin_office=origin,
-        destination_office=dest,
-        merchant_id=actor.merchant_id if actor.role is Role.MERCHANT else None,
-        merchant_reference=req.merchant_reference,
-        created_by_user_id=actor.id,
     )
 
 

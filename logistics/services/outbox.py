@@ -96,7 +96,7 @@ def contact(session: Session, msisdn: str) -> SmsContact | None:
 
 def read_ahead(session: Session, msisdn: str | None) -> dict[Hashable, Any]:
     """What a message to ``msisdn`` will read (``db.reading_ahead``)."""
-    return {("contact", msisdn): session.get(SmsContact, msisdn)} if msisdn else {}
+    return {("contact", msisdn): contact(session, msisdn)} if msisdn else {}
 
 
 def public_url() -> str:
@@ -159,6 +159,7 @@ def queue_chat(
     now = now or utcnow()
     shown = text or f"[{template}] " + " · ".join(params)  # what clerks see in the log
     payload = json.dumps({"template": template, "params": list(params)}) if template else None
+    who = contact(session, msisdn)
     return _make(
         session,
         key,
@@ -168,9 +169,9 @@ def queue_chat(
         shown,
         now,
         parcel_id,
-        "chat",
-        payload,
-        contact(session, msisdn),
+        who=who,
+        channel="chat",
+        payload=payload,
     )
 
 
@@ -183,13 +184,14 @@ def _make(
     text: str,
     now: datetime,
     parcel_id: int | None,
+    *,
+    who: SmsContact | None,
     channel: str = "sms",
     payload: str | None = None,
-    who: SmsContact | None = None,
 ) -> Notification | None:
     """The row, once per key (the first one made is returned, whether by a retry or a
-    concurrent twin), suppressed for parcel news to a number that said STOP; queued rows go to
-    the job queue after the commit."""
+    concurrent twin), suppressed for parcel news to a number that said STOP (``who``, its
+    contact, or None); queued rows go to the job queue after the commit."""
     seg = segments.count(text)
     stopped = who is not None and who.opted_out_at is not None and event in PARCEL_NEWS
     values = {

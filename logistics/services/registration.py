@@ -143,7 +143,7 @@ def _customer(session: Session, number: str | None) -> Customer | None:
 
 def read_ahead(session: Session, number: str | None) -> dict[Hashable, Any]:
     """What ``apply_to`` will read for a parcel to ``number`` (``db.reading_ahead``)."""
-    return {("customer", number): session.get(Customer, number)} if number else {}
+    return {("customer", number): _customer(session, number)} if number else {}
 
 
 def apply_to(session: Session, parcel: Parcel) -> DeliveryPreference | None:

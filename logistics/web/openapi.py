@@ -146,13 +146,16 @@ class _Checked(FlaskPlugin):
             super().request_validation(request, query, json, form, headers, cookies)  # type: ignore[no-untyped-call]
             return
         adapter = self.model_adapter
-        use_json = json and request.method not in ("GET", "DELETE")
-        use_json = use_json and request.mimetype not in self.FORM_MIMETYPE
+        has_json = request.method not in ("GET", "DELETE") and (
+            request.mimetype not in self.FORM_MIMETYPE
+        )
         request.context = Context(
             adapter.validate_obj(query, get_multidict_items(request.args, query))
             if query
             else None,
-            adapter.validate_obj(json, request.get_json(silent=True) or {}) if use_json else None,
+            adapter.validate_obj(json, request.get_json(silent=True) or {})
+            if json and has_json
+            else None,
             None,
             None,
             None,
