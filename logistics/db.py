@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +61,13 @@ def make_engine(url: str, *, writes: bool = True, **kwargs: Any) -> Engine:
     # before a firewall's idle timeout can cut them.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
+    if "poolclass" not in kwargs:
+        # A connection for each of a worker's threads (gunicorn's THREADS, 8) and one for the
+        # S10 serials' block (services/serials.py): past pool_size, every connection that goes
+        # back is closed and the next one opened anew: 2.8 ms here, 0.55 ms of it the worker's
+        # CPU and the rest the server's (SQLAlchemy's default of 5 churned them under wrk's 8
+        # connections; bench/bench_api.py).
+        kwargs.setdefault("pool_size", int(os.environ.get("DAKGHOR_DB_POOL", "10")))
     return create_engine(url, **kwargs)
 
 

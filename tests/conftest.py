@@ -73,7 +73,7 @@ from logistics.models import (
     WebhookEvent,
     WebhookTry,
 )
-from logistics.services import demo, network
+from logistics.services import demo, network, serials
 
 DEMO_KEY = demo.DEMO_MERCHANT_KEY
 
@@ -199,6 +199,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.execute(delete(TrackingEvent))
     session.execute(delete(Parcel))
     session.execute(delete(S10Series))
+    serials.BLOCKS.forget()  # blocks of the serials just deleted
     session.execute(update(Office).values(phone=None))
     session.execute(update(User).values(vehicle=None, shift_start=None, shift_end=None))
     session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))

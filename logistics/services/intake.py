@@ -30,6 +30,7 @@ from logistics.services import (
     obligations,
     outbox,
     registration,
+    serials,
     tracking,
     webhooks,
 )
@@ -109,7 +110,12 @@ _NEXT_SERIAL = (
 
 
 def allocate_tracking_id(session: Session, service_indicator: str) -> str:
-    """Take the next serial of the series atomically (UPDATE ... RETURNING) and build the id."""
+    """Take the next serial of the series and build the id: on PostgreSQL from this process's
+    block (logistics/services/serials.py: the series row is not locked until the booking
+    commits), on SQLite atomically in the booking's transaction (UPDATE ... RETURNING)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return _make_id(service_indicator, serials.BLOCKS.take(bind.engine, service_indicator))
     conn = session.connection()
     after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one_or_none()
     if after is None:
@@ -121,7 +127,10 @@ def allocate_tracking_id(session: Session, service_indicator: str) -> str:
             after = 2
         except IntegrityError:  # another transaction created the series first
             after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one()
-    serial = after - 1
+    return _make_id(service_indicator, after - 1)
+
+
+def _make_id(service_indicator: str, serial: int) -> str:
     if serial > 99_999_999:
         raise ValidationError(
             {"service": _l("The S10 series %(series)s is exhausted.", series=service_indicator)}
