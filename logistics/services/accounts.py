@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -83,10 +83,13 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
     return key
 
 
-# The key and its user in one query (the user is the request's caller anyway), built once.
+# The key, its user and the user's shop in one query (the user is the request's caller, and
+# a merchant's booking names its shop: a lazy load of it cost 4.5 % of a booking), built once.
 _KEY_AND_USER = (
     select(ApiKey, User)
     .join(User, User.id == ApiKey.user_id)
+    .outerjoin(User.merchant)
+    .options(contains_eager(User.merchant))
     .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
 )
 
