@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from logistics import s10
-from logistics.db import reading_ahead, utcnow
+from logistics.db import reading_ahead, utcnow, write_new
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
@@ -183,7 +183,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         parcel = Parcel(
             tracking_id=allocate_tracking_id(session, tariff.service_indicator),  # 1st write
             service=tariff.service_indicator,
-            status=ParcelStatus.BOOKED,
+            status=tracking.EVENTS[first_event].status,
             sender_name=req.sender.name,
             sender_phone=req.sender.phone,
             sender_address=req.sender.address,
@@ -211,7 +211,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
         )
         if first_event == "EMA":
             parcel.accepted_by_user_id, parcel.accepted_at = actor.id, utcnow()
-        session.add(parcel)
+        write_new(session, parcel)  # one INSERT, without the unit of work's flush
         tracking.record_event(session, parcel, first_event, office=origin, actor=actor)
         obligations.open_for_parcel(session, parcel)
         registration.apply_to(session, parcel)  # a registered recipient's pin comes with it

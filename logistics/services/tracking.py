@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from flask_babel import LazyString
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from logistics import s10
-from logistics.db import utcnow
+from logistics.db import read_rows, utcnow, write_new
 from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
@@ -166,8 +168,12 @@ def record_event(
         window_start_at=(window or {}).get("start"),
         window_end_at=(window or {}).get("end"),
     )
-    parcel.events.append(ev)
-    if event.status is not None:
+    if parcel.id is None:  # a parcel not yet written
+        session.flush()
+    ev.parcel_id = parcel.id
+    write_new(session, ev)  # one INSERT; the event joins the parcel's events as written
+    set_committed_value(parcel, "events", [*parcel.events, ev])
+    if event.status is not None and parcel.status is not event.status:
         parcel.status = event.status
     session.flush()
     notify.on_tracking_event(session, parcel, ev, reason=reason, **(window or {}))
@@ -286,13 +292,17 @@ _TRACKING = _tracking_query()
 
 
 def public_view_of(
-    db: Session | Connection, raw_id: str, field: str = "tracking_id"
+    db: Session | Connection | Engine, raw_id: str, field: str = "tracking_id"
 ) -> dict[str, Any]:
     """``public_view`` of a tracking id in one query of plain rows (the API's tracking, the
     busiest call there is): the same answer, without loading the parcel, its events and their
-    offices as objects. ``db`` may be a plain connection (the API reads in autocommit)."""
+    offices as objects. Given an engine (the API's reader, in autocommit), the query runs on a
+    raw connection of its pool (``db.read_rows``)."""
     tid = s10.validate(raw_id, field)
-    rows = db.execute(_TRACKING, {"tid": tid}).all()
+    if isinstance(db, Engine):
+        rows: Sequence[Any] = read_rows(db, _TRACKING, {"tid": tid})
+    else:
+        rows = db.execute(_TRACKING, {"tid": tid}).all()
     if not rows:
         raise NotFound(_l("No parcel has the tracking number %(id)s.", id=tid), field=field)
     first = rows[0]

@@ -198,9 +198,7 @@ def parcel_label(tracking_id: str) -> Response:
 @api(ok={200: S.Tracking}, key=False, tags=("tracking",))
 def track(tracking_id: str) -> Response:
     """Public tracking: the status and events, without names, phones or addresses."""
-    with current_app.extensions["dakghor.reader"].connect() as conn:
-        view = tracking.public_view_of(conn, tracking_id)
-    return jsonify(view)
+    return jsonify(tracking.public_view_of(current_app.extensions["dakghor.reader"], tracking_id))
 
 
 # ---- payments by airtime --------------------------------------------------------------------

@@ -195,8 +195,9 @@ def test_unknown_route_and_method_answer_json(client: FlaskClient) -> None:
 def test_tracking_by_one_query_answers_as_the_parcel_does(
     app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
 ) -> None:
-    """The API's tracking reads plain rows (tracking.public_view_of); it must say exactly what
-    the parcel's own view says, events and offices in order."""
+    """The API's tracking reads plain rows (tracking.public_view_of, on a raw connection of the
+    reader's pool); it must say exactly what the parcel's own view says, events and offices in
+    order, with the same types (the status an enum, the times aware)."""
     from logistics.models import Office
     from logistics.services import tracking
     from logistics.web import get_db
@@ -214,7 +215,9 @@ def test_tracking_by_one_query_answers_as_the_parcel_does(
         db.expire_all()
         slow = tracking.public_view(tracking.find_parcel(db, tid))
         fast = tracking.public_view_of(db, tid)
+        raw = tracking.public_view_of(app.extensions["dakghor.reader"], tid)  # db.read_rows
     assert fast == slow and [e["code"] for e in fast["events"]] == ["BKD", "EMA", "EMC"]
+    assert raw == slow
     assert client.get(f"/api/v1/track/{tid}").get_json() == fast
 
 

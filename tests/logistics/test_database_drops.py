@@ -10,6 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tests.conftest import booking
+
 
 def test_a_dropped_connection_costs_one_request_at_most(
     app: Flask, client: FlaskClient, database_url: str
@@ -29,3 +31,27 @@ def test_a_dropped_connection_costs_one_request_at_most(
     assert met.headers["Retry-After"] == "1"
     assert met.get_json()["error"]["code"] == "service_unavailable"
     assert client.get("/api/v1/offices").status_code == 200
+
+
+def test_a_dropped_connection_of_the_tracking_pool_costs_one_request_at_most(
+    app: Flask, client: FlaskClient, database_url: str, merchant_headers: dict[str, str]
+) -> None:
+    """Public tracking reads on raw connections of a pool of its own (db.read_rows): a dropped
+    one is the same 503 with Retry-After: 1, and the pool is renewed for the next call."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server that drops connections: PostgreSQL (SQLite has no server)")
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
+    assert client.get(f"/api/v1/track/{tid}").status_code == 200
+    reader = app.extensions["dakghor.reader"]
+    with reader.connect() as c:
+        pid = c.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = create_engine(database_url, poolclass=NullPool)
+    with admin.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    admin.dispose()
+    met = client.get(f"/api/v1/track/{tid}")
+    assert met.status_code == 503, met.data
+    assert met.headers["Retry-After"] == "1"
+    assert client.get(f"/api/v1/track/{tid}").status_code == 200

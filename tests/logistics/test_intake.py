@@ -264,6 +264,29 @@ def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
     db.commit()
 
 
+def test_a_booking_writes_its_parcel_and_first_event_as_loaded_rows(db: Session) -> None:
+    """The parcel and its first event are written with one INSERT each (db.write_new, not the
+    unit of work) and come back as if loaded: nothing pending or expired, the event in the
+    parcel's events, and the same values when read afresh."""
+    from sqlalchemy import inspect
+
+    clerk = user(db, "clerk.gpo")
+    p = intake.create_parcel(db, intake.parse_booking(booking(cod_amount_poisha=45500)), clerk)
+    assert not db.new and not db.dirty
+    for obj in (p, p.events[0]):
+        state = inspect(obj)
+        assert state.persistent and not state.expired_attributes
+    assert [e.code for e in p.events] == ["EMA"] and p.events[0].parcel_id == p.id
+    assert p.origin_office_id == p.origin_office.id and p.created_at is not None
+    db.commit()
+    seen = {c.key: getattr(p, c.key) for c in inspect(Parcel).column_attrs}
+    db.expire_all()
+    again = db.get(Parcel, p.id)
+    assert again is not None
+    assert {c.key: getattr(again, c.key) for c in inspect(Parcel).column_attrs} == seen
+    assert [e.code for e in again.events] == ["EMA"]
+
+
 def test_reads_ahead_nest_and_end_with_their_block(db: Session) -> None:
     """A bulk job reads the delivery offices ahead for all its rows, and each booking inside
     it reads its own ahead: the inner block sees both, and leaves the outer one as it was."""
