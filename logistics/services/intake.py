@@ -110,13 +110,14 @@ _NEXT_SERIAL = (
 
 
 def allocate_tracking_id(session: Session, service_indicator: str) -> str:
-    """Take the next serial of the series and build the id: on PostgreSQL from this process's
-    block (logistics/services/serials.py: the series row is not locked until the booking
-    commits), on SQLite atomically in the booking's transaction (UPDATE ... RETURNING)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        return _make_id(service_indicator, serials.BLOCKS.take(bind.engine, service_indicator))
+    """Take the next serial of the series and build the id: from this process's block
+    (logistics/services/serials.py), so taking it writes nothing in the booking's transaction;
+    or, where that transaction already holds SQLite's write lock (a second connection would
+    wait for it), atomically inside it (UPDATE ... RETURNING)."""
     conn = session.connection()
+    writing = getattr(conn.connection.dbapi_connection, "in_transaction", False)
+    if not (conn.dialect.name == "sqlite" and writing):
+        return _make_id(service_indicator, serials.BLOCKS.take(conn.engine, service_indicator))
     after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one_or_none()
     if after is None:
         try:

@@ -1,12 +1,14 @@
-"""S10 serials: on PostgreSQL each process takes them from the series in blocks.
+"""S10 serials: each process takes them from the series in blocks.
 
-Taken inside the booking's own transaction (``UPDATE … next_serial + 1``), a serial locks the
-series row until the booking commits, so on PostgreSQL every booking of the service waited
+Taken inside the booking's own transaction (``UPDATE … next_serial + 1``), a serial locked the
+series row until the booking committed, so on PostgreSQL every booking of the service waited
 for the one before it: at 8 connections, 182 bookings a second with a p99 of 134 ms, against
-248 and 56 ms with serials that lock nothing (bench/bench_api.py, 2026-12-06). Each process
-now reserves ``BLOCK`` serials at a time in a short transaction of its own (the way a
-database sequence hands out numbers: outside the caller's transaction) and gives them out
-under a thread lock.
+248 and 56 ms with serials that lock nothing (bench/bench_api.py, 2026-12-06). On SQLite that
+UPDATE was the booking's first write, which takes the database's write lock: everything the
+booking did in Python after it (building the parcel, its message, its answer) was done with
+every other writer of the service waiting. Each process now reserves ``BLOCK`` serials at a
+time in a short transaction of its own (the way a database sequence hands out numbers:
+outside the caller's transaction) and gives them out under a thread lock.
 
 What holds: a serial is given out at most once (an UPDATE … RETURNING reserves a range no
 other process gets, and the thread lock shares a block within one); a process's serials rise.
@@ -16,9 +18,9 @@ restarts leaves at most ``BLOCK - 1``). S10 asks that an identifier be unique an
 within 12 months (../shared/reference/postal_tariffs_and_ids.md, section 4), not that serials
 be consecutive.
 
-On SQLite the whole database is locked from a transaction's first write to its commit
-whatever the serial does, so a block would save nothing there: the serial stays inside the
-booking's transaction and serials stay consecutive.
+A SQLite transaction that has already written holds the database's write lock, and the
+block's own transaction would wait for it: intake then takes the serial inside the
+transaction, as before (``intake.allocate_tracking_id``).
 """
 
 from __future__ import annotations

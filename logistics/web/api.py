@@ -18,7 +18,7 @@ from logistics.models import Office, Parcel, User
 from logistics.services import accounts, areas, intake, network, registration, tracking
 from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
-from logistics.web.idempotent import commit_with_answer, idempotent
+from logistics.web.idempotent import commit_then_answer, idempotent
 from logistics.web.openapi import api, args, body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -164,11 +164,14 @@ def create_parcel() -> Response:
         db.rollback()
         intake.refuse_repeated_order(db, user, req.merchant_reference)
         raise
-    resp = jsonify(_parcel_json(parcel))
-    resp.status_code = 201
-    resp.headers["Location"] = url_for("api.get_parcel", tracking_id=parcel.tracking_id)
-    commit_with_answer(db, resp)
-    return resp
+
+    def answer() -> Response:
+        resp = jsonify(_parcel_json(parcel))
+        resp.status_code = 201
+        resp.headers["Location"] = url_for("api.get_parcel", tracking_id=parcel.tracking_id)
+        return resp
+
+    return commit_then_answer(db, answer)
 
 
 def _visible_parcel(tracking_id: str) -> Parcel:

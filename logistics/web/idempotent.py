@@ -64,3 +64,15 @@ def commit_with_answer(db: Any, resp: Response) -> None:
             db, claim, resp.status_code, resp.get_data(as_text=True), resp.headers.get("Location")
         )
     db.commit()
+
+
+def commit_then_answer(db: Any, answer: Callable[[], Response]) -> Response:
+    """Commit the view's work, then build its answer; inside the transaction only when the
+    request's key must store the answer with the work. Building an answer is Python work
+    that, inside a SQLite transaction that has written, every other writer waits for."""
+    if g.get("idempotency_claim") is not None:
+        resp = answer()
+        commit_with_answer(db, resp)
+        return resp
+    db.commit()
+    return answer()
