@@ -7,10 +7,20 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import booking
+
+
+def _drop_a_connection(pool_of: Engine, database_url: str) -> None:
+    """The server ends the backend of a connection sitting in ``pool_of``'s pool."""
+    with pool_of.connect() as c:
+        pid = c.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = create_engine(database_url, poolclass=NullPool)
+    with admin.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    admin.dispose()
 
 
 def test_a_dropped_connection_costs_one_request_at_most(
@@ -19,13 +29,7 @@ def test_a_dropped_connection_costs_one_request_at_most(
     if not database_url.startswith("postgresql"):
         pytest.skip("a server that drops connections: PostgreSQL (SQLite has no server)")
     assert client.get("/api/v1/offices").status_code == 200
-    engine = app.extensions["dakghor.engine"]
-    with engine.connect() as c:
-        pid = c.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    admin = create_engine(database_url, poolclass=NullPool)
-    with admin.connect() as c:
-        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
-    admin.dispose()
+    _drop_a_connection(app.extensions["dakghor.engine"], database_url)
     met = client.get("/api/v1/offices")
     assert met.status_code == 503, met.data
     assert met.headers["Retry-After"] == "1"
@@ -44,13 +48,7 @@ def test_a_dropped_connection_of_the_tracking_pool_costs_one_request_at_most(
         "tracking_id"
     ]
     assert client.get(f"/api/v1/track/{tid}").status_code == 200
-    reader = app.extensions["dakghor.reader"]
-    with reader.connect() as c:
-        pid = c.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    admin = create_engine(database_url, poolclass=NullPool)
-    with admin.connect() as c:
-        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
-    admin.dispose()
+    _drop_a_connection(app.extensions["dakghor.reader"], database_url)
     met = client.get(f"/api/v1/track/{tid}")
     assert met.status_code == 503, met.data
     assert met.headers["Retry-After"] == "1"
