@@ -197,8 +197,9 @@ def write_new(session: Session, obj: Any) -> None:
 
     Each column comes from the object, from a many-to-one it was given (``origin_office`` sets
     ``origin_office_id``), from the column's default, or is NULL; the primary key comes back
-    from RETURNING. A new row has no children yet, so its collections start empty. What it
-    refers to must already be in the database (this is Core: it does not autoflush)."""
+    from RETURNING. A new row has no children yet, so its collections start empty. A
+    many-to-one it was given that is new itself is flushed first; a key it was given directly
+    must already be in the database (this is Core: it does not autoflush)."""
     from sqlalchemy import inspect as sa_inspect
     from sqlalchemy.orm import make_transient_to_detached
     from sqlalchemy.orm.attributes import set_committed_value
@@ -210,6 +211,9 @@ def write_new(session: Session, obj: Any) -> None:
         if rel.direction.name == "MANYTOONE" and state.get(rel.key) is not None:
             other = state[rel.key]
             for local, remote in rel.local_remote_pairs:
+                if getattr(other, remote.key) is None:  # it is new itself: written first
+                    session.add(other)
+                    session.flush()
                 values[local.key] = getattr(other, remote.key)
     pk = next(iter(mapper.local_table.primary_key.columns))
     for col in mapper.local_table.columns:

@@ -285,6 +285,38 @@ def test_a_booking_writes_its_parcel_and_first_event_as_loaded_rows(db: Session)
     assert [e.code for e in again.events] == ["EMA"]
 
 
+def test_an_event_at_an_office_not_yet_written_writes_the_office_first(db: Session) -> None:
+    """db.write_new takes a many-to-one's key from the object it was given; one that is new
+    itself is written first, so the key is never left empty."""
+    from sqlalchemy import inspect
+
+    from logistics.models import Office, TrackingEvent
+    from logistics.services import tracking
+
+    clerk = user(db, "clerk.gpo")
+    p = intake.create_parcel(db, intake.parse_booking(booking()), clerk)
+    gpo = db.scalar(select(Office).where(Office.code == "GPO"))
+    assert gpo is not None
+    fresh = Office(
+        **{
+            c.key: getattr(gpo, c.key)
+            for c in inspect(Office).column_attrs
+            if c.key not in ("id", "code", "source_id")
+        },
+        code="NEW1",
+        source_id="test-new-office",
+    )
+    ev = tracking.record_event(db, p, "EMC", office=fresh)
+    assert fresh.id is not None and ev.office_id == fresh.id
+    db.commit()
+    db.expire_all()
+    written = db.get(TrackingEvent, ev.id)
+    assert written is not None and written.office is not None and written.office.code == "NEW1"
+    db.delete(written)  # the suite's reset keeps the seeded network's offices only
+    db.delete(written.office)
+    db.commit()
+
+
 def test_reads_ahead_nest_and_end_with_their_block(db: Session) -> None:
     """A bulk job reads the delivery offices ahead for all its rows, and each booking inside
     it reads its own ahead: the inner block sees both, and leaves the outer one as it was."""
