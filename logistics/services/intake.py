@@ -182,7 +182,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     with _reading_ahead(session, req, shop):
         tariff = default_tariff()
         parcel = Parcel(
-            tracking_id=allocate_tracking_id(session, tariff.service_indicator),  # 1st write
+            tracking_id=allocate_tracking_id(session, tariff.service_indicator),
             service=tariff.service_indicator,
             status=tracking.EVENTS[first_event].status,
             sender_name=req.sender.name,
@@ -223,8 +223,8 @@ def _reading_ahead(
     session: Session, req: BookingRequest, shop: Merchant | None
 ) -> AbstractContextManager[None]:
     """What the booking's message, webhooks and pin will read, read before its first write:
-    from the S10 serial's allocation to the commit the series row is locked (on SQLite, the
-    whole database), so no reads should be made in between."""
+    from the first write (the parcel's INSERT) to the commit, SQLite's whole database is locked
+    and PostgreSQL's rows written are, so no reads should be made in between."""
     number = outbox.e164(req.recipient.phone)
     return reading_ahead(
         session,
