@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from logistics import s10
@@ -21,7 +20,6 @@ from logistics.models import (
     PaymentStatus,
     Purpose,
     Role,
-    S10Series,
     User,
 )
 from logistics.services import (
@@ -100,35 +98,19 @@ def quote_booking(session: Session, req: BookingRequest) -> tuple[Office, Quote]
     return dest, quote
 
 
-# Built once (building an UPDATE costs more than running it); run on the session's connection.
-_NEXT_SERIAL = (
-    update(S10Series)
-    .where(S10Series.service_indicator == bindparam("series"))
-    .values(next_serial=S10Series.next_serial + 1)
-    .returning(S10Series.next_serial)
-)
-
-
 def allocate_tracking_id(session: Session, service_indicator: str) -> str:
     """Take the next serial of the series and build the id: from this process's block
     (logistics/services/serials.py), so taking it writes nothing in the booking's transaction;
     or, where that transaction already holds SQLite's write lock (a second connection would
-    wait for it), atomically inside it (UPDATE ... RETURNING)."""
+    wait for it), atomically inside it."""
     conn = session.connection()
-    writing = getattr(conn.connection.dbapi_connection, "in_transaction", False)
-    if not (conn.dialect.name == "sqlite" and writing):
-        return _make_id(service_indicator, serials.BLOCKS.take(conn.engine, service_indicator))
-    after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one_or_none()
-    if after is None:
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(S10Series).values(service_indicator=service_indicator, next_serial=2)
-                )
-            after = 2
-        except IntegrityError:  # another transaction created the series first
-            after = conn.execute(_NEXT_SERIAL, {"series": service_indicator}).scalar_one()
-    return _make_id(service_indicator, after - 1)
+    if conn.dialect.name == "sqlite" and getattr(
+        conn.connection.dbapi_connection, "in_transaction", False
+    ):
+        serial = serials.reserve(conn, service_indicator, 1) - 1
+    else:
+        serial = serials.BLOCKS.take(conn.engine, service_indicator)
+    return _make_id(service_indicator, serial)
 
 
 def _make_id(service_indicator: str, serial: int) -> str:

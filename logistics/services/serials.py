@@ -29,7 +29,7 @@ import os
 import threading
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from logistics.models import S10Series
@@ -72,18 +72,7 @@ class SerialBlocks:
         """The end of a block of ``self.block`` serials, committed before any booking uses one
         (so a booking's rollback cannot hand its block to another process)."""
         with engine.begin() as conn:
-            end = conn.execute(_RESERVE, {"series": series, "n": self.block}).scalar()
-        if end is not None:
-            return int(end)
-        try:  # a new series: serials start at 1
-            with engine.begin() as conn:
-                conn.execute(
-                    insert(S10Series).values(service_indicator=series, next_serial=1 + self.block)
-                )
-            return 1 + self.block
-        except IntegrityError:  # another process created it first
-            with engine.begin() as conn:
-                return int(conn.execute(_RESERVE, {"series": series, "n": self.block}).scalar_one())
+            return reserve(conn, series, self.block)
 
     def forget(self) -> None:
         """Drop every block held (a test that empties the series tables calls this)."""
@@ -92,3 +81,18 @@ class SerialBlocks:
 
 
 BLOCKS = SerialBlocks()
+
+
+def reserve(conn: Connection, series: str, n: int) -> int:
+    """Reserve the next ``n`` serials of ``series`` in ``conn``'s transaction and answer the
+    end of the range (the serials are ``end - n`` to ``end - 1``); a series not yet there
+    starts at 1."""
+    end = conn.execute(_RESERVE, {"series": series, "n": n}).scalar()
+    if end is not None:
+        return int(end)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(S10Series).values(service_indicator=series, next_serial=1 + n))
+        return 1 + n
+    except IntegrityError:  # another transaction created it first
+        return int(conn.execute(_RESERVE, {"series": series, "n": n}).scalar_one())

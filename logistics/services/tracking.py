@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import LazyString
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -291,9 +291,7 @@ def _tracking_query() -> Any:
 _TRACKING = _tracking_query()
 
 
-def public_view_of(
-    db: Session | Connection | Engine, raw_id: str, field: str = "tracking_id"
-) -> dict[str, Any]:
+def public_view_of(db: Session | Engine, raw_id: str, field: str = "tracking_id") -> dict[str, Any]:
     """``public_view`` of a tracking id in one query of plain rows (the API's tracking, the
     busiest call there is): the same answer, without loading the parcel, its events and their
     offices as objects. Given an engine (the API's reader, in autocommit), the query runs on a

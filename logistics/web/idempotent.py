@@ -55,24 +55,18 @@ def idempotent(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def commit_with_answer(db: Any, resp: Response) -> None:
-    """Commit the view's work with its answer stored under the request's key, if it has one:
-    both are kept or neither."""
-    claim = g.pop("idempotency_claim", None)
-    if claim is not None:
-        idempotency.complete(
-            db, claim, resp.status_code, resp.get_data(as_text=True), resp.headers.get("Location")
-        )
-    db.commit()
-
-
 def commit_then_answer(db: Any, answer: Callable[[], Response]) -> Response:
-    """Commit the view's work, then build its answer; inside the transaction only when the
-    request's key must store the answer with the work. Building an answer is Python work
-    that, inside a SQLite transaction that has written, every other writer waits for."""
-    if g.get("idempotency_claim") is not None:
-        resp = answer()
-        commit_with_answer(db, resp)
-        return resp
+    """Commit the view's work, then build its answer. Where the request has a key, the answer
+    is built first and stored under it in the same commit (both are kept or neither);
+    otherwise it is built after the commit, since building it is Python work that, inside a
+    SQLite transaction that has written, every other writer waits for."""
+    claim = g.pop("idempotency_claim", None)
+    if claim is None:
+        db.commit()
+        return answer()
+    resp = answer()
+    idempotency.complete(
+        db, claim, resp.status_code, resp.get_data(as_text=True), resp.headers.get("Location")
+    )
     db.commit()
-    return answer()
+    return resp
