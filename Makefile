@@ -24,13 +24,21 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-install: $(VENV)/.installed-run
-install-test: $(VENV)/.installed-test
+# The routing search's machine code (numba's cache, routing/__pycache__), compiled ahead of the
+# first solve, which would otherwise spend tens of seconds of its time limit on it; compiled
+# again when the compiled modules change.
+COMPILED := routing/__pycache__/.compiled
+$(COMPILED): routing/kernel.py routing/sisr.py | $(VENV)/.installed-run
+	$(BIN)/python -m routing compile
+	touch $@
+
+install: $(VENV)/.installed-run $(COMPILED)
+install-test: $(VENV)/.installed-test $(COMPILED)
 
 ## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
 ## (with the operator, SMS gateway and chat simulators and a Celery worker + beat on a folder broker:
 ## no server needed)
-run: $(VENV)/.installed-run $(MO)
+run: $(VENV)/.installed-run $(COMPILED) $(MO)
 	$(BIN)/dakghor db upgrade
 	$(BIN)/dakghor seed --demo
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT), SMS gateway simulator on http://127.0.0.1:$(SMS_SIM_PORT), chat simulator on http://127.0.0.1:$(CHAT_SIM_PORT)  (demo logins: see README)"
@@ -47,7 +55,7 @@ run: $(VENV)/.installed-run $(MO)
 		'app:create_app()'
 
 ## test: install with test extras and run the whole suite (TEST_DATABASE_URL selects PostgreSQL)
-test: $(VENV)/.installed-test $(MO)
+test: $(VENV)/.installed-test $(COMPILED) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -66,32 +74,32 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 ## bench-routing: our core vs PyVRP, VROOM and plain OR-Tools on shared/bench/vrp (SAMPLE per family)
 SAMPLE ?= 4
 SECONDS ?= 10
-bench-routing: $(VENV)/.installed-bench
+bench-routing: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python bench/bench_routing.py --time-limits $(SECONDS) --sample $(SAMPLE)
 
 ## bench-search: which OR-Tools search wins (rr, gls, ils from two starts), one process each
-bench-search: $(VENV)/.installed-bench
+bench-search: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python bench/bench_search.py --seconds $(SECONDS) --sample 2
 
 ## bench-dhaka: the seeded Dhaka van day, hub-and-spoke and a 300-stop last-mile round, vs peers
-bench-dhaka: $(VENV)/.installed-bench
+bench-dhaka: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python bench/bench_dhaka.py --seconds $(SECONDS)
 
 ## bench-parcels: the Dhaka day one job per parcel (Li & Lim, 3,000 pairs) through the CLI and by VROOM
-bench-parcels: $(VENV)/.installed-bench
+bench-parcels: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python bench/bench_parcels.py --seconds $(SECONDS)
 
 ## bench-dispatch: the seeded Dhaka day from the database: load, build, solve, store, publish, render, by phase
-bench-dispatch: $(VENV)/.installed-test $(MO)
+bench-dispatch: $(VENV)/.installed-test $(COMPILED) $(MO)
 	$(BIN)/python bench/bench_dispatch_day.py --seconds $(SECONDS)
 
 ## bench-modes: the seeded Dhaka day planned both ways (direct van day, hub and spoke) through the product, side by side
-bench-modes: $(VENV)/.installed-test $(MO)
+bench-modes: $(VENV)/.installed-test $(COMPILED) $(MO)
 	$(BIN)/python bench/bench_modes.py --seconds $(SECONDS)
 
 ## bench-lastmile: the busiest delivery office's rounds planned through the product, 300 and 1,000
 ## stops, with PyVRP and VROOM on the same problems
-bench-lastmile: $(VENV)/.installed-bench $(MO)
+bench-lastmile: $(VENV)/.installed-bench $(COMPILED) $(MO)
 	$(BIN)/python bench/bench_lastmile.py --seconds $(SECONDS) --peers
 
 ## bench-payments: 2,000 airtime charges through the simulator with faults, then the audit

@@ -1,13 +1,16 @@
-"""Command line: ``python -m routing solve INSTANCE`` and ``python -m routing plan PROBLEM.json``."""
+"""Command line: ``python -m routing solve INSTANCE``, ``python -m routing plan PROBLEM.json`` and
+``python -m routing compile`` (the search's machine code, ahead of the first solve)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from routing import light
 from routing.errors import RoutingError
 from routing.io.bench import read_instance, route_node_ids, true_cost, write_sol
 from routing.io.native import problem_from_dict
@@ -49,7 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", type=Path, help="write the plan JSON here instead of stdout")
     p.add_argument("--quiet", action="store_true")
+    sub.add_parser(
+        "compile",
+        help="compile the search's machine code into numba's cache (make install runs it; "
+        "a first solve would otherwise spend tens of seconds of its time limit on it)",
+    )
     args = ap.parse_args(argv)
+    if args.cmd == "compile":
+        t0 = time.monotonic()
+        light.warm()
+        print(
+            f"routing: search compiled (or loaded from the cache) in {time.monotonic() - t0:.1f} s"
+        )
+        return 0
     try:
         if args.cmd == "solve":
             objective = args.objective

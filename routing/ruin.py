@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing.recreate import recreate
-
 if TYPE_CHECKING:
     from routing.ortools_model import SolveOptions, _Model
 
@@ -22,17 +20,11 @@ RR_OPERATORS_OFF: tuple[str, ...] = (
     "use_global_cheapest_insertion_path_lns",
     "use_local_cheapest_insertion_path_lns",
 )
-# With the Python recreate (routing/recreate.py), most iterations are light: rebuilt and judged
-# without OR-Tools' descent. Measured on the Dhaka office-pair day and four instances per
-# family at 10 s (docs/routing.md):
-RR_FIRST_SHARE = 0.3  # of the time, for the first plan and its descent
-# Descents, as a share of the time so far: with cost as distance, from any rebuilt plan; with
-# fewer vehicles first, only from new bests (on the office-pair day a descent costs 0.5-2.5 s).
-RR_DESCENT_SHARE_DIST, RR_DESCENT_SHARE_FLEET = 0.5, 0.1
-RR_POLISH_SHARE = 0.15  # of the time, kept for a descent from the best at the end
-RR_FLEET_SHARE = 0.1  # with fewer vehicles first: of the iterations, for fleet minimisation
+# Where the compiled iterations run (routing/light.py), the first plan's descent stops at this
+# share of the time: they improve a plan faster than that descent once it has found the big moves.
+RR_FIRST_SHARE = 0.3
 RR_THRESHOLD = 0.02  # record-to-record: accept up to 2 % above the best travel cost, shrinking to 0
-# Where OR-Tools reinserts (reloads: no Python recreate), every iteration descends; with vehicles
+# Where OR-Tools reinserts (reloads: no compiled recreate), every iteration descends; with vehicles
 # first a share of the ruins empties one of the shortest routes, and if 60 descents would not
 # fit in the time (timed over iterations 2-4), guided local search takes over.
 RR_ROUTE_RUIN = 0.1
@@ -87,16 +79,14 @@ def _ruin_recreate(
     start: Any,
     deadline: float,
     report: Callable[[int, list[list[int]]], None],
-    first_s: float = 0.0,
 ) -> tuple[list[list[int]], int, dict[str, int]]:
-    """Iterated local search by ruin and recreate, driven from here because OR-Tools 9.15
+    """Iterated local search by ruin and recreate where the compiled recreate does not apply
+    (reloads; routing/light.py runs everywhere else), driven from here because OR-Tools 9.15
     ignores ``use_iterated_local_search`` in ``SolveWithParameters``: remove strings of
-    neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, put them back
-    (routing/recreate.py where it applies, else OR-Tools' local search does), accept by
-    record-to-record travel, repeat until the deadline. With the Python recreate many
-    iterations are light (judged without a descent): OR-Tools descends within a share of the
-    time (RR_DESCENT_SHARE_*) and from the best at the end; with fewer vehicles first, a share
-    of the iterations minimises the fleet (docs/routing.md)."""
+    neighbouring visits (SISR, Christiaens & Vanden Berghe 2020) from a few routes, let OR-Tools'
+    local search put them back and descend, accept by record-to-record travel, repeat until the
+    deadline; with fewer vehicles first, a share of the ruins empties one of the shortest routes,
+    and where descents cost too much, guided local search takes over (docs/routing.md)."""
     routing, manager, nodes = m.routing, m.manager, m.nodes
     rng = random.Random(opts.seed)
     size = routing.Size()
@@ -130,17 +120,11 @@ def _ruin_recreate(
         return near[idx]
 
     fixed = [routing.GetFixedCostOfVehicle(k) for k in range(routing.vehicles())]
-    insert = recreate(m, fixed)
     best_cost = start.ObjectiveValue()
     cur_routes = best_routes = _index_routes(routing, start)
     total = max(1e-3, deadline - time.monotonic())
     t_start = time.monotonic()
-    iterations = accepted = failures = refused = light = fleet_steps = 0
-    descent_s, polished = 0.0, True
-    # What the next descent is expected to cost: the last one's time; before any, the time the
-    # first plan and its descent took (``first_s``). A descent is made only if it fits in its
-    # share of the time so far (on the office-pair day one early descent had cost 2 s of 10).
-    expect_s = first_s
+    iterations = accepted = failures = 0
 
     def used(routes: list[list[int]]) -> int:
         return sum(1 for r in routes if r)
@@ -166,14 +150,12 @@ def _ruin_recreate(
             return (cost,)
         return (len(missing(routes)), used(routes), cost)
 
-    def keep(cost: int, routes: list[list[int]], descended: bool) -> bool:
-        """``routes`` as the best, if they are better; whether they were."""
-        nonlocal best_cost, best_routes, polished
-        if rank(cost, routes) >= rank(best_cost, best_routes):
-            return False
-        best_cost, best_routes, polished = cost, routes, descended
-        report(cost, routes)
-        return True
+    def keep(cost: int, routes: list[list[int]]) -> None:
+        """``routes`` as the best, if they are better."""
+        nonlocal best_cost, best_routes
+        if rank(cost, routes) < rank(best_cost, best_routes):
+            best_cost, best_routes = cost, routes
+            report(cost, routes)
 
     def threshold(cost: int, routes: list[list[int]]) -> float:
         """Record-to-record travel: accept up to a threshold above the best that shrinks to 0,
@@ -183,11 +165,11 @@ def _ruin_recreate(
             RR_THRESHOLD * max(0.0, 1 - (time.monotonic() - t_start) / total) * max(0, travel)
         )
 
-    def consider(cost: int, routes: list[list[int]], descended: bool) -> None:
+    def consider(cost: int, routes: list[list[int]]) -> None:
         """A new best is kept; the plan becomes the current one by record-to-record travel
         (with fewer vehicles first, not with more vehicles than the best)."""
         nonlocal cur_routes, accepted
-        keep(cost, routes, descended)
+        keep(cost, routes)
         if cost <= best_cost + threshold(cost, routes) and (
             not opts.vehicles_first or used(routes) <= used(best_routes)
         ):
@@ -195,14 +177,11 @@ def _ruin_recreate(
             accepted += 1
 
     def descend(asg: Any, until: float) -> tuple[int, list[list[int]]] | None:
-        nonlocal descent_s, expect_s
         t0 = time.monotonic()
         if until - t0 <= 0.01:
             return None
         ls.time_limit.FromMilliseconds(max(10, int((until - t0) * 1000)))
         new = routing.FastSolveFromAssignmentWithParameters(asg, ls, True)
-        expect_s = time.monotonic() - t0
-        descent_s += expect_s
         return None if new is None else (new.ObjectiveValue(), _index_routes(routing, new))
 
     def ruin(routes: list[list[int]], route_ruin: bool) -> set[int]:
@@ -233,46 +212,10 @@ def _ruin_recreate(
                     removed.update(sibling[j])
         return removed
 
-    # Fleet minimisation (SISR's, with fewer vehicles first): a plan with one route fewer than
-    # the best, its jobs absent, rebuilt until none is absent; a plan that leaves fewer absent,
-    # or absent jobs that were absent less often, replaces it.
-    fleet = opts.vehicles_first and insert is not None
-    fm: tuple[list[list[int]], set[int], frozenset[int]] | None = None
-    absences: dict[int, int] = {}
-
-    def fleet_step() -> None:
-        nonlocal fm, cur_routes
-        assert insert is not None
-        if fm is None:
-            k = shortest(best_routes)
-            routes = [r if j != k else [] for j, r in enumerate(best_routes)]
-            fm = (routes, set(best_routes[k]), frozenset(j for j, r in enumerate(routes) if not r))
-        routes, absent, closed = fm
-        removed = ruin(routes, False)
-        ruined = [[i for i in r if i not in removed] for r in routes]
-        order = sorted(absent, key=lambda i: (-absences.get(i, 0), rng.random()))
-        order += sorted(removed, key=lambda i: rng.random())
-        rebuilt = insert.insert(ruined, order, rng, closed)
-        served = {i for r in rebuilt for i in r}
-        now_absent = (absent | removed) - served
-        for i in now_absent:
-            absences[i] = absences.get(i, 0) + 1
-        if not now_absent:  # (jobs the best had left out are still out, at their penalties)
-            if keep(insert.cost(rebuilt) + left_out(rebuilt), rebuilt, False):
-                cur_routes = rebuilt
-            fm = None
-        elif len(now_absent) < len(absent) or sum(absences[i] for i in now_absent) < sum(
-            absences.get(i, 0) for i in absent
-        ):
-            fm = (rebuilt, now_absent, closed)
-
     t_probe = t_start
     avg_removed = min(RR_AVG_REMOVED, max(2, len(visits) // 10))
     switched = 0
-    # The last share of the time is kept for a descent from the best, where it came from a
-    # light iteration.
-    stop_at = deadline - RR_POLISH_SHARE * total if insert is not None else deadline
-    while visits and time.monotonic() < stop_at:
+    while visits and time.monotonic() < deadline:
         if opts.max_solutions is not None and iterations >= opts.max_solutions:
             break  # a fixed number of iterations: the same seed gives the same plan
         if iterations == 1:
@@ -280,7 +223,6 @@ def _ruin_recreate(
         if (
             iterations == 1 + RR_PROBE
             and opts.max_solutions is None
-            and insert is None
             and (time.monotonic() - t_probe) / RR_PROBE * RR_MIN_ITERATIONS > total
         ):
             # Each descent costs too much for ruin and recreate to get anywhere in the time
@@ -298,49 +240,16 @@ def _ruin_recreate(
                 best_cost, best_routes = new.ObjectiveValue(), _index_routes(routing, new)
             break
         iterations += 1
-        if fleet and used(best_routes) > 1 and rng.random() < RR_FLEET_SHARE:
-            fleet_steps += 1
-            fleet_step()
-            continue
-        removed = ruin(cur_routes, opts.vehicles_first and insert is None)
+        removed = ruin(cur_routes, opts.vehicles_first)
         ruined = [[i for i in r if i not in removed] for r in cur_routes]
-        asg = None
-        if insert is not None:
-            order = sorted(removed, key=lambda i: rng.random())
-            rebuilt = insert.insert(ruined, order, rng, frozenset())
-            cost = insert.cost(rebuilt) + left_out(rebuilt)
-            now = time.monotonic()
-            new_best = rank(cost, rebuilt) < rank(best_cost, best_routes)
-            if opts.max_solutions is not None:  # a fixed number of iterations: deterministic
-                descend_now = new_best
-            elif opts.vehicles_first:
-                descend_now = new_best and descent_s + expect_s <= RR_DESCENT_SHARE_FLEET * (
-                    now - t_start
-                )
-            else:
-                descend_now = descent_s + expect_s <= RR_DESCENT_SHARE_DIST * (now - t_start)
-            if not descend_now:
-                # Judged as it is, without OR-Tools' descent (~10 ms on a hundred stops, 0.1
-                # to 2 s on hundreds with pairs): SISR's iterations, many per second.
-                light += 1
-                consider(cost, rebuilt, False)
-                continue
-            asg = routing.ReadAssignmentFromRoutes(rebuilt, True)
-            refused += asg is None
-        if asg is None:  # (where the insertion's routes do not hold, OR-Tools reinserts)
-            asg = routing.ReadAssignmentFromRoutes(ruined, True)
+        asg = routing.ReadAssignmentFromRoutes(ruined, True)
         if asg is None:
             failures += 1
             continue
         new = descend(asg, deadline)
         if new is None:
             continue
-        consider(*new, True)
-    if not polished and not switched:  # the best came from a light iteration: descend from it
-        asg = routing.ReadAssignmentFromRoutes(best_routes, True)
-        new = descend(asg, max(deadline, time.monotonic() + 0.05)) if asg is not None else None
-        if new is not None:
-            keep(*new, True)
+        consider(*new)
     return (
         best_routes,
         best_cost,
@@ -348,9 +257,6 @@ def _ruin_recreate(
             "rr_iterations": iterations,
             "rr_accepted": accepted,
             "rr_failed": failures,
-            "rr_recreate_refused": refused,
-            "rr_light": light,
-            "rr_fleet": fleet_steps,
             "rr_then_gls": switched,
         },
     )

@@ -2,10 +2,11 @@
 times them, so every plan it returns passes ``plan.check``.
 
 Search: a first solution by insertion, then OR-Tools' own iterated local search ("ils": SISR
-ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate driven
-from Python ("rr": SISR ruins, a Python recreate that checks windows, pairs and capacities,
-record-to-record acceptance, OR-Tools' local search to descend within a share of the time;
-routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
+ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate ("rr":
+SISR's iterations compiled with numba, a recreate that checks windows, pairs and capacities,
+record-to-record acceptance, fleet minimisation, OR-Tools' local search to descend within a share
+of the time; routing/light.py, routing/sisr.py, routing/kernel.py; with reloads OR-Tools
+reinserts, routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
 configurations in separate processes (one per core) and keeps the best plan. Co-located
 identical jobs are solved as one (routing/merge.py). docs/routing.md has the measurements behind
 these choices.
@@ -22,7 +23,7 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from routing import locks
+from routing import light, locks
 from routing.assemble import build_plan
 from routing.fill import fill
 from routing.merge import Merged, merge
@@ -36,6 +37,7 @@ from routing.ortools_model import (
 )
 from routing.plan import Plan, Step, sequences_of
 from routing.recreate import applies as recreate_applies
+from routing.recreate import recreate
 from routing.ruin import (
     RR_AVG_REMOVED,
     RR_FIRST_SHARE,
@@ -61,22 +63,22 @@ INSERTION_NEIGHBOURS, INSERTION_MIN_NEIGHBOURS = 0.1, 40
 PROGRESS_EVERY_S = 0.25  # the best plan so far is counted at most this often
 FILL_SHARE, FILL_MAX_S = 0.05, 1.0  # of the time limit, kept for the real-clock fill
 
-# Configurations of the portfolio, best first; worker k takes entry k. With two cores, OR-Tools'
-# own iterated local search and ruin and recreate from the other start: measured with
-# bench/bench_search.py, the pair of them had the lowest gap per instance on Solomon and X
-# (docs/routing.md).
+# Configurations of the portfolio, best first; worker k takes entry k. With two cores, ruin and
+# recreate from both starts: with its iterations compiled (routing/sisr.py) it had the lowest
+# median gap of every configuration on every family in bench/bench_search.py (docs/routing.md).
 PORTFOLIO: tuple[tuple[str, str], ...] = (
-    ("ils", "PARALLEL_CHEAPEST_INSERTION"),
-    ("rr", "PATH_CHEAPEST_ARC"),
     ("rr", "PARALLEL_CHEAPEST_INSERTION"),
+    ("rr", "PATH_CHEAPEST_ARC"),
+    ("ils", "PARALLEL_CHEAPEST_INSERTION"),
     ("gls", "PATH_CHEAPEST_ARC"),
 )
-# With fewer vehicles first, guided local search empties routes more often than ruin and recreate
-# (measured on Gehring-Homberger and Li & Lim, docs/routing.md): it takes the second core.
+# With fewer vehicles first, the same: with SISR's fleet minimisation compiled, ruin and recreate
+# reached the best known vehicle count where guided local search did not (Gehring-Homberger,
+# Li & Lim).
 PORTFOLIO_VEHICLES_FIRST: tuple[tuple[str, str], ...] = (
     ("rr", "PARALLEL_CHEAPEST_INSERTION"),
-    ("gls", "PATH_CHEAPEST_ARC"),
     ("rr", "PATH_CHEAPEST_ARC"),
+    ("gls", "PATH_CHEAPEST_ARC"),
     ("gls", "PARALLEL_CHEAPEST_INSERTION"),
 )
 
@@ -122,7 +124,7 @@ def _solve_once(
     # spend its process's start and its model's building on top of it: what is left of the
     # limit is the fill's.
     deadline = called_at + opts.time_limit_s
-    # With ruin and recreate's light iterations, the first plan's descent stops at a share of
+    # With ruin and recreate's compiled iterations, the first plan's descent stops at a share of
     # the time: they improve a plan faster than that descent once it has found the big moves
     # (on the Dhaka office-pair day it had taken 5-9 s of 10).
     light_rr = meta == "rr" and recreate_applies(problem) and opts.max_solutions is None
@@ -204,9 +206,16 @@ def _solve_once(
                 lambda: sum(bool(r) for r in routes),
             )
 
-        index_routes, objective, rr_stats = _ruin_recreate(
-            m, opts, solution, deadline, report_rr, time.monotonic() - t0
-        )
+        fixed = [routing.GetFixedCostOfVehicle(k) for k in range(n_veh)]
+        rc = recreate(m, fixed)
+        if rc is not None:  # compiled iterations (routing/light.py)
+            index_routes, objective, rr_stats = light.light_rr(
+                m, opts, rc, solution, deadline, report_rr, time.monotonic() - t0
+            )
+        else:  # reloads: OR-Tools reinserts (routing/ruin.py)
+            index_routes, objective, rr_stats = _ruin_recreate(
+                m, opts, solution, deadline, report_rr
+            )
     stats: dict[str, Any] = {
         "config": label,
         "first_plan_s": round(seen["first_plan_s"], 2),

@@ -88,7 +88,7 @@ def _clustered_cvrp(n: int = 24) -> Problem:
         tuple(Location(str(i)) for i in range(len(pts))),
         m,
         m,
-        # No time limit on the shifts (as in CVRPLIB): ruin and recreate inserts in Python.
+        # No time limit on the shifts (as in CVRPLIB).
         tuple(Vehicle(f"v{k}", 0, 0, (n // 2,), TimeWindow(0, 10**9)) for k in range(4)),
         tuple(Service(f"s{i}", Stop(i), (1,)) for i in range(1, len(pts))),
     )

@@ -1,0 +1,396 @@
+"""Compiled cheapest insertion for ruin and recreate: the routes, their times and loads as
+arrays, the insertion checks of routing/recreate.py in machine code (numba), so that a rebuild
+costs microseconds where the same loops in Python cost milliseconds.
+
+A ``Day`` holds what the checks read, indexed by OR-Tools' routing indices (the visits, the
+vehicles' starts, then their ends); ``Routes`` holds one plan as ``seq[k, :n[k]]`` (the visits of
+vehicle k, without start and end). Each stop's earliest (``a``) and latest (``z``) start of
+service and its load on arrival (``cum``) are kept per route (Savelsbergh's insertion: a place
+is checked in constant time for a visit, in one forward pass per pickup place for a pair).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import njit
+
+BLINK = 0.01  # each place is skipped with this chance (SISR's blinks, Christiaens & Vanden
+# Berghe 2020): the same ruin recreates differently
+MAX_STRING = 10  # longest string of consecutive visits removed from one route
+BIG = 1 << 62
+
+
+class Day(NamedTuple):
+    """What the insertion reads; every array is indexed by routing index (``loc`` … ``close``)
+    or by vehicle (``starts`` … ``vclass``)."""
+
+    loc: Any  # int64[S]: the location of each index
+    lo: Any  # int64[S]: earliest start of service (time dimension's cumul min)
+    hi: Any  # int64[S]: latest (its max; a vehicle's end also by its span)
+    svc: Any  # int64[S]: service, in the clock's units (the time transit is svc + drive)
+    dem: Any  # int64[S, D]: demand per capacity dimension
+    partner: Any  # int64[S]: the other end of a shipment, -1 for a service
+    pickup: Any  # bool[S]: a shipment's pickup
+    allowed: Any  # bool[S, V]: the vehicles that may serve the index (pins)
+    had: Any  # int64[S]: the vehicle the initial plan had the job on, -1
+    never: Any  # bool[S]: can never be served (its window opens after every shift)
+    close: Any  # bool[S, S]: close[p, x]: x is among the nearest visits of pickup p
+    nbr: Any  # int64[S, K]: each visit's nearest visits (for the ruin), -1 past the end
+    reps: Any  # int64[J]: one index per job (the first of its visits)
+    pen: Any  # int64[J]: what leaving that job out costs
+    visits: Any  # int64[N]: the job visits
+    starts: Any  # int64[V]
+    ends: Any  # int64[V]
+    rate: Any  # int64[V]: cost per km
+    cap: Any  # int64[V, D]
+    fixed: Any  # int64[V]
+    vclass: Any  # int64[V]: vehicles alike (depots, shift, costs, capacity) share a class
+    dist: Any  # int64[L, L]: metres
+    drive: Any  # int64[L, L]: the clock's units
+    move_cost: int  # charged when a job leaves the vehicle ``had`` names
+    timed: bool  # a time dimension constrains the routes
+    alike: bool  # of empty vehicles alike, try only the first (no pins, no initial plan)
+
+
+class Work(NamedTuple):
+    """Scratch arrays of one insertion: per route, earliest/latest start and load on arrival."""
+
+    a: Any  # int64[V, M]
+    z: Any  # int64[V, M]
+    cum: Any  # int64[V, M, D]
+    dirty: Any  # bool[V]: a, z and cum must be computed again
+    skip: Any  # bool[V]: not tried (closed, or an empty vehicle alike an earlier one)
+    done: Any  # bool[S]
+
+
+def work_for(day: Day, width: int) -> Work:
+    """Scratch arrays for routes of up to ``width`` visits."""
+    v, d, s = len(day.starts), day.dem.shape[1], len(day.loc)
+    m = width + 2
+    return Work(
+        np.zeros((v, m), np.int64),
+        np.zeros((v, m), np.int64),
+        np.zeros((v, m, d), np.int64),
+        np.ones(v, np.bool_),
+        np.zeros(v, np.bool_),
+        np.zeros(s, np.bool_),
+    )
+
+
+# Numba passes a NamedTuple of arrays as one large struct and counts references on every field
+# read inside a loop: the hot functions read the fields they need into locals first, and the
+# small helpers take arrays (measured: a visit's best place 11 us against 0.8 us on R112).
+
+
+@njit(cache=True, inline="always")
+def stop(starts: Any, ends: Any, seq: Any, n: Any, k: int, t: int) -> int:
+    """The t-th stop of vehicle k's route counting its start (0) and end (n[k] + 1)."""
+    if t == 0:
+        return int(starts[k])
+    if t == n[k] + 1:
+        return int(ends[k])
+    return int(seq[k, t - 1])
+
+
+@njit(cache=True, inline="always")
+def arc(dist: Any, loc: Any, r: int, u: int, w: int) -> int:
+    """What driving from u to w costs at r per km, as OR-Tools' arc cost matrix has it."""
+    return int(dist[loc[u], loc[w]] * r // 1000)
+
+
+@njit(cache=True, inline="always")
+def transit(svc: Any, drive: Any, loc: Any, u: int, w: int) -> int:
+    """The time dimension's transit from u to w: service at u, then the drive."""
+    return int(svc[u] + drive[loc[u], loc[w]])
+
+
+@njit(cache=True, inline="always")
+def over(cum: Any, dem: Any, cap: Any, k: int, t: int, x: int) -> bool:
+    """The load on arrival at the t-th stop of route k, plus x's demand, breaks a capacity."""
+    for d in range(dem.shape[1]):
+        c = cum[k, t, d] + dem[x, d]
+        if c < 0 or c > cap[k, d]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def move(had: Any, move_cost: int, x: int, k: int) -> int:
+    """What putting job visit x on vehicle k costs for leaving the vehicle it had."""
+    return move_cost if had[x] >= 0 and had[x] != k else 0
+
+
+@njit(cache=True)
+def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
+    """Earliest and latest start of service and load on arrival along vehicle k's route."""
+    starts, ends, loc, lo, hi, svc, drive, dem = (
+        day.starts,
+        day.ends,
+        day.loc,
+        day.lo,
+        day.hi,
+        day.svc,
+        day.drive,
+        day.dem,
+    )
+    a, z, cum = wk.a, wk.z, wk.cum
+    m = n[k] + 2
+    dims = dem.shape[1]
+    for d in range(dims):
+        cum[k, 0, d] = 0
+    prev = stop(starts, ends, seq, n, k, 0)
+    for t in range(1, m):
+        for d in range(dims):
+            cum[k, t, d] = cum[k, t - 1, d] + dem[prev, d]
+        prev = stop(starts, ends, seq, n, k, t)
+    if day.timed:
+        prev = stop(starts, ends, seq, n, k, 0)
+        a[k, 0] = lo[prev]
+        for t in range(1, m):
+            s = stop(starts, ends, seq, n, k, t)
+            a[k, t] = max(lo[s], a[k, t - 1] + transit(svc, drive, loc, prev, s))
+            prev = s
+        nxt = stop(starts, ends, seq, n, k, m - 1)
+        z[k, m - 1] = hi[nxt]
+        for t in range(m - 2, -1, -1):
+            s = stop(starts, ends, seq, n, k, t)
+            z[k, t] = min(hi[s], z[k, t + 1] - transit(svc, drive, loc, s, nxt))
+            nxt = s
+    wk.dirty[k] = False
+
+
+@njit(cache=True)
+def alike(day: Day, n: Any, closed: Any, wk: Work) -> None:
+    """The vehicles not to try: the closed, and each empty vehicle alike an earlier empty one
+    (it would give the same places at the same cost)."""
+    v = len(day.starts)
+    skip, vclass = wk.skip, day.vclass
+    for k in range(v):
+        skip[k] = closed[k]
+    if not day.alike:
+        return
+    for k in range(v):
+        if n[k] != 0 or closed[k]:
+            continue
+        for j in range(k):
+            if n[j] == 0 and not closed[j] and vclass[j] == vclass[k]:
+                skip[k] = True
+                break
+
+
+@njit(cache=True)
+def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
+    """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
+    starts, ends, loc, lo, hi, svc, drive, dem = (
+        day.starts,
+        day.ends,
+        day.loc,
+        day.lo,
+        day.hi,
+        day.svc,
+        day.drive,
+        day.dem,
+    )
+    dist, rate, cap, fixed, allowed, had = (
+        day.dist,
+        day.rate,
+        day.cap,
+        day.fixed,
+        day.allowed,
+        day.had,
+    )
+    move_cost, timed = day.move_cost, day.timed
+    a, z, cum, skip, dirty = wk.a, wk.z, wk.cum, wk.skip, wk.dirty
+    best_k, best_i, best = -1, -1, BIG
+    lx, hx = lo[x], hi[x]
+    for k in range(len(starts)):
+        if skip[k] or not allowed[x, k]:
+            continue
+        if dirty[k]:
+            prepare(day, seq, n, k, wk)
+        m = n[k] + 2
+        full = False
+        for t in range(1, m):  # the load on arrival at every stop after x grows
+            if over(cum, dem, cap, k, t, x):
+                full = True
+                break
+        if full:
+            continue
+        r = rate[k]
+        base = move(had, move_cost, x, k) + (fixed[k] if m == 2 else 0)
+        u = stop(starts, ends, seq, n, k, 0)
+        for i in range(m - 1):
+            w = stop(starts, ends, seq, n, k, i + 1)
+            delta = base + arc(dist, loc, r, u, x) + arc(dist, loc, r, x, w)
+            delta -= arc(dist, loc, r, u, w)
+            if delta < best and not (blink > 0 and np.random.random() < blink):
+                ok = True
+                if timed:
+                    ax = max(lx, a[k, i] + transit(svc, drive, loc, u, x))
+                    ok = ax <= hx and max(lo[w], ax + transit(svc, drive, loc, x, w)) <= z[k, i + 1]
+                if ok:
+                    best_k, best_i, best = k, i, delta
+            u = w
+    return best_k, best_i
+
+
+@njit(cache=True)
+def best_pair(
+    day: Day, seq: Any, n: Any, wk: Work, pk: int, dl: int, blink: float
+) -> tuple[int, int, int]:
+    """The cheapest feasible places for a pickup and its delivery: (vehicle, after which stop
+    the pickup, after which the delivery), or (-1, -1, -1). The pickup goes next to one of its
+    nearest visits or the depot (``Day.close``), the delivery anywhere after it."""
+    starts, ends, loc, lo, hi, svc, drive, dem = (
+        day.starts,
+        day.ends,
+        day.loc,
+        day.lo,
+        day.hi,
+        day.svc,
+        day.drive,
+        day.dem,
+    )
+    dist, rate, cap, fixed, allowed, had, close = (
+        day.dist,
+        day.rate,
+        day.cap,
+        day.fixed,
+        day.allowed,
+        day.had,
+        day.close,
+    )
+    move_cost, timed = day.move_cost, day.timed
+    a, z, cum, skip, dirty = wk.a, wk.z, wk.cum, wk.skip, wk.dirty
+    best_k, best_i, best_j, best = -1, -1, -1, BIG
+    for k in range(len(starts)):
+        if skip[k] or not allowed[pk, k]:
+            continue
+        if dirty[k]:
+            prepare(day, seq, n, k, wk)
+        m = n[k] + 2
+        r = rate[k]
+        base = move(had, move_cost, pk, k) + (fixed[k] if m == 2 else 0)
+        for i in range(m - 1):
+            u = stop(starts, ends, seq, n, k, i)
+            w = stop(starts, ends, seq, n, k, i + 1)
+            if over(cum, dem, cap, k, i + 1, pk):  # the load from the pickup's successor grows
+                continue
+            if 0 < i < m - 2 and not close[pk, u] and not close[pk, w]:
+                continue
+            dp = base + arc(dist, loc, r, u, pk) + arc(dist, loc, r, pk, w)
+            dp -= arc(dist, loc, r, u, w)
+            if dp >= best or (blink > 0 and np.random.random() < blink):
+                continue  # (the delivery adds at least 0: triangle inequality)
+            ap = 0
+            if timed:
+                ap = max(lo[pk], a[k, i] + transit(svc, drive, loc, u, pk))
+                if ap > hi[pk]:
+                    continue
+            # the delivery right after the pickup
+            delta = base + arc(dist, loc, r, u, pk) + arc(dist, loc, r, pk, dl)
+            delta += arc(dist, loc, r, dl, w) - arc(dist, loc, r, u, w)
+            if delta < best:
+                ok = True
+                if timed:
+                    ad = max(lo[dl], ap + transit(svc, drive, loc, pk, dl))
+                    ok = ad <= hi[dl]
+                    ok = ok and max(lo[w], ad + transit(svc, drive, loc, dl, w)) <= z[k, i + 1]
+                if ok:
+                    best_k, best_i, best_j, best = k, i, i, delta
+            # the delivery later: walk on from the pickup's successor
+            t = max(lo[w], ap + transit(svc, drive, loc, pk, w)) if timed else 0
+            for j in range(i + 1, m - 1):
+                sj = stop(starts, ends, seq, n, k, j)
+                if (timed and t > hi[sj]) or over(cum, dem, cap, k, j + 1, pk):
+                    break
+                w2 = stop(starts, ends, seq, n, k, j + 1)
+                delta = dp + arc(dist, loc, r, sj, dl) + arc(dist, loc, r, dl, w2)
+                delta -= arc(dist, loc, r, sj, w2)
+                if delta < best:
+                    ok = True
+                    if timed:
+                        ad = max(lo[dl], t + transit(svc, drive, loc, sj, dl))
+                        ok = ad <= hi[dl]
+                        ok = (
+                            ok and max(lo[w2], ad + transit(svc, drive, loc, dl, w2)) <= z[k, j + 1]
+                        )
+                    if ok:
+                        best_k, best_i, best_j, best = k, i, j, delta
+                if timed:
+                    t = max(lo[w2], t + transit(svc, drive, loc, sj, w2))
+    return best_k, best_i, best_j
+
+
+@njit(cache=True)
+def put(seq: Any, n: Any, k: int, pos: int, x: int) -> None:
+    """x into vehicle k's route at position pos (after the pos-th stop counting the start)."""
+    for t in range(n[k], pos, -1):
+        seq[k, t] = seq[k, t - 1]
+    seq[k, pos] = x
+    n[k] += 1
+
+
+@njit(cache=True)
+def insert(day: Day, seq: Any, n: Any, order: Any, closed: Any, wk: Work, blink: float) -> None:
+    """Each visit of ``order`` (with its shipment's other end) at its cheapest feasible place in
+    the routes ``seq``/``n``, in that order; one with no feasible place stays out. Vehicles
+    ``closed`` are not used."""
+    for k in range(len(day.starts)):
+        wk.dirty[k] = True
+    for i in range(len(wk.done)):
+        wk.done[i] = False
+    alike(day, n, closed, wk)
+    for x in order:
+        p = day.partner[x]
+        if wk.done[x] or day.never[x] or (p >= 0 and day.never[p]):
+            continue  # (never served: a window that opens after every shift has ended)
+        wk.done[x] = True
+        if p >= 0:
+            wk.done[p] = True
+            pk, dl = (x, p) if day.pickup[x] else (p, x)
+            k, i, j = best_pair(day, seq, n, wk, pk, dl, blink)
+            if k < 0:
+                continue
+            opened = n[k] == 0
+            put(seq, n, k, j, dl)
+            put(seq, n, k, i, pk)
+        else:
+            k, i = best_visit(day, seq, n, wk, x, blink)
+            if k < 0:
+                continue
+            opened = n[k] == 0
+            put(seq, n, k, i, x)
+        wk.dirty[k] = True
+        if opened:
+            alike(day, n, closed, wk)
+
+
+@njit(cache=True)
+def routes_cost(day: Day, seq: Any, n: Any) -> int:
+    """The routes' fixed, travel and move costs as OR-Tools counts them (not the penalties)."""
+    starts, ends, loc, dist, rate, fixed, had = (
+        day.starts,
+        day.ends,
+        day.loc,
+        day.dist,
+        day.rate,
+        day.fixed,
+        day.had,
+    )
+    move_cost = day.move_cost
+    total = 0
+    for k in range(len(starts)):
+        if n[k] == 0:
+            continue
+        total += fixed[k]
+        u = stop(starts, ends, seq, n, k, 0)
+        for t in range(1, n[k] + 2):
+            w = stop(starts, ends, seq, n, k, t)
+            total += arc(dist, loc, rate[k], u, w)
+            if t <= n[k]:
+                total += move(had, move_cost, w, k)
+            u = w
+    return total
