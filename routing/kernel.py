@@ -48,6 +48,8 @@ class Day(NamedTuple):
     fixed: Any  # int64[V]
     vclass: Any  # int64[V]: vehicles alike (depots, shift, costs, capacity) share a class
     dist: Any  # int64[L, L]: metres
+    costm: Any  # int64[C, L, L]: the arc costs of each class of cost per km (OR-Tools' matrices)
+    rclass: Any  # int64[V]: each vehicle's class of cost per km
     drive: Any  # int64[L, L]: the clock's units
     move_cost: int  # charged when a job leaves the vehicle ``had`` names
     timed: bool  # a time dimension constrains the routes
@@ -60,7 +62,9 @@ class Work(NamedTuple):
     a: Any  # int64[V, M]
     z: Any  # int64[V, M]
     cum: Any  # int64[V, M, D]
-    dirty: Any  # bool[V]: a, z and cum must be computed again
+    path: Any  # int64[V, M]: each route's stops with its start and end
+    full: Any  # bool[M]: scratch: a stop's load on arrival would break a capacity
+    dirty: Any  # bool[V]: path, a, z and cum must be computed again
     skip: Any  # bool[V]: not tried (closed, or an empty vehicle alike an earlier one)
     done: Any  # bool[S]
 
@@ -73,6 +77,8 @@ def work_for(day: Day, width: int) -> Work:
         np.zeros((v, m), np.int64),
         np.zeros((v, m), np.int64),
         np.zeros((v, m, d), np.int64),
+        np.zeros((v, m), np.int64),
+        np.zeros(m, np.bool_),
         np.ones(v, np.bool_),
         np.zeros(v, np.bool_),
         np.zeros(s, np.bool_),
@@ -95,9 +101,9 @@ def stop(starts: Any, ends: Any, seq: Any, n: Any, k: int, t: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def arc(dist: Any, loc: Any, r: int, u: int, w: int) -> int:
-    """What driving from u to w costs at r per km, as OR-Tools' arc cost matrix has it."""
-    return int(dist[loc[u], loc[w]] * r // 1000)
+def arc(costm: Any, loc: Any, c: int, u: int, w: int) -> int:
+    """What driving from u to w costs in class c of cost per km (OR-Tools' arc cost matrix)."""
+    return int(costm[c, loc[u], loc[w]])
 
 
 @njit(cache=True, inline="always")
@@ -135,9 +141,11 @@ def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
         day.drive,
         day.dem,
     )
-    a, z, cum = wk.a, wk.z, wk.cum
+    a, z, cum, path = wk.a, wk.z, wk.cum, wk.path
     m = n[k] + 2
     dims = dem.shape[1]
+    for t in range(m):
+        path[k, t] = stop(starts, ends, seq, n, k, t)
     for d in range(dims):
         cum[k, 0, d] = 0
     prev = stop(starts, ends, seq, n, k, 0)
@@ -183,9 +191,8 @@ def alike(day: Day, n: Any, closed: Any, wk: Work) -> None:
 @njit(cache=True)
 def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
     """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
-    starts, ends, loc, lo, hi, svc, drive, dem = (
+    starts, loc, lo, hi, svc, drive, dem = (
         day.starts,
-        day.ends,
         day.loc,
         day.lo,
         day.hi,
@@ -193,16 +200,16 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
         day.drive,
         day.dem,
     )
-    dist, rate, cap, fixed, allowed, had = (
-        day.dist,
-        day.rate,
+    costm, rclass, cap, fixed, allowed, had = (
+        day.costm,
+        day.rclass,
         day.cap,
         day.fixed,
         day.allowed,
         day.had,
     )
     move_cost, timed = day.move_cost, day.timed
-    a, z, cum, skip, dirty = wk.a, wk.z, wk.cum, wk.skip, wk.dirty
+    a, z, cum, skip, dirty, path = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path
     best_k, best_i, best = -1, -1, BIG
     lx, hx = lo[x], hi[x]
     for k in range(len(starts)):
@@ -218,13 +225,13 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
                 break
         if full:
             continue
-        r = rate[k]
+        c = rclass[k]
         base = move(had, move_cost, x, k) + (fixed[k] if m == 2 else 0)
-        u = stop(starts, ends, seq, n, k, 0)
+        u = path[k, 0]
         for i in range(m - 1):
-            w = stop(starts, ends, seq, n, k, i + 1)
-            delta = base + arc(dist, loc, r, u, x) + arc(dist, loc, r, x, w)
-            delta -= arc(dist, loc, r, u, w)
+            w = path[k, i + 1]
+            delta = base + arc(costm, loc, c, u, x) + arc(costm, loc, c, x, w)
+            delta -= arc(costm, loc, c, u, w)
             if delta < best and not (blink > 0 and np.random.random() < blink):
                 ok = True
                 if timed:
@@ -243,9 +250,8 @@ def best_pair(
     """The cheapest feasible places for a pickup and its delivery: (vehicle, after which stop
     the pickup, after which the delivery), or (-1, -1, -1). The pickup goes next to one of its
     nearest visits or the depot (``Day.close``), the delivery anywhere after it."""
-    starts, ends, loc, lo, hi, svc, drive, dem = (
+    starts, loc, lo, hi, svc, drive, dem = (
         day.starts,
-        day.ends,
         day.loc,
         day.lo,
         day.hi,
@@ -253,9 +259,9 @@ def best_pair(
         day.drive,
         day.dem,
     )
-    dist, rate, cap, fixed, allowed, had, close = (
-        day.dist,
-        day.rate,
+    costm, rclass, cap, fixed, allowed, had, close = (
+        day.costm,
+        day.rclass,
         day.cap,
         day.fixed,
         day.allowed,
@@ -263,7 +269,7 @@ def best_pair(
         day.close,
     )
     move_cost, timed = day.move_cost, day.timed
-    a, z, cum, skip, dirty = wk.a, wk.z, wk.cum, wk.skip, wk.dirty
+    a, z, cum, skip, dirty, path, full = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path, wk.full
     best_k, best_i, best_j, best = -1, -1, -1, BIG
     for k in range(len(starts)):
         if skip[k] or not allowed[pk, k]:
@@ -271,17 +277,19 @@ def best_pair(
         if dirty[k]:
             prepare(day, seq, n, k, wk)
         m = n[k] + 2
-        r = rate[k]
+        c = rclass[k]
         base = move(had, move_cost, pk, k) + (fixed[k] if m == 2 else 0)
+        for t in range(m):  # the load on arrival from the pickup's successor grows
+            full[t] = over(cum, dem, cap, k, t, pk)
         for i in range(m - 1):
-            u = stop(starts, ends, seq, n, k, i)
-            w = stop(starts, ends, seq, n, k, i + 1)
-            if over(cum, dem, cap, k, i + 1, pk):  # the load from the pickup's successor grows
+            u = path[k, i]
+            w = path[k, i + 1]
+            if full[i + 1]:
                 continue
             if 0 < i < m - 2 and not close[pk, u] and not close[pk, w]:
                 continue
-            dp = base + arc(dist, loc, r, u, pk) + arc(dist, loc, r, pk, w)
-            dp -= arc(dist, loc, r, u, w)
+            dp = base + arc(costm, loc, c, u, pk) + arc(costm, loc, c, pk, w)
+            dp -= arc(costm, loc, c, u, w)
             if dp >= best or (blink > 0 and np.random.random() < blink):
                 continue  # (the delivery adds at least 0: triangle inequality)
             ap = 0
@@ -290,8 +298,8 @@ def best_pair(
                 if ap > hi[pk]:
                     continue
             # the delivery right after the pickup
-            delta = base + arc(dist, loc, r, u, pk) + arc(dist, loc, r, pk, dl)
-            delta += arc(dist, loc, r, dl, w) - arc(dist, loc, r, u, w)
+            delta = base + arc(costm, loc, c, u, pk) + arc(costm, loc, c, pk, dl)
+            delta += arc(costm, loc, c, dl, w) - arc(costm, loc, c, u, w)
             if delta < best:
                 ok = True
                 if timed:
@@ -303,12 +311,12 @@ def best_pair(
             # the delivery later: walk on from the pickup's successor
             t = max(lo[w], ap + transit(svc, drive, loc, pk, w)) if timed else 0
             for j in range(i + 1, m - 1):
-                sj = stop(starts, ends, seq, n, k, j)
-                if (timed and t > hi[sj]) or over(cum, dem, cap, k, j + 1, pk):
+                sj = path[k, j]
+                if (timed and t > hi[sj]) or full[j + 1]:
                     break
-                w2 = stop(starts, ends, seq, n, k, j + 1)
-                delta = dp + arc(dist, loc, r, sj, dl) + arc(dist, loc, r, dl, w2)
-                delta -= arc(dist, loc, r, sj, w2)
+                w2 = path[k, j + 1]
+                delta = dp + arc(costm, loc, c, sj, dl) + arc(costm, loc, c, dl, w2)
+                delta -= arc(costm, loc, c, sj, w2)
                 if delta < best:
                     ok = True
                     if timed:
@@ -371,12 +379,12 @@ def insert(day: Day, seq: Any, n: Any, order: Any, closed: Any, wk: Work, blink:
 @njit(cache=True)
 def routes_cost(day: Day, seq: Any, n: Any) -> int:
     """The routes' fixed, travel and move costs as OR-Tools counts them (not the penalties)."""
-    starts, ends, loc, dist, rate, fixed, had = (
+    starts, ends, loc, costm, rclass, fixed, had = (
         day.starts,
         day.ends,
         day.loc,
-        day.dist,
-        day.rate,
+        day.costm,
+        day.rclass,
         day.fixed,
         day.had,
     )
@@ -389,7 +397,7 @@ def routes_cost(day: Day, seq: Any, n: Any) -> int:
         u = stop(starts, ends, seq, n, k, 0)
         for t in range(1, n[k] + 2):
             w = stop(starts, ends, seq, n, k, t)
-            total += arc(dist, loc, rate[k], u, w)
+            total += arc(costm, loc, rclass[k], u, w)
             if t <= n[k]:
                 total += move(had, move_cost, w, k)
             u = w

@@ -140,6 +140,9 @@ def day_of(m: _Model, fixed: list[int]) -> Day | None:
             others = order[order != i]
             nbr[i, :k_near] = others[:k_near]
     rate = np.array([v.cost_per_km for v in p.vehicles], np.int64)
+    rates = sorted(set(rate.tolist()))
+    rclass = np.array([rates.index(r) for r in rate.tolist()], np.int64)
+    costm = np.stack([dist * r // 1000 for r in rates])
     fixed_a = np.array(fixed, np.int64)
     cap = np.array(caps, np.int64).reshape(n_veh, len(p.dimensions))
     signature: dict[tuple[object, ...], int] = {}
@@ -184,6 +187,8 @@ def day_of(m: _Model, fixed: list[int]) -> Day | None:
         fixed=fixed_a,
         vclass=vclass,
         dist=dist,
+        costm=costm,
+        rclass=rclass,
         drive=drive,
         move_cost=int(p.move_cost or 0) if (had >= 0).any() else 0,
         timed=bool(timed),
