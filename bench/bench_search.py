@@ -7,7 +7,7 @@ bench/check_sol.py).
 Configurations: guided local search from path cheapest arc (OR-Tools' documented recipe) and
 from parallel cheapest insertion; OR-Tools' own iterated local search (ils: SISR ruins and
 simulated annealing through RoutingModel.SolveWithIteratedLocalSearch) and our ruin and recreate
-driven from Python (rr), each from both starts.
+(rr: SISR's iterations compiled, OR-Tools' descents between them), each from both starts.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The Python recreate of ruin and recreate (routing/recreate.py): it never builds routes that
-OR-Tools' model refuses, its cost is OR-Tools' objective, and it picks the cheapest feasible
-place under capacities, windows, pairs, pins and closed vehicles."""
+"""The compiled recreate of ruin and recreate (routing/kernel.py, its arrays made by
+routing/recreate.py): it never builds routes that OR-Tools' model refuses, its cost is OR-Tools'
+objective, and it picks the cheapest feasible place under capacities, windows, pairs, pins and
+closed vehicles."""
 
 from __future__ import annotations
 
