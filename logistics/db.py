@@ -10,9 +10,17 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import (
+    MANYTOONE,
+    DeclarativeBase,
+    Session,
+    make_transient_to_detached,
+    sessionmaker,
+)
+from sqlalchemy.orm.attributes import set_committed_value
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL,
 # so migrations written once apply on both.
@@ -200,15 +208,11 @@ def write_new(session: Session, obj: Any) -> None:
     from RETURNING. A new row has no children yet, so its collections start empty. A
     many-to-one it was given that is new itself is flushed first; a key it was given directly
     must already be in the database (this is Core: it does not autoflush)."""
-    from sqlalchemy import inspect as sa_inspect
-    from sqlalchemy.orm import make_transient_to_detached
-    from sqlalchemy.orm.attributes import set_committed_value
-
     mapper = sa_inspect(type(obj))
     state = obj.__dict__
     values: dict[str, Any] = {}
     for rel in mapper.relationships:
-        if rel.direction.name == "MANYTOONE" and state.get(rel.key) is not None:
+        if rel.direction is MANYTOONE and state.get(rel.key) is not None:
             other = state[rel.key]
             for local, remote in rel.local_remote_pairs:
                 if getattr(other, remote.key) is None:  # it is new itself: written first

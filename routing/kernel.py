@@ -188,19 +188,16 @@ def alike(day: Day, n: Any, closed: Any, wk: Work) -> None:
                 break
 
 
-@njit(cache=True)
-def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
-    """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
-    starts, loc, lo, hi, svc, drive, dem = (
-        day.starts,
+@njit(cache=True, inline="always")
+def placing(day: Day) -> tuple[Any, ...]:
+    """The fields of ``day`` a place's check reads, as locals of the caller (inlined)."""
+    return (
         day.loc,
         day.lo,
         day.hi,
         day.svc,
         day.drive,
         day.dem,
-    )
-    costm, rclass, cap, fixed, allowed, had = (
         day.costm,
         day.rclass,
         day.cap,
@@ -208,11 +205,17 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
         day.allowed,
         day.had,
     )
+
+
+@njit(cache=True)
+def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
+    """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
+    loc, lo, hi, svc, drive, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
     move_cost, timed = day.move_cost, day.timed
     a, z, cum, skip, dirty, path = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path
     best_k, best_i, best = -1, -1, BIG
     lx, hx = lo[x], hi[x]
-    for k in range(len(starts)):
+    for k in range(len(skip)):
         if skip[k] or not allowed[x, k]:
             continue
         if dirty[k]:
@@ -250,28 +253,11 @@ def best_pair(
     """The cheapest feasible places for a pickup and its delivery: (vehicle, after which stop
     the pickup, after which the delivery), or (-1, -1, -1). The pickup goes next to one of its
     nearest visits or the depot (``Day.close``), the delivery anywhere after it."""
-    starts, loc, lo, hi, svc, drive, dem = (
-        day.starts,
-        day.loc,
-        day.lo,
-        day.hi,
-        day.svc,
-        day.drive,
-        day.dem,
-    )
-    costm, rclass, cap, fixed, allowed, had, close = (
-        day.costm,
-        day.rclass,
-        day.cap,
-        day.fixed,
-        day.allowed,
-        day.had,
-        day.close,
-    )
-    move_cost, timed = day.move_cost, day.timed
+    loc, lo, hi, svc, drive, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    move_cost, timed, close = day.move_cost, day.timed, day.close
     a, z, cum, skip, dirty, path, full = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path, wk.full
     best_k, best_i, best_j, best = -1, -1, -1, BIG
-    for k in range(len(starts)):
+    for k in range(len(skip)):
         if skip[k] or not allowed[pk, k]:
             continue
         if dirty[k]:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ortools.constraint_solver import pywrapcp
 
 from routing import sisr
-from routing.kernel import BLINK
-from routing.recreate import Recreate
+from routing.kernel import BLINK, Day
 from routing.ruin import RR_AVG_REMOVED, RR_THRESHOLD, _index_routes, _rr_descent
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ DETERMINISTIC_SLICE = 25  # iterations per slice with a fixed number of iteratio
 def light_rr(
     m: _Model,
     opts: SolveOptions,
-    rc: Recreate,
+    day: Day,
     start: Any,
     deadline: float,
     report: Callable[[int, list[list[int]]], None],
@@ -48,7 +47,6 @@ def light_rr(
     best at the end. With ``opts.max_solutions``, that many iterations, each new best descended
     from: the same seed gives the same plan. ``report`` gets each new best."""
     routing = m.routing
-    day = rc.day
     st = sisr.state_for(day)
     num = st.num
     rng = random.Random(opts.seed)

@@ -1,14 +1,15 @@
-"""Recreate for ruin and recreate (routing/ruin.py): the removed jobs put back, each where it
-adds least cost, before OR-Tools' descent starts. Without it OR-Tools' local search reinserts
-them, and on a day of pickup-delivery pairs with time windows that costs ~1.8 s an iteration
-(bench/bench_operators.py; docs/routing.md).
+"""The recreate of ruin and recreate: what the compiled insertion (routing/kernel.py) reads of
+an OR-Tools model (``day_of``), and the same insertion on Python lists of routes (``recreate``,
+the face its tests use). The removed jobs are put back, each where it adds least cost; without
+it OR-Tools' local search reinserts them, and on a day of pickup-delivery pairs with time
+windows that costs ~1.8 s an iteration (bench/bench_operators.py; docs/routing.md).
 
 Feasibility is checked in O(1) per place for a visit and in one forward pass per pickup place
 for a pair, as in Savelsbergh's insertion: each route keeps, per stop, the earliest time service
-can start given what comes before (``a``), the latest given what comes after (``z``) and the
-load on arrival (``cum``). The time dimension is OR-Tools' own (service at a stop, then the
-drive, in the clock's units, waiting allowed), so what fits here fits there; OR-Tools still
-reads the routes back (``ReadAssignmentFromRoutes``) and refuses what does not hold.
+can start given what comes before, the latest given what comes after and the load on arrival.
+The time dimension is OR-Tools' own (service at a stop, then the drive, in the clock's units,
+waiting allowed), so what fits here fits there; OR-Tools still reads the routes back
+(``ReadAssignmentFromRoutes``) and refuses what does not hold.
 """
 
 from __future__ import annotations
@@ -200,8 +201,9 @@ def recreate(m: _Model, fixed: list[int]) -> Recreate | None:
     """The cheapest insertion of removed visits for ``m``'s routes (as routing indices without
     start and end), honouring capacities, time windows, shifts and duration limits, pickup
     before its delivery on one vehicle, and pinned jobs; and the cost of routes as OR-Tools
-    counts it (``fixed``: each vehicle's fixed cost). A job with no feasible place stays out
-    (OR-Tools' search deals with it). None where it does not ``apply``."""
+    counts it (``fixed``: each vehicle's fixed cost), on Python lists of routes. A job with no
+    feasible place stays out (OR-Tools' search deals with it). None where it does not
+    ``apply``. (The search itself runs on ``day_of``'s arrays: routing/light.py.)"""
     day = day_of(m, fixed)
     if day is None:
         return None

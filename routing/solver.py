@@ -37,7 +37,7 @@ from routing.ortools_model import (
 )
 from routing.plan import Plan, Step, sequences_of
 from routing.recreate import applies as recreate_applies
-from routing.recreate import recreate
+from routing.recreate import day_of
 from routing.ruin import (
     RR_AVG_REMOVED,
     RR_FIRST_SHARE,
@@ -207,10 +207,10 @@ def _solve_once(
             )
 
         fixed = [routing.GetFixedCostOfVehicle(k) for k in range(n_veh)]
-        rc = recreate(m, fixed)
-        if rc is not None:  # compiled iterations (routing/light.py)
+        day = day_of(m, fixed)
+        if day is not None:  # compiled iterations (routing/light.py)
             index_routes, objective, rr_stats = light.light_rr(
-                m, opts, rc, solution, deadline, report_rr, time.monotonic() - t0
+                m, opts, day, solution, deadline, report_rr, time.monotonic() - t0
             )
         else:  # reloads: OR-Tools reinserts (routing/ruin.py)
             index_routes, objective, rr_stats = _ruin_recreate(
