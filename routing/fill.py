@@ -10,6 +10,7 @@ the first one that keeps the whole route valid. Locked vehicles and pins are res
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 from routing.model import Problem, Service, Shipment, Stop
 from routing.plan import Route, Step, job_stop, schedule
@@ -81,16 +82,30 @@ def may_fit(problem: Problem, places: list[Place], i: int, stop: Stop) -> bool:
     return True
 
 
+def _initial_vehicles(problem: Problem) -> dict[tuple[str, int], int]:
+    """Each job of ``problem.initial`` (("service" | "shipment", index)) -> its vehicle."""
+    index = {s.id: ("service", j) for j, s in enumerate(problem.services)}
+    index.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
+    return {index[job]: r.vehicle for r in problem.initial for _, job in r.steps if job in index}
+
+
 def fill(
     problem: Problem,
     sequences: list[list[Step]],
     left_over: list[tuple[str, int]],
     deadline: float,
+    closed: Collection[int] = (),
+    every: bool = False,
 ) -> tuple[list[list[Step]], int]:
     """``sequences`` with as many of ``left_over`` (("service" | "shipment", index)) inserted as
-    the real clock allows before ``deadline`` (time.monotonic()); and how many were."""
+    the real clock allows before ``deadline`` (time.monotonic()); and how many were. Vehicles
+    ``closed`` (and the locked) get none. With ``every``, it stops at the first job that finds
+    no place (the caller wants all or none). Places are tried cheapest first, in the cost the
+    search counts: the distance added at each vehicle's cost per km, and ``problem.move_cost``
+    on a vehicle other than the one the job had in ``problem.initial``."""
     seqs = [list(s) for s in sequences]
-    locked = {lock.vehicle for lock in problem.locks}
+    locked = {lock.vehicle for lock in problem.locks} | set(closed)
+    had = _initial_vehicles(problem)
 
     def value(job: tuple[str, int]) -> int:
         kind, j = job
@@ -110,7 +125,7 @@ def fill(
             break
         job: Service | Shipment = problem.services[j] if kind == "service" else problem.shipments[j]
         allowed = range(len(problem.vehicles)) if job.vehicles is None else job.vehicles
-        cands: list[tuple[int, int, int, int]] = []  # (added distance, vehicle, i, j)
+        cands: list[tuple[int, int, int, int]] = []  # (added metres, vehicle, i, j)
         for k in allowed:
             if k in locked:
                 continue
@@ -135,7 +150,11 @@ def fill(
                         for e in range(i + 1, n)
                         if ok_d[e]
                     )
+        rate = [v.cost_per_km for v in problem.vehicles]
+        moved = {k: problem.move_cost if had.get((kind, j), k) != k else 0 for k in allowed}
+        cands = [(m * rate[k] // 1000 + moved[k], k, i, e) for m, k, i, e in cands]
         cands.sort()
+        placed = inserted
         for _, k, i, e in cands[:CHECKS_PER_JOB]:
             seq = seqs[k]
             if e < 0:
@@ -148,4 +167,6 @@ def fill(
                 times[k] = places_of(problem, k, trial_steps, route)
                 inserted += 1
                 break
+        if every and inserted == placed:
+            break
     return seqs, inserted

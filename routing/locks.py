@@ -13,7 +13,7 @@ when the re-plan is made, with what they carry pinned to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from routing.errors import InvalidProblem
@@ -43,16 +43,22 @@ def locked_jobs(problem: Problem) -> set[str]:
     return {job for lock in problem.locks for _, job in lock.steps}
 
 
-def locked_sequences(problem: Problem) -> list[list[Step]]:
-    """One sequence per vehicle of the whole problem: the locked ones filled in, others empty."""
+def sequences_for(problem: Problem, routes: Iterable[VehicleRoute]) -> list[list[Step]]:
+    """One sequence per vehicle of the whole problem: ``routes`` (steps by job id) as steps by
+    job index, the other vehicles empty."""
     svc = {s.id: j for j, s in enumerate(problem.services)}
     shp = {s.id: j for j, s in enumerate(problem.shipments)}
     out: list[list[Step]] = [[] for _ in problem.vehicles]
-    for lock in problem.locks:
-        out[lock.vehicle] = [
-            (kind, svc[job] if kind == "service" else shp[job]) for kind, job in lock.steps
+    for r in routes:
+        out[r.vehicle] = [
+            (kind, svc[job] if kind == "service" else shp[job]) for kind, job in r.steps
         ]
     return out
+
+
+def locked_sequences(problem: Problem) -> list[list[Step]]:
+    """One sequence per vehicle of the whole problem: the locked ones filled in, others empty."""
+    return sequences_for(problem, problem.locks)
 
 
 def _pins(pins: tuple[int, ...] | None, new: dict[int, int]) -> tuple[int, ...] | None:
