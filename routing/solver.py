@@ -1,15 +1,18 @@
-"""The solver: the only module that imports OR-Tools. It chooses sequences; ``plan.schedule``
-times them, so every plan it returns passes ``plan.check``.
+"""The solver: it chooses sequences; ``plan.schedule`` times them, so every plan it returns
+passes ``plan.check``.
 
-Search: a first solution by insertion, then OR-Tools' own iterated local search ("ils": SISR
-ruins, simulated annealing, through ``SolveWithIteratedLocalSearch``), ruin and recreate ("rr":
-SISR's iterations compiled with numba, a recreate that checks windows, pairs and capacities,
-record-to-record acceptance, fleet minimisation, OR-Tools' local search to descend within a share
-of the time; routing/light.py, routing/sisr.py, routing/kernel.py; with reloads OR-Tools
-reinserts, routing/ruin.py), or OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of
-configurations in separate processes (one per core) and keeps the best plan. Co-located
-identical jobs are solved as one (routing/merge.py). docs/routing.md has the measurements behind
-these choices.
+Search (routing/search.py, with OR-Tools): a first solution by insertion, then OR-Tools' own
+iterated local search ("ils": SISR ruins, simulated annealing, through
+``SolveWithIteratedLocalSearch``), ruin and recreate ("rr": SISR's iterations compiled with numba,
+a recreate that checks windows, pairs and capacities, record-to-record acceptance, fleet
+minimisation, OR-Tools' local search to descend within a share of the time; routing/light.py,
+routing/sisr.py, routing/kernel.py; with reloads OR-Tools reinserts, routing/ruin.py), or
+OR-Tools' guided local search ("gls"). ``workers`` > 1 runs a portfolio of configurations in
+separate processes (one per core). Each configuration's plan is then finished on the real clock:
+vans emptied where the search's clock was cautious (routing/squeeze.py), left-out jobs put where
+there is room (routing/fill.py); the best is kept, with a re-plan's initial plan as a candidate
+too. Co-located identical jobs are solved as one (routing/merge.py). docs/routing.md has the
+measurements behind these choices.
 """
 
 from __future__ import annotations
