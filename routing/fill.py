@@ -13,7 +13,7 @@ import time
 from collections.abc import Collection
 
 from routing.model import Problem, Service, Shipment, Stop
-from routing.plan import Route, Step, job_stop, schedule
+from routing.plan import Route, Step, job_keys, job_stop, schedule
 
 CHECKS_PER_JOB = 200  # candidate positions timed per job, cheapest first
 PUSH_HORIZON = 12  # places after an insertion its delay is followed through before timing it
@@ -84,9 +84,8 @@ def may_fit(problem: Problem, places: list[Place], i: int, stop: Stop) -> bool:
 
 def _initial_vehicles(problem: Problem) -> dict[tuple[str, int], int]:
     """Each job of ``problem.initial`` (("service" | "shipment", index)) -> its vehicle."""
-    index = {s.id: ("service", j) for j, s in enumerate(problem.services)}
-    index.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
-    return {index[job]: r.vehicle for r in problem.initial for _, job in r.steps if job in index}
+    keys = job_keys(problem)
+    return {keys[job]: r.vehicle for r in problem.initial for _, job in r.steps if job in keys}
 
 
 def fill(
@@ -106,6 +105,7 @@ def fill(
     seqs = [list(s) for s in sequences]
     locked = {lock.vehicle for lock in problem.locks} | set(closed)
     had = _initial_vehicles(problem)
+    rate = [v.cost_per_km for v in problem.vehicles]
 
     def value(job: tuple[str, int]) -> int:
         kind, j = job
@@ -150,7 +150,6 @@ def fill(
                         for e in range(i + 1, n)
                         if ok_d[e]
                     )
-        rate = [v.cost_per_km for v in problem.vehicles]
         moved = {k: problem.move_cost if had.get((kind, j), k) != k else 0 for k in allowed}
         cands = [(m * rate[k] // 1000 + moved[k], k, i, e) for m, k, i, e in cands]
         cands.sort()

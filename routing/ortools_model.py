@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp
 
 from routing.clock import Clock
 from routing.model import Break, Problem, Service, Shipment, Stop, TimeWindow
+from routing.plan import longest_prefix
 
 BIG_PENALTY = 10**9
 
@@ -289,21 +291,15 @@ def start_from_initial(m: _Model) -> Any:
         there = set(route[:n])
         return [i for i in route[:n] if other.get(i, i) in there]
 
-    def holds(k: int, route: list[int]) -> bool:
+    def holds(k: int, route: list[int], n: int) -> bool:
         alone: list[list[int]] = [[] for _ in routes]
-        alone[k] = route
+        alone[k] = prefix(route, n)
         return routing.ReadAssignmentFromRoutes(alone, True) is not None
 
-    cut = []
-    for k, route in enumerate(routes):
-        lo, hi = 0, len(route)  # the prefix of lo visits holds; longer than hi does not
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if holds(k, prefix(route, mid)):
-                lo = mid
-            else:
-                hi = mid - 1
-        cut.append(prefix(route, lo))
+    cut = [
+        prefix(route, longest_prefix(len(route), partial(holds, k, route)))
+        for k, route in enumerate(routes)
+    ]
     return routing.ReadAssignmentFromRoutes(cut, True)
 
 

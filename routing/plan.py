@@ -6,7 +6,7 @@ profile, waiting for windows, the driver break, reloads); the solver only choose
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -316,6 +316,26 @@ def sequences_of(problem: Problem, plan: Plan) -> list[list[Step]]:
     for r in plan.routes:
         out[index[r.vehicle_id]] = steps_of(problem, r)
     return out
+
+
+def job_keys(problem: Problem) -> dict[str, tuple[str, int]]:
+    """Each job's id -> ("service" | "shipment", its index): how the fill names a job."""
+    keys = {s.id: ("service", j) for j, s in enumerate(problem.services)}
+    keys.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
+    return keys
+
+
+def longest_prefix(n: int, holds: Callable[[int], bool]) -> int:
+    """The largest m <= n with ``holds(m)``, for a ``holds`` true up to some length and false
+    past it (a route's prefixes: one that holds is cut shorter and still holds); 0 if none."""
+    lo, hi = 0, n  # the prefix of lo holds; none longer than hi does
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _job_id(problem: Problem, kind: str, j: int) -> str:

@@ -29,7 +29,7 @@ from routing.fill import fill
 from routing.merge import Merged, merge
 from routing.model import Problem
 from routing.ortools_model import SolveOptions, _model, planning_factor
-from routing.plan import Plan, Step, schedule, sequences_of
+from routing.plan import Plan, Step, job_keys, longest_prefix, schedule, sequences_of
 from routing.replan import vehicles_of
 from routing.ruin import RR_OPERATORS_OFF
 from routing.search import (
@@ -157,6 +157,7 @@ def solve(
     # out more can be the one whose routes the real clock has more room in (bench_dhaka's
     # last-mile round: `rr` had been kept and filled, `ils` now wins once both are filled).
     best: Plan | None = None
+    best_rank: tuple[int, ...] = ()
     for n, (sequences, stats) in enumerate(candidates):
         plan = build_plan(problem, sequences, stats)
         # What the re-timing dropped: 0 when planning with the clock.
@@ -166,8 +167,9 @@ def solve(
         if opts.fill:  # the time left for the fill, shared by the plans still to fill
             share = (t0 + limit - time.monotonic()) / (len(candidates) - n)
             plan = _fill(problem, plan, time.monotonic() + max(0.05, share))
-        if best is None or _rank(problem, plan, opts) < _rank(problem, best, opts):
-            best = plan
+        rank = _rank(problem, plan, opts)
+        if best is None or rank < best_rank:
+            best, best_rank = plan, rank
     if best is None:
         best = build_plan(problem, [[] for _ in problem.vehicles], {"status": "no_solution"})
     firsts = [s["first_plan_s"] for _, s in candidates if s.get("first_plan_s", -1) >= 0]
@@ -182,8 +184,7 @@ def _fill(problem: Problem, plan: Plan, deadline: float) -> Plan:
     (routing/fill.py)."""
     if not plan.unassigned:
         return plan
-    job = {s.id: ("service", j) for j, s in enumerate(problem.services)}
-    job.update({s.id: ("shipment", j) for j, s in enumerate(problem.shipments)})
+    job = job_keys(problem)
     left = [job[u.job_id] for u in plan.unassigned]
     sequences, plan.stats["filled"] = fill(problem, sequences_of(problem, plan), left, deadline)
     return build_plan(problem, sequences, plan.stats) if plan.stats["filled"] else plan
@@ -254,14 +255,7 @@ def _as_it_was(problem: Problem) -> list[list[Step]]:
         def holds(n: int, k: int = k) -> bool:
             return not schedule(problem, problem.vehicles[k], prefix(n))[1]
 
-        lo, hi = 0, len(steps)  # the prefix of lo steps holds; none longer than hi does
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if holds(mid):
-                lo = mid
-            else:
-                hi = mid - 1
-        out[k] = prefix(lo)
+        out[k] = prefix(longest_prefix(len(steps), holds))
     return out
 
 

@@ -51,8 +51,7 @@ def squeeze(
             for kind, j in seqs[k]
             if kind in ("service", "pickup")
         ]
-        trial = [list(s) for s in seqs]
-        trial[k] = []  # its reloads go with it
+        trial = [*seqs[:k], [], *seqs[k + 1 :]]  # its reloads go with it (fill copies)
         closed = [q for q, s in enumerate(trial) if not s]  # no van is opened instead
         new, placed = fill(problem, trial, jobs, deadline, closed, every=True)
         if placed < len(jobs):

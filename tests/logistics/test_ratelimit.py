@@ -11,11 +11,15 @@ from logistics.web import ratelimit
 from logistics.web.ratelimit import ProcessCounts
 
 
-def test_counts_each_key_and_starts_again_when_its_window_has_expired(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    now = [1_000.0]
-    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The clock the counts read, set by the test (``now[0]``)."""
+    clock = [1_000.0]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    return clock
+
+
+def test_counts_each_key_and_starts_again_when_its_window_has_expired(now: list[float]) -> None:
     counts = ProcessCounts()
     assert [counts.incr("a/1", 61) for _ in range(3)] == [1, 2, 3]
     assert counts.incr("b/1", 61) == 1
@@ -24,11 +28,7 @@ def test_counts_each_key_and_starts_again_when_its_window_has_expired(
     assert counts.incr("a/1", 61) == 1
 
 
-def test_keys_of_ended_windows_are_dropped_at_most_once_a_second(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    now = [1_000.0]
-    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+def test_keys_of_ended_windows_are_dropped_at_most_once_a_second(now: list[float]) -> None:
     counts = ProcessCounts()
     for k in range(100):
         counts.incr(f"key{k}/16", 61)
