@@ -235,29 +235,39 @@ def _gateways() -> tuple[Any, dict[str, Any]]:
 @celery.task(name="dakghor.sms.send")  # type: ignore[untyped-decorator]
 def send_sms(notification_id: int) -> str:
     """Send one queued message (SMS or chat); a retry is scheduled for when its backoff ends."""
+    app, gateways = _gateways()
+    with app.app_context():
+        return _send_message(app.extensions["dakghor.sessionmaker"], gateways, notification_id)
+
+
+@celery.task(name="dakghor.sms.send_many")  # type: ignore[untyped-decorator]
+def send_sms_many(notification_ids: list[int]) -> list[str]:
+    """Send queued messages one after the other (the hand-off's batches: logistics/handoff.py)."""
+    app, gateways = _gateways()
+    with app.app_context():
+        sessions = app.extensions["dakghor.sessionmaker"]
+        return [_send_message(sessions, gateways, nid) for nid in notification_ids]
+
+
+def _send_message(sessions: Any, gateways: dict[str, Any], notification_id: int) -> str:
     from logistics.db import utcnow
     from logistics.models import Notification, NotificationStatus
     from logistics.services import sms_delivery
 
-    app, gateways = _gateways()
-    with app.app_context():
-        sessions = app.extensions["dakghor.sessionmaker"]
+    with sessions() as s:
+        channel = s.scalar(select(Notification.channel).where(Notification.id == notification_id))
+    gateway = gateways.get(channel or "")
+    if gateway is None:
+        return "no_gateway"
+    outcome = sms_delivery.deliver(sessions, notification_id, gateway)
+    if outcome == "retry":
         with sessions() as s:
-            channel = s.scalar(
-                select(Notification.channel).where(Notification.id == notification_id)
-            )
-        gateway = gateways.get(channel or "")
-        if gateway is None:
-            return "no_gateway"
-        outcome = sms_delivery.deliver(sessions, notification_id, gateway)
-        if outcome == "retry":
-            with sessions() as s:
-                n = s.get(Notification, notification_id)
-                if n is not None and n.status is NotificationStatus.QUEUED:
-                    wait = (n.next_attempt_at - utcnow()).total_seconds()
-                    send_sms.apply_async((notification_id,), countdown=max(1.0, wait))
+            n = s.get(Notification, notification_id)
+            if n is not None and n.status is NotificationStatus.QUEUED:
+                wait = (n.next_attempt_at - utcnow()).total_seconds()
+                send_sms.apply_async((notification_id,), countdown=max(1.0, wait))
     log.info("message %s: %s", notification_id, outcome)
-    return outcome
+    return str(outcome)
 
 
 @celery.task(name="dakghor.sms.sweep")  # type: ignore[untyped-decorator]
@@ -280,11 +290,14 @@ def sms_sweep() -> dict[str, int]:
 
 
 def enqueue_sms(ids: list[int]) -> None:
-    """Queue the sending of messages a transaction just committed; if the broker cannot be
-    reached, the SMS sweep sends them."""
+    """Queue the sending of messages a transaction just committed, in one message (the
+    hand-off gives up to 20 at a time); if the broker cannot be reached, the SMS sweep sends
+    them."""
     try:
-        for nid in ids:
-            send_sms.apply_async((nid,), retry=False)
+        if len(ids) == 1:
+            send_sms.apply_async((ids[0],), retry=False)
+        else:
+            send_sms_many.apply_async((list(ids),), retry=False)
     except Exception as e:  # noqa: BLE001 - the request that queued them must not fail
         log.warning("could not queue %s messages (%s); the SMS sweep will send them", len(ids), e)
 
@@ -292,22 +305,34 @@ def enqueue_sms(ids: list[int]) -> None:
 @celery.task(name="dakghor.webhooks.deliver")  # type: ignore[untyped-decorator]
 def deliver_webhook(delivery_id: int) -> str:
     """One try of a webhook delivery; a retry is scheduled for when its backoff ends."""
+    app = _app()
+    with app.app_context():
+        return _deliver_hook(app.extensions["dakghor.sessionmaker"], delivery_id)
+
+
+@celery.task(name="dakghor.webhooks.deliver_many")  # type: ignore[untyped-decorator]
+def deliver_webhooks(delivery_ids: list[int]) -> list[str]:
+    """One try of each delivery, one after the other (the hand-off's batches)."""
+    app = _app()
+    with app.app_context():
+        sessions = app.extensions["dakghor.sessionmaker"]
+        return [_deliver_hook(sessions, d) for d in delivery_ids]
+
+
+def _deliver_hook(sessions: Any, delivery_id: int) -> str:
     from logistics.db import utcnow
     from logistics.models import WebhookDelivery
     from logistics.services import webhook_delivery
 
-    app = _app()
-    with app.app_context():
-        sessions = app.extensions["dakghor.sessionmaker"]
-        outcome = webhook_delivery.deliver(sessions, delivery_id)
-        if outcome == "retry":
-            with sessions() as s:
-                d = s.get(WebhookDelivery, delivery_id)
-                if d is not None and d.state == "pending":
-                    wait = (d.next_at - utcnow()).total_seconds()
-                    deliver_webhook.apply_async((delivery_id,), countdown=max(1.0, wait))
+    outcome = webhook_delivery.deliver(sessions, delivery_id)
+    if outcome == "retry":
+        with sessions() as s:
+            d = s.get(WebhookDelivery, delivery_id)
+            if d is not None and d.state == "pending":
+                wait = (d.next_at - utcnow()).total_seconds()
+                deliver_webhook.apply_async((delivery_id,), countdown=max(1.0, wait))
     log.info("webhook delivery %s: %s", delivery_id, outcome)
-    return outcome
+    return str(outcome)
 
 
 @celery.task(name="dakghor.webhooks.sweep")  # type: ignore[untyped-decorator]
@@ -326,11 +351,13 @@ def webhooks_sweep() -> int:
 
 
 def enqueue_webhooks(ids: list[int]) -> None:
-    """Queue deliveries a transaction just wrote; if the broker cannot be reached, the sweep
-    sends them."""
+    """Queue deliveries a transaction just wrote, in one message; if the broker cannot be
+    reached, the sweep sends them."""
     try:
-        for delivery_id in ids:
-            deliver_webhook.apply_async((delivery_id,), retry=False)
+        if len(ids) == 1:
+            deliver_webhook.apply_async((ids[0],), retry=False)
+        else:
+            deliver_webhooks.apply_async((list(ids),), retry=False)
     except Exception as e:  # noqa: BLE001 - the request that wrote them must not fail
         log.warning("could not queue %s webhook deliveries (%s); the sweep will", len(ids), e)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+from logistics.handoff import Handoff
+
 # Extension name -> the task function that queues it (logistics.tasks, imported when used).
 JOBS = {
     "dakghor.enqueue_plan": "enqueue_plan",
@@ -31,11 +33,30 @@ def wire_jobs(app: Flask) -> None:
         app.extensions.setdefault(extension, queue_with(name))
 
 
+def _queue_sms(ids: list[int]) -> None:
+    from logistics import tasks
+
+    tasks.enqueue_sms(ids)
+
+
+def _queue_webhooks(ids: list[int]) -> None:
+    from logistics import tasks
+
+    tasks.enqueue_webhooks(ids)
+
+
+# One hand-off thread of each per process, whichever app of the process commits (tests make
+# many apps; each app's extensions may still be replaced).
+SMS = Handoff("sms", _queue_sms)
+WEBHOOKS = Handoff("webhooks", _queue_webhooks)
+
+
 def wire_outbox(app: Flask) -> None:
     """The SMS gateway and the chat channel (built on first use; tests may inject SMS_GATEWAY
     and CHAT_GATEWAY), and the outbox: the
-    messages a transaction queued go to the job queue once it commits (the periodic sweep sends
-    any that could not be queued)."""
+    messages a transaction queued go to the job queue once it commits, through the process's
+    hand-off thread (logistics/handoff.py; the periodic sweep sends any that could not be
+    queued)."""
     from sqlalchemy import event
 
     from logistics.services import outbox, webhooks
@@ -56,20 +77,9 @@ def wire_outbox(app: Flask) -> None:
     app.extensions["dakghor.sms"] = gateway
     app.extensions["dakghor.chat"] = chat
 
-    def enqueue_sms(ids: list[int]) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_sms(ids)
-
-    app.extensions.setdefault("dakghor.enqueue_sms", enqueue_sms)
+    app.extensions.setdefault("dakghor.enqueue_sms", SMS.put)
     maker = app.extensions["dakghor.sessionmaker"]
-
-    def enqueue_webhooks(ids: list[int]) -> None:
-        from logistics import tasks
-
-        tasks.enqueue_webhooks(ids)
-
-    app.extensions.setdefault("dakghor.enqueue_webhooks", enqueue_webhooks)
+    app.extensions.setdefault("dakghor.enqueue_webhooks", WEBHOOKS.put)
 
     @event.listens_for(maker, "after_commit")
     def _hand_over(session: Any) -> None:
