@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead
+from logistics.db import ahead, session_rows
 from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
@@ -166,7 +166,9 @@ def delivery_office_for(session: Session, post_code: str, field: str = "post_cod
     area = service_area()[pc]
     # Plain rows, then the one office chosen as an object: loading all of them as objects cost
     # a booking 0.3 ms. A job over many rows reads them once, as objects (``read_ahead``).
-    offices = ahead(session, "delivery offices", lambda: session.execute(_DELIVERY_OFFICES).all())
+    offices = ahead(
+        session, "delivery offices", lambda: session_rows(session, _DELIVERY_OFFICES, {})
+    )
     if not offices:
         raise ValidationError({field: _l("No delivery offices are configured; seed the network.")})
     chosen = next((o for o in offices if o.post_code == pc), None) or min(

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
-from logistics.db import ahead, insert_new, utcnow
+from logistics.db import ahead, first_row, insert_new, utcnow
 from logistics.models import Notification, NotificationStatus, SmsContact
 from logistics.services import sms_text
 from logistics.text import DHAKA
@@ -90,8 +90,17 @@ def e164(raw: str) -> str | None:
         return None
 
 
-def contact(session: Session, msisdn: str) -> SmsContact | None:
-    return ahead(session, ("contact", msisdn), lambda: session.get(SmsContact, msisdn))
+# What a message reads of its number's contact (a plain row: ``who.lang``, ``who.opted_out_at``).
+_CONTACT = select(SmsContact.msisdn, SmsContact.lang, SmsContact.opted_out_at).where(
+    SmsContact.msisdn == bindparam("msisdn")
+)
+
+
+def contact(session: Session, msisdn: str) -> Any | None:
+    """The number's language and STOP, as a row (None: it never asked anything of us)."""
+    return ahead(
+        session, ("contact", msisdn), lambda: first_row(session, _CONTACT, {"msisdn": msisdn})
+    )
 
 
 def read_ahead(session: Session, msisdn: str | None) -> dict[Hashable, Any]:
@@ -185,7 +194,7 @@ def _make(
     now: datetime,
     parcel_id: int | None,
     *,
-    who: SmsContact | None,
+    who: Any | None,
     channel: str = "sms",
     payload: str | None = None,
 ) -> Notification | None:

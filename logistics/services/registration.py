@@ -9,10 +9,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, utcnow
+from logistics.db import ahead, first_row, utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
@@ -135,10 +135,18 @@ def verify(
     return Verified.OK
 
 
-def _customer(session: Session, number: str | None) -> Customer | None:
+# What a booking reads of a registered number: its pin (a plain row).
+_PIN = select(Customer.msisdn, Customer.lat, Customer.lon).where(
+    Customer.msisdn == bindparam("msisdn")
+)
+
+
+def _customer(session: Session, number: str | None) -> Any | None:
     if number is None:
         return None
-    return ahead(session, ("customer", number), lambda: session.get(Customer, number))
+    return ahead(
+        session, ("customer", number), lambda: first_row(session, _PIN, {"msisdn": number})
+    )
 
 
 def read_ahead(session: Session, number: str | None) -> dict[Hashable, Any]:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, insert_new, utcnow
+from logistics.db import ahead, insert_new, session_rows, utcnow
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
@@ -140,8 +140,10 @@ _LISTENING = (
 
 
 def _endpoints(session: Session, merchant_id: int) -> list[tuple[int, str]]:
-    rows = session.execute(_LISTENING, {"merchant": merchant_id})
-    return [(ep_id, events) for ep_id, events in rows]
+    return [
+        (ep_id, events)
+        for ep_id, events in session_rows(session, _LISTENING, {"merchant": merchant_id})
+    ]
 
 
 def listening(session: Session, merchant_id: int, type_: str) -> list[int]:

@@ -1,0 +1,39 @@
+"""db.session_rows: a booking's small reads on the session's own connection, with the ORM's
+values, inside its transaction, seeing what the session has not flushed yet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from logistics.db import session_rows
+from logistics.models import SmsContact
+from logistics.services import network, outbox
+
+
+def test_rows_are_the_orms_values_by_name(db: Session) -> None:
+    stmt = network._DELIVERY_OFFICES
+    orm = db.execute(stmt).all()
+    raw = session_rows(db, stmt, {})
+    assert orm and [tuple(r) for r in raw] == [tuple(r) for r in orm]
+    first = raw[0]
+    assert (first.id, first.code, first.post_code) == (orm[0].id, orm[0].code, orm[0].post_code)
+    assert isinstance(first.lat, Decimal) and first.lat == orm[0].lat  # Numeric, on both
+
+
+def test_what_the_session_has_not_flushed_is_read(db: Session) -> None:
+    assert outbox.contact(db, "+8801711000901") is None
+    db.add(SmsContact(msisdn="+8801711000901", lang="en"))  # pending, not flushed
+    who = outbox.contact(db, "+8801711000901")
+    assert who is not None and who.lang == "en" and who.opted_out_at is None
+    db.get(SmsContact, "+8801711000901").lang = "bn"  # type: ignore[union-attr]
+    assert outbox.contact(db, "+8801711000901").lang == "bn"  # modified, not flushed
+
+
+def test_reads_are_inside_the_sessions_transaction(db: Session) -> None:
+    db.add(SmsContact(msisdn="+8801711000902", lang="en"))
+    db.flush()
+    assert outbox.contact(db, "+8801711000902") is not None
+    db.rollback()
+    assert outbox.contact(db, "+8801711000902") is None
