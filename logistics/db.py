@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import namedtuple
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -101,6 +101,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Base)  # a mapped model
 AHEAD = "dakghor.ahead"  # session.info: what a transaction read before its first write
 
 
@@ -268,9 +269,78 @@ def session_rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[An
     if not session._is_clean():  # what autoflush checks: nothing new, deleted or modified
         session.flush()
     conn = session.connection()
-    rows = _rows(conn.dialect, conn.connection, stmt, params)
+
+    def told(cursor: Any, sql: str, args: Any) -> None:
+        # The engine's before_cursor_execute listeners hear these reads as any other
+        # statement (a test checks that a booking reads everything before it writes).
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, cursor, sql, args, None, False)
+
+    rows = _rows(conn.dialect, conn.connection, stmt, params, before=told)
     named = _READ_PLANS[(stmt, conn.dialect.name)][3]
     return [named._make(r) for r in rows]
+
+
+def columns_of(*models: type[Base]) -> list[Any]:
+    """The mapped columns of each model in turn, for a SELECT whose rows ``as_loaded`` reads."""
+    return [col for model in models for _key, col in _columns(model)]
+
+
+def as_loaded(session: Session, model: type[M], values: Sequence[Any]) -> M:
+    """The ``model`` object whose columns are ``values`` (in ``columns_of``'s order), in
+    ``session`` as if its query had loaded it: the session's own object when it has one, else
+    a new one attached with nothing pending or expired (its relationships load on first use).
+    For rows read by ``session_rows``: the ORM's loading of one object (an office, an API key
+    and its user) cost a booking several times the query."""
+    mapper = sa_inspect(model)
+    state = dict(zip((key for key, _col in _columns(model)), values, strict=True))
+    ident = mapper.identity_key_from_primary_key(tuple(state[k] for k in _primary_keys(model)))
+    found = session.identity_map.get(ident)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(state)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj  # type: ignore[return-value]
+
+
+def load_by(session: Session, model: type[M], column: str, value: Any) -> M | None:
+    """The ``model`` object whose ``column`` is ``value`` (the primary key, or a unique column),
+    as ``session.get`` or a query would give it, read as a plain row (``as_loaded``)."""
+    if [column] == _primary_keys(model):  # what session.get looks at first
+        found = session.identity_map.get(sa_inspect(model).identity_key_from_primary_key((value,)))
+        if found is not None:
+            return found  # type: ignore[return-value]
+    stmt = _LOAD_BY.get((model, column))
+    if stmt is None:
+        from sqlalchemy import bindparam, select
+
+        stmt = _LOAD_BY[(model, column)] = select(*columns_of(model)).where(
+            getattr(model, column) == bindparam("value")
+        )
+    row = first_row(session, stmt, {"value": value})
+    return None if row is None else as_loaded(session, model, row)
+
+
+_LOAD_BY: dict[tuple[type, str], Any] = {}
+
+
+def _columns(model: type[Base]) -> list[tuple[str, Any]]:
+    cols = _MODEL_COLUMNS.get(model)
+    if cols is None:
+        cols = _MODEL_COLUMNS[model] = [
+            (prop.key, prop.columns[0]) for prop in sa_inspect(model).column_attrs
+        ]
+    return cols
+
+
+def _primary_keys(model: type[Base]) -> list[str]:
+    mapper = sa_inspect(model)
+    return [mapper.get_property_by_column(col).key for col in mapper.primary_key]
+
+
+_MODEL_COLUMNS: dict[type, list[tuple[str, Any]]] = {}
 
 
 def first_row(session: Session, stmt: Any, params: dict[str, Any]) -> Any | None:
@@ -285,6 +355,7 @@ def _rows(
     stmt: Any,
     params: dict[str, Any],
     on_disconnect: Callable[[], None] | None = None,
+    before: Callable[[Any, str, Any], None] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Run the prebuilt SELECT on ``raw`` (a pooled DBAPI connection, its cursor kept with
     it), its values through the column types' result processors."""
@@ -303,6 +374,8 @@ def _rows(
         cursor = raw.info.get("dakghor.cursor")
         if cursor is None:
             cursor = raw.info["dakghor.cursor"] = raw.dbapi_connection.cursor()
+        if before is not None:
+            before(cursor, sql, args)
         cursor.execute(sql, args)
         rows = cursor.fetchall()
         if procs is None:  # the column types' processors, told what the driver returns

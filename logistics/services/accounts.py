@@ -6,14 +6,15 @@ import hashlib
 import secrets
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from logistics.db import utcnow
+from logistics.db import as_loaded, columns_of, first_row, utcnow
 from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
@@ -83,15 +84,21 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
     return key
 
 
-# The key, its user and the user's shop in one query (the user is the request's caller, and
-# a merchant's booking names its shop: a lazy load of it cost 4.5 % of a booking), built once.
-_KEY_AND_USER = (
-    select(ApiKey, User)
-    .join(User, User.id == ApiKey.user_id)
-    .outerjoin(User.merchant)
-    .options(contains_eager(User.merchant))
-    .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
-)
+# The key, its user and the user's shop in one query of plain rows (the user is the request's
+# caller, and a merchant's booking names its shop: a lazy load of it cost 4.5 % of a booking;
+# the ORM's loading of the three objects cost most of the rest), built once on first use.
+_KEY_AND_USER: list[Any] = []
+
+
+def _key_and_user() -> Any:
+    if not _KEY_AND_USER:
+        _KEY_AND_USER.append(
+            select(*columns_of(ApiKey, User, Merchant))
+            .join(User, User.id == ApiKey.user_id)
+            .outerjoin(Merchant, Merchant.id == User.merchant_id)
+            .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
+        )
+    return _KEY_AND_USER[0]
 
 
 def user_for_api_key(session: Session, header: str | None) -> User:
@@ -105,10 +112,16 @@ def user_for_api_key(session: Session, header: str | None) -> User:
         raise Unauthorized(
             _l("The Authorization header must be 'Bearer <key>'."), field="Authorization"
         )
-    found = session.execute(_KEY_AND_USER, {"digest": _digest(key.strip())}).first()
-    if found is None or not found[1].active:
+    row = first_row(session, _key_and_user(), {"digest": _digest(key.strip())})
+    nk, nu = len(columns_of(ApiKey)), len(columns_of(User))
+    user = None if row is None else as_loaded(session, User, row[nk : nk + nu])
+    if row is None or user is None or not user.active:
         raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
-    api_key, user = found
+    api_key = as_loaded(session, ApiKey, row[:nk])
+    shop = row[nk + nu :]
+    if "merchant" not in user.__dict__:  # the shop comes with the user, as a join would load it
+        merchant = None if all(v is None for v in shop) else as_loaded(session, Merchant, shop)
+        set_committed_value(user, "merchant", merchant)
     _mark_used(session, api_key)
     return user
 

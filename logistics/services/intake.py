@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics import s10
-from logistics.db import reading_ahead, utcnow, write_new
+from logistics.db import load_by, reading_ahead, utcnow, write_new
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
@@ -53,9 +53,6 @@ __all__ = [
 ]
 
 
-_OFFICE_BY_CODE = select(Office).where(Office.code == bindparam("code"))  # built once
-
-
 def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
     if actor.role is Role.CLERK:
         if actor.office is None:
@@ -76,7 +73,7 @@ def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
         raise ValidationError(
             {"origin_office": _l("origin_office (the intake office code) is required.")}
         )
-    office = session.scalar(_OFFICE_BY_CODE, {"code": req.origin_office})
+    office = load_by(session, Office, "code", req.origin_office)
     if office is None or not office.takes_parcels:
         raise ValidationError(
             {

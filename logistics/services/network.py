@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, session_rows
+from logistics.db import ahead, load_by, session_rows
 from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
@@ -175,7 +175,7 @@ def delivery_office_for(session: Session, post_code: str, field: str = "post_cod
         offices,
         key=lambda o: (haversine_m(area.lat, area.lon, float(o.lat), float(o.lon)), o.code),
     )
-    office = session.get(Office, chosen.id)
+    office = load_by(session, Office, "id", chosen.id)  # the ORM's loading cost more
     assert office is not None
     return office
 

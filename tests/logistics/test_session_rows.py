@@ -37,3 +37,33 @@ def test_reads_are_inside_the_sessions_transaction(db: Session) -> None:
     assert outbox.contact(db, "+8801711000902") is not None
     db.rollback()
     assert outbox.contact(db, "+8801711000902") is None
+
+
+def test_load_by_gives_the_orms_object_as_if_loaded(db: Session) -> None:
+    from sqlalchemy import inspect, select
+
+    from logistics.db import load_by
+    from logistics.models import Office
+
+    code = db.scalar(select(Office.code).order_by(Office.code))
+    db.expunge_all()
+    office = load_by(db, Office, "code", code)
+    assert office is not None and office.code == code
+    state = inspect(office)
+    assert state.persistent and not state.modified and not state.expired_attributes
+    assert not db.new and not db.dirty
+    assert load_by(db, Office, "id", office.id) is office  # the session's own, no query
+    assert db.get(Office, office.id) is office
+    fresh = db.execute(select(Office).where(Office.id == office.id)).scalar_one()
+    assert fresh is office and office.name_en and office.roles  # every column, as the ORM's
+    assert load_by(db, Office, "code", "NOPE") is None
+
+
+def test_an_api_key_brings_its_user_and_shop(db: Session) -> None:
+    from logistics.services import accounts, demo
+
+    db.expunge_all()
+    user = accounts.user_for_api_key(db, f"Bearer {demo.DEMO_MERCHANT_KEY}")
+    assert user.username == "merchant" and "merchant" in user.__dict__  # no lazy load
+    assert user.merchant is not None and user.merchant.id == user.merchant_id
+    assert not db.new and not db.dirty
