@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from logistics.db import as_loaded, columns_of, first_row, utcnow
+from logistics.db import utcnow
 from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
+from logistics.rows import as_loaded, columns_of, first_row
 
 
 def _digest(key: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics import s10
-from logistics.db import load_by, reading_ahead, utcnow, write_new
+from logistics.db import reading_ahead, utcnow, write_new
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
@@ -22,6 +22,7 @@ from logistics.models import (
     Role,
     User,
 )
+from logistics.rows import load_by
 from logistics.services import (
     areas,
     network,

@@ -20,10 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, load_by, session_rows
+from logistics.db import ahead
 from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
+from logistics.rows import load_by, session_rows
 from logistics.text import ascii_digits
 
 

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
-from logistics.db import ahead, first_row, insert_new, utcnow
+from logistics.db import ahead, insert_new, utcnow
 from logistics.models import Notification, NotificationStatus, SmsContact
+from logistics.rows import first_row
 from logistics.services import sms_text
 from logistics.text import DHAKA
 from messaging import segments

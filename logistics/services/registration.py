@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, first_row, utcnow
+from logistics.db import ahead, utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
+from logistics.rows import first_row
 from logistics.services import codes, network, outbox
 from logistics.services.recipient import (
     CODE_TRIES,

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from logistics import s10
-from logistics.db import read_rows, utcnow, write_new
+from logistics.db import utcnow, write_new
 from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
+from logistics.rows import read_rows
 from logistics.services import notify, webhooks
 from logistics.text import local_time
 from logistics.vocabulary import DELIVERY_FAILURES, LABELS
@@ -295,7 +296,7 @@ def public_view_of(db: Session | Engine, raw_id: str, field: str = "tracking_id"
     """``public_view`` of a tracking id in one query of plain rows (the API's tracking, the
     busiest call there is): the same answer, without loading the parcel, its events and their
     offices as objects. Given an engine (the API's reader, in autocommit), the query runs on a
-    raw connection of its pool (``db.read_rows``)."""
+    raw connection of its pool (``rows.read_rows``)."""
     tid = s10.validate(raw_id, field)
     if isinstance(db, Engine):
         rows: Sequence[Any] = read_rows(db, _TRACKING, {"tid": tid})

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead, insert_new, session_rows, utcnow
+from logistics.db import ahead, insert_new, utcnow
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import (
@@ -37,6 +37,7 @@ from logistics.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from logistics.rows import session_rows
 
 PENDING = "webhooks"  # session.info: deliveries to hand to the job queue after the commit
 TOLERANCE_S = 300

@@ -215,7 +215,7 @@ def test_tracking_by_one_query_answers_as_the_parcel_does(
         db.expire_all()
         slow = tracking.public_view(tracking.find_parcel(db, tid))
         fast = tracking.public_view_of(db, tid)
-        raw = tracking.public_view_of(app.extensions["dakghor.reader"], tid)  # db.read_rows
+        raw = tracking.public_view_of(app.extensions["dakghor.reader"], tid)  # rows.read_rows
     assert fast == slow and [e["code"] for e in fast["events"]] == ["BKD", "EMA", "EMC"]
     assert raw == slow
     assert client.get(f"/api/v1/track/{tid}").get_json() == fast

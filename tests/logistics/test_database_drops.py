@@ -40,7 +40,7 @@ def test_a_dropped_connection_costs_one_request_at_most(
 def test_a_dropped_connection_of_the_tracking_pool_costs_one_request_at_most(
     app: Flask, client: FlaskClient, database_url: str, merchant_headers: dict[str, str]
 ) -> None:
-    """Public tracking reads on raw connections of a pool of its own (db.read_rows): a dropped
+    """Public tracking reads on raw connections of a pool of its own (rows.read_rows): a dropped
     one is the same 503 with Retry-After: 1, and the pool is renewed for the next call."""
     if not database_url.startswith("postgresql"):
         pytest.skip("a server that drops connections: PostgreSQL (SQLite has no server)")

@@ -1,4 +1,4 @@
-"""db.session_rows: a booking's small reads on the session's own connection, with the ORM's
+"""rows.session_rows and rows.load_by: a booking's small reads on the session's own connection, with the ORM's
 values, inside its transaction, seeing what the session has not flushed yet."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from logistics.db import session_rows
 from logistics.models import SmsContact
+from logistics.rows import session_rows
 from logistics.services import network, outbox
 
 
@@ -42,8 +42,8 @@ def test_reads_are_inside_the_sessions_transaction(db: Session) -> None:
 def test_load_by_gives_the_orms_object_as_if_loaded(db: Session) -> None:
     from sqlalchemy import inspect, select
 
-    from logistics.db import load_by
     from logistics.models import Office
+    from logistics.rows import load_by
 
     code = db.scalar(select(Office.code).order_by(Office.code))
     db.expunge_all()
