@@ -41,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_merchants import _database, _drop, _postgres  # noqa: E402
+from bench.bench_merchants import _database, _drop, databases, postgres_option  # noqa: E402
 from logistics.services import demo  # noqa: E402
 
 BODY = {
@@ -239,19 +239,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=5, help="each wrk run")
     ap.add_argument("--rounds", type=int, default=3, help="bare/API pairs; medians reported")
     ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument(
-        "--postgres",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
+    postgres_option(ap)
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'api.sqlite3'}", None)]
-    pg = _postgres(args.postgres)
-    if pg:
-        targets.append(("PostgreSQL", pg, args.postgres))
+    targets = databases("api.sqlite3", args.postgres)
     print(
         f"wrk, {args.connections} connections, {args.rounds} alternated rounds of "
         f"{args.seconds} s (medians); gunicorn.conf.py "

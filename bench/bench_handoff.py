@@ -30,7 +30,7 @@ os.environ["DAKGHOR_INSTANCE"] = tempfile.mkdtemp(prefix="bench-handoff-")
 
 from app import create_app  # noqa: E402
 from bench.bench_api import BODY  # noqa: E402
-from bench.bench_merchants import _database, _drop, _postgres  # noqa: E402
+from bench.bench_merchants import _database, _drop, databases, postgres_option  # noqa: E402
 from logistics import tasks, wiring  # noqa: E402
 from logistics.services import demo  # noqa: E402
 
@@ -84,17 +84,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--bookings", type=int, default=160, help="per round and way")
     ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument(
-        "--postgres",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
+    postgres_option(ap)
     args = ap.parse_args()
-    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'handoff.sqlite3'}", None)]
-    pg = _postgres(args.postgres)
-    if pg:
-        targets.append(("PostgreSQL", pg, args.postgres))
+    targets = databases("handoff.sqlite3", args.postgres)
     print(
         f"CPU µs per booking (process, all threads), {args.threads} threads, {args.rounds} "
         f"alternated rounds of {args.bookings} bookings each way"

@@ -185,6 +185,31 @@ def _postgres(admin_url: str) -> str | None:
         return None
 
 
+def postgres_option(ap: argparse.ArgumentParser) -> None:
+    """``--postgres``: the server a benchmark makes its throwaway database on."""
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+
+
+def databases(
+    file_name: str, admin_url: str, postgres: bool = True
+) -> list[tuple[str, str, str | None]]:
+    """A benchmark's databases: SQLite in a temporary folder, and (with ``postgres``) a
+    throwaway PostgreSQL database where ``admin_url``'s server answers, each as (name, url,
+    the admin url to drop it with, or None)."""
+    found: list[tuple[str, str, str | None]] = [
+        ("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / file_name}", None)
+    ]
+    pg = _postgres(admin_url) if postgres else None
+    if pg:
+        found.append(("PostgreSQL", pg, admin_url))
+    return found
+
+
 def _drop(admin_url: str, url: str) -> None:
     eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with eng.connect() as c:
@@ -198,17 +223,9 @@ def main() -> None:
     )
     ap.add_argument("--rows", type=int, default=10_000)
     ap.add_argument("--webhooks", type=int, default=500)
-    ap.add_argument(
-        "--postgres",
-        default=os.environ.get(
-            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-        ),
-    )
+    postgres_option(ap)
     args = ap.parse_args()
-    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}", None)]
-    pg = _postgres(args.postgres)
-    if pg:
-        targets.append(("PostgreSQL", pg, args.postgres))
+    targets = databases("bench.sqlite3", args.postgres)
     print(
         f"{'database':<11} {'rows':>6} {'read+store':>11} {'check':>8} {'book':>8} {'booked':>7} {'rows/s (check+book)':>20}"
     )
@@ -223,10 +240,7 @@ def main() -> None:
         finally:
             if admin:
                 _drop(admin, url)
-    wh_targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'hooks.sqlite3'}", None)]
-    pg = _postgres(args.postgres) if pg else None
-    if pg:
-        wh_targets.append(("PostgreSQL", pg, args.postgres))
+    wh_targets = databases("hooks.sqlite3", args.postgres, postgres=len(targets) > 1)
     for name, url, admin in wh_targets:
         try:
             w = webhook_run(url, args.webhooks)
