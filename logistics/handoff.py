@@ -11,14 +11,15 @@ measures both ways alternated in one process.
 
 Nothing is lost that the outbox does not keep: the ids are rows already committed, and the
 periodic sweeps (SMS and webhooks, every 30 s) send whatever no job sent, including ids that
-were waiting here when the process stopped. At the interpreter's exit what waits is handed
-over at once (a CLI command that books leaves nothing behind). A process forked with ids
+were waiting here when the process stopped. When the main thread ends, what waits is handed
+over before the interpreter shuts down (a CLI command that books leaves nothing behind). A process forked with ids
 waiting (gunicorn's workers are forked before any request) starts its own thread and list.
 """
 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures.thread  # noqa: F401 - see Handoff.__init__
 import logging
 import os
 import threading
@@ -43,7 +44,12 @@ class Handoff:
         self._idle.set()
         self._pid = 0
         self._thread: threading.Thread | None = None
-        atexit.register(self.flush)
+        # When the main thread ends, before the interpreter's atexit callbacks (as
+        # concurrent.futures waits for its workers). Redis's client imports
+        # concurrent.futures.thread on its first connection, and that module registers an exit
+        # callback on import, which threading refuses once it is shutting down: a process whose
+        # first message goes out at exit lost it. It is imported with this module instead.
+        getattr(threading, "_register_atexit", atexit.register)(self.flush)
 
     def put(self, ids: list[int]) -> None:
         """Hand ``ids`` (committed) over to the job queue soon."""
