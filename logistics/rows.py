@@ -1,10 +1,9 @@
-"""Plain rows on the connections of SQLAlchemy's pools: the busiest reads and writes (public
-tracking, a booking's) without SQLAlchemy's execution, result and loading layers, which cost
-them several times the statement itself. Each statement is built once with SQLAlchemy and
-compiled once per dialect; values go through the column types' own processors, errors come
-back wrapped as SQLAlchemy's, and the engine's cursor listeners hear every statement (SQLite's
-writers' gate among them). ``as_loaded`` turns a row into the ORM's object as if its query had
-loaded it."""
+"""Plain rows on the connections of SQLAlchemy's pools: the busiest reads (public tracking, a
+booking's) without SQLAlchemy's execution, result and loading layers, which cost them several
+times the statement itself. Each statement is built once with SQLAlchemy and compiled once per
+dialect; values go through the column types' own processors, errors come back wrapped as
+SQLAlchemy's, and on a session's connection the engine's cursor listeners hear every statement.
+``as_loaded`` turns a row into the ORM's object as if its query had loaded it."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -90,8 +90,6 @@ def load_by(session: Session, model: type[M], column: str, value: Any) -> M | No
             return found  # type: ignore[return-value]
     stmt = _LOAD_BY.get((model, column))
     if stmt is None:
-        from sqlalchemy import bindparam, select
-
         stmt = _LOAD_BY[(model, column)] = select(*columns_of(model)).where(
             getattr(model, column) == bindparam("value")
         )
@@ -112,11 +110,29 @@ def _columns(model: type[Base]) -> list[tuple[str, Any]]:
 
 
 def _primary_keys(model: type[Base]) -> list[str]:
-    mapper = sa_inspect(model)
-    return [mapper.get_property_by_column(col).key for col in mapper.primary_key]
+    keys = _PRIMARY_KEYS.get(model)
+    if keys is None:
+        mapper = sa_inspect(model)
+        keys = _PRIMARY_KEYS[model] = [
+            mapper.get_property_by_column(col).key for col in mapper.primary_key
+        ]
+    return keys
+
+
+def loaded_from(session: Session, row: Sequence[Any], *models: type[Base]) -> list[Any]:
+    """A row of ``columns_of(*models)`` as one object of each model (``as_loaded``), None for
+    a model whose columns are all NULL (an outer join that found nothing)."""
+    out: list[Any] = []
+    at = 0
+    for model in models:
+        values = row[at : at + len(_columns(model))]
+        at += len(values)
+        out.append(None if all(v is None for v in values) else as_loaded(session, model, values))
+    return out
 
 
 _MODEL_COLUMNS: dict[type, list[tuple[str, Any]]] = {}
+_PRIMARY_KEYS: dict[type, list[str]] = {}
 
 
 def first_row(session: Session, stmt: Any, params: dict[str, Any]) -> Any | None:

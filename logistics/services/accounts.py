@@ -18,7 +18,7 @@ from logistics.db import utcnow
 from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
-from logistics.rows import as_loaded, columns_of, first_row
+from logistics.rows import columns_of, first_row, loaded_from
 
 
 def _digest(key: str) -> str:
@@ -88,18 +88,14 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
 # The key, its user and the user's shop in one query of plain rows (the user is the request's
 # caller, and a merchant's booking names its shop: a lazy load of it cost 4.5 % of a booking;
 # the ORM's loading of the three objects cost most of the rest), built once on first use.
-_KEY_AND_USER: list[Any] = []
-
-
+@lru_cache(maxsize=1)
 def _key_and_user() -> Any:
-    if not _KEY_AND_USER:
-        _KEY_AND_USER.append(
-            select(*columns_of(ApiKey, User, Merchant))
-            .join(User, User.id == ApiKey.user_id)
-            .outerjoin(Merchant, Merchant.id == User.merchant_id)
-            .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
-        )
-    return _KEY_AND_USER[0]
+    return (
+        select(*columns_of(ApiKey, User, Merchant))
+        .join(User, User.id == ApiKey.user_id)
+        .outerjoin(Merchant, Merchant.id == User.merchant_id)
+        .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
+    )
 
 
 def user_for_api_key(session: Session, header: str | None) -> User:
@@ -114,15 +110,14 @@ def user_for_api_key(session: Session, header: str | None) -> User:
             _l("The Authorization header must be 'Bearer <key>'."), field="Authorization"
         )
     row = first_row(session, _key_and_user(), {"digest": _digest(key.strip())})
-    nk, nu = len(columns_of(ApiKey)), len(columns_of(User))
-    user = None if row is None else as_loaded(session, User, row[nk : nk + nu])
-    if row is None or user is None or not user.active:
+    if row is None:
         raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
-    api_key = as_loaded(session, ApiKey, row[:nk])
-    shop = row[nk + nu :]
+    user: User
+    api_key, user, shop = loaded_from(session, row, ApiKey, User, Merchant)
+    if not user.active:
+        raise Unauthorized(_l("Unknown or revoked API key."), field="Authorization")
     if "merchant" not in user.__dict__:  # the shop comes with the user, as a join would load it
-        merchant = None if all(v is None for v in shop) else as_loaded(session, Merchant, shop)
-        set_committed_value(user, "merchant", merchant)
+        set_committed_value(user, "merchant", shop)
     _mark_used(session, api_key)
     return user
 
