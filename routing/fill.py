@@ -5,18 +5,24 @@ The search plans in warped time and charges standing still (service, the break) 
 clock would still fit. Here each left-over job, most valuable first, is tried at the positions
 that add the least distance, every candidate timed by ``plan.schedule`` (the judge), and put at
 the first one that keeps the whole route valid. Locked vehicles and pins are respected.
+
+The places are priced from the distance matrix alone (``places``) and looked at cheapest first
+(``in_order``); ``overloads`` and ``may_fit`` skip, without timing it, a place that ``schedule``
+would refuse for the load or the clock. ``first_valid`` is that walk, shared with the squeeze's
+tries (routing/squeeze.py) and the polish's moves (routing/polish.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
+
+import numpy as np
 
 from routing.model import Problem, Service, Shipment, Stop
 from routing.plan import Route, Step, job_keys, job_stop, schedule
 
 CHECKS_PER_JOB = 200  # candidate positions timed per job, cheapest first
-PUSH_HORIZON = 12  # places after an insertion its delay is followed through before timing it
 
 
 def _location(problem: Problem, step: Step, k: int) -> int:
@@ -33,12 +39,15 @@ def _added(dist: tuple[tuple[int, ...], ...], path: list[int], x: int, i: int) -
     return dist[a][x] + dist[x][b] - dist[a][b]
 
 
-Place = tuple[int, int, int, int | None, int | None, int]
+# A place of a timed route: location, start of service, departure, window start and end, service,
+# load on board after it.
+Place = tuple[int, int, int, int | None, int | None, int, tuple[int, ...]]
 
 
 def timing(problem: Problem, k: int, steps: list[Step]) -> list[Place]:
     """Vehicle k's places as ``steps`` are timed, start to end (breaks aside): location, start
-    of service, departure, window start and end (the end's is the shift's end), service."""
+    of service, departure, window start and end (the end's is the shift's end), service, load
+    on board after it."""
     route, _ = schedule(problem, problem.vehicles[k], steps)
     return places_of(problem, k, steps, route)
 
@@ -53,33 +62,173 @@ def places_of(problem: Problem, k: int, steps: list[Step], route: Route) -> list
         lo, hi = (w.start_s, w.end_s) if w else (None, None)
         if x.kind == "end":
             hi = v.shift.end_s
-        out.append((x.location, x.start_s, x.departure_s, lo, hi, x.departure_s - x.start_s))
+        out.append(
+            (x.location, x.start_s, x.departure_s, lo, hi, x.departure_s - x.start_s, x.load)
+        )
     return out
 
 
-def may_fit(problem: Problem, places: list[Place], i: int, stop: Stop) -> bool:
-    """False only when ``stop`` inserted after place i cannot be on time: the van leaves place i
-    as it does now and drives straight there, and the delay it brings is followed through the
-    next PUSH_HORIZON places. Every figure is the earliest possible (an insertion earlier in the
-    route and a break only delay things; leaving later never arrives earlier), so a gap refused
-    here fails ``schedule`` too and is never timed."""
+def may_fit(
+    problem: Problem,
+    places: list[Place],
+    i: int,
+    stop: Stop,
+    then: tuple[int, Stop] | None = None,
+) -> bool:
+    """False only when ``stop`` inserted after place i (and, with ``then`` = (e, second), the
+    stop ``second`` after place e >= i: a shipment's delivery) cannot be on time: the van
+    leaves place i as it does now and drives straight there, and the delay it brings is
+    followed through the places after it until it is absorbed (a wait for a window) or the
+    route ends. Every figure is the earliest possible (an insertion earlier in the route and a
+    break only delay things; leaving later never arrives earlier), so a gap refused here fails
+    ``schedule`` too and is never timed."""
+    inserts: dict[int, list[Stop]] = {i: [stop]}
+    if then is not None:
+        inserts.setdefault(then[0], []).append(then[1])
+    last = max(inserts)
     loc, t = places[i][0], places[i][2]
-    arrival = t + problem.travel_s(loc, stop.location, t)
-    w = stop.window
-    begin = max(arrival, w.start_s) if w else arrival
-    if w and begin > w.end_s:
-        return False
-    loc, t = stop.location, begin + stop.service_s
-    for q in range(i + 1, min(i + 1 + PUSH_HORIZON, len(places))):
-        here, old_start, _, lo, hi, service = places[q]
+    q = i
+    while True:
+        for extra in inserts.get(q, ()):
+            arrival = t + problem.travel_s(loc, extra.location, t)
+            w = extra.window
+            begin = max(arrival, w.start_s) if w else arrival
+            if w and begin > w.end_s:
+                return False
+            loc, t = extra.location, begin + extra.service_s
+        q += 1
+        if q == len(places):
+            return True
+        here, old_start, _, lo, hi, service, _ = places[q]
         begin = t + problem.travel_s(loc, here, t)
         begin = max(begin, lo) if lo is not None else begin
-        if begin <= old_start:
-            return True  # absorbed: from here on nothing is later than it is now
+        if begin <= old_start:  # absorbed: from here on the route is no later than it is now
+            return q > last or then is None or may_fit(problem, places, then[0], then[1])
         if hi is not None and begin > hi:
             return False
         loc, t = here, begin + service
-    return True
+
+
+def overloads(places: list[Place], amount: tuple[int, ...], capacity: tuple[int, ...]) -> list[int]:
+    """For each place i of a timed route, the first place from i on after which ``amount`` more
+    on board would overload the van (len(places) if none): a shipment picked up after place i
+    fits only if it is delivered before that place, and a service (loaded for its trip) fits
+    after place i only if that place is past i. ``schedule`` checks the load after each place,
+    so a place refused here fails there too."""
+    n = len(places)
+    out = [n] * (n + 1)
+    for q in range(n - 1, -1, -1):
+        over = any(x + a > c for x, a, c in zip(places[q][6], amount, capacity, strict=True))
+        out[q] = q if over else out[q + 1]
+    return out[:n]
+
+
+def places(
+    problem: Problem,
+    job: Service | Shipment,
+    path: list[int],
+    over: list[int],
+    k: int,
+    rate: int,
+    moved: int,
+    bound: int | None = None,
+) -> np.ndarray:
+    """The places for ``job`` in vehicle k's ``path`` (its locations, start to end) where it
+    does not overload the van (``over``, from ``overloads`` of the route as it is timed now),
+    as rows (cost, k, i, e): a service after place i (e = -1), a shipment's pickup after place
+    i and its delivery after place e of the route as it is (e = i: straight after the pickup).
+    The cost is the distance added times ``rate`` (the cost per km) plus ``moved``; with
+    ``bound``, only places that cost less. Priced with numpy: a shipment has a place for each
+    pair of gaps, some 7,000 on the city van day's 15 routes, for each job the fill places."""
+    dist = problem.distance_m
+    n = len(path) - 1  # insertion gaps
+    top = bound if bound is not None else 1 << 62
+    gaps = range(n)
+    here = np.array([dist[path[i]][path[i + 1]] for i in gaps], dtype=np.int64)
+    until = np.array(over[:n], dtype=np.int64)
+    idx = np.arange(n, dtype=np.int64)
+
+    def added(x: int) -> np.ndarray:
+        return (
+            np.array([dist[path[i]][x] + dist[x][path[i + 1]] for i in gaps], dtype=np.int64) - here
+        )
+
+    if isinstance(job, Service):
+        cost = added(job.stop.location) * rate + moved
+        keep = (cost < top) & (until > idx)
+        return np.stack([cost[keep], np.full(keep.sum(), k), idx[keep], np.full(keep.sum(), -1)], 1)
+    p, d = job.pickup.location, job.delivery.location
+    straight = (
+        np.array(
+            [dist[path[i]][p] + dist[p][d] + dist[d][path[i + 1]] for i in gaps], dtype=np.int64
+        )
+        - here
+    ) * rate + moved
+    keep = (straight < top) & (until > idx)
+    rows = [np.stack([straight[keep], np.full(keep.sum(), k), idx[keep], idx[keep]], 1)]
+    cost = (added(p) * rate + moved)[:, None] + (added(d) * rate)[None, :]
+    ii, ee = np.nonzero(
+        (cost < top) & (idx[None, :] > idx[:, None]) & (idx[None, :] < until[:, None])
+    )
+    rows.append(np.stack([cost[ii, ee], np.full(len(ii), k), ii, ee], 1))
+    return np.concatenate(rows)
+
+
+def in_order(cands: list[np.ndarray]) -> Iterator[list[int]]:
+    """The rows of ``places`` of several vehicles, cheapest first (ties: vehicle, i, e), made
+    Python's a few at a time: the first few are often all that is looked at."""
+    if not cands:
+        return
+    rows = np.concatenate(cands)
+    rows = rows[np.lexsort((rows[:, 3], rows[:, 2], rows[:, 1], rows[:, 0]))]
+    for at in range(0, len(rows), 64):
+        yield from rows[at : at + 64].tolist()
+
+
+def first_valid(
+    problem: Problem,
+    job: Service | Shipment,
+    j: int,
+    cands: Iterable[list[int]],
+    seqs: list[list[Step]],
+    times: Callable[[int], list[Place]] | dict[int, list[Place]],
+) -> Iterator[tuple[int, Route, list[Step]]]:
+    """The places of ``cands`` (``in_order``) where ``schedule`` finds vehicle k's
+    route valid with the job there, in order, as (k, timed route, steps); at most
+    CHECKS_PER_JOB are timed. A place ``may_fit`` refuses (on ``times``: each
+    vehicle's places as timed now, or a function giving them) is never timed."""
+    timed = times if callable(times) else times.__getitem__
+    reach: dict[tuple[int, int, int], bool] = {}  # (vehicle, place, 0: pickup or stop, 1: delivery)
+    stops: tuple[Stop, ...] = (
+        (job.stop,) if isinstance(job, Service) else (job.pickup, job.delivery)
+    )
+
+    def fits(k: int, i: int, which: int) -> bool:
+        key = (k, i, which)
+        ok = reach.get(key)
+        if ok is None:
+            ok = reach[key] = may_fit(problem, timed(k), i, stops[which])
+        return ok
+
+    checks = 0
+    for _, k, i, e in cands:
+        if not fits(k, i, 0):
+            continue
+        if e >= 0 and not (
+            fits(k, e, 1) and may_fit(problem, timed(k), i, stops[0], (e, stops[1]))
+        ):
+            continue
+        seq = seqs[k]
+        if e < 0:
+            steps = [*seq[:i], ("service", j), *seq[i:]]
+        else:
+            steps = [*seq[:i], ("pickup", j), *seq[i:e], ("delivery", j), *seq[e:]]
+        route, issues = schedule(problem, problem.vehicles[k], steps)
+        checks += 1
+        if not issues:
+            yield k, route, steps
+        if checks >= CHECKS_PER_JOB:
+            return
 
 
 def _initial_vehicles(problem: Problem) -> dict[tuple[str, int], int]:
@@ -113,59 +262,27 @@ def fill(
         return -(10**18 if pen is None else pen)
 
     times = {k: timing(problem, k, seqs[k]) for k in range(len(seqs)) if k not in locked}
-
-    def reachable(k: int, stop: Stop) -> list[bool]:
-        """For each gap of vehicle k's route (after its start and each step), ``may_fit``."""
-        return [may_fit(problem, times[k], i, stop) for i in range(len(times[k]) - 1)]
-
     inserted = 0
-    dist = problem.distance_m
     for kind, j in sorted(left_over, key=value):
         if time.monotonic() > deadline:
             break
         job: Service | Shipment = problem.services[j] if kind == "service" else problem.shipments[j]
         allowed = range(len(problem.vehicles)) if job.vehicles is None else job.vehicles
-        cands: list[tuple[int, int, int, int]] = []  # (added metres, vehicle, i, j)
+        cands: list[np.ndarray] = []
         for k in allowed:
             if k in locked:
                 continue
-            v = problem.vehicles[k]
-            path = [v.start, *(_location(problem, st, k) for st in seqs[k]), v.end]
-            n = len(path) - 1  # insertion gaps
-            if isinstance(job, Service):
-                x = job.stop.location
-                ok = reachable(k, job.stop)
-                cands.extend((_added(dist, path, x, i), k, i, -1) for i in range(n) if ok[i])
-            else:
-                p, d = job.pickup.location, job.delivery.location
-                ok_p, ok_d = reachable(k, job.pickup), reachable(k, job.delivery)
-                for i in range(n):
-                    if not ok_p[i]:
-                        continue
-                    a, b = path[i], path[i + 1]
-                    cands.append((dist[a][p] + dist[p][d] + dist[d][b] - dist[a][b], k, i, i))
-                    cost_p = _added(dist, path, p, i)
-                    cands.extend(
-                        (cost_p + _added(dist, path, d, e), k, i, e)
-                        for e in range(i + 1, n)
-                        if ok_d[e]
-                    )
-        moved = {k: problem.move_cost if had.get((kind, j), k) != k else 0 for k in allowed}
-        cands = [(m * rate[k] // 1000 + moved[k], k, i, e) for m, k, i, e in cands]
-        cands.sort()
+            moved = problem.move_cost if had.get((kind, j), k) != k else 0
+            path = [problem.vehicles[k].start, *(_location(problem, st, k) for st in seqs[k])]
+            path.append(problem.vehicles[k].end)
+            over = overloads(times[k], job.amount, problem.vehicles[k].capacity)
+            cands.append(places(problem, job, path, over, k, rate[k], moved * 1000))
         placed = inserted
-        for _, k, i, e in cands[:CHECKS_PER_JOB]:
-            seq = seqs[k]
-            if e < 0:
-                trial_steps = [*seq[:i], ("service", j), *seq[i:]]
-            else:
-                trial_steps = [*seq[:i], ("pickup", j), *seq[i:e], ("delivery", j), *seq[e:]]
-            route, issues = schedule(problem, problem.vehicles[k], trial_steps)
-            if not issues:
-                seqs[k] = trial_steps
-                times[k] = places_of(problem, k, trial_steps, route)
-                inserted += 1
-                break
+        for k, route, trial_steps in first_valid(problem, job, j, in_order(cands), seqs, times):
+            seqs[k] = trial_steps
+            times[k] = places_of(problem, k, trial_steps, route)
+            inserted += 1
+            break
         if every and inserted == placed:
             break
     return seqs, inserted

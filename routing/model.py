@@ -3,8 +3,10 @@ parcels, cost units). Build one with the constructors below or ``Problem.from_di
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from routing.errors import InvalidProblem
@@ -111,19 +113,23 @@ class TravelProfile:
 
     periods: tuple[tuple[int, int], ...]
 
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        return tuple(start for start, _ in self.periods)
+
+    def _at(self, t_s: int) -> tuple[int, int]:
+        """The percent in force at ``t_s`` and when it next changes (the next period's start,
+        or midnight). Periods start at midnight, in increasing order (``validate``)."""
+        day, tod = divmod(t_s, DAY_S)
+        i = bisect_right(self._starts, tod)
+        nxt = day * DAY_S + self._starts[i] if i < len(self._starts) else (day + 1) * DAY_S
+        return self.periods[max(i - 1, 0)][1], nxt
+
     def percent_at(self, t_s: int) -> int:
-        pct = self.periods[0][1]
-        for start, p in self.periods:
-            if t_s % DAY_S >= start:
-                pct = p
-        return pct
+        return self._at(t_s)[0]
 
     def _next_change(self, t_s: int) -> int:
-        day, tod = divmod(t_s, DAY_S)
-        for start, _ in self.periods:
-            if start > tod:
-                return day * DAY_S + start
-        return (day + 1) * DAY_S
+        return self._at(t_s)[1]
 
     def drive(self, depart_s: int, base_s: int) -> int:
         """Arrival time of a drive that takes ``base_s`` at 100 %, leaving at ``depart_s``."""
@@ -133,8 +139,9 @@ class TravelProfile:
         """How far a drive that leaves at ``depart_s`` gets by ``until_s``, in 1/100 s at 100 %."""
         t, done = depart_s, 0
         while t < until_s:
-            nxt = min(self._next_change(t), until_s)
-            done += (nxt - t) * 100 * 100 // self.percent_at(t)
+            pct, nxt = self._at(t)
+            nxt = min(nxt, until_s)
+            done += (nxt - t) * 100 * 100 // pct
             t = nxt
         return done
 
@@ -142,8 +149,7 @@ class TravelProfile:
         """Arrival time of a drive of ``left_cs`` (1/100 s at 100 %), leaving at ``depart_s``."""
         t, left = depart_s, left_cs  # base-seconds x 100, to stay in integers
         while True:
-            pct = self.percent_at(t)
-            nxt = self._next_change(t)
+            pct, nxt = self._at(t)
             can = (nxt - t) * 100 * 100 // pct
             if can >= left:
                 return t + -(-left * pct // 10_000)

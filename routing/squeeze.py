@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from routing.fill import fill
 from routing.model import Problem
 from routing.plan import Step, schedule
+from routing.polish import polish
 
 if TYPE_CHECKING:
     from routing.ortools_model import SolveOptions
@@ -72,9 +73,21 @@ def squeezed(
     until: float | None,
     opts: SolveOptions,
 ) -> tuple[list[list[Step]], dict[str, Any]]:
-    """A configuration's plan with ``squeeze`` run on it until ``until`` (None: as it is), and
-    its stats with how many vans were emptied."""
+    """A configuration's plan with ``squeeze`` run on it until ``until`` (None: as it is), then
+    ``polish`` and ``squeeze`` in turn while a round moves something; and its stats with how
+    many vans were emptied and how many jobs moved."""
     if until is None or stats.get("status") == "no_solution":
         return sequences, stats
-    sequences, stats["squeezed"] = squeeze(problem, sequences, until, opts.vehicles_first)
+    sequences, emptied = squeeze(problem, sequences, until, opts.vehicles_first)
+    moves = 0
+    while time.monotonic() < until:  # each round's moves can make room for another van's jobs
+        sequences, moved = polish(problem, sequences, until)
+        moves += moved
+        if not moved:
+            break
+        sequences, more = squeeze(problem, sequences, until, opts.vehicles_first)
+        emptied += more
+        if not more:
+            break
+    stats["squeezed"], stats["polished"] = emptied, moves
     return sequences, stats
