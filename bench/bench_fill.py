@@ -1,6 +1,7 @@
 """The fill (routing/fill.py) on bench_dhaka's last-mile round: the left-over homes of a 10 s
-search put back on the real clock, with the gaps that cannot be on time skipped before timing
-(``may_fit``) and, side by side on the same plan, with every candidate gap timed.
+search put back on the real clock, with the gaps that cannot be on time (``may_fit``) or cannot
+take the load (``overloads``) skipped before timing and, side by side on the same plan, with
+every candidate gap timed.
 
     .venv/bin/python bench/bench_fill.py [--seconds 10] [--homes 300]
 
@@ -51,20 +52,25 @@ def main() -> None:
         timed[0] += 1
         return schedule(*a, **k)
 
-    may_fit = filling.may_fit
+    may_fit, overloads = filling.may_fit, filling.overloads
+
+    def no_load_check(places: Any, amount: Any, capacity: Any) -> list[int]:
+        return [len(places)] * len(places)
+
     filling.schedule = counted  # type: ignore[assignment]
     try:
-        for name, check in (
-            ("every gap timed", lambda *a: True),
-            ("gaps that cannot be on time skipped (may_fit)", may_fit),
+        for name, check, load in (
+            ("every gap timed", lambda *a: True, no_load_check),
+            ("gaps that cannot be on time or hold the load skipped", may_fit, overloads),
         ):
-            filling.may_fit = check  # type: ignore[assignment]
+            filling.may_fit, filling.overloads = check, load  # type: ignore[assignment]
             timed[0] = 0
             t0 = time.perf_counter()
             _, n = filling.fill(problem, sequences_of(problem, plan), left, time.monotonic() + 600)
             print(f"| {name} | {n} | {timed[0]:,} | {time.perf_counter() - t0:.2f} |")
     finally:
         filling.schedule, filling.may_fit = schedule, may_fit  # type: ignore[assignment]
+        filling.overloads = overloads  # type: ignore[assignment]
 
 
 if __name__ == "__main__":
