@@ -29,9 +29,8 @@ from routing import fill as filling  # noqa: E402
 from routing import modes  # noqa: E402
 from routing.model import Problem  # noqa: E402
 from routing.plan import Step, sequences_of  # noqa: E402
-from routing.polish import polish  # noqa: E402
 from routing.solver import SolveOptions, solve  # noqa: E402
-from routing.squeeze import squeeze  # noqa: E402
+from routing.squeeze import settle, squeeze  # noqa: E402
 
 FOREVER = 1e18
 
@@ -51,17 +50,6 @@ def _as_before() -> Callable[[], None]:
         filling.may_fit, filling.overloads = may_fit, overloads  # type: ignore[assignment]
 
     return undo
-
-
-def _rounds(problem: Problem, seqs: list[list[Step]]) -> list[list[Step]]:
-    seqs, _ = squeeze(problem, seqs, FOREVER)
-    while True:
-        seqs, moved = polish(problem, seqs, FOREVER)
-        if not moved:
-            return seqs
-        seqs, emptied = squeeze(problem, seqs, FOREVER)
-        if not emptied:
-            return seqs
 
 
 def main() -> None:
@@ -95,7 +83,10 @@ def main() -> None:
                 "squeeze, both ends and the load checked",
                 lambda seqs: squeeze(day, seqs, FOREVER)[0],
             ),
-            ("squeeze, then polish and squeeze in turn", lambda seqs: _rounds(day, seqs)),
+            (
+                "squeeze, then polish and squeeze in turn",
+                lambda seqs: settle(day, seqs, FOREVER)[0],
+            ),
         ]
         filling.schedule = counted  # type: ignore[assignment]
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -88,35 +89,24 @@ def load_by(session: Session, model: type[M], column: str, value: Any) -> M | No
         found = session.identity_map.get(sa_inspect(model).identity_key_from_primary_key((value,)))
         if found is not None:
             return found  # type: ignore[return-value]
-    stmt = _LOAD_BY.get((model, column))
-    if stmt is None:
-        stmt = _LOAD_BY[(model, column)] = select(*columns_of(model)).where(
-            getattr(model, column) == bindparam("value")
-        )
-    row = first_row(session, stmt, {"value": value})
+    row = first_row(session, _load_by_stmt(model, column), {"value": value})
     return None if row is None else as_loaded(session, model, row)
 
 
-_LOAD_BY: dict[tuple[type, str], Any] = {}
+@cache
+def _load_by_stmt(model: type[Base], column: str) -> Any:
+    return select(*columns_of(model)).where(getattr(model, column) == bindparam("value"))
 
 
+@cache
 def _columns(model: type[Base]) -> list[tuple[str, Any]]:
-    cols = _MODEL_COLUMNS.get(model)
-    if cols is None:
-        cols = _MODEL_COLUMNS[model] = [
-            (prop.key, prop.columns[0]) for prop in sa_inspect(model).column_attrs
-        ]
-    return cols
+    return [(prop.key, prop.columns[0]) for prop in sa_inspect(model).column_attrs]
 
 
+@cache
 def _primary_keys(model: type[Base]) -> list[str]:
-    keys = _PRIMARY_KEYS.get(model)
-    if keys is None:
-        mapper = sa_inspect(model)
-        keys = _PRIMARY_KEYS[model] = [
-            mapper.get_property_by_column(col).key for col in mapper.primary_key
-        ]
-    return keys
+    mapper = sa_inspect(model)
+    return [mapper.get_property_by_column(col).key for col in mapper.primary_key]
 
 
 def loaded_from(session: Session, row: Sequence[Any], *models: type[Base]) -> list[Any]:
@@ -129,10 +119,6 @@ def loaded_from(session: Session, row: Sequence[Any], *models: type[Base]) -> li
         at += len(values)
         out.append(None if all(v is None for v in values) else as_loaded(session, model, values))
     return out
-
-
-_MODEL_COLUMNS: dict[type, list[tuple[str, Any]]] = {}
-_PRIMARY_KEYS: dict[type, list[str]] = {}
 
 
 def first_row(session: Session, stmt: Any, params: dict[str, Any]) -> Any | None:

@@ -33,10 +33,10 @@ def _location(problem: Problem, step: Step, k: int) -> int:
     return job_stop(problem, step).location
 
 
-def _added(dist: tuple[tuple[int, ...], ...], path: list[int], x: int, i: int) -> int:
-    """Distance added by visiting x between path[i] and path[i + 1]."""
-    a, b = path[i], path[i + 1]
-    return dist[a][x] + dist[x][b] - dist[a][b]
+def path_of(problem: Problem, k: int, steps: list[Step]) -> list[int]:
+    """Vehicle k's locations driving ``steps``: its start, each step's place, its end."""
+    v = problem.vehicles[k]
+    return [v.start, *(_location(problem, st, k) for st in steps), v.end]
 
 
 # A place of a timed route: location, start of service, departure, window start and end, service,
@@ -116,11 +116,12 @@ def overloads(places: list[Place], amount: tuple[int, ...], capacity: tuple[int,
     after place i only if that place is past i. ``schedule`` checks the load after each place,
     so a place refused here fails there too."""
     n = len(places)
-    out = [n] * (n + 1)
+    out, first = [n] * n, n
     for q in range(n - 1, -1, -1):
-        over = any(x + a > c for x, a, c in zip(places[q][6], amount, capacity, strict=True))
-        out[q] = q if over else out[q + 1]
-    return out[:n]
+        if any(x + a > c for x, a, c in zip(places[q][6], amount, capacity, strict=True)):
+            first = q
+        out[q] = first
+    return out
 
 
 def places(
@@ -191,13 +192,12 @@ def first_valid(
     j: int,
     cands: Iterable[list[int]],
     seqs: list[list[Step]],
-    times: Callable[[int], list[Place]] | dict[int, list[Place]],
+    timed: Callable[[int], list[Place]],
 ) -> Iterator[tuple[int, Route, list[Step]]]:
     """The places of ``cands`` (``in_order``) where ``schedule`` finds vehicle k's
     route valid with the job there, in order, as (k, timed route, steps); at most
-    CHECKS_PER_JOB are timed. A place ``may_fit`` refuses (on ``times``: each
-    vehicle's places as timed now, or a function giving them) is never timed."""
-    timed = times if callable(times) else times.__getitem__
+    CHECKS_PER_JOB are timed. A place ``may_fit`` refuses (on ``timed(k)``: vehicle k's
+    places as timed now) is never timed."""
     reach: dict[tuple[int, int, int], bool] = {}  # (vehicle, place, 0: pickup or stop, 1: delivery)
     stops: tuple[Stop, ...] = (
         (job.stop,) if isinstance(job, Service) else (job.pickup, job.delivery)
@@ -273,12 +273,12 @@ def fill(
             if k in locked:
                 continue
             moved = problem.move_cost if had.get((kind, j), k) != k else 0
-            path = [problem.vehicles[k].start, *(_location(problem, st, k) for st in seqs[k])]
-            path.append(problem.vehicles[k].end)
             over = overloads(times[k], job.amount, problem.vehicles[k].capacity)
+            path = path_of(problem, k, seqs[k])
             cands.append(places(problem, job, path, over, k, rate[k], moved * 1000))
         placed = inserted
-        for k, route, trial_steps in first_valid(problem, job, j, in_order(cands), seqs, times):
+        found = first_valid(problem, job, j, in_order(cands), seqs, times.__getitem__)
+        for k, route, trial_steps in found:
             seqs[k] = trial_steps
             times[k] = places_of(problem, k, trial_steps, route)
             inserted += 1

@@ -128,9 +128,6 @@ class TravelProfile:
     def percent_at(self, t_s: int) -> int:
         return self._at(t_s)[0]
 
-    def _next_change(self, t_s: int) -> int:
-        return self._at(t_s)[1]
-
     def drive(self, depart_s: int, base_s: int) -> int:
         """Arrival time of a drive that takes ``base_s`` at 100 %, leaving at ``depart_s``."""
         return self.drive_cs(depart_s, base_s * 100)

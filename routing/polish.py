@@ -25,20 +25,15 @@ from collections.abc import Callable
 from routing.fill import (
     Place,
     _initial_vehicles,
-    _location,
     first_valid,
     in_order,
     overloads,
+    path_of,
     places,
     places_of,
 )
 from routing.model import Problem
 from routing.plan import Step, schedule
-
-
-def _path(problem: Problem, k: int, seq: list[Step]) -> list[int]:
-    v = problem.vehicles[k]
-    return [v.start, *(_location(problem, st, k) for st in seq), v.end]
 
 
 def _length(dist: tuple[tuple[int, ...], ...], path: list[int]) -> int:
@@ -55,7 +50,7 @@ def polish(
     used = [k for k, s in enumerate(seqs) if s and k not in locked]
     rate = [v.cost_per_km for v in problem.vehicles]
     had = _initial_vehicles(problem)
-    paths = {k: _path(problem, k, seqs[k]) for k in used}
+    paths = {k: path_of(problem, k, seqs[k]) for k in used}
     times: dict[int, list[Place]] = {}
 
     def timed(k: int) -> list[Place]:
@@ -99,7 +94,7 @@ def _move(
     key = ("service" if kind == "service" else "shipment", j)
     mine = ("service",) if kind == "service" else ("pickup", "delivery")
     base = [s for s in seqs[k] if s[1] != j or s[0] not in mine]
-    base_path = _path(problem, k, base)
+    base_path = path_of(problem, k, base)
     moved = {q: (problem.move_cost if had.get(key, q) != q else 0) * 1000 for q in used}
     saving = (_length(dist, paths[k]) - _length(dist, base_path)) * rate[k] + moved[k]
     if saving <= 0:
@@ -127,7 +122,7 @@ def _move(
             times[k] = base_times
             if not base:
                 used.remove(k)
-        seqs[q], paths[q] = steps, _path(problem, q, steps)
+        seqs[q], paths[q] = steps, path_of(problem, q, steps)
         times[q] = places_of(problem, q, steps, route)
         return True
     return False

@@ -78,16 +78,27 @@ def squeezed(
     many vans were emptied and how many jobs moved."""
     if until is None or stats.get("status") == "no_solution":
         return sequences, stats
-    sequences, emptied = squeeze(problem, sequences, until, opts.vehicles_first)
+    sequences, stats["squeezed"], stats["polished"] = settle(
+        problem, sequences, until, opts.vehicles_first
+    )
+    return sequences, stats
+
+
+def settle(
+    problem: Problem, sequences: list[list[Step]], deadline: float, vehicles_first: bool = False
+) -> tuple[list[list[Step]], int, int]:
+    """``squeeze``, then ``polish`` and ``squeeze`` in turn while a round changes something
+    (each round's moves can make room for another van's jobs), until ``deadline``; the
+    sequences, how many vans were emptied and how many jobs moved."""
+    sequences, emptied = squeeze(problem, sequences, deadline, vehicles_first)
     moves = 0
-    while time.monotonic() < until:  # each round's moves can make room for another van's jobs
-        sequences, moved = polish(problem, sequences, until)
+    while time.monotonic() < deadline:
+        sequences, moved = polish(problem, sequences, deadline)
         moves += moved
         if not moved:
             break
-        sequences, more = squeeze(problem, sequences, until, opts.vehicles_first)
+        sequences, more = squeeze(problem, sequences, deadline, vehicles_first)
         emptied += more
         if not more:
             break
-    stats["squeezed"], stats["polished"] = emptied, moves
-    return sequences, stats
+    return sequences, emptied, moves
