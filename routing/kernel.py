@@ -7,6 +7,12 @@ vehicles' starts, then their ends); ``Routes`` holds one plan as ``seq[k, :n[k]]
 vehicle k, without start and end). Each stop's earliest (``a``) and latest (``z``) start of
 service and its load on arrival (``cum``) are kept per route (Savelsbergh's insertion: a place
 is checked in constant time for a visit, in one forward pass per pickup place for a pair).
+
+Times are the search's warped units (routing/clock.py), in which every drive is a constant.
+With ``Day.exact`` a stop lasts what standing still lasts at the hour it is made (``leave``),
+not its longest over its window as in OR-Tools' model: Savelsbergh's checks hold for any
+service that ends later when it starts later, the latest start of a stop then being the
+inverse (``latest``). docs/routing.md ("Time") gives the argument and the break's part in it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
+
+from routing.still import after, before, clock_of
 
 BLINK = 0.01  # each place is skipped with this chance (SISR's blinks, Christiaens & Vanden
 # Berghe 2020): the same ruin recreates differently
@@ -54,6 +62,17 @@ class Day(NamedTuple):
     move_cost: int  # charged when a job leaves the vehicle ``had`` names
     timed: bool  # a time dimension constrains the routes
     alike: bool  # of empty vehicles alike, try only the first (no pins, no initial plan)
+    # With ``exact``, what routing/still.py's ``leave`` reads: each index's service in real
+    # seconds; the clock's periods (rows: start in seconds from midnight, percent, warped units
+    # at the start) and the warped units of a whole day; the breaks (the most warped units one
+    # vehicle's add, that in seconds at the slowest period, the warped moment the first can
+    # end); and the moments of the day (seconds) at which driving gets faster.
+    exact: bool = False
+    wsvc: Any = None  # int64[S]
+    warp: Any = None  # int64[P, 3]
+    per_day: int = 1
+    brk: Any = None  # int64[3]
+    rise: Any = None  # int64[R]
 
 
 class Work(NamedTuple):
@@ -107,12 +126,6 @@ def arc(costm: Any, loc: Any, c: int, u: int, w: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def transit(svc: Any, drive: Any, loc: Any, u: int, w: int) -> int:
-    """The time dimension's transit from u to w: service at u, then the drive."""
-    return int(svc[u] + drive[loc[u], loc[w]])
-
-
-@njit(cache=True, inline="always")
 def over(cum: Any, dem: Any, cap: Any, k: int, t: int, x: int) -> bool:
     """The load on arrival at the t-th stop of route k, plus x's demand, breaks a capacity."""
     for d in range(dem.shape[1]):
@@ -131,16 +144,8 @@ def move(had: Any, move_cost: int, x: int, k: int) -> int:
 @njit(cache=True)
 def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
     """Earliest and latest start of service and load on arrival along vehicle k's route."""
-    starts, ends, loc, lo, hi, svc, drive, dem = (
-        day.starts,
-        day.ends,
-        day.loc,
-        day.lo,
-        day.hi,
-        day.svc,
-        day.drive,
-        day.dem,
-    )
+    starts, ends, lo, hi, dem = day.starts, day.ends, day.lo, day.hi, day.dem
+    ck = clock_of(day)
     a, z, cum, path = wk.a, wk.z, wk.cum, wk.path
     m = n[k] + 2
     dims = dem.shape[1]
@@ -158,13 +163,13 @@ def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
         a[k, 0] = lo[prev]
         for t in range(1, m):
             s = stop(starts, ends, seq, n, k, t)
-            a[k, t] = max(lo[s], a[k, t - 1] + transit(svc, drive, loc, prev, s))
+            a[k, t] = max(lo[s], after(ck, a[k, t - 1], prev, s))
             prev = s
         nxt = stop(starts, ends, seq, n, k, m - 1)
         z[k, m - 1] = hi[nxt]
         for t in range(m - 2, -1, -1):
             s = stop(starts, ends, seq, n, k, t)
-            z[k, t] = min(hi[s], z[k, t + 1] - transit(svc, drive, loc, s, nxt))
+            z[k, t] = min(hi[s], before(ck, z[k, t + 1], s, nxt))
             nxt = s
     wk.dirty[k] = False
 
@@ -195,8 +200,7 @@ def placing(day: Day) -> tuple[Any, ...]:
         day.loc,
         day.lo,
         day.hi,
-        day.svc,
-        day.drive,
+        clock_of(day),
         day.dem,
         day.costm,
         day.rclass,
@@ -210,7 +214,7 @@ def placing(day: Day) -> tuple[Any, ...]:
 @njit(cache=True)
 def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
     """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
-    loc, lo, hi, svc, drive, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    loc, lo, hi, ck, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
     move_cost, timed = day.move_cost, day.timed
     a, z, cum, skip, dirty, path = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path
     best_k, best_i, best = -1, -1, BIG
@@ -238,8 +242,8 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
             if delta < best and not (blink > 0 and np.random.random() < blink):
                 ok = True
                 if timed:
-                    ax = max(lx, a[k, i] + transit(svc, drive, loc, u, x))
-                    ok = ax <= hx and max(lo[w], ax + transit(svc, drive, loc, x, w)) <= z[k, i + 1]
+                    ax = max(lx, after(ck, a[k, i], u, x))
+                    ok = ax <= hx and max(lo[w], after(ck, ax, x, w)) <= z[k, i + 1]
                 if ok:
                     best_k, best_i, best = k, i, delta
             u = w
@@ -253,7 +257,7 @@ def best_pair(
     """The cheapest feasible places for a pickup and its delivery: (vehicle, after which stop
     the pickup, after which the delivery), or (-1, -1, -1). The pickup goes next to one of its
     nearest visits or the depot (``Day.close``), the delivery anywhere after it."""
-    loc, lo, hi, svc, drive, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    loc, lo, hi, ck, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
     move_cost, timed, close = day.move_cost, day.timed, day.close
     a, z, cum, skip, dirty, path, full = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path, wk.full
     best_k, best_i, best_j, best = -1, -1, -1, BIG
@@ -280,7 +284,7 @@ def best_pair(
                 continue  # (the delivery adds at least 0: triangle inequality)
             ap = 0
             if timed:
-                ap = max(lo[pk], a[k, i] + transit(svc, drive, loc, u, pk))
+                ap = max(lo[pk], after(ck, a[k, i], u, pk))
                 if ap > hi[pk]:
                     continue
             # the delivery right after the pickup
@@ -289,13 +293,13 @@ def best_pair(
             if delta < best:
                 ok = True
                 if timed:
-                    ad = max(lo[dl], ap + transit(svc, drive, loc, pk, dl))
+                    ad = max(lo[dl], after(ck, ap, pk, dl))
                     ok = ad <= hi[dl]
-                    ok = ok and max(lo[w], ad + transit(svc, drive, loc, dl, w)) <= z[k, i + 1]
+                    ok = ok and max(lo[w], after(ck, ad, dl, w)) <= z[k, i + 1]
                 if ok:
                     best_k, best_i, best_j, best = k, i, i, delta
             # the delivery later: walk on from the pickup's successor
-            t = max(lo[w], ap + transit(svc, drive, loc, pk, w)) if timed else 0
+            t = max(lo[w], after(ck, ap, pk, w)) if timed else 0
             for j in range(i + 1, m - 1):
                 sj = path[k, j]
                 if (timed and t > hi[sj]) or full[j + 1]:
@@ -306,15 +310,13 @@ def best_pair(
                 if delta < best:
                     ok = True
                     if timed:
-                        ad = max(lo[dl], t + transit(svc, drive, loc, sj, dl))
+                        ad = max(lo[dl], after(ck, t, sj, dl))
                         ok = ad <= hi[dl]
-                        ok = (
-                            ok and max(lo[w2], ad + transit(svc, drive, loc, dl, w2)) <= z[k, j + 1]
-                        )
+                        ok = ok and max(lo[w2], after(ck, ad, dl, w2)) <= z[k, j + 1]
                     if ok:
                         best_k, best_i, best_j, best = k, i, j, delta
                 if timed:
-                    t = max(lo[w2], t + transit(svc, drive, loc, sj, w2))
+                    t = max(lo[w2], after(ck, t, sj, w2))
     return best_k, best_i, best_j
 
 

@@ -45,7 +45,9 @@ def light_rr(
     the fleet), and OR-Tools' descent from a rebuilt plan while descents have taken at most a
     share of the time so far (with fewer vehicles first, only from a new best), and from the
     best at the end. With ``opts.max_solutions``, that many iterations, each new best descended
-    from: the same seed gives the same plan. ``report`` gets each new best."""
+    from: the same seed gives the same plan. ``report`` gets each new best. Where the day times
+    its stops at their hour (``Day.exact``), its plans need not hold in OR-Tools' model, which
+    charges each stop its longest: no descent then."""
     routing = m.routing
     st = sisr.state_for(day)
     num = st.num
@@ -71,6 +73,7 @@ def light_rr(
     polished = True  # the best came from a descent (or is the start)
     iterations, size = 0, 1 if fixed_n is None else DETERMINISTIC_SLICE
     descended_best = num[sisr.IMPROVED]
+    descents_apply = not day.exact
 
     def threshold(at: float) -> float:
         """Record-to-record travel's share above the best, shrinking to 0 by the end."""
@@ -103,13 +106,18 @@ def light_rr(
         report(int(num[sisr.BEST_COST]), sisr.unload(st.best, st.best_n))
         return True
 
-    while day.visits.size and time.monotonic() < deadline - min(polish_max, 2 * expect_s + 0.05):
+    def reserve() -> float:
+        """Time kept at the end for the descent from the best."""
+        return min(polish_max, 2 * expect_s + 0.05) if descents_apply else 0.0
+
+    while day.visits.size and time.monotonic() < deadline - reserve():
         if fixed_n is not None and iterations >= fixed_n:
             break
         now = time.monotonic()
         mark = num[sisr.IMPROVED]
         if (
-            fixed_n is None
+            descents_apply
+            and fixed_n is None
             and not vf
             and descent_s + expect_s <= RR_DESCENT_SHARE_DIST * (now - t_start)
         ):
@@ -123,9 +131,13 @@ def light_rr(
             continue
         # a new best from the compiled iterations, descended (with fewer vehicles first,
         # within its share of the time)
-        if num[sisr.IMPROVED] != descended_best and (
-            fixed_n is not None
-            or (vf and descent_s + expect_s <= RR_DESCENT_SHARE_FLEET * (now - t_start))
+        if (
+            descents_apply
+            and num[sisr.IMPROVED] != descended_best
+            and (
+                fixed_n is not None
+                or (vf and descent_s + expect_s <= RR_DESCENT_SHARE_FLEET * (now - t_start))
+            )
         ):
             descended_best = num[sisr.IMPROVED]
             if descend(sisr.unload(st.best, st.best_n), deadline):
@@ -159,7 +171,7 @@ def light_rr(
                 size *= 2
             elif took > 2 * SLICE_S and size > 1:
                 size //= 2
-    if not polished:  # the best came from a compiled iteration: descend from it
+    if descents_apply and not polished:  # the best came from a compiled iteration: descend from it
         mark = num[sisr.IMPROVED]
         if descend(sisr.unload(st.best, st.best_n), max(deadline, time.monotonic() + 0.05)):
             sisr.keep(day, st, vf)

@@ -33,6 +33,9 @@ class SolveOptions:
     # kept to measure the difference (bench/bench_dhaka.py)
     time_model: str = "clock"
     fill: bool = True  # put left-over jobs where the real clock has room (routing/fill.py)
+    # With the clock and a profile, the compiled iterations time each stop at the hour it is
+    # made (routing/kernel.py, ``leave``) rather than at its longest; False: as OR-Tools does
+    exact_stops: bool = True
     merge: bool = True  # solve co-located identical jobs as one (routing/merge.py)
     duration_factor_pct: int | None = None
 
@@ -114,6 +117,11 @@ class _Model:
     # b], in the clock's units (routing/recreate.py checks insertions with it); None untimed.
     service: list[int] | None = None
     drive: list[list[int]] | None = None
+    clock: Clock | None = None  # the time dimension's clock (None untimed)
+    # Warped units the breaks of one vehicle can add at most (what they take off the windows
+    # closing after them: routing/kernel.py's ``leave`` lets a stop be that much late)
+    break_w: int = 0
+    break_from_s: int = 0  # the first moment a break can be over (seconds from midnight)
 
 
 def _model(problem: Problem, opts: SolveOptions) -> _Model:
@@ -153,9 +161,11 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     )
     service: list[int] | None = None
     drive: list[list[int]] | None = None
+    clock: Clock | None = None
+    break_w = 0
     if timed:
         clock = Clock(problem.profile) if opts.time_model == "clock" else Clock(None, factor)
-        service, drive = _time_dimension(
+        service, drive, break_w = _time_dimension(
             problem, routing, manager, nodes, clock, opts.time_model == "clock"
         )
 
@@ -215,7 +225,22 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
-    return _Model(routing, manager, nodes, factor, problem, timed, service, drive)
+    break_from_s = min(
+        (b.earliest_start_s + b.duration_s for v in problem.vehicles for b in v.breaks), default=0
+    )
+    return _Model(
+        routing,
+        manager,
+        nodes,
+        factor,
+        problem,
+        timed,
+        service,
+        drive,
+        clock,
+        break_w,
+        break_from_s,
+    )
 
 
 def _job(problem: Problem, nd: _Node) -> Service | Shipment | None:
@@ -310,7 +335,7 @@ def _time_dimension(
     nodes: list[_Node],
     clock: Clock,
     break_off_windows: bool,
-) -> tuple[list[int], list[list[int]]]:
+) -> tuple[list[int], list[list[int]], int]:
     """Time in the clock's units (routing/clock.py): every drive a constant, windows, shifts and
     limits mapped through the clock, standing still charged at its longest for the hours it can
     happen in, and the break taken off the end of the shift. With ``break_off_windows`` the
@@ -320,7 +345,8 @@ def _time_dimension(
     exactly but slowed the search down: docs/routing.md.) With a profile-less clock at the
     shifts' mean factor and no break off the windows, this is the model the core planned with
     before the clock. Returns the transit's parts: each node's service and the drives between
-    locations."""
+    locations; and the most any vehicle's breaks take off a window (0 without
+    ``break_off_windows``)."""
     vehicles = problem.vehicles
     day = TimeWindow(min(v.shift.start_s for v in vehicles), max(v.shift.end_s for v in vehicles))
     locs = [nd.location for nd in nodes]
@@ -359,7 +385,8 @@ def _time_dimension(
                 max(0, clock.at(v.shift.start_s + v.max_duration_s) - start - off), k
             )
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
-    return service, drive
+    most = max((sum(w for _, w in b) for b in brk.values()), default=0)
+    return service, drive, most if break_off_windows else 0
 
 
 def _break_margin(brk: dict[int, list[tuple[Break, int]]]) -> Callable[[int], int]:

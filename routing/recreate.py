@@ -17,13 +17,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from routing.kernel import BLINK, Day, routes_cost, work_for
 from routing.ortools_model import _demand, _job, _job_id
 from routing.sisr import insert_seeded, load, unload
+from routing.still import WARP
 
 if TYPE_CHECKING:
     from routing.model import Problem
@@ -54,12 +55,14 @@ def applies(problem: Problem) -> bool:
     return all(v.reload_location is None for v in problem.vehicles)
 
 
-def day_of(m: _Model, fixed: list[int]) -> Day | None:
+def day_of(m: _Model, fixed: list[int], exact: bool = False) -> Day | None:
     """What the compiled insertion (routing/kernel.py) reads of ``m``'s model: OR-Tools' time
     dimension (each stop's service plus the drive in the clock's units, every window, shift,
     end and duration limit from the model's variables), capacities, pairs, pins, the cost of
     moving a job off its initial vehicle, penalties, and each visit's nearest (``fixed``: each
-    vehicle's fixed cost). None where recreate does not ``apply``."""
+    vehicle's fixed cost). None where recreate does not ``apply``. With ``exact`` and a clock
+    with a profile, the stops are timed at the hour they are made (``Day.exact``): what fits
+    then holds on the real clock but not always in OR-Tools' model."""
     p = m.problem
     if not applies(p):
         return None
@@ -194,7 +197,36 @@ def day_of(m: _Model, fixed: list[int]) -> Day | None:
         move_cost=int(p.move_cost or 0) if (had >= 0).any() else 0,
         timed=bool(timed),
         alike=not ((~allowed).any() or (had >= 0).any()),
+        **_exact_clock(m, node, exact and bool(timed)),
     )
+
+
+def _exact_clock(m: _Model, node: list[Any], exact: bool) -> dict[str, Any]:
+    """``Day``'s fields for timing each stop at its hour (routing/still.py), off unless
+    ``exact`` and the model's clock has a profile (then arrays of the right types, unused)."""
+    clock = m.clock
+    wsvc = np.zeros(len(node), np.int64)
+    if not exact or clock is None or clock.profile is None:
+        return {
+            "wsvc": wsvc,
+            "warp": np.array([[0, 100, 0]], np.int64),
+            "brk": np.zeros(3, np.int64),
+            "rise": wsvc[:0],
+        }
+    starts, pcts, acc, per_day = clock._table
+    wsvc[:] = [nd.stop.service_s if nd.stop is not None else 0 for nd in node]
+    slowest = max(pcts)
+    return {
+        "exact": True,
+        "wsvc": wsvc,
+        "warp": np.array(list(zip(starts, pcts, acc, strict=True)), np.int64),
+        "per_day": per_day,
+        "brk": np.array(
+            [m.break_w, -(-m.break_w * slowest // WARP) + 1, clock.at(m.break_from_s)], np.int64
+        ),
+        # where driving gets faster (a lower percent), midnight after the last period included
+        "rise": np.array([s for k, s in enumerate(starts) if pcts[k] < pcts[k - 1]], np.int64),
+    }
 
 
 def recreate(m: _Model, fixed: list[int]) -> Recreate | None:

@@ -158,7 +158,7 @@ def _solve_once(
             )
 
         fixed = [routing.GetFixedCostOfVehicle(k) for k in range(n_veh)]
-        day = day_of(m, fixed)
+        day = day_of(m, fixed, exact=opts.exact_stops)
         if day is not None:  # compiled iterations (routing/light.py)
             index_routes, objective, rr_stats = light.light_rr(
                 m, opts, day, solution, deadline, report_rr, time.monotonic() - t0

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 from numba.core.dispatcher import Dispatcher
 
-from routing import kernel
+from routing import kernel, still
 from routing.kernel import MAX_STRING, Day, Work, insert, routes_cost, work_for
 
 # State.num: the plans' figures and the counters
@@ -152,10 +152,12 @@ def offer(day: Day, st: State, vf: bool, threshold: float) -> None:
 
 
 @njit(cache=True)
-def ruin(day: Day, seq: Any, n: Any, removed: Any, avg_removed: int) -> Any:
+def ruin(day: Day, seq: Any, n: Any, removed: Any, avg_removed: int, absent_too: bool) -> Any:
     """SISR's ruin on the routes ``seq``/``n``: from a random visit and its nearest, one string
     of consecutive visits from each route met (a shipment leaves whole). The routes are
-    compacted; the removed visits are returned in the order to put them back."""
+    compacted; the removed visits are returned in the order to put them back, with
+    ``absent_too`` the jobs no route had among them (as in SISR, every job out is put back: a
+    first plan that left jobs out no longer needs OR-Tools' descent to take them in)."""
     v = len(n)
     removed[:] = False
     where = np.full(len(removed), -1, np.int64)
@@ -185,8 +187,16 @@ def ruin(day: Day, seq: Any, n: Any, removed: Any, avg_removed: int) -> Any:
                 if j >= 0 and not removed[j]:
                     removed[j] = True
                     count += 1
+    for x in day.reps:
+        if absent_too and where[x] < 0 and not removed[x] and not day.never[x]:
+            removed[x] = True  # (its partner is put back with it)
+            count += 1
     out = np.empty(count, np.int64)
     c = 0
+    for x in day.reps:
+        if where[x] < 0 and removed[x]:
+            out[c] = x
+            c += 1
     for k in range(v):
         kept = 0
         for t in range(n[k]):
@@ -225,7 +235,7 @@ def recreate_order(day: Day, out: Any) -> Any:
 def rebuild(day: Day, st: State, avg_removed: int, blink: float) -> None:
     """The candidate: the current plan ruined and recreated."""
     copy(st.cur, st.cur_n, st.new, st.new_n)
-    order = ruin(day, st.new, st.new_n, st.removed, avg_removed)
+    order = ruin(day, st.new, st.new_n, st.removed, avg_removed, True)
     insert(day, st.new, st.new_n, order, st.open_all, st.work, blink)
 
 
@@ -259,7 +269,8 @@ def fleet_step(day: Day, st: State, avg_removed: int, blink: float) -> None:
             st.fm_closed[j] = st.fm_n[j] == 0
         num[FM_ACTIVE] = 1
     copy(st.fm, st.fm_n, st.new, st.new_n)
-    removed = ruin(day, st.new, st.new_n, st.removed, avg_removed)
+    # (the jobs the best left out stay out: this plan is to take in the emptied route's)
+    removed = ruin(day, st.new, st.new_n, st.removed, avg_removed, False)
     absent = np.flatnonzero(st.fm_absent)
     key = np.empty(len(absent))
     for i in range(len(absent)):
@@ -346,16 +357,19 @@ def unload(seq: Any, n: Any) -> list[list[int]]:
 
 
 def _compiled_with_this_kernel() -> None:
-    """numba keys each function's cache on its own file only: an edit of routing/kernel.py
-    would leave this module's cached machine code (which has the kernel's functions inlined) as
-    it was. A hash of the kernel's source is kept beside that cache; when it differs, this
-    module's functions are compiled again."""
-    source = Path(kernel.__file__).read_bytes()
-    stamp = hashlib.sha256(source).hexdigest()
+    """numba keys each function's cache on its own file only: an edit of routing/kernel.py or
+    routing/still.py would leave the cached machine code that has their functions inlined
+    (this module's, and the kernel's for still.py's) as it was. A hash of both sources is kept
+    beside that cache; when it differs, this module's and the kernel's functions are compiled
+    again."""
+    stamp = hashlib.sha256(
+        b"".join(Path(m.__file__).read_bytes() for m in (kernel, still))  # type: ignore[arg-type]
+    ).hexdigest()
     mine = [
         f
-        for f in globals().values()
-        if isinstance(f, Dispatcher) and f.py_func.__module__ == __name__
+        for module in (globals(), vars(kernel))
+        for f in module.values()
+        if isinstance(f, Dispatcher) and f.py_func.__module__ in (__name__, kernel.__name__)
     ]
     marker = Path(iterate._cache.cache_path) / "sisr.kernel.sha256"  # type: ignore[attr-defined]
     try:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hypothesis import given, settings
+import numpy as np
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from routing import modes
+from routing import modes, still
 from routing.clock import SCALE, Clock
 from routing.fill import fill
 from routing.matrix import dhaka_profile, hhmm
@@ -168,9 +169,8 @@ def test_what_the_search_routes_the_real_clock_keeps() -> None:
             assert [u for u in plan.unassigned if u.code == "late_when_timed"] == []
 
 
-def test_a_feasible_collection_is_not_lost_to_the_cautious_model() -> None:
-    """Two vans, three loads to the hub before 12:30: the search, charging stops at the
-    midday rate, leaves one out; on the real clock it fits, and the fill puts it back."""
+def _three_loads() -> Problem:
+    """Two vans, three loads to the hub before 12:30 (the collection of a hub-and-spoke day)."""
     collect, _ = modes.hub_and_spoke(
         HUB,
         INTAKE,
@@ -182,6 +182,13 @@ def test_a_feasible_collection_is_not_lost_to_the_cautious_model() -> None:
             modes.Consignment("GPO", "DIL", 300_000, 240),
         ],
     )
+    return collect
+
+
+def test_a_feasible_collection_is_not_lost_to_the_cautious_model() -> None:
+    """Two vans, three loads to the hub before 12:30: the search, charging stops at the
+    midday rate, leaves one out; on the real clock it fits, and the fill puts it back."""
+    collect = _three_loads()
     plan = solve(collect, SolveOptions(time_limit_s=2, max_solutions=100))
     assert plan.check(collect) == [] and not plan.unassigned
 
@@ -268,3 +275,68 @@ def test_the_fill_never_skips_a_gap_that_schedule_would_accept(
         if not may_fit(p, places, i, extra.stop):
             trial = [*route[:i], ("service", n), *route[i:]]
             assert schedule(p, van, trial)[1], (i, trial)
+
+
+def test_the_search_times_each_stop_at_its_hour() -> None:
+    """The same three loads with the fill off: charged at its longest, a stop of the morning
+    peak keeps a load out of the search's plan; timed at its hour (``exact_stops``, the
+    default) the search routes all three, and the real clock keeps them."""
+    collect = _three_loads()
+    cautious = solve(
+        collect, SolveOptions(time_limit_s=2, max_solutions=100, fill=False, exact_stops=False)
+    )
+    exact = solve(collect, SolveOptions(time_limit_s=2, max_solutions=100, fill=False))
+    assert len(cautious.unassigned) == 1
+    assert exact.check(collect) == [] and not exact.unassigned
+    assert exact.stats["dropped_when_timed"] == 0
+
+
+STILL_WARP = np.array([(s, p, a) for s, p, a in zip(*CLOCK._table[:3], strict=True)], np.int64)
+STILL_RISE = np.array(
+    [s for k, s in enumerate(CLOCK._table[0]) if CLOCK._table[1][k] < CLOCK._table[1][k - 1]],
+    np.int64,
+)
+LUNCH_W = CLOCK.still(1800, hhmm("13:00"), hhmm("14:00"))
+LUNCH = np.array(
+    [LUNCH_W, -(-LUNCH_W * max(CLOCK._table[1]) // 10_000) + 1, CLOCK.at(hhmm("13:30"))],
+    np.int64,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(t=st.integers(0, 2 * 86_400), w=st.integers(0, 2 * CLOCK._table[3]))
+def test_the_compiled_clock_is_the_clock(t: int, w: int) -> None:
+    per_day = CLOCK._table[3]
+    assert still.w_at(STILL_WARP, per_day, t) == CLOCK.at(t)
+    first = still.w_ceil(STILL_WARP, per_day, w)
+    assert CLOCK.at(first) >= w > CLOCK.at(first - 1)
+
+
+@settings(max_examples=400, deadline=None)
+@example(a=CLOCK.at(hhmm("19:00")), s=3_600, late=1.0, breaks=True)  # delayed into 20:00's speed
+@given(
+    a=st.integers(CLOCK.at(hhmm("07:00")), CLOCK.at(hhmm("19:00"))),
+    s=st.integers(0, 3_600),
+    late=st.floats(0, 1),
+    breaks=st.booleans(),
+)
+def test_a_stop_timed_at_its_hour_is_over_by_then_even_after_a_break(
+    a: int, s: int, late: float, breaks: bool
+) -> None:
+    """Whenever on the real clock a stop starts that the search starts at ``a`` (no later), it
+    is over by ``leave(a)``; after a break that delayed it by d, by ``leave(a) + d``; and
+    ``latest`` is ``leave``'s inverse."""
+    per_day = CLOCK._table[3]
+    brk = LUNCH if breaks else np.zeros(3, np.int64)
+    end = still.leave(STILL_WARP, per_day, brk, STILL_RISE, a, s)
+    start = still.w_ceil(STILL_WARP, per_day, a + 1) - 1  # the last second at or before a
+    assert CLOCK.at(start + s) <= end
+    if breaks:
+        d = int(LUNCH_W * late)
+        if a + d >= LUNCH[2]:
+            start = still.w_ceil(STILL_WARP, per_day, a + d + 1) - 1
+            assert CLOCK.at(start + s) <= end + d
+    y = end + int(late * 5_000)
+    first = still.latest(STILL_WARP, per_day, brk, STILL_RISE, y, s)
+    assert still.leave(STILL_WARP, per_day, brk, STILL_RISE, first, s) <= y
+    assert still.leave(STILL_WARP, per_day, brk, STILL_RISE, first + 1, s) > y

@@ -115,3 +115,16 @@ def test_solve_with_the_compiled_iterations_reports_them() -> None:
     assert not plan.unassigned
     assert plan.stats["rr_light"] > 100
     assert plan.check(_clustered_cvrp(24)) == []
+
+
+def test_a_ruin_puts_back_the_jobs_no_route_had() -> None:
+    """From an empty plan, one ruin gives every job to put back, not only the ones it took out
+    (SISR puts every job out back): a first plan that leaves jobs out no longer needs OR-Tools'
+    descent to take them in."""
+    p = _clustered_cvrp(24)
+    _, day, state, _ = _started(p)
+    assert sisr.ruin(day, state.new, state.new_n, state.removed, 3, False).size == 0
+    order = sisr.ruin(day, state.new, state.new_n, state.removed, 3, True)
+    assert sorted(order.tolist()) == sorted(day.reps.tolist())
+    sisr.iterate(day, state, 1, 0.02, 0.0, 7, False, 0.0, 3, BLINK)
+    assert state.num[sisr.BEST_MISSING] == 0

@@ -1,0 +1,153 @@
+"""Standing still on the real clock, in the search's warped units, compiled (numba) for the
+insertion checks of routing/kernel.py: warped time runs at each period's speed (routing/clock.py),
+so a drive is a constant there but a stop is not; ``leave`` times a stop at the hour it is made
+and ``latest`` is its inverse. docs/routing.md ("Time") gives the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numba import njit
+
+DAY_S = 86_400
+WARP = 10_000  # a second at a period's p % is WARP // p warped units (routing/clock.py)
+
+
+@njit(cache=True)
+def _period(warp: Any, col: int, x: int) -> int:
+    """The last period whose start (in seconds: ``col`` 0; warped: 2) is at or before ``x``."""
+    k = 0
+    for r in range(1, warp.shape[0]):
+        if warp[r, col] > x:
+            break
+        k = r
+    return k
+
+
+@njit(cache=True)
+def w_at(warp: Any, per_day: int, t: int) -> int:
+    """Warped units from midnight of day 0 to second ``t`` (routing/clock.py's ``Clock.at``)."""
+    day = t // DAY_S
+    tod = t - day * DAY_S
+    k = _period(warp, 0, tod)
+    return int(day * per_day + warp[k, 2] + (tod - warp[k, 0]) * WARP // warp[k, 1])
+
+
+@njit(cache=True)
+def w_ceil(warp: Any, per_day: int, w: int) -> int:
+    """The first second ``t`` with ``w_at(t) >= w``."""
+    day = w // per_day
+    rem = w - day * per_day
+    k = _period(warp, 2, rem)
+    return int(day * DAY_S + warp[k, 0] + ((rem - warp[k, 2]) * warp[k, 1] + WARP - 1) // WARP)
+
+
+@njit(cache=True)
+def _stand(warp: Any, per_day: int, w: int, s: int) -> int:
+    """Warped units that standing still for ``s`` seconds from warped moment ``w`` lasts (one
+    more for the rounding)."""
+    return w_at(warp, per_day, w_ceil(warp, per_day, w) + s) + 1 - w
+
+
+@njit(cache=True)
+def _rises(rise: Any, t0: int, t1: int) -> bool:
+    """Driving gets faster at some second of [t0, t1]."""
+    for d in range(t0 // DAY_S, t1 // DAY_S + 1):
+        for r in range(len(rise)):
+            b = d * DAY_S + rise[r]
+            if t0 <= b <= t1:
+                return True
+    return False
+
+
+@njit(cache=True)
+def leave(warp: Any, per_day: int, brk: Any, rise: Any, a: int, s: int) -> int:
+    """When a stop of ``s`` seconds that starts at warped moment ``a`` is over, in warped units.
+    A break (``brk``: the most warped units a vehicle's breaks add, that in seconds at the
+    slowest period, and the warped moment the first can end) may have delayed the stop by up
+    to its length if the stop starts after it: then the stop is timed at the latest over the
+    starts it could have, less the delay, so that a stop delayed by d is over by
+    ``leave(a) + d`` and a break taken off the windows (routing/ortools_model.py) is never made
+    up for with interest. Never earlier for a later ``a``."""
+    if s == 0:
+        return a
+    t = w_ceil(warp, per_day, a)
+    end = w_at(warp, per_day, t + s) + 1
+    slack, slack_s, since = brk[0], brk[1], brk[2]
+    if slack == 0 or a + slack < since:
+        return end  # no break can have come before
+    lo = max(a, since)
+    t0 = w_ceil(warp, per_day, lo)
+    if not _rises(rise, t0 - 1, t + slack_s + s):
+        # it lasts no longer if it starts later: the latest start after a break is its first
+        return max(end, a + _stand(warp, per_day, lo, s))
+    most = max(end - a, _stand(warp, per_day, lo, s), _stand(warp, per_day, a + slack, s))
+    # Its length is piecewise linear in its start: the largest is at an end or where the start
+    # or the end crosses into another period.
+    for d in range(t0 // DAY_S, (t + slack_s + s) // DAY_S + 2):
+        for r in range(warp.shape[0]):
+            b = d * DAY_S + warp[r, 0]
+            x = w_at(warp, per_day, b)
+            if lo < x < a + slack:
+                most = max(most, _stand(warp, per_day, x, s))
+            x = w_at(warp, per_day, b - s)
+            if lo < x < a + slack:
+                most = max(most, _stand(warp, per_day, x, s))
+    return a + most + 1
+
+
+@njit(cache=True)
+def latest(warp: Any, per_day: int, brk: Any, rise: Any, y: int, s: int) -> int:
+    """The latest warped start of a stop of ``s`` seconds that is over by ``y`` (``leave``'s
+    inverse)."""
+    if s == 0:
+        return y
+    a = w_at(warp, per_day, w_ceil(warp, per_day, y) - 1 - s)  # over by y without a break
+    if brk[0] == 0 or leave(warp, per_day, brk, rise, a, s) <= y:
+        return a
+    fastest = WARP // warp[0, 1] + 1
+    for r in range(warp.shape[0]):
+        fastest = max(fastest, WARP // warp[r, 1] + 1)
+    lo, hi = y - fastest * (s + 2) - 4, a  # leave(lo) <= y < leave(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if leave(warp, per_day, brk, rise, mid, s) <= y:
+            lo = mid
+        else:
+            hi = mid
+    return int(lo)
+
+
+@njit(cache=True, inline="always")
+def clock_of(day: Any) -> tuple[Any, ...]:
+    """What ``after`` and ``before`` read of ``day``, as one tuple for the caller's locals."""
+    return (
+        day.exact,
+        day.svc,
+        day.wsvc,
+        day.warp,
+        day.per_day,
+        day.brk,
+        day.rise,
+        day.drive,
+        day.loc,
+    )
+
+
+@njit(cache=True, inline="always")
+def after(ck: Any, a: int, u: int, w: int) -> int:
+    """Arrival at w of a van that starts serving u at ``a``: service at u, then the drive (the
+    time dimension's transit, or with ``Day.exact`` the stop as long as it is at that hour)."""
+    exact, svc, wsvc, warp, per_day, brk, rise, drive, loc = ck
+    if exact:
+        return int(leave(warp, per_day, brk, rise, a, wsvc[u]) + drive[loc[u], loc[w]])
+    return int(a + svc[u] + drive[loc[u], loc[w]])
+
+
+@njit(cache=True, inline="always")
+def before(ck: Any, z: int, u: int, w: int) -> int:
+    """The latest start of service at u for an arrival at w by ``z`` (``after``'s inverse)."""
+    exact, svc, wsvc, warp, per_day, brk, rise, drive, loc = ck
+    if exact:
+        return latest(warp, per_day, brk, rise, z - drive[loc[u], loc[w]], wsvc[u])
+    return int(z - svc[u] - drive[loc[u], loc[w]])
