@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from routing.still import after, before, clock_of
+from routing.still import after, before, clock_of, done, drive_of
 
 BLINK = 0.01  # each place is skipped with this chance (SISR's blinks, Christiaens & Vanden
 # Berghe 2020): the same ruin recreates differently
@@ -307,16 +307,18 @@ def best_pair(
                 w2 = path[k, j + 1]
                 delta = dp + arc(costm, loc, c, sj, dl) + arc(costm, loc, c, dl, w2)
                 delta -= arc(costm, loc, c, sj, w2)
+                # service at sj is over at the same moment either way: timed once
+                over_sj = done(ck, t, sj) if timed else 0
                 if delta < best:
                     ok = True
                     if timed:
-                        ad = max(lo[dl], after(ck, t, sj, dl))
+                        ad = max(lo[dl], over_sj + drive_of(ck, sj, dl))
                         ok = ad <= hi[dl]
                         ok = ok and max(lo[w2], after(ck, ad, dl, w2)) <= z[k, j + 1]
                     if ok:
                         best_k, best_i, best_j, best = k, i, j, delta
                 if timed:
-                    t = max(lo[w2], after(ck, t, sj, w2))
+                    t = max(lo[w2], over_sj + drive_of(ck, sj, w2))
     return best_k, best_i, best_j
 
 

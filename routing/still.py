@@ -71,16 +71,25 @@ def leave(warp: Any, per_day: int, brk: Any, rise: Any, a: int, s: int) -> int:
     up for with interest. Never earlier for a later ``a``."""
     if s == 0:
         return a
-    t = w_ceil(warp, per_day, a)
-    end = w_at(warp, per_day, t + s) + 1
+    # t = w_ceil(a) and end = w_at(t + s) + 1, the period found once where the stop ends in it
+    day = a // per_day
+    rem = a - day * per_day
+    k = _period(warp, 2, rem)
+    t_in = warp[k, 0] + ((rem - warp[k, 2]) * warp[k, 1] + WARP - 1) // WARP
+    t = day * DAY_S + t_in
+    nxt = warp[k + 1, 0] if k + 1 < warp.shape[0] else DAY_S
+    if t_in + s < nxt:
+        end = day * per_day + warp[k, 2] + (t_in + s - warp[k, 0]) * WARP // warp[k, 1] + 1
+    else:
+        end = w_at(warp, per_day, t + s) + 1
     slack, slack_s, since = brk[0], brk[1], brk[2]
     if slack == 0 or a + slack < since:
-        return end  # no break can have come before
+        return int(end)  # no break can have come before
     lo = max(a, since)
-    t0 = w_ceil(warp, per_day, lo)
+    t0 = t if lo == a else w_ceil(warp, per_day, lo)
     if not _rises(rise, t0 - 1, t + slack_s + s):
         # it lasts no longer if it starts later: the latest start after a break is its first
-        return max(end, a + _stand(warp, per_day, lo, s))
+        return int(end if lo == a else max(end, a + _stand(warp, per_day, lo, s)))
     most = max(end - a, _stand(warp, per_day, lo, s), _stand(warp, per_day, a + slack, s))
     # Its length is piecewise linear in its start: the largest is at an end or where the start
     # or the end crosses into another period.
@@ -93,7 +102,7 @@ def leave(warp: Any, per_day: int, brk: Any, rise: Any, a: int, s: int) -> int:
             x = w_at(warp, per_day, b - s)
             if lo < x < a + slack:
                 most = max(most, _stand(warp, per_day, x, s))
-    return a + most + 1
+    return int(a + most + 1)
 
 
 @njit(cache=True)
@@ -132,6 +141,22 @@ def clock_of(day: Any) -> tuple[Any, ...]:
         day.drive,
         day.loc,
     )
+
+
+@njit(cache=True, inline="always")
+def done(ck: Any, a: int, u: int) -> int:
+    """When service at u that starts at ``a`` is over (``after`` without the drive)."""
+    exact, svc, wsvc, warp, per_day, brk, rise, drive, loc = ck
+    if exact:
+        return int(leave(warp, per_day, brk, rise, a, wsvc[u]))
+    return int(a + svc[u])
+
+
+@njit(cache=True, inline="always")
+def drive_of(ck: Any, u: int, w: int) -> int:
+    """The drive from u to w in the clock's units."""
+    drive, loc = ck[7], ck[8]
+    return int(drive[loc[u], loc[w]])
 
 
 @njit(cache=True, inline="always")
