@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 
-from routing.still import after, before, clock_of, done, drive_of
+from routing.still import clock_of, latest, leave
 
 BLINK = 0.01  # each place is skipped with this chance (SISR's blinks, Christiaens & Vanden
 # Berghe 2020): the same ruin recreates differently
@@ -145,7 +145,7 @@ def move(had: Any, move_cost: int, x: int, k: int) -> int:
 def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
     """Earliest and latest start of service and load on arrival along vehicle k's route."""
     starts, ends, lo, hi, dem = day.starts, day.ends, day.lo, day.hi, day.dem
-    ck = clock_of(day)
+    ex, svc, wsvc, warp, per_day, brk, rise, drive, loc = clock_of(day)
     a, z, cum, path = wk.a, wk.z, wk.cum, wk.path
     m = n[k] + 2
     dims = dem.shape[1]
@@ -163,13 +163,21 @@ def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
         a[k, 0] = lo[prev]
         for t in range(1, m):
             s = stop(starts, ends, seq, n, k, t)
-            a[k, t] = max(lo[s], after(ck, a[k, t - 1], prev, s))
+            done = (
+                leave(warp, per_day, brk, rise, a[k, t - 1], wsvc[prev])
+                if ex
+                else a[k, t - 1] + svc[prev]
+            )
+            a[k, t] = max(lo[s], done + drive[loc[prev], loc[s]])
             prev = s
         nxt = stop(starts, ends, seq, n, k, m - 1)
         z[k, m - 1] = hi[nxt]
         for t in range(m - 2, -1, -1):
             s = stop(starts, ends, seq, n, k, t)
-            z[k, t] = min(hi[s], before(ck, z[k, t + 1], s, nxt))
+            by = z[k, t + 1] - drive[loc[s], loc[nxt]]  # service at s over by then
+            z[k, t] = min(
+                hi[s], latest(warp, per_day, brk, rise, by, wsvc[s]) if ex else by - svc[s]
+            )
             nxt = s
     wk.dirty[k] = False
 
@@ -193,14 +201,17 @@ def alike(day: Day, n: Any, closed: Any, wk: Work) -> None:
                 break
 
 
+# A stop's end is written out at each check, ``leave(...) if ex else a + svc[u]``: ``leave`` where
+# the day times stops at their hour (routing/still.py), OR-Tools' constant service elsewhere
+# (a helper holding that branch made every check count references on its arrays: clock_of).
+
+
 @njit(cache=True, inline="always")
 def placing(day: Day) -> tuple[Any, ...]:
     """The fields of ``day`` a place's check reads, as locals of the caller (inlined)."""
     return (
-        day.loc,
         day.lo,
         day.hi,
-        clock_of(day),
         day.dem,
         day.costm,
         day.rclass,
@@ -214,7 +225,8 @@ def placing(day: Day) -> tuple[Any, ...]:
 @njit(cache=True)
 def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tuple[int, int]:
     """The cheapest feasible place for visit x: (vehicle, after which stop), or (-1, -1)."""
-    loc, lo, hi, ck, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    lo, hi, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    ex, svc, wsvc, warp, per_day, brk, rise, drive, loc = clock_of(day)
     move_cost, timed = day.move_cost, day.timed
     a, z, cum, skip, dirty, path = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path
     best_k, best_i, best = -1, -1, BIG
@@ -242,8 +254,14 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
             if delta < best and not (blink > 0 and np.random.random() < blink):
                 ok = True
                 if timed:
-                    ax = max(lx, after(ck, a[k, i], u, x))
-                    ok = ax <= hx and max(lo[w], after(ck, ax, x, w)) <= z[k, i + 1]
+                    done = (
+                        leave(warp, per_day, brk, rise, a[k, i], wsvc[u])
+                        if ex
+                        else a[k, i] + svc[u]
+                    )
+                    ax = max(lx, done + drive[loc[u], loc[x]])
+                    done = leave(warp, per_day, brk, rise, ax, wsvc[x]) if ex else ax + svc[x]
+                    ok = ax <= hx and max(lo[w], done + drive[loc[x], loc[w]]) <= z[k, i + 1]
                 if ok:
                     best_k, best_i, best = k, i, delta
             u = w
@@ -257,7 +275,8 @@ def best_pair(
     """The cheapest feasible places for a pickup and its delivery: (vehicle, after which stop
     the pickup, after which the delivery), or (-1, -1, -1). The pickup goes next to one of its
     nearest visits or the depot (``Day.close``), the delivery anywhere after it."""
-    loc, lo, hi, ck, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    lo, hi, dem, costm, rclass, cap, fixed, allowed, had = placing(day)
+    ex, svc, wsvc, warp, per_day, brk, rise, drive, loc = clock_of(day)
     move_cost, timed, close = day.move_cost, day.timed, day.close
     a, z, cum, skip, dirty, path, full = wk.a, wk.z, wk.cum, wk.skip, wk.dirty, wk.path, wk.full
     best_k, best_i, best_j, best = -1, -1, -1, BIG
@@ -284,7 +303,8 @@ def best_pair(
                 continue  # (the delivery adds at least 0: triangle inequality)
             ap = 0
             if timed:
-                ap = max(lo[pk], after(ck, a[k, i], u, pk))
+                done = leave(warp, per_day, brk, rise, a[k, i], wsvc[u]) if ex else a[k, i] + svc[u]
+                ap = max(lo[pk], done + drive[loc[u], loc[pk]])
                 if ap > hi[pk]:
                     continue
             # the delivery right after the pickup
@@ -293,13 +313,17 @@ def best_pair(
             if delta < best:
                 ok = True
                 if timed:
-                    ad = max(lo[dl], after(ck, ap, pk, dl))
-                    ok = ad <= hi[dl]
-                    ok = ok and max(lo[w], after(ck, ad, dl, w)) <= z[k, i + 1]
+                    done = leave(warp, per_day, brk, rise, ap, wsvc[pk]) if ex else ap + svc[pk]
+                    ad = max(lo[dl], done + drive[loc[pk], loc[dl]])
+                    done = leave(warp, per_day, brk, rise, ad, wsvc[dl]) if ex else ad + svc[dl]
+                    ok = ad <= hi[dl] and max(lo[w], done + drive[loc[dl], loc[w]]) <= z[k, i + 1]
                 if ok:
                     best_k, best_i, best_j, best = k, i, i, delta
             # the delivery later: walk on from the pickup's successor
-            t = max(lo[w], after(ck, ap, pk, w)) if timed else 0
+            t = 0
+            if timed:
+                done = leave(warp, per_day, brk, rise, ap, wsvc[pk]) if ex else ap + svc[pk]
+                t = max(lo[w], done + drive[loc[pk], loc[w]])
             for j in range(i + 1, m - 1):
                 sj = path[k, j]
                 if (timed and t > hi[sj]) or full[j + 1]:
@@ -308,17 +332,20 @@ def best_pair(
                 delta = dp + arc(costm, loc, c, sj, dl) + arc(costm, loc, c, dl, w2)
                 delta -= arc(costm, loc, c, sj, w2)
                 # service at sj is over at the same moment either way: timed once
-                over_sj = done(ck, t, sj) if timed else 0
+                over_sj = 0
+                if timed:
+                    over_sj = leave(warp, per_day, brk, rise, t, wsvc[sj]) if ex else t + svc[sj]
                 if delta < best:
                     ok = True
                     if timed:
-                        ad = max(lo[dl], over_sj + drive_of(ck, sj, dl))
+                        ad = max(lo[dl], over_sj + drive[loc[sj], loc[dl]])
                         ok = ad <= hi[dl]
-                        ok = ok and max(lo[w2], after(ck, ad, dl, w2)) <= z[k, j + 1]
+                        done = leave(warp, per_day, brk, rise, ad, wsvc[dl]) if ex else ad + svc[dl]
+                        ok = ok and max(lo[w2], done + drive[loc[dl], loc[w2]]) <= z[k, j + 1]
                     if ok:
                         best_k, best_i, best_j, best = k, i, j, delta
                 if timed:
-                    t = max(lo[w2], over_sj + drive_of(ck, sj, w2))
+                    t = max(lo[w2], over_sj + drive[loc[sj], loc[w2]])
     return best_k, best_i, best_j
 
 
