@@ -121,7 +121,6 @@ class _Model:
     # Warped units the breaks of one vehicle can add at most (what they take off the windows
     # closing after them: routing/kernel.py's ``leave`` lets a stop be that much late)
     break_w: int = 0
-    break_from_s: int = 0  # the first moment a break can be over (seconds from midnight)
 
 
 def _model(problem: Problem, opts: SolveOptions) -> _Model:
@@ -225,22 +224,7 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
         pen = problem.shipments[j].penalty
         routing.AddDisjunction([p_idx, d_idx], BIG_PENALTY if pen is None else pen, 2)
 
-    break_from_s = min(
-        (b.earliest_start_s + b.duration_s for v in problem.vehicles for b in v.breaks), default=0
-    )
-    return _Model(
-        routing,
-        manager,
-        nodes,
-        factor,
-        problem,
-        timed,
-        service,
-        drive,
-        clock,
-        break_w,
-        break_from_s,
-    )
+    return _Model(routing, manager, nodes, factor, problem, timed, service, drive, clock, break_w)
 
 
 def _job(problem: Problem, nd: _Node) -> Service | Shipment | None:

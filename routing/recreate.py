@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from routing import still
 from routing.kernel import BLINK, Day, routes_cost, work_for
 from routing.ortools_model import _demand, _job, _job_id
 from routing.sisr import insert_seeded, load, unload
-from routing.still import WARP
 
 if TYPE_CHECKING:
     from routing.model import Problem
@@ -213,19 +213,19 @@ def _exact_clock(m: _Model, node: list[Any], exact: bool) -> dict[str, Any]:
             "brk": np.zeros(3, np.int64),
             "rise": wsvc[:0],
         }
-    starts, pcts, acc, per_day = clock._table
     wsvc[:] = [nd.stop.service_s if nd.stop is not None else 0 for nd in node]
-    slowest = max(pcts)
+    warp, per_day, rise = still.tables(clock)
+    over_from = min(
+        (b.earliest_start_s + b.duration_s for v in m.problem.vehicles for b in v.breaks),
+        default=0,
+    )
     return {
         "exact": True,
         "wsvc": wsvc,
-        "warp": np.array(list(zip(starts, pcts, acc, strict=True)), np.int64),
+        "warp": warp,
         "per_day": per_day,
-        "brk": np.array(
-            [m.break_w, -(-m.break_w * slowest // WARP) + 1, clock.at(m.break_from_s)], np.int64
-        ),
-        # where driving gets faster (a lower percent), midnight after the last period included
-        "rise": np.array([s for k, s in enumerate(starts) if pcts[k] < pcts[k - 1]], np.int64),
+        "brk": still.break_bound(clock, m.break_w, over_from),
+        "rise": rise,
     }
 
 

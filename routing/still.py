@@ -7,10 +7,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba import njit
 
+from routing.clock import SCALE, Clock
+
 DAY_S = 86_400
-WARP = 10_000  # a second at a period's p % is WARP // p warped units (routing/clock.py)
+WARP = SCALE * 100  # a second at a period's p % is WARP // p warped units (routing/clock.py)
+
+
+def tables(clock: Clock) -> tuple[Any, int, Any]:
+    """What ``leave`` reads of ``clock`` (one with a profile): its periods (rows: start in
+    seconds from midnight, percent, warped units at the start), the warped units of a whole
+    day, and the moments of the day (seconds) at which driving gets faster (a lower percent;
+    midnight after the last period included)."""
+    starts, pcts, acc, per_day = clock._table
+    warp = np.array(list(zip(starts, pcts, acc, strict=True)), np.int64)
+    rise = np.array([s for k, s in enumerate(starts) if pcts[k] < pcts[k - 1]], np.int64)
+    return warp, per_day, rise
+
+
+def break_bound(clock: Clock, most_w: int, over_from_s: int) -> Any:
+    """``leave``'s ``brk``: the most warped units one vehicle's breaks add (``most_w``), that
+    in seconds at the slowest period, and the warped moment the first break can be over
+    (``over_from_s``, seconds)."""
+    slowest = max(clock._table[1])
+    return np.array([most_w, -(-most_w * slowest // WARP) + 1, clock.at(over_from_s)], np.int64)
 
 
 @njit(cache=True)
@@ -36,10 +58,17 @@ def w_at(warp: Any, per_day: int, t: int) -> int:
 @njit(cache=True)
 def w_ceil(warp: Any, per_day: int, w: int) -> int:
     """The first second ``t`` with ``w_at(t) >= w``."""
+    day, _, t_in = _start(warp, per_day, w)
+    return int(day * DAY_S + t_in)
+
+
+@njit(cache=True, inline="always")
+def _start(warp: Any, per_day: int, w: int) -> tuple[int, int, int]:
+    """``w_ceil(w)`` as its day, its period and its second within the day."""
     day = w // per_day
     rem = w - day * per_day
     k = _period(warp, 2, rem)
-    return int(day * DAY_S + warp[k, 0] + ((rem - warp[k, 2]) * warp[k, 1] + WARP - 1) // WARP)
+    return day, k, warp[k, 0] + ((rem - warp[k, 2]) * warp[k, 1] + WARP - 1) // WARP
 
 
 @njit(cache=True)
@@ -72,10 +101,7 @@ def leave(warp: Any, per_day: int, brk: Any, rise: Any, a: int, s: int) -> int:
     if s == 0:
         return a
     # t = w_ceil(a) and end = w_at(t + s) + 1, the period found once where the stop ends in it
-    day = a // per_day
-    rem = a - day * per_day
-    k = _period(warp, 2, rem)
-    t_in = warp[k, 0] + ((rem - warp[k, 2]) * warp[k, 1] + WARP - 1) // WARP
+    day, k, t_in = _start(warp, per_day, a)
     t = day * DAY_S + t_in
     nxt = warp[k + 1, 0] if k + 1 < warp.shape[0] else DAY_S
     if t_in + s < nxt:

@@ -291,22 +291,15 @@ def test_the_search_times_each_stop_at_its_hour() -> None:
     assert exact.stats["dropped_when_timed"] == 0
 
 
-STILL_WARP = np.array([(s, p, a) for s, p, a in zip(*CLOCK._table[:3], strict=True)], np.int64)
-STILL_RISE = np.array(
-    [s for k, s in enumerate(CLOCK._table[0]) if CLOCK._table[1][k] < CLOCK._table[1][k - 1]],
-    np.int64,
-)
+STILL_WARP, PER_DAY, STILL_RISE = still.tables(CLOCK)
 LUNCH_W = CLOCK.still(1800, hhmm("13:00"), hhmm("14:00"))
-LUNCH = np.array(
-    [LUNCH_W, -(-LUNCH_W * max(CLOCK._table[1]) // 10_000) + 1, CLOCK.at(hhmm("13:30"))],
-    np.int64,
-)
+LUNCH = still.break_bound(CLOCK, LUNCH_W, hhmm("13:30"))
 
 
 @settings(max_examples=400, deadline=None)
-@given(t=st.integers(0, 2 * 86_400), w=st.integers(0, 2 * CLOCK._table[3]))
+@given(t=st.integers(0, 2 * 86_400), w=st.integers(0, 2 * PER_DAY))
 def test_the_compiled_clock_is_the_clock(t: int, w: int) -> None:
-    per_day = CLOCK._table[3]
+    per_day = PER_DAY
     assert still.w_at(STILL_WARP, per_day, t) == CLOCK.at(t)
     first = still.w_ceil(STILL_WARP, per_day, w)
     assert CLOCK.at(first) >= w > CLOCK.at(first - 1)
@@ -326,7 +319,7 @@ def test_a_stop_timed_at_its_hour_is_over_by_then_even_after_a_break(
     """Whenever on the real clock a stop starts that the search starts at ``a`` (no later), it
     is over by ``leave(a)``; after a break that delayed it by d, by ``leave(a) + d``; and
     ``latest`` is ``leave``'s inverse."""
-    per_day = CLOCK._table[3]
+    per_day = PER_DAY
     brk = LUNCH if breaks else np.zeros(3, np.int64)
     end = still.leave(STILL_WARP, per_day, brk, STILL_RISE, a, s)
     start = still.w_ceil(STILL_WARP, per_day, a + 1) - 1  # the last second at or before a
