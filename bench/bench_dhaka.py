@@ -255,7 +255,7 @@ def main() -> None:
     for sec in args.seconds:
         for name in args.solvers:
             t0 = time.monotonic()
-            routes = peers.SOLVERS[name](lm, sec, False)
+            routes = peers.SOLVERS[name](lm, sec, False, **peers.round_options(name))
             print(row(name, sec, evaluate(lm, routes), time.monotonic() - t0), flush=True)
 
 

@@ -45,6 +45,7 @@ from logistics.models import (  # noqa: E402
     User,
 )
 from logistics.services import network, round_plans  # noqa: E402
+from routing import modes  # noqa: E402
 from routing.ortools_model import SolveOptions  # noqa: E402
 from routing.solver import solve  # noqa: E402
 
@@ -138,7 +139,9 @@ def run(stops: int, seconds: float, seed_: int, peers_too: bool = False) -> None
         assert office is not None
         problem, refs, _ = round_plans.build(s, office)
     t1 = time.perf_counter()
-    result = solve(problem, SolveOptions(time_limit_s=seconds, workers=1))
+    result = solve(
+        problem, SolveOptions(time_limit_s=seconds, workers=1, breaks=modes.ROUND_BREAKS)
+    )
     t2 = time.perf_counter()
     with sessions() as s:
         plan = s.get(RoundPlan, plan_id)
@@ -163,7 +166,7 @@ def run(stops: int, seconds: float, seed_: int, peers_too: bool = False) -> None
     if peers_too:
         for name in ("ours", "pyvrp", "vroom"):
             t = time.perf_counter()
-            routes = peers.SOLVERS[name](problem, seconds, False)
+            routes = peers.SOLVERS[name](problem, seconds, False, **peers.round_options(name))
             wall = time.perf_counter() - t
             r = evaluate(problem, routes)
             print(

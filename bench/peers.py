@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from routing import modes
 from routing.model import Problem
 from routing.plan import Plan, Step, sequences_of
 from routing.solver import SolveOptions, planning_factor, solve
@@ -43,8 +44,18 @@ def _core(problem: Problem, **options: Any) -> Routes:
     return from_plan(problem, plan)
 
 
-def ours(problem: Problem, seconds: float, hier: bool, seed: int = 0, workers: int = 2) -> Routes:
-    return _core(problem, time_limit_s=seconds, seed=seed, workers=workers, vehicles_first=hier)
+def ours(
+    problem: Problem, seconds: float, hier: bool, seed: int = 0, workers: int = 2, **options: Any
+) -> Routes:
+    return _core(
+        problem, time_limit_s=seconds, seed=seed, workers=workers, vehicles_first=hier, **options
+    )
+
+
+def round_options(name: str) -> dict[str, Any]:
+    """What a solver is given on a round of homes: ours, the options DakGhor's rounds are
+    planned with (``breaks``: routing.modes.ROUND_BREAKS); the peers, nothing more."""
+    return {"breaks": modes.ROUND_BREAKS} if name == "ours" else {}
 
 
 def ours_mean(problem: Problem, seconds: float, hier: bool, seed: int = 0) -> Routes:

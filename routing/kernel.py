@@ -249,6 +249,12 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
         u = path[k, 0]
         for i in range(m - 1):
             w = path[k, i + 1]
+            if timed:  # (earliest and latest starts only grow along a route)
+                if a[k, i] > hx:
+                    break  # x's window has closed by the time this stop starts
+                if z[k, i + 1] < lx:
+                    u = w
+                    continue  # the next stop must start before x's window opens
             delta = base + arc(costm, loc, c, u, x) + arc(costm, loc, c, x, w)
             delta -= arc(costm, loc, c, u, w)
             if delta < best and not (blink > 0 and np.random.random() < blink):
@@ -293,7 +299,9 @@ def best_pair(
         for i in range(m - 1):
             u = path[k, i]
             w = path[k, i + 1]
-            if full[i + 1]:
+            if timed and a[k, i] > hi[pk]:
+                break  # (as in best_visit)
+            if full[i + 1] or (timed and z[k, i + 1] < lo[pk]):
                 continue
             if 0 < i < m - 2 and not close[pk, u] and not close[pk, w]:
                 continue

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 RR_DESCENT_SHARE_DIST, RR_DESCENT_SHARE_FLEET = 0.5, 0.1
 RR_POLISH_SHARE = 0.15  # of the time, at most, kept for a descent from the best at the end
 RR_FLEET_SHARE = 0.1  # with fewer vehicles first: of the iterations, for fleet minimisation
+RR_TAKE_SHARE = 0.1  # while the best leaves jobs out: of the iterations, for taking them in
 # A slice of compiled iterations lasts about this long: the descents, the progress reports and
 # the time limit are looked at between slices.
 SLICE_S = 0.05
@@ -159,6 +160,7 @@ def light_rr(
             rng.getrandbits(31),
             vf,
             fleet_share,
+            RR_TAKE_SHARE,
             avg_removed,
             BLINK,
         )
@@ -184,6 +186,7 @@ def light_rr(
             "rr_accepted": int(num[sisr.ACCEPTED]),
             "rr_light": int(num[sisr.LIGHT]),
             "rr_fleet": int(num[sisr.FLEET]),
+            "rr_take_in": int(num[sisr.TAKE_IN]),
             "rr_descents": descents,
             "rr_recreate_refused": refused,
         },

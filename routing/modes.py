@@ -284,6 +284,13 @@ def hub_and_spoke(
     return p1, p2
 
 
+# How rounds are solved (with routing.solver's SolveOptions): a round's break is taken where a
+# postman waits for a window to open, so the search leaves it off the windows (docs/routing.md,
+# "Breaks"; bench/bench_dhaka.py's last mile: 293-298 of 300 homes against 279 with the break
+# off every window after 13:00).
+ROUND_BREAKS = "hopeful"  # SolveOptions.breaks for rounds
+
+
 def last_mile(
     office: Site,
     homes: Sequence[Home],

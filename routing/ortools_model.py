@@ -37,6 +37,12 @@ class SolveOptions:
     # made (routing/kernel.py, ``leave``) rather than at its longest; False: as OR-Tools does
     exact_stops: bool = True
     merge: bool = True  # solve co-located identical jobs as one (routing/merge.py)
+    # With the clock, a break in the search: "cautious" takes it off every window that closes
+    # after it can begin and off the end of the shift, so each plan holds on the real clock
+    # wherever the break falls; "hopeful" off nothing: the real clock puts the break where a van
+    # waits (a round of homes with windows), what it then makes late is dropped and the fill
+    # puts back what fits (docs/routing.md, "Breaks")
+    breaks: str = "cautious"
     duration_factor_pct: int | None = None
 
 
@@ -165,7 +171,13 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     if timed:
         clock = Clock(problem.profile) if opts.time_model == "clock" else Clock(None, factor)
         service, drive, break_w = _time_dimension(
-            problem, routing, manager, nodes, clock, opts.time_model == "clock"
+            problem,
+            routing,
+            manager,
+            nodes,
+            clock,
+            off_windows=opts.time_model == "clock" and opts.breaks == "cautious",
+            off_shift=opts.time_model != "clock" or opts.breaks == "cautious",
         )
 
     for idx in range(routing.Size()):
@@ -318,19 +330,22 @@ def _time_dimension(
     manager: Any,
     nodes: list[_Node],
     clock: Clock,
-    break_off_windows: bool,
+    *,
+    off_windows: bool,
+    off_shift: bool = True,
 ) -> tuple[list[int], list[list[int]], int]:
     """Time in the clock's units (routing/clock.py): every drive a constant, windows, shifts and
     limits mapped through the clock, standing still charged at its longest for the hours it can
-    happen in, and the break taken off the end of the shift. With ``break_off_windows`` the
-    break is also taken off every window that closes after it can begin (a stop planned there
-    may come after it; a break taken before a stop delays it by at most that much), so what is
-    on time here stays on time on the real clock. (OR-Tools' break intervals model the break
+    happen in, and (``off_shift``) the break taken off the end of the shift. With
+    ``off_windows`` the break is also taken off every window that closes after it can begin (a
+    stop planned there may come after it; a break taken before a stop delays it by at most that
+    much), so what is on time here stays on time on the real clock. With neither, the real
+    clock is left to find the break its place (``SolveOptions.breaks``, "hopeful"). (OR-Tools' break intervals model the break
     exactly but slowed the search down: docs/routing.md.) With a profile-less clock at the
     shifts' mean factor and no break off the windows, this is the model the core planned with
     before the clock. Returns the transit's parts: each node's service and the drives between
     locations; and the most any vehicle's breaks take off a window (0 without
-    ``break_off_windows``)."""
+    ``off_windows``)."""
     vehicles = problem.vehicles
     day = TimeWindow(min(v.shift.start_s for v in vehicles), max(v.shift.end_s for v in vehicles))
     locs = [nd.location for nd in nodes]
@@ -357,11 +372,11 @@ def _time_dimension(
         k: [(b, clock.still(b.duration_s, b.earliest_start_s, b.latest_start_s)) for b in v.breaks]
         for k, v in enumerate(vehicles)
     }
-    margin = _break_margin(brk) if break_off_windows else (lambda end_s: 0)
+    margin = _break_margin(brk) if off_windows else (lambda end_s: 0)
     _windows(routing, manager, nodes, time_dim, horizon, clock.at, margin)
     for k, v in enumerate(vehicles):
         start = clock.at(v.shift.start_s)
-        off = sum(w for _, w in brk[k])
+        off = sum(w for _, w in brk[k]) if off_shift else 0
         time_dim.CumulVar(routing.Start(k)).SetRange(start, start)
         time_dim.CumulVar(routing.End(k)).SetRange(start, max(start, clock.at(v.shift.end_s) - off))
         if v.max_duration_s is not None:
@@ -370,7 +385,7 @@ def _time_dimension(
             )
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
     most = max((sum(w for _, w in b) for b in brk.values()), default=0)
-    return service, drive, most if break_off_windows else 0
+    return service, drive, most if off_windows else 0
 
 
 def _break_margin(brk: dict[int, list[tuple[Break, int]]]) -> Callable[[int], int]:

@@ -24,6 +24,9 @@ from routing.kernel import MAX_STRING, Day, Work, insert, routes_cost, work_for
 # State.num: the plans' figures and the counters
 CUR_COST, BEST_COST, BEST_MISSING, BEST_USED = 0, 1, 2, 3
 FM_ACTIVE, IMPROVED, LIGHT, ACCEPTED, FLEET = 4, 5, 6, 7, 8
+TAKE_IN, NEVER_OUT = 9, 10  # take-in steps made; jobs no plan can have (Day.never)
+# State.num[FM_ACTIVE]: what the plan ``State.fm`` is working at
+EMPTYING, TAKING_IN = 1, 2
 
 
 class State(NamedTuple):
@@ -54,6 +57,12 @@ def state_for(day: Day) -> State:
         return np.zeros((v, width), np.int64), np.zeros(v, np.int64)
 
     (cur, cur_n), (best, best_n), (new, new_n), (fm, fm_n) = routes(), routes(), routes(), routes()
+    num = np.zeros(16, np.int64)
+    reps = day.reps
+    partners = day.partner[reps]
+    num[NEVER_OUT] = int(
+        np.sum(day.never[reps] | ((partners >= 0) & day.never[np.maximum(partners, 0)]))
+    )
     return State(
         cur,
         cur_n,
@@ -69,7 +78,7 @@ def state_for(day: Day) -> State:
         np.zeros(s, np.bool_),
         np.zeros(s, np.bool_),
         np.zeros(v, np.bool_),
-        np.zeros(16, np.int64),
+        num,
         work_for(day, width),
     )
 
@@ -257,8 +266,7 @@ def fleet_step(day: Day, st: State, avg_removed: int, blink: float) -> None:
     ruined and rebuilt without opening a vehicle, absent jobs first (the most often absent
     first); a rebuild that leaves none absent is offered as a best, one that leaves fewer
     absent, or jobs that were absent less often, replaces it."""
-    num = st.num
-    if num[FM_ACTIVE] == 0:
+    if st.num[FM_ACTIVE] != EMPTYING:
         k = shortest(st.best_n)
         copy(st.best, st.best_n, st.fm, st.fm_n)
         st.fm_absent[:] = False
@@ -267,7 +275,39 @@ def fleet_step(day: Day, st: State, avg_removed: int, blink: float) -> None:
         st.fm_n[k] = 0
         for j in range(len(st.fm_n)):
             st.fm_closed[j] = st.fm_n[j] == 0
-        num[FM_ACTIVE] = 1
+        st.num[FM_ACTIVE] = EMPTYING
+    absent_step(day, st, avg_removed, blink, True)
+
+
+@njit(cache=True)
+def take_in_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) -> None:
+    """The same for the jobs the best leaves out (those a plan can have): a plan that is the
+    best with them absent, ruined and rebuilt, absent jobs first; one that leaves fewer absent
+    is offered as a best, one whose absent jobs were absent less often replaces it. Where a
+    window or a load keeps jobs out, taking one in needs other jobs moved first, which an
+    acceptance on cost alone (a job's penalty against a share of the travel) never allows."""
+    if st.num[FM_ACTIVE] != TAKING_IN:
+        copy(st.best, st.best_n, st.fm, st.fm_n)
+        st.served[:] = False
+        for k in range(len(st.fm_n)):
+            for t in range(st.fm_n[k]):
+                st.served[st.fm[k, t]] = True
+        st.fm_absent[:] = False
+        for x in day.reps:
+            p = day.partner[x]
+            if not st.served[x] and not day.never[x] and not (p >= 0 and day.never[p]):
+                st.fm_absent[x] = True
+                if p >= 0:
+                    st.fm_absent[p] = True
+        st.fm_closed[:] = False
+        st.num[FM_ACTIVE] = TAKING_IN
+    absent_step(day, st, avg_removed, blink, vf)
+
+
+@njit(cache=True)
+def absent_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) -> None:
+    """One step of ``fleet_step`` or ``take_in_step`` on the plan ``State.fm``."""
+    num = st.num
     copy(st.fm, st.fm_n, st.new, st.new_n)
     # (the jobs the best left out stay out: this plan is to take in the emptied route's)
     removed = ruin(day, st.new, st.new_n, st.removed, avg_removed, False)
@@ -291,8 +331,10 @@ def fleet_step(day: Day, st: State, avg_removed: int, blink: float) -> None:
             st.absences[x] += 1
             after += st.absences[x]
             count += 1
-    if count == 0:  # (jobs the best had left out are still out, at their penalties)
-        if keep(day, st, True):
+    taking_in = num[FM_ACTIVE] == TAKING_IN
+    if count == 0 or (taking_in and count < len(absent)):
+        # (emptying: jobs the best had left out are still out, at their penalties)
+        if keep(day, st, vf):
             copy(st.new, st.new_n, st.cur, st.cur_n)
             st.num[CUR_COST] = st.num[BEST_COST]
         num[FM_ACTIVE] = 0
@@ -311,15 +353,22 @@ def iterate(
     seed: int,
     vf: bool,
     fleet_share: float,
+    take_share: float,
     avg_removed: int,
     blink: float,
 ) -> None:
-    """``count`` iterations: with fewer vehicles first (``vf``) a share ``fleet_share`` of them
-    minimises the fleet, the others ruin and recreate the current plan and offer the result,
-    the acceptance threshold going linearly from ``thr_from`` to ``thr_to``."""
+    """``count`` iterations: while the best leaves out jobs a plan can have, a share
+    ``take_share`` of them takes them in; otherwise, with fewer vehicles first (``vf``), a share
+    ``fleet_share`` minimises the fleet; the others ruin and recreate the current plan and offer
+    the result, the acceptance threshold going linearly from ``thr_from`` to ``thr_to``."""
     np.random.seed(seed)
     for it in range(count):
-        if fleet_share > 0 and st.num[BEST_USED] > 1 and np.random.random() < fleet_share:
+        if st.num[BEST_MISSING] > st.num[NEVER_OUT]:
+            if np.random.random() < take_share:
+                st.num[TAKE_IN] += 1
+                take_in_step(day, st, avg_removed, blink, vf)
+                continue
+        elif fleet_share > 0 and st.num[BEST_USED] > 1 and np.random.random() < fleet_share:
             st.num[FLEET] += 1
             fleet_step(day, st, avg_removed, blink)
             continue

@@ -54,6 +54,7 @@ __all__ = [
     "planning_factor",
     "solve",
 ]
+BREAKS = ("cautious", "hopeful")  # SolveOptions.breaks
 FILL_SHARE, FILL_MAX_S = 0.05, 1.0  # of the time limit, kept for the real-clock fill
 # Before it, where the search's clock is cautious (a time-of-day profile or breaks), each
 # configuration's plan has vans emptied by the real clock (routing/squeeze.py) in this share.
@@ -87,8 +88,14 @@ def solve(
     PROGRESS_EVERY_S: {"cost", "seconds" (since this call), "config", "routed" (jobs),
     "jobs", "vehicles" (used)}; over a portfolio only what beats every earlier report."""
     opts = options or SolveOptions()
+    if opts.breaks not in BREAKS:
+        raise ValueError(f"breaks must be one of {', '.join(BREAKS)}, not {opts.breaks!r}")
     if problem.locks:
         return _solve_locked(problem, opts, progress)
+    unloaded = _without_reloads(problem)
+    if unloaded is not None:
+        part = solve(unloaded, opts, progress)
+        return build_plan(problem, sequences_of(unloaded, part), part.stats)
     if opts.merge:
         merged = merge(problem)
         if merged is not None:
@@ -177,6 +184,25 @@ def solve(
     best.stats["wall_seconds"] = round(time.monotonic() - t0, 2)
     best.stats["portfolio"] = [s.get("config") for _, s in candidates]
     return best
+
+
+def _without_reloads(problem: Problem) -> Problem | None:
+    """``problem`` with no reloads, where its vans may reload but all its jobs fit in the fleet
+    at once: the compiled iterations (routing/sisr.py) cannot model a reload, and a plan without
+    one is a plan of ``problem``. None where nothing is gained, or a reload may be needed."""
+    if problem.initial or not any(
+        v.reload_location is not None and v.max_reloads > 0 for v in problem.vehicles
+    ):
+        return None
+    for d in range(len(problem.vehicles[0].capacity)):
+        jobs = sum(s.amount[d] for s in problem.services)
+        jobs += sum(s.amount[d] for s in problem.shipments)
+        if jobs > sum(v.capacity[d] for v in problem.vehicles):
+            return None
+    return replace(
+        problem,
+        vehicles=tuple(replace(v, reload_location=None, max_reloads=0) for v in problem.vehicles),
+    )
 
 
 def _fill(problem: Problem, plan: Plan, deadline: float) -> Plan:

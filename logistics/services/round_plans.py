@@ -135,7 +135,9 @@ def compute(make_session: Callable[[], Session], plan_id: int) -> str:
             problem, refs, _ = build(s, office)
             day, seconds = plan.day, plan.seconds
         t0 = clock.monotonic()
-        result = solve(problem, SolveOptions(time_limit_s=seconds, workers=1))
+        result = solve(
+            problem, SolveOptions(time_limit_s=seconds, workers=1, breaks=modes.ROUND_BREAKS)
+        )
         log.info(
             "round plan %s: %.1f s, %s routes", plan_id, clock.monotonic() - t0, len(result.routes)
         )

@@ -8,9 +8,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from routing import sisr
+from routing.kernel import prepare, work_for
 from routing.model import (
     Location,
     Problem,
@@ -22,7 +25,7 @@ from routing.model import (
     Vehicle,
 )
 from routing.ortools_model import BIG_PENALTY, SolveOptions, _model
-from routing.recreate import Recreate, recreate
+from routing.recreate import Recreate, day_of, recreate
 from tests.routing.test_solver import _clustered_cvrp, euclid, line_problem
 
 NO_LOCK: frozenset[int] = frozenset()
@@ -222,3 +225,34 @@ def test_what_it_builds_holds_in_or_tools_and_costs_what_or_tools_counts(
         ruined = [[i for i in r if i not in out] for r in built]
         assert routing.ReadAssignmentFromRoutes(ruined, True) is not None
         built = rc.insert(ruined, sorted(out, key=lambda i: rng.random()), rng, NO_LOCK)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days(), st.integers(0, 2**16), st.booleans())
+def test_starts_only_grow_along_a_route(p: Problem, seed: int, exact: bool) -> None:
+    """Along every route it builds, the earliest and the latest start of service never fall
+    from one stop to the next (with stops timed at their hour too): what lets the kernel stop
+    looking along a route once a window has closed, and skip the places before it opens."""
+    m, rc, _ = _setup(p)
+    day = day_of(
+        m, [m.routing.GetFixedCostOfVehicle(k) for k in range(m.routing.vehicles())], exact=exact
+    )
+    assert day is not None
+    rng = random.Random(seed)
+    visits = [
+        i
+        for i in range(m.routing.Size())
+        if not m.routing.IsStart(i) and m.nodes[m.manager.IndexToNode(i)].kind != "depot"
+    ]
+    rng.shuffle(visits)
+    built = rc.insert([[] for _ in range(m.routing.vehicles())], visits, rng, NO_LOCK)
+    seq = np.zeros((len(built), len(day.visits) + 1), np.int64)
+    n = np.zeros(len(built), np.int64)
+    sisr.load(seq, n, built)
+    wk = work_for(day, len(day.visits) + 1)
+    for k in range(len(built)):
+        prepare(day, seq, n, k, wk)
+        a, z = wk.a[k, : n[k] + 2], wk.z[k, : n[k] + 2]
+        if day.timed:
+            assert all(a[t] <= a[t + 1] for t in range(len(a) - 1)), a
+            assert all(z[t] <= z[t + 1] for t in range(len(z) - 1)), z

@@ -51,7 +51,7 @@ def test_every_plan_kept_holds_in_or_tools_at_its_cost(
     for k in range(3):
         sisr.iterate(
             day, state, 40, 0.02, 0.0, seed + k, vehicles_first, 0.2 if vehicles_first else 0.0,
-            3, BLINK,
+            0.2, 3, BLINK,
         )  # fmt: skip
         for seq, n in ((state.best, state.best_n), (state.cur, state.cur_n)):
             routes = sisr.unload(seq, n)
@@ -81,7 +81,7 @@ def test_the_same_seed_gives_the_same_plan() -> None:
     runs = []
     for _ in range(2):
         _, day, state, _ = _started(p)
-        sisr.iterate(day, state, 300, 0.02, 0.0, 7, False, 0.0, 3, BLINK)
+        sisr.iterate(day, state, 300, 0.02, 0.0, 7, False, 0.0, 0.1, 3, BLINK)
         runs.append(sisr.unload(state.best, state.best_n))
     assert runs[0] == runs[1]
 
@@ -104,10 +104,27 @@ def test_with_vehicles_first_the_plan_comes_down_to_the_vans_the_loads_need() ->
         spread[i % 8].append(x)
     _, day, state, _ = _started(p, spread, vehicles_first=True)
     assert state.num[sisr.BEST_USED] == 8
-    sisr.iterate(day, state, 3000, 0.02, 0.0, 3, True, 0.2, 3, BLINK)
+    sisr.iterate(day, state, 3000, 0.02, 0.0, 3, True, 0.2, 0.1, 3, BLINK)
     assert state.num[sisr.BEST_USED] == 2 and state.num[sisr.BEST_MISSING] == 0
     assert state.num[sisr.FLEET] > 0
     assert m.routing.ReadAssignmentFromRoutes(sisr.unload(state.best, state.best_n), True)
+
+
+def test_jobs_left_out_are_taken_in_by_steps_of_their_own() -> None:
+    """Every iteration a take-in step while the best leaves jobs out (``take_share`` 1): from a
+    plan with every job out, the steps alone (no ruin and recreate of the current plan) take
+    them all in, as SISR's fleet minimisation does a route's jobs, and the plan holds in
+    OR-Tools' model; with none left out, no take-in step is made."""
+    p = _clustered_cvrp(24)
+    m, day, state, _ = _started(p)
+    assert state.num[sisr.BEST_MISSING] == 24 and state.num[sisr.NEVER_OUT] == 0
+    sisr.iterate(day, state, 400, 0.02, 0.0, 5, False, 0.0, 1.0, 3, BLINK)
+    assert state.num[sisr.BEST_MISSING] == 0
+    assert state.num[sisr.TAKE_IN] > 0 and state.num[sisr.LIGHT] > 0
+    steps = int(state.num[sisr.TAKE_IN])
+    assert m.routing.ReadAssignmentFromRoutes(sisr.unload(state.best, state.best_n), True)
+    sisr.iterate(day, state, 50, 0.02, 0.0, 6, False, 0.0, 1.0, 3, BLINK)
+    assert state.num[sisr.TAKE_IN] == steps
 
 
 def test_solve_with_the_compiled_iterations_reports_them() -> None:
@@ -126,5 +143,5 @@ def test_a_ruin_puts_back_the_jobs_no_route_had() -> None:
     assert sisr.ruin(day, state.new, state.new_n, state.removed, 3, False).size == 0
     order = sisr.ruin(day, state.new, state.new_n, state.removed, 3, True)
     assert sorted(order.tolist()) == sorted(day.reps.tolist())
-    sisr.iterate(day, state, 1, 0.02, 0.0, 7, False, 0.0, 3, BLINK)
+    sisr.iterate(day, state, 1, 0.02, 0.0, 7, False, 0.0, 0.0, 3, BLINK)
     assert state.num[sisr.BEST_MISSING] == 0

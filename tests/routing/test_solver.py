@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -365,3 +366,60 @@ def test_descents_of_large_models_leave_out_the_full_pair_relocation() -> None:
     for params in (small, large):
         assert params.local_search_operators.use_light_relocate_pair == on
         assert all(getattr(params.local_search_operators, n) == off for n in RR_OPERATORS_OFF)
+
+
+def _waiting_round(**options: Any) -> tuple[Problem, Plan]:
+    """One van, 08:00-12:00, a 30-minute break to begin 10:00-11:00, and two stops 10 s apart it
+    can only make 11:00-11:20: the van waits from 08:00 until then, and takes the break
+    meanwhile."""
+    p = line_problem(
+        vehicles=(
+            Vehicle(
+                "v1",
+                0,
+                0,
+                (10,),
+                TimeWindow(8 * 3600, 12 * 3600),
+                breaks=(Break(10 * 3600, 11 * 3600, 1800),),
+            ),
+        ),  # fmt: skip
+        services=tuple(
+            Service(f"s{i}", Stop(i, 60, TimeWindow(11 * 3600, 11 * 3600 + 1200)), (2,))
+            for i in (1, 2)
+        ),
+    )
+    return p, solve(p, SolveOptions(time_limit_s=1, workers=1, fill=False, **options))
+
+
+def test_a_hopeful_break_falls_where_the_van_waits() -> None:
+    """Cautious, the break comes off every window closing after it can begin (the stops' windows
+    shrink to 11:00 sharp) and the search leaves one stop out (the real-clock fill is off
+    here); hopeful, the search plans both and the real clock puts the break in the van's wait:
+    the plan holds."""
+    p, cautious = _waiting_round()
+    assert len(cautious.unassigned) == 1
+    p, hopeful = _waiting_round(breaks="hopeful")
+    assert not hopeful.unassigned and hopeful.check(p) == []
+    assert hopeful.stats["dropped_when_timed"] == 0
+    with pytest.raises(ValueError, match="breaks"):
+        _waiting_round(breaks="sometimes")
+
+
+def test_reloads_not_needed_are_planned_by_the_compiled_search() -> None:
+    """Vans that may reload, with every job fitting the fleet at once: planned without reloads
+    by the compiled iterations (which cannot model one), and the plan holds for the problem with
+    them; where the jobs need a reload, OR-Tools' reinsertion plans it."""
+    fits = line_problem(
+        vehicles=tuple(
+            Vehicle(f"v{k}", 0, 0, (10,), TimeWindow(0, 1000), reload_location=0, max_reloads=2)
+            for k in (1, 2)
+        )
+    )
+    plan = solve(fits, SolveOptions(time_limit_s=1, workers=1, strategy="rr"))
+    assert plan.stats["rr_light"] > 0 and not plan.unassigned and plan.check(fits) == []
+    needs = replace(
+        fits, vehicles=(replace(fits.vehicles[0], capacity=(4,), shift=TimeWindow(0, 10**6)),)
+    )
+    plan = solve(needs, SolveOptions(time_limit_s=1, workers=1, strategy="rr"))
+    assert "rr_light" not in plan.stats and not plan.unassigned and plan.check(needs) == []
+    assert any(v.kind == "reload" for r in plan.routes for v in r.visits)
