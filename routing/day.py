@@ -25,7 +25,8 @@ class Day(NamedTuple):
     pickup: Any  # bool[S]: a shipment's pickup
     allowed: Any  # bool[S, V]: the vehicles that may serve the index (pins)
     had: Any  # int64[S]: the vehicle the initial plan had the job on, -1
-    never: Any  # bool[S]: can never be served (its window opens after every shift)
+    never: Any  # bool[S]: can never be served (a window, its own or its shipment's other end's,
+    # opens after every shift)
     close: Any  # bool[S, S]: close[p, x]: x is among the nearest visits of pickup p
     nbr: Any  # int64[S, K]: each visit's nearest visits (for the ruin), -1 past the end
     reps: Any  # int64[J]: one index per job (the first of its visits)

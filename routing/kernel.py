@@ -3,10 +3,11 @@ arrays, the insertion checks of routing/recreate.py in machine code (numba), so 
 costs microseconds where the same loops in Python cost milliseconds.
 
 A ``Day`` (routing/day.py) holds what the checks read, indexed by OR-Tools' routing indices
-(the visits, the vehicles' starts, then their ends); ``Routes`` holds one plan as ``seq[k, :n[k]]`` (the visits of
-vehicle k, without start and end). Each stop's earliest (``a``) and latest (``z``) start of
-service and its load on arrival (``cum``) are kept per route (Savelsbergh's insertion: a place
-is checked in constant time for a visit, in one forward pass per pickup place for a pair).
+(the visits, the vehicles' starts, then their ends); ``Routes`` holds one plan as
+``seq[k, :n[k]]`` (the visits of vehicle k, without start and end). Each stop's earliest
+(``a``) and latest (``z``) start of service and its load on arrival (``cum``) are kept per
+route (Savelsbergh's insertion: a place is checked in constant time for a visit, in one forward
+pass per pickup place for a pair).
 
 Times are the search's warped units (routing/clock.py), in which every drive is a constant.
 With ``Day.exact`` a stop lasts what standing still lasts at the hour it is made (``leave``),
@@ -320,9 +321,9 @@ def insert(day: Day, seq: Any, n: Any, order: Any, closed: Any, wk: Work, blink:
         wk.done[i] = False
     alike(day, n, closed, wk)
     for x in order:
-        p = day.partner[x]
-        if wk.done[x] or day.never[x] or (p >= 0 and day.never[p]):
+        if wk.done[x] or day.never[x]:
             continue  # (never served: a window that opens after every shift has ended)
+        p = day.partner[x]
         wk.done[x] = True
         if p >= 0:
             wk.done[p] = True

@@ -340,10 +340,10 @@ def _time_dimension(
     ``off_windows`` the break is also taken off every window that closes after it can begin (a
     stop planned there may come after it; a break taken before a stop delays it by at most that
     much), so what is on time here stays on time on the real clock. With neither, the real
-    clock is left to find the break its place (``SolveOptions.breaks``, "hopeful"). (OR-Tools' break intervals model the break
-    exactly but slowed the search down: docs/routing.md.) With a profile-less clock at the
-    shifts' mean factor and no break off the windows, this is the model the core planned with
-    before the clock. Returns the transit's parts: each node's service and the drives between
+    clock is left to find the break its place (``SolveOptions.breaks``, "hopeful"). (OR-Tools'
+    break intervals model the break exactly but slowed the search down: docs/routing.md.) With
+    a profile-less clock at the shifts' mean factor and no break off the windows, this is the
+    model the core planned with before the clock. Returns the transit's parts: each node's service and the drives between
     locations; and the most any vehicle's breaks take off a window (0 without
     ``off_windows``)."""
     vehicles = problem.vehicles

@@ -90,6 +90,8 @@ def day_of(m: _Model, fixed: list[int], exact: bool = False) -> Day | None:
     never = np.zeros(size, np.bool_)
     for i in range(routing.Size()):
         never[i] = routing.ActiveVar(i).Max() == 0
+    for pk, dl in ends_of.values():  # a shipment that cannot be delivered is never picked up
+        never[pk] = never[dl] = never[pk] or never[dl]
     for i, nd in enumerate(node):
         job = _job(p, nd)
         if job is not None and job.vehicles is not None:

@@ -16,7 +16,8 @@ import numpy as np
 from numba import njit
 from numba.core.dispatcher import Dispatcher
 
-from routing import day, kernel, state, still
+from routing import day as day_types
+from routing import kernel, state, still
 from routing.kernel import MAX_STRING, Day, Work, insert
 from routing.state import (
     ACCEPTED,
@@ -37,6 +38,7 @@ from routing.state import (
     figures,
     keep,
     load,
+    mark_served,
     offer,
     state_for,
     unload,
@@ -66,6 +68,7 @@ __all__ = [
     "iterate",
     "keep",
     "load",
+    "mark_served",
     "offer",
     "rebuild",
     "rebuild_once",
@@ -206,17 +209,13 @@ def take_in_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) 
     acceptance on cost alone (a job's penalty against a share of the travel) never allows."""
     if st.num[FM_ACTIVE] != TAKING_IN:
         copy(st.best, st.best_n, st.fm, st.fm_n)
-        st.served[:] = False
-        for k in range(len(st.fm_n)):
-            for t in range(st.fm_n[k]):
-                st.served[st.fm[k, t]] = True
+        mark_served(st.fm, st.fm_n, st.served)
         st.fm_absent[:] = False
         for x in day.reps:
-            p = day.partner[x]
-            if not st.served[x] and not day.never[x] and not (p >= 0 and day.never[p]):
+            if not st.served[x] and not day.never[x]:
                 st.fm_absent[x] = True
-                if p >= 0:
-                    st.fm_absent[p] = True
+                if day.partner[x] >= 0:
+                    st.fm_absent[day.partner[x]] = True
         st.fm_closed[:] = False
         st.num[FM_ACTIVE] = TAKING_IN
     absent_step(day, st, avg_removed, blink, vf)
@@ -227,7 +226,7 @@ def absent_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) -
     """One step of ``fleet_step`` or ``take_in_step`` on the plan ``State.fm``."""
     num = st.num
     copy(st.fm, st.fm_n, st.new, st.new_n)
-    # (the jobs the best left out stay out: this plan is to take in the emptied route's)
+    # (jobs neither on this plan nor absent from it stay out: emptying a route, the best's own)
     removed = ruin(day, st.new, st.new_n, st.removed, avg_removed, False)
     absent = np.flatnonzero(st.fm_absent)
     key = np.empty(len(absent))
@@ -235,10 +234,7 @@ def absent_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) -
         key[i] = -st.absences[absent[i]] + np.random.random() * 0.5
     order = np.concatenate((absent[np.argsort(key)], removed))
     insert(day, st.new, st.new_n, order, st.fm_closed, st.work, blink)
-    st.served[:] = False
-    for k in range(len(st.new_n)):
-        for t in range(st.new_n[k]):
-            st.served[st.new[k, t]] = True
+    mark_served(st.new, st.new_n, st.served)
     before = after = count = 0
     for x in absent:
         before += st.absences[x] + (0 if st.served[x] else 1)
@@ -249,12 +245,11 @@ def absent_step(day: Day, st: State, avg_removed: int, blink: float, vf: bool) -
             st.absences[x] += 1
             after += st.absences[x]
             count += 1
-    taking_in = num[FM_ACTIVE] == TAKING_IN
-    if count == 0 or (taking_in and count < len(absent)):
+    if count == 0 or (num[FM_ACTIVE] == TAKING_IN and count < len(absent)):
         # (emptying: jobs the best had left out are still out, at their penalties)
         if keep(day, st, vf):
             copy(st.new, st.new_n, st.cur, st.cur_n)
-            st.num[CUR_COST] = st.num[BEST_COST]
+            num[CUR_COST] = num[BEST_COST]
         num[FM_ACTIVE] = 0
     elif count < len(absent) or after < before:
         copy(st.new, st.new_n, st.fm, st.fm_n)
@@ -313,11 +308,11 @@ def insert_seeded(
 
 def _compiled_with_this_kernel() -> None:
     """numba keys each function's cache on its own file only: an edit of routing/kernel.py,
-    routing/still.py, routing/state.py or routing/day.py would leave the cached machine code that has their
-    functions inlined (this module's, the state's and the kernel's for still.py's) as it was. A
-    hash of the sources is kept beside that cache; when it differs, this module's, the state's
-    and the kernel's functions are compiled again."""
-    modules = (kernel, still, state, day)
+    routing/still.py, routing/state.py or routing/day.py would leave the cached machine code
+    that has their functions inlined (this module's, the state's and the kernel's for
+    still.py's) as it was. A hash of the sources is kept beside that cache; when it differs,
+    this module's, the state's and the kernel's functions are compiled again."""
+    modules = (kernel, still, state, day_types)
     stamp = hashlib.sha256(
         b"".join(Path(m.__file__).read_bytes() for m in modules)  # type: ignore[arg-type]
     ).hexdigest()

@@ -194,7 +194,7 @@ def _without_reloads(problem: Problem) -> Problem | None:
         v.reload_location is not None and v.max_reloads > 0 for v in problem.vehicles
     ):
         return None
-    for d in range(len(problem.vehicles[0].capacity)):
+    for d in range(len(problem.dimensions)):
         jobs = sum(s.amount[d] for s in problem.services)
         jobs += sum(s.amount[d] for s in problem.shipments)
         if jobs > sum(v.capacity[d] for v in problem.vehicles):

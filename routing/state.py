@@ -51,11 +51,7 @@ def state_for(day: Day) -> State:
 
     (cur, cur_n), (best, best_n), (new, new_n), (fm, fm_n) = routes(), routes(), routes(), routes()
     num = np.zeros(16, np.int64)
-    reps = day.reps
-    partners = day.partner[reps]
-    num[NEVER_OUT] = int(
-        np.sum(day.never[reps] | ((partners >= 0) & day.never[np.maximum(partners, 0)]))
-    )
+    num[NEVER_OUT] = int(np.sum(day.never[day.reps]))
     return State(
         cur,
         cur_n,
@@ -85,18 +81,25 @@ def copy(src: Any, src_n: Any, dst: Any, dst_n: Any) -> None:
 
 
 @njit(cache=True)
+def mark_served(seq: Any, n: Any, served: Any) -> None:
+    """``served``: whether each index is on one of the routes ``seq``/``n``."""
+    served[:] = False
+    for k in range(len(n)):
+        for t in range(n[k]):
+            served[seq[k, t]] = True
+
+
+@njit(cache=True)
 def figures(day: Day, seq: Any, n: Any, served: Any) -> tuple[int, int, int, int]:
     """A plan's cost with the penalties of the jobs it leaves out, the jobs left out, the
     vehicles used, and its travel cost (without fixed costs and penalties)."""
-    served[:] = False
+    mark_served(seq, n, served)
     used = 0
     fixed = 0
     for k in range(len(n)):
         if n[k]:
             used += 1
             fixed += day.fixed[k]
-        for t in range(n[k]):
-            served[seq[k, t]] = True
     missing = 0
     out = 0
     for j in range(len(day.reps)):

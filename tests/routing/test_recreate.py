@@ -189,6 +189,21 @@ def days(draw: st.DrawFn) -> Problem:
     )
 
 
+def _built(
+    m: Any, rc: Recreate, rng: random.Random, *, blinks: bool
+) -> tuple[list[int], list[list[int]]]:
+    """Every visit of ``m`` in a random order, and the routes the recreate builds from nothing
+    by putting them in in that order (with blinks drawn from ``rng``, or none)."""
+    visits = [
+        i
+        for i in range(m.routing.Size())
+        if not m.routing.IsStart(i) and m.nodes[m.manager.IndexToNode(i)].kind != "depot"
+    ]
+    rng.shuffle(visits)
+    empty: list[list[int]] = [[] for _ in range(m.routing.vehicles())]
+    return visits, rc.insert(empty, visits, rng if blinks else None, NO_LOCK)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(days(), st.integers(0, 2**16), st.booleans())
 def test_what_it_builds_holds_in_or_tools_and_costs_what_or_tools_counts(
@@ -200,14 +215,7 @@ def test_what_it_builds_holds_in_or_tools_and_costs_what_or_tools_counts(
     m, rc, _ = _setup(p, vehicles_first=vehicles_first)
     routing = m.routing
     rng = random.Random(seed)
-    visits = [
-        i
-        for i in range(routing.Size())
-        if not routing.IsStart(i) and m.nodes[m.manager.IndexToNode(i)].kind != "depot"
-    ]
-    rng.shuffle(visits)
-    empty: list[list[int]] = [[] for _ in range(routing.vehicles())]
-    built = rc.insert(empty, visits, rng, NO_LOCK)
+    visits, built = _built(m, rc, rng, blinks=True)
     for _ in range(3):
         asg = routing.ReadAssignmentFromRoutes(built, True)
         assert asg is not None, built
@@ -239,14 +247,7 @@ def test_starts_only_grow_along_a_route(p: Problem, seed: int, exact: bool) -> N
         m, [m.routing.GetFixedCostOfVehicle(k) for k in range(m.routing.vehicles())], exact=exact
     )
     assert day is not None
-    rng = random.Random(seed)
-    visits = [
-        i
-        for i in range(m.routing.Size())
-        if not m.routing.IsStart(i) and m.nodes[m.manager.IndexToNode(i)].kind != "depot"
-    ]
-    rng.shuffle(visits)
-    built = rc.insert([[] for _ in range(m.routing.vehicles())], visits, rng, NO_LOCK)
+    _, built = _built(m, rc, random.Random(seed), blinks=True)
     seq = np.zeros((len(built), len(day.visits) + 1), np.int64)
     n = np.zeros(len(built), np.int64)
     sisr.load(seq, n, built)
@@ -273,14 +274,7 @@ def test_a_visit_goes_to_the_cheapest_place_or_nowhere_if_there_is_none(
     p = replace(p, shipments=())
     m, rc, _ = _setup(p)
     routing = m.routing
-    rng = random.Random(seed)
-    visits = [
-        i
-        for i in range(routing.Size())
-        if not routing.IsStart(i) and m.nodes[m.manager.IndexToNode(i)].kind != "depot"
-    ]
-    rng.shuffle(visits)
-    built = rc.insert([[] for _ in range(routing.vehicles())], visits, None, NO_LOCK)
+    visits, built = _built(m, rc, random.Random(seed), blinks=False)
     for x in visits:
         if routing.ActiveVar(x).Max() == 0:
             continue  # (never served; OR-Tools would read it in a route and ignore it)
