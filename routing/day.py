@@ -20,7 +20,8 @@ class Day(NamedTuple):
     lo: Any  # int64[S]: earliest start of service (time dimension's cumul min)
     hi: Any  # int64[S]: latest (its max; a vehicle's end also by its span)
     svc: Any  # int64[S]: service, in the clock's units (the time transit is svc + drive)
-    dem: Any  # int64[S, D]: demand per capacity dimension
+    dem: Any  # int64[S, D]: what the load changes by at each index (a one-stop job: minus its
+    # amount, on board from the start; a pickup plus, its delivery minus)
     partner: Any  # int64[S]: the other end of a shipment, -1 for a service
     pickup: Any  # bool[S]: a shipment's pickup
     allowed: Any  # bool[S, V]: the vehicles that may serve the index (pins)

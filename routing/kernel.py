@@ -70,10 +70,11 @@ def arc(costm: Any, loc: Any, c: int, u: int, w: int) -> int:
 
 
 @njit(cache=True, inline="always")
-def over(cum: Any, dem: Any, cap: Any, k: int, t: int, x: int) -> bool:
-    """The load on arrival at the t-th stop of route k, plus x's demand, breaks a capacity."""
+def over(cum: Any, dem: Any, cap: Any, k: int, t: int, x: int, sign: int = 1) -> bool:
+    """The load on arrival at the t-th stop of route k (t = 0: on leaving its start), plus x's
+    demand (``sign`` -1: minus it, a one-stop job's amount), breaks a capacity."""
     for d in range(dem.shape[1]):
-        c = cum[k, t, d] + dem[x, d]
+        c = cum[k, t, d] + sign * dem[x, d]
         if c < 0 or c > cap[k, d]:
             return True
     return False
@@ -95,8 +96,14 @@ def prepare(day: Day, seq: Any, n: Any, k: int, wk: Work) -> None:
     dims = dem.shape[1]
     for t in range(m):
         path[k, t] = stop(starts, ends, seq, n, k, t)
-    for d in range(dims):
+    for d in range(dims):  # one-stop jobs are on board from the start
         cum[k, 0, d] = 0
+    partner = day.partner
+    for t in range(1, m - 1):
+        s = path[k, t]
+        if partner[s] < 0:
+            for d in range(dims):
+                cum[k, 0, d] -= dem[s, d]
     prev = stop(starts, ends, seq, n, k, 0)
     for t in range(1, m):
         for d in range(dims):
@@ -181,17 +188,20 @@ def best_visit(day: Day, seq: Any, n: Any, wk: Work, x: int, blink: float) -> tu
         if dirty[k]:
             prepare(day, seq, n, k, wk)
         m = n[k] + 2
-        full = False
-        for t in range(1, m):  # the load on arrival at every stop after x grows
-            if over(cum, dem, cap, k, t, x):
-                full = True
+        # x is on board from the start to its stop: the load on leaving the start and on
+        # arriving at every stop up to x's grows, so the places are those before the first
+        # stop whose load would then break a capacity (x after stop i arrives with stop i+1's).
+        room = m - 1
+        for t in range(m):
+            if over(cum, dem, cap, k, t, x, -1):
+                room = t - 1
                 break
-        if full:
+        if room <= 0:
             continue
         c = rclass[k]
         base = move(had, move_cost, x, k) + (fixed[k] if m == 2 else 0)
         u = path[k, 0]
-        for i in range(m - 1):
+        for i in range(room):
             w = path[k, i + 1]
             if timed:  # (earliest and latest starts only grow along a route)
                 if a[k, i] > hx:

@@ -99,15 +99,16 @@ def _build_nodes(problem: Problem, rng: random.Random) -> tuple[list[_Node], lis
     return nodes, starts, ends
 
 
-def _demand(problem: Problem, node: _Node, d: int, vehicle_caps: list[int]) -> int:
+def _demand(problem: Problem, node: _Node, d: int) -> int:
+    """What capacity ``d``'s load changes by at ``node``: a one-stop job's amount is on board
+    from the start (or the last reload) to its stop, a shipment's from its pickup to its
+    delivery; a reload adds what it loads through its slack."""
     if node.kind == "service":
-        return problem.services[node.job].amount[d]
+        return -problem.services[node.job].amount[d]
     if node.kind == "pickup":
         return problem.shipments[node.job].amount[d]
     if node.kind == "delivery":
         return -problem.shipments[node.job].amount[d]
-    if node.kind == "reload":
-        return -vehicle_caps[node.vehicle]
     return 0
 
 
@@ -186,15 +187,18 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
             if nd.kind == "reload":  # a reload node serves its own vehicle only
                 routing.VehicleVar(idx).SetValues([-1, nd.vehicle])
 
-    # Capacities, one dimension each; reload nodes may reset the load through their slack.
+    # Capacities, one dimension each: the load on leaving each stop. One-stop jobs are on board
+    # from the start, so where there are any a route starts with what it will hand over (a free
+    # start cumul, never negative on the way); reload nodes load more through their slack.
     has_reload = any(nd.kind == "reload" for nd in nodes)
     for d, dname in enumerate(problem.dimensions):
         caps = [v.capacity[d] for v in problem.vehicles]
-        demands = [_demand(problem, nd, d, caps) for nd in nodes]
+        demands = [_demand(problem, nd, d) for nd in nodes]
 
         cb = routing.RegisterUnaryTransitVector(demands)
         slack = max(caps) if has_reload else 0
-        routing.AddDimensionWithVehicleCapacity(cb, slack, caps, True, f"cap_{dname}")
+        start_empty = not problem.services
+        routing.AddDimensionWithVehicleCapacity(cb, slack, caps, start_empty, f"cap_{dname}")
         if has_reload:
             cap_dim = routing.GetDimensionOrDie(f"cap_{dname}")
             for idx in range(routing.Size()):

@@ -73,9 +73,9 @@ def day_of(m: _Model, fixed: list[int], exact: bool = False) -> Day | None:
     loc = np.array([nd.location for nd in node], np.int64)
     caps = [v.capacity for v in p.vehicles]
     dims = range(len(p.dimensions))
-    dem = np.array(
-        [[_demand(p, nd, d, [c[d] for c in caps]) for d in dims] for nd in node], np.int64
-    ).reshape(size, len(p.dimensions))
+    dem = np.array([[_demand(p, nd, d) for d in dims] for nd in node], np.int64).reshape(
+        size, len(p.dimensions)
+    )
     starts = np.array([routing.Start(k) for k in range(n_veh)], np.int64)
     ends = np.array([routing.End(k) for k in range(n_veh)], np.int64)
     partner = np.full(size, -1, np.int64)

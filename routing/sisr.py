@@ -154,7 +154,7 @@ def recreate_order(day: Day, out: Any) -> Any:
     home = day.loc[day.starts[0]]
     for i in range(len(out)):
         if mode < 8:
-            key[i] = -float(day.dem[out[i], 0])
+            key[i] = -abs(float(day.dem[out[i], 0]))  # (a one-stop job's is negative)
         else:
             d = float(day.dist[home, day.loc[out[i]]])
             key[i] = -d if mode < 10 else d

@@ -6,7 +6,6 @@ closed vehicles."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -267,15 +266,16 @@ def test_a_visit_goes_to_the_cheapest_place_or_nowhere_if_there_is_none(
 ) -> None:
     """A one-stop job taken out of a built plan goes back to the place where OR-Tools' model
     counts the least objective (tried at every place of every route), and stays out only where
-    the model accepts it nowhere: the places the kernel skips because a window rules them out
-    are never ones the model accepts. On days of one-stop jobs only: with shipments, OR-Tools'
-    model counts a job's amount from its stop on (as a pickup's) where the problem loads it at
-    the start, so the two can differ there (docs/routing.md, "Capacities")."""
-    p = replace(p, shipments=())
+    the model accepts it nowhere: the places the kernel skips because a window or a load rules
+    them out are never ones the model accepts. On days mixing one-stop jobs and shipments too:
+    both load a one-stop job at the start, as the problem does (docs/routing.md,
+    "Capacities")."""
     m, rc, _ = _setup(p)
     routing = m.routing
     visits, built = _built(m, rc, random.Random(seed), blinks=False)
     for x in visits:
+        if m.nodes[m.manager.IndexToNode(x)].kind != "service":
+            continue  # (a shipment's ends go in together)
         if routing.ActiveVar(x).Max() == 0:
             continue  # (never served; OR-Tools would read it in a route and ignore it)
         ruined = [[i for i in r if i != x] for r in built]

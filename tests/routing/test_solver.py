@@ -158,6 +158,23 @@ def test_capacity_forces_a_second_vehicle() -> None:
     assert plan.check(p) == [] and plan.vehicles_used == 2 and not plan.unassigned
 
 
+@pytest.mark.parametrize("strategy", ["rr", "gls"])
+def test_a_one_stop_job_is_on_board_from_the_start_on_a_day_with_shipments(strategy: str) -> None:
+    """A one-stop job is loaded at the start (docs/routing.md, "Capacities"): with room for 4,
+    the van that is to pick up 4 must hand over the 1 first, though picking up first is
+    shorter (60 m against 80). Both searches (the compiled one and OR-Tools') plan it so, with
+    no fill after them to put back what a search's plan could not carry."""
+    p = line_problem(
+        vehicles=(Vehicle("v1", 0, 0, (4,), TimeWindow(0, 1000)),),
+        services=(Service("s", Stop(3), (1,)),),
+        shipments=(Shipment("a", Stop(1), Stop(2), (4,)),),
+    )
+    plan = solve(p, replace(FAST, strategy=strategy, fill=False))
+    assert plan.check(p) == [] and not plan.unassigned
+    assert [x.job_id for x in plan.routes[0].visits if x.job_id] == ["s", "a", "a"]
+    assert plan.distance_m == 80
+
+
 def test_reload_lets_one_van_make_two_trips() -> None:
     v = Vehicle("v1", 0, 0, (4,), TimeWindow(0, 1000), reload_location=0, max_reloads=1, reload_s=5)
     p = line_problem(vehicles=(v,))
