@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-handoff clean install install-test areas
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-vanday bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-handoff clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -84,6 +84,10 @@ bench-search: $(VENV)/.installed-bench $(COMPILED)
 ## bench-dhaka: the seeded Dhaka van day, hub-and-spoke and a 300-stop last-mile round, vs peers
 bench-dhaka: $(VENV)/.installed-bench $(COMPILED)
 	$(BIN)/python bench/bench_dhaka.py --seconds $(SECONDS)
+
+## bench-vanday: the city van day solved once per seed by ours and PyVRP (VROOM once), medians
+bench-vanday: $(VENV)/.installed-bench $(COMPILED)
+	$(BIN)/python bench/bench_vanday.py --seconds $(SECONDS) --runs $(or $(RUNS),8)
 
 ## bench-parcels: the Dhaka day one job per parcel (Li & Lim, 3,000 pairs) through the CLI and by VROOM
 bench-parcels: $(VENV)/.installed-bench $(COMPILED)
