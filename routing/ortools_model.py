@@ -191,13 +191,13 @@ def _model(problem: Problem, opts: SolveOptions) -> _Model:
     # from the start, so where there are any a route starts with what it will hand over (a free
     # start cumul, never negative on the way); reload nodes load more through their slack.
     has_reload = any(nd.kind == "reload" for nd in nodes)
+    start_empty = not problem.services
     for d, dname in enumerate(problem.dimensions):
         caps = [v.capacity[d] for v in problem.vehicles]
         demands = [_demand(problem, nd, d) for nd in nodes]
 
         cb = routing.RegisterUnaryTransitVector(demands)
         slack = max(caps) if has_reload else 0
-        start_empty = not problem.services
         routing.AddDimensionWithVehicleCapacity(cb, slack, caps, start_empty, f"cap_{dname}")
         if has_reload:
             cap_dim = routing.GetDimensionOrDie(f"cap_{dname}")

@@ -5,17 +5,20 @@ vehicle's breaks are taken off them (docs/routing.md, "Time" and "Breaks")."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routing.clock import Clock
 from routing.model import Break, Problem, TimeWindow
+
+if TYPE_CHECKING:
+    from routing.ortools_model import _Node
 
 
 def time_dimension(
     problem: Problem,
     routing: Any,
     manager: Any,
-    nodes: list[Any],
+    nodes: list[_Node],
     clock: Clock,
     *,
     off_windows: bool,
@@ -30,14 +33,14 @@ def time_dimension(
     clock is left to find the break its place (``SolveOptions.breaks``, "hopeful"). (OR-Tools'
     break intervals model the break exactly but slowed the search down: docs/routing.md.) With
     a profile-less clock at the shifts' mean factor and no break off the windows, this is the
-    model the core planned with before the clock. Returns the transit's parts: each node's service and the drives between
-    locations; and the most any vehicle's breaks take off a window (0 without
-    ``off_windows``)."""
+    model the core planned with before the clock. Returns the transit's parts: each node's
+    service and the drives between locations; and the most any vehicle's breaks take off a
+    window (0 without ``off_windows``)."""
     vehicles = problem.vehicles
     day = TimeWindow(min(v.shift.start_s for v in vehicles), max(v.shift.end_s for v in vehicles))
     locs = [nd.location for nd in nodes]
 
-    def service_w(nd: Any) -> int:
+    def service_w(nd: _Node) -> int:
         if nd.stop is None:
             return 0
         w = nd.stop.window or day
@@ -91,7 +94,7 @@ def _break_margin(brk: dict[int, list[tuple[Break, int]]]) -> Callable[[int], in
 def _windows(
     routing: Any,
     manager: Any,
-    nodes: list[Any],
+    nodes: list[_Node],
     time_dim: Any,
     horizon: int,
     at: Callable[[int], int],
