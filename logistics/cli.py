@@ -1,0 +1,181 @@
+"""The ``dakghor`` command line's commands (``dakghor --help``): the schema, the network and demo
+seed, users and API keys, payments' recovery and the day's van plans."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+
+def register(app: Flask) -> None:
+    """Add the commands to ``app.cli``."""
+    from logistics import migrate
+    from logistics.services import demo, network
+
+    @app.cli.group("db")
+    def db() -> None:
+        """Database schema (Alembic migrations)."""
+
+    @db.command("upgrade")
+    @click.argument("revision", default="head")
+    @with_appcontext
+    def db_upgrade(revision: str) -> None:
+        """Apply migrations up to REVISION (default: head)."""
+        migrate.upgrade(app.config["DATABASE_URL"], revision)
+        click.echo(f"database at {migrate.current(app.config['DATABASE_URL'])}")
+
+    @db.command("current")
+    @with_appcontext
+    def db_current() -> None:
+        """Show the applied migration revision."""
+        click.echo(migrate.current(app.config["DATABASE_URL"]) or "empty (run: dakghor db upgrade)")
+
+    @app.cli.command("seed")
+    @click.option(
+        "--demo",
+        "with_demo",
+        is_flag=True,
+        help="Also create the documented demo logins and API key.",
+    )
+    @with_appcontext
+    def seed(with_demo: bool) -> None:
+        """Load the Dhaka network (offices, vans); with --demo, demo accounts too."""
+        from logistics.web import get_db
+
+        s = get_db()
+        counts = network.seed_network(s)
+        msg = f"offices added: {counts['offices']}, vans added: {counts['vans']}"
+        if with_demo:
+            made = demo.seed_demo(s)
+            msg += f", demo users added: {made}"
+        s.commit()
+        click.echo(msg)
+
+    @app.cli.command("create-user")
+    @click.option("--username", required=True)
+    @click.option(
+        "--role", required=True, type=click.Choice(["clerk", "planner", "merchant", "admin"])
+    )
+    @click.option("--office", help="Office code (clerks).")
+    @click.option("--merchant", "merchant_id", help="e-CAB member id (merchant users).")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @with_appcontext
+    def create_user(
+        username: str, role: str, office: str | None, merchant_id: str | None, password: str
+    ) -> None:
+        """Create a login (the password is prompted, never passed on a shared shell history)."""
+        from sqlalchemy import select
+
+        from logistics.errors import DakGhorError
+        from logistics.models import Merchant, Office, Role
+        from logistics.services import accounts
+        from logistics.web import get_db
+
+        s = get_db()
+        off = s.scalar(select(Office).where(Office.code == office.upper())) if office else None
+        if office and off is None:
+            raise click.BadParameter(f"no office with code {office!r}", param_hint="--office")
+        mer = (
+            s.scalar(select(Merchant).where(Merchant.ecab_member_id == merchant_id))
+            if merchant_id
+            else None
+        )
+        if merchant_id and mer is None:
+            raise click.BadParameter(f"no merchant {merchant_id!r}", param_hint="--merchant")
+        try:
+            accounts.create_user(
+                s, username=username, password=password, role=Role(role), office=off, merchant=mer
+            )
+        except DakGhorError as e:
+            raise click.ClickException(str(e.message)) from None
+        s.commit()
+        click.echo(f"user {username} created")
+
+    @app.cli.group("payments")
+    def payments_cli() -> None:
+        """Airtime payments (carrier billing)."""
+
+    @payments_cli.command("recover")
+    @click.option(
+        "--older-than", default=30, show_default=True, help="Seconds an attempt must have waited."
+    )
+    @with_appcontext
+    def payments_recover(older_than: int) -> None:
+        """Settle every charge left 'charging' or 'pending' by asking its operator."""
+        from logistics.services import payments
+        from logistics.web import get_db
+
+        counts = payments.recover(get_db(), app.extensions["dakghor.payments"](), older_than)
+        click.echo(
+            ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to recover"
+        )
+
+    @app.cli.group("dispatch")
+    def dispatch_cli() -> None:
+        """The day's van plans."""
+
+    @dispatch_cli.command("plan")
+    @click.option(
+        "--date", "day", default="", help="Service date YYYY-MM-DD (default: today in Dhaka)."
+    )
+    @click.option("--seconds", default=10.0, show_default=True, help="Solver time limit.")
+    @click.option(
+        "--here",
+        is_flag=True,
+        help="Plan in this process instead of queueing a job for the worker.",
+    )
+    @with_appcontext
+    def dispatch_plan(day: str, seconds: float, here: bool) -> None:
+        """Plan the van day from the parcels waiting at intake offices (a new version)."""
+        from datetime import date, datetime
+
+        from logistics import tasks
+        from logistics.errors import DakGhorError
+        from logistics.services import dispatch
+        from logistics.text import DHAKA
+        from logistics.web import get_db
+
+        try:
+            service_date = date.fromisoformat(day) if day else datetime.now(DHAKA).date()
+        except ValueError:
+            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+        s = get_db()
+        try:
+            plan = dispatch.start_plan(s, service_date, None, time_limit_s=seconds)
+        except DakGhorError as e:
+            raise click.ClickException(
+                f"{e.field}: {e.message}" if e.field else str(e.message)
+            ) from None
+        s.commit()
+        if not here:
+            tasks.enqueue_plan(plan.id)
+            click.echo(f"version {plan.version} of {service_date} queued (plan {plan.id})")
+            return
+        outcome = dispatch.run_plan(app.extensions["dakghor.sessionmaker"], plan.id)
+        s.expire_all()
+        click.echo(
+            f"version {plan.version} of {service_date}: {outcome}; {plan.parcels_planned} of "
+            f"{plan.parcels_waiting} parcels planned, {plan.vans_used} vans, "
+            f"{plan.distance_m / 1000:.1f} km, {len(plan.unassigned)} parcels left over"
+        )
+
+    @app.cli.command("issue-key")
+    @click.argument("username")
+    @click.option("--label", default="", help="What the key is for.")
+    @with_appcontext
+    def issue_key(username: str, label: str) -> None:
+        """Issue an API key for USERNAME; it is printed once and stored only as a digest."""
+        from sqlalchemy import select
+
+        from logistics.models import User
+        from logistics.services import accounts
+        from logistics.web import get_db
+
+        s = get_db()
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        key = accounts.issue_api_key(s, user, label=label)
+        s.commit()
+        click.echo(key)
