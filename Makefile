@@ -35,12 +35,13 @@ $(COMPILED): routing/kernel.py routing/sisr.py | $(VENV)/.installed-run
 install: $(VENV)/.installed-run $(COMPILED)
 install-test: $(VENV)/.installed-test $(COMPILED)
 
-## run: install, migrate the SQLite database, seed the Dhaka network and demo logins, serve on PORT
+## run: install, migrate the SQLite database, seed the Dhaka network, demo logins and (into an empty
+## database) a day of 600 parcels, serve on PORT
 ## (with the operator, SMS gateway and chat simulators and a Celery worker + beat on a folder broker:
 ## no server needed)
 run: $(VENV)/.installed-run $(COMPILED) $(MO)
 	$(BIN)/dakghor db upgrade
-	$(BIN)/dakghor seed --demo
+	$(BIN)/dakghor seed --demo --demo-day 600
 	@echo "DakGhor on http://127.0.0.1:$(PORT), operator simulator on http://127.0.0.1:$(SIM_PORT), SMS gateway simulator on http://127.0.0.1:$(SMS_SIM_PORT), chat simulator on http://127.0.0.1:$(CHAT_SIM_PORT)  (demo logins: see README)"
 	$(BIN)/dakghor-operator-sim --port $(SIM_PORT) --db instance/operator-sim.sqlite3 \
 		--callback-base http://127.0.0.1:$(PORT)/callbacks/dcb & SIM=$$!; \

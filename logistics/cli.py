@@ -38,11 +38,23 @@ def register(app: Flask) -> None:
         is_flag=True,
         help="Also create the documented demo logins and API key.",
     )
+    @click.option(
+        "--demo-day",
+        "day_parcels",
+        type=click.IntRange(0, 10_000),
+        default=0,
+        help="With --demo: N parcels handed in today at the intake offices, so every screen has "
+        "work (only into a database that holds no parcel yet).",
+    )
     @with_appcontext
-    def seed(with_demo: bool) -> None:
+    def seed(with_demo: bool, day_parcels: int) -> None:
         """Load the Dhaka network (offices, vans); with --demo, demo accounts too."""
         from logistics.web import get_db
 
+        if day_parcels and not with_demo:
+            raise click.BadParameter(
+                "a demo day needs the demo logins: add --demo", param_hint="--demo-day"
+            )
         s = get_db()
         counts = network.seed_network(s)
         msg = f"offices added: {counts['offices']}, vans added: {counts['vans']}"
@@ -50,6 +62,8 @@ def register(app: Flask) -> None:
             made = demo.seed_demo(s)
             msg += f", demo users added: {made}"
         s.commit()
+        if day_parcels:
+            msg += f", demo parcels added: {demo.seed_day(s, day_parcels)}"
         click.echo(msg)
 
     @app.cli.command("create-user")
