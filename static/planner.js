@@ -27,7 +27,8 @@
     fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (s) {
-        var map = L.map(el);
+        // Quarter zoom steps: the routes fill the map instead of half of it at a whole step.
+        var map = L.map(el, { zoomSnap: 0.25 });
         var tiles = card.getAttribute("data-tiles");
         if (tiles) {
           // Without tiles (offline), the routes still draw on a plain background.

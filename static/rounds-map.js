@@ -4,7 +4,7 @@ document.addEventListener("DOMContentLoaded", function () {
   var el = document.getElementById("rounds-map");
   if (!el || !window.L) { return; }
   var routes = JSON.parse(el.getAttribute("data-routes") || "[]");
-  var map = L.map(el);
+  var map = L.map(el, { zoomSnap: 0.25 });  // the rounds fill the map
   var tiles = el.getAttribute("data-tiles");
   if (tiles) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap contributors" }).addTo(map);
