@@ -70,6 +70,20 @@ def test_the_dashboard_counts_parcels_and_money(db: Session) -> None:
     assert merchant_portal.dashboard(db, user.merchant_id or 0)["week"] == {ParcelStatus.BOOKED: 2}
 
 
+def test_the_dashboard_says_what_the_shop_owes_without_a_minus(
+    client: FlaskClient, db: Session
+) -> None:
+    """Postage billed to the account before any COD comes in is a balance the shop owes: said
+    as such, in either language, not as a negative amount due to it."""
+    fees = sum(p.fee_poisha for p in _book(db, 2))
+    login(client, "merchant", "merchant-demo-1")
+    page = client.get("/merchant", headers={"Accept-Language": "en"}).text
+    owed = f"Tk {fees // 100:,}.{fees % 100:02d}"
+    assert 'id="balance-owed"' in page and owed in page and "Balance you owe" in page
+    assert 'id="balance-due"' not in page and f"-{owed}" not in page
+    assert "আপনার দেনা" in client.get("/merchant", headers={"Accept-Language": "bn"}).text
+
+
 def test_the_list_filters_searches_pages_and_exports_only_the_merchants_parcels(
     client: FlaskClient, db: Session
 ) -> None:
