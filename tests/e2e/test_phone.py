@@ -1,5 +1,6 @@
 """Every person's pages fit a 390 px phone, in Bangla and in English: nothing pushes the page
-sideways (a row of fields wraps; a table wider than the screen scrolls inside its card). A
+sideways (a row of fields wraps; a table wider than the screen scrolls inside its card), and a
+radio button or tick box sits beside its words instead of across the page. A
 merchant manages their shop from a phone, a postman works from one, and a clerk or an admin
 may look in from one."""
 
@@ -20,7 +21,12 @@ PHONE = 390
 
 PAGES: dict[tuple[str, str] | None, tuple[str, ...]] = {
     None: ("/", "/track", "/track/{id}"),
-    ("clerk.gpo", "clerk-demo-1"): ("/counter", "/counter/parcels/{id}", "/counter/pickups"),
+    ("clerk.gpo", "clerk-demo-1"): (
+        "/counter",
+        "/counter/parcels/{id}",
+        "/counter/pickups",
+        "/scan",
+    ),
     ("clerk.mohammadpur", "clerk-demo-1"): ("/office", "/office/cashup"),
     ("courier.mohammadpur", "courier-demo-1"): ("/round",),
     ("planner", "planner-demo-1"): ("/dispatch",),
@@ -44,6 +50,10 @@ PAGES: dict[tuple[str, str] | None, tuple[str, ...]] = {
         "/merchant/webhooks",
     ),  # fmt: skip
 }
+
+# A tick box or a radio button stretched across the page (as wide as a text field).
+STRETCHED_JS = """() => [...document.querySelectorAll('input[type=radio], input[type=checkbox]')]
+  .filter(el => el.getBoundingClientRect().width > 40).map(el => el.name)"""
 
 # What sticks out past the right edge of the screen, for the failure's message.
 WIDE_JS = """() => [...document.querySelectorAll('main *')]
@@ -81,5 +91,7 @@ def test_every_page_fits_a_phone(
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE:
                 too_wide.append(f"{path} is {width} px wide: {page.evaluate(WIDE_JS)}")
+            if stretched := page.evaluate(STRETCHED_JS):
+                too_wide.append(f"{path} stretches its choices {stretched} across the page")
         context.close()
     assert too_wide == [], "\n".join(too_wide)
