@@ -69,6 +69,25 @@ def test_the_planner_plans_the_day_from_the_board(
     assert "Version 1" in client.get(f"/dispatch?date={DAY}").text
 
 
+def test_the_board_goes_to_any_day_and_plans_it(
+    client: FlaskClient, db: Session, waiting: list[Parcel], inline_queue: list[int]
+) -> None:
+    """A planner picks the day (tomorrow's plan the evening before, yesterday's versions): the
+    board shows that day's versions, links the day before and after, and plans that day."""
+    login(client, "planner", "planner-demo-1")
+    start(client)  # a version of DAY
+    after = date.fromordinal(DAY.toordinal() + 1)
+    board = client.get(f"/dispatch?date={after}").text
+    assert f'href="?date={DAY}" rel="prev"' in board
+    assert f'href="?date={date.fromordinal(DAY.toordinal() + 2)}" rel="next"' in board
+    assert f'value="{after}"' in board and "No plan for this day yet." in board
+    start(client, day=after)
+    days = db.scalars(select(DayPlan.service_date).order_by(DayPlan.id)).all()
+    assert days == [DAY, after]
+    assert "Version 1" in client.get(f"/dispatch?date={DAY}").text
+    assert client.get("/dispatch?date=2026-13-40").status_code == 422
+
+
 def test_the_board_and_plan_pages_speak_bangla(
     bn_client: FlaskClient, db: Session, waiting: list[Parcel], inline_queue: list[int]
 ) -> None:
