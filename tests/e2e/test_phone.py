@@ -1,18 +1,20 @@
 """Every person's pages fit a 390 px phone, in Bangla and in English: nothing pushes the page
 sideways (a row of fields wraps; a table wider than the screen scrolls inside its card), and a
-radio button or tick box sits beside its words instead of across the page. A
-merchant manages their shop from a phone, a postman works from one, and a clerk or an admin
-may look in from one."""
+radio button or tick box sits beside its words instead of across the page. A customer tracks
+and pays from a phone (the payment link, its one-time PIN and the receipt), a merchant manages
+their shop from one, a postman works from one, and a clerk or an admin may look in from one."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.models import User
-from logistics.services import intake
+from logistics.models import Purpose, User
+from logistics.services import intake, payments
 from tests.conftest import booking
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +22,7 @@ pytestmark = pytest.mark.e2e
 PHONE = 390
 
 PAGES: dict[tuple[str, str] | None, tuple[str, ...]] = {
-    None: ("/", "/track", "/track/{id}"),
+    None: ("/", "/track", "/track/{id}", "/pay/{pay}"),
     ("clerk.gpo", "clerk-demo-1"): (
         "/counter",
         "/counter/parcels/{id}",
@@ -63,8 +65,10 @@ WIDE_JS = """() => [...document.querySelectorAll('main *')]
 
 @pytest.mark.parametrize("locale", ["bn-BD", "en-US"])
 def test_every_page_fits_a_phone(
-    browser: Browser, live_server: str, db: Session, locale: str
-) -> None:
+    browser: Browser, live_server: str, db: Session, simulator, locale: str
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.logistics.test_payments import make_settings
+
     merchant = db.scalar(select(User).where(User.username == "merchant"))
     assert merchant is not None
     parcel = intake.create_parcel(
@@ -74,6 +78,12 @@ def test_every_page_fits_a_phone(
         ),
         merchant,
     )
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    assert clerk is not None
+    owed = intake.create_parcel(
+        db, intake.parse_booking(booking(payment_method="airtime", cod_amount_poisha=45500)), clerk
+    )
+    link = payments.create_link(db, owed, Purpose.FEE, make_settings(simulator), clerk)
     db.commit()
     too_wide: list[str] = []
     for who, paths in PAGES.items():
@@ -86,7 +96,7 @@ def test_every_page_fits_a_phone(
             page.click("main button[type=submit]")
             page.wait_for_load_state()
         for path in paths:
-            answer = page.goto(live_server + path.format(id=parcel.tracking_id))
+            answer = page.goto(live_server + path.format(id=parcel.tracking_id, pay=link.token))
             assert answer is not None and answer.status == 200, f"{path}: {answer}"
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > PHONE:
@@ -94,4 +104,20 @@ def test_every_page_fits_a_phone(
             if stretched := page.evaluate(STRETCHED_JS):
                 too_wide.append(f"{path} stretches its choices {stretched} across the page")
         context.close()
+    # A customer pays from their phone: the one-time PIN's page, then the receipt.
+    context = browser.new_context(locale=locale, viewport={"width": PHONE, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/pay/{link.token}")
+    page.fill("#msisdn", "01711004442")
+    page.click("#send")
+    page.wait_for_url(re.compile(r"/pay/a/[0-9a-f]{32}$"))
+    for step in ("the one-time PIN's page", "the receipt"):
+        if step == "the receipt":
+            page.fill("#otp", simulator.otp("+8801711004442"))
+            page.click("#pay")
+            page.locator("#receipt").wait_for()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE:
+            too_wide.append(f"{step} is {width} px wide: {page.evaluate(WIDE_JS)}")
+    context.close()
     assert too_wide == [], "\n".join(too_wide)
