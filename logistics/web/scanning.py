@@ -32,7 +32,7 @@ from logistics.models import (
     StopAction,
 )
 from logistics.services import scans
-from logistics.vocabulary import label
+from logistics.vocabulary import label, name
 from logistics.web import get_db, requested_day, require_role
 from logistics.web.errors import wants_json
 
@@ -130,6 +130,10 @@ def _state(ss: ScanSession) -> dict[str, Any]:
         "expected": len(report.expected),
         "scanned": len(report.scanned),
         "missing": [p.tracking_id for p in report.missing],
+        # Where each missing parcel goes, as its label says it large: to find it on the floor.
+        "missing_to": [
+            f"{p.destination_office.code} {name(p.destination_office)}" for p in report.missing
+        ],
         "extra": [{"code": s.code, "why": label(s.result)} for s in report.extra],
         "closed": ss.closed_at is not None,
     }

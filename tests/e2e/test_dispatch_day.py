@@ -205,6 +205,11 @@ def test_the_dispatch_day_from_booking_to_the_delivery_office(
         scan(page, to_load[1].tracking_id, "duplicate")
         scan(page, "CP123456789BD", "bad_id")
         expect(page.locator("#n-missing")).to_have_text("১")  # the page is in Bangla
+        # The one left behind, as the page's script lists it: with where its label sends it.
+        left = to_load[0].destination_office
+        expect(page.locator("#missing")).to_have_text(
+            f"{to_load[0].tracking_id} → {left.code} {left.name_bn}"
+        )
         page.click("#close-button")
         expect(page.locator("#closed-note")).to_be_visible()
         expect(page.locator("#missing")).to_contain_text(to_load[0].tracking_id)

@@ -142,6 +142,9 @@ def test_a_clerk_scans_a_van_out_and_in_on_the_pages(client: FlaskClient, db: Se
     client.post(f"{where}/close", data={"csrf_token": token})
     done = client.get(where).text
     assert parcels[0].tracking_id in done and 'id="closed-note"' in done
+    # The parcel left behind is listed with the office its label names, to find it on the floor.
+    missing = done.split('id="missing"')[1].split("</ul>")[0]
+    assert f"→ <bdi>{parcels[0].destination_office.code}</bdi>" in missing
     closed = client.post(
         f"{where}/scans",
         data={"csrf_token": token, "code": parcels[0].tracking_id},
