@@ -46,7 +46,7 @@
     document.getElementById("n-scanned").textContent = num(state.scanned);
     document.getElementById("n-missing").textContent = num(state.missing.length);
     document.getElementById("n-extra").textContent = num(state.extra.length);
-    list("missing", state.missing.map(function (id, i) { return id + " → " + state.missing_to[i]; }));
+    list("missing", state.missing.map(function (x) { return x.id + " → " + x.to; }));
     list("extra", state.extra.map(function (x) { return x.code + " — " + x.why; }));
   }
 

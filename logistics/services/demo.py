@@ -98,6 +98,8 @@ def seed_day(session: Session, parcels: int = 600, seed: int = 1) -> int:
     counters = [o for o in offices if o.is_intake]
     homes = [o for o in offices if o.is_delivery and o.post_code]
     clerks = {o.id: _clerk_of(session, o) for o in counters}
+    shop = merchant.merchant
+    assert shop is not None
     rng = random.Random(seed)
     busy = [rng.paretovariate(1.2) for _ in counters]
     for k in range(parcels):
@@ -109,7 +111,7 @@ def seed_day(session: Session, parcels: int = 600, seed: int = 1) -> int:
             "cod_amount_poisha": rng.choice(_COD_POISHA),
             "recipient": {
                 "name": rng.choice(_NAMES),
-                "phone": f"01{rng.choice('3456789')}{rng.randrange(10**8):08d}",
+                "phone": _mobile(rng),
                 "address": bangla_digits(
                     f"বাড়ি {rng.randint(1, 120)}, {rng.choice(_ROADS)} {rng.randint(1, 30)}, "
                 )
@@ -119,20 +121,21 @@ def seed_day(session: Session, parcels: int = 600, seed: int = 1) -> int:
         }
         clerk = clerks[origin.id]
         if k % 2 == 0:  # the merchant's booking, dropped off at the counter (most of them)
-            shop = merchant.merchant
-            assert shop is not None
             body["sender"] = {"name": shop.name, "phone": shop.phone, "address": shop.address}
             body["merchant_reference"] = f"DEMO-{k + 1:05d}"
             parcel = intake.create_parcel(session, intake.parse_booking(body), merchant)
-            if rng.random() >= 0.1:
-                fee = intake.reprice_booking(parcel, parcel.weight_g).postage_poisha
+            if rng.random() >= 0.1:  # weighed as booked, so at the price booked
                 intake.accept_booking(
-                    session, parcel, clerk, weight_g=parcel.weight_g, quoted_fee_poisha=fee
+                    session,
+                    parcel,
+                    clerk,
+                    weight_g=parcel.weight_g,
+                    quoted_fee_poisha=parcel.fee_poisha,
                 )
         else:  # a walk-in, paid in cash at the counter
             body["sender"] = {
                 "name": rng.choice(_NAMES),
-                "phone": f"01{rng.choice('3456789')}{rng.randrange(10**8):08d}",
+                "phone": _mobile(rng),
                 "address": bangla_digits(f"বাড়ি {rng.randint(1, 80)}, ") + origin.thana_bn,
             }
             intake.create_parcel(session, intake.parse_booking(body), clerk)
@@ -140,6 +143,11 @@ def seed_day(session: Session, parcels: int = 600, seed: int = 1) -> int:
             session.commit()
     session.commit()
     return parcels
+
+
+def _mobile(rng: random.Random) -> str:
+    """A made-up Bangladesh mobile number (01, an operator's digit 3-9, eight digits)."""
+    return f"01{rng.choice('3456789')}{rng.randrange(10**8):08d}"
 
 
 def _clerk_of(session: Session, office: Office) -> User:

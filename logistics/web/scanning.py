@@ -129,10 +129,10 @@ def _state(ss: ScanSession) -> dict[str, Any]:
     return {
         "expected": len(report.expected),
         "scanned": len(report.scanned),
-        "missing": [p.tracking_id for p in report.missing],
-        # Where each missing parcel goes, as its label says it large: to find it on the floor.
-        "missing_to": [
-            f"{p.destination_office.code} {name(p.destination_office)}" for p in report.missing
+        # Each with where it goes, as its label says it large: to find it on the floor.
+        "missing": [
+            {"id": p.tracking_id, "to": f"{p.destination_office.code} {name(p.destination_office)}"}
+            for p in report.missing
         ],
         "extra": [{"code": s.code, "why": label(s.result)} for s in report.extra],
         "closed": ss.closed_at is not None,

@@ -98,3 +98,23 @@ def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def fee_link(db: Session, simulator: Any, **booking_overrides: Any) -> tuple[Any, Any]:
+    """A parcel taken in at the GPO counter with its fee to be paid by airtime, and the payment
+    link for that fee (on the simulator's operators): the parcel and the link, committed."""
+    from sqlalchemy import select
+
+    from logistics.models import Purpose, User
+    from logistics.services import intake, payments
+    from tests.conftest import booking
+    from tests.logistics.test_payments import make_settings
+
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    assert clerk is not None
+    parcel = intake.create_parcel(
+        db, intake.parse_booking(booking(payment_method="airtime", **booking_overrides)), clerk
+    )
+    link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
+    db.commit()
+    return parcel, link

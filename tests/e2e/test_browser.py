@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from logistics.models import User
 from logistics.services import intake, tracking
 from tests.conftest import booking
+from tests.e2e.conftest import fee_link
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "instance" / "screenshots"
@@ -90,17 +91,7 @@ def test_customer_pays_a_parcel_fee_by_airtime(
 ) -> None:  # type: ignore[no-untyped-def]
     from flask import Flask  # noqa: F401
 
-    from logistics.models import Purpose
-    from logistics.services import payments
-    from tests.logistics.test_payments import make_settings
-
-    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-    assert clerk is not None
-    parcel = intake.create_parcel(
-        db, intake.parse_booking(booking(payment_method="airtime")), clerk
-    )
-    link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
-    db.commit()
+    parcel, link = fee_link(db, simulator)
 
     page.goto(f"{live_server}/pay/{link.token}")
     expect(page.locator("#amount")).to_contain_text("৳২০.০০")

@@ -8,12 +8,9 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.models import Purpose, User
-from logistics.services import intake, payments
-from tests.conftest import booking
+from tests.e2e.conftest import fee_link
 
 pytestmark = pytest.mark.e2e
 
@@ -91,14 +88,7 @@ def test_find_stays_on_one_line_and_the_header_stays_short(
 def test_a_receipt_prints_without_the_page_around_it(
     page: Page, live_server: str, db: Session, simulator
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.logistics.test_payments import make_settings
-
-    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-    parcel = intake.create_parcel(
-        db, intake.parse_booking(booking(payment_method="airtime")), clerk
-    )
-    link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
-    db.commit()
+    _parcel, link = fee_link(db, simulator)
     page.goto(f"{live_server}/pay/{link.token}")
     page.fill("#msisdn", "01711004443")
     page.click("#send")

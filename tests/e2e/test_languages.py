@@ -9,12 +9,9 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.models import Purpose, User
-from logistics.services import intake, payments
-from tests.conftest import booking
+from tests.e2e.conftest import fee_link
 from tests.language import VISIBLE_TEXT_JS, foreign_words
 
 pytestmark = pytest.mark.e2e
@@ -35,15 +32,7 @@ def _login(page: Page, base: str, user: str, password: str) -> None:
 
 
 def _walk(page: Page, base: str, lang: str, db: Session, simulator, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
-    from tests.logistics.test_payments import make_settings
-
-    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-    assert clerk is not None
-    parcel = intake.create_parcel(
-        db, intake.parse_booking(booking(payment_method="airtime", cod_amount_poisha=45500)), clerk
-    )
-    link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
-    db.commit()
+    parcel, link = fee_link(db, simulator, cod_amount_poisha=45500)
 
     page.goto(f"{base}/login")
     _check(page, lang, seen)

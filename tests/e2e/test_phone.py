@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from logistics.models import Purpose, User
-from logistics.services import intake, payments
+from logistics.models import User
+from logistics.services import intake
 from tests.conftest import booking
+from tests.e2e.conftest import fee_link
+from tests.e2e.test_dispatch_day import login
 
 pytestmark = pytest.mark.e2e
 
@@ -67,8 +69,6 @@ WIDE_JS = """() => [...document.querySelectorAll('main *')]
 def test_every_page_fits_a_phone(
     browser: Browser, live_server: str, db: Session, simulator, locale: str
 ) -> None:  # type: ignore[no-untyped-def]
-    from tests.logistics.test_payments import make_settings
-
     merchant = db.scalar(select(User).where(User.username == "merchant"))
     assert merchant is not None
     parcel = intake.create_parcel(
@@ -78,31 +78,25 @@ def test_every_page_fits_a_phone(
         ),
         merchant,
     )
-    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-    assert clerk is not None
-    owed = intake.create_parcel(
-        db, intake.parse_booking(booking(payment_method="airtime", cod_amount_poisha=45500)), clerk
-    )
-    link = payments.create_link(db, owed, Purpose.FEE, make_settings(simulator), clerk)
-    db.commit()
+    _owed, link = fee_link(db, simulator, cod_amount_poisha=45500)  # commits both
     too_wide: list[str] = []
+
+    def check(page: Page, what: str) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE:
+            too_wide.append(f"{what} is {width} px wide: {page.evaluate(WIDE_JS)}")
+        if stretched := page.evaluate(STRETCHED_JS):
+            too_wide.append(f"{what} stretches its choices {stretched} across the page")
+
     for who, paths in PAGES.items():
         context = browser.new_context(locale=locale, viewport={"width": PHONE, "height": 800})
         page = context.new_page()
         if who is not None:
-            page.goto(f"{live_server}/login")
-            page.fill("#username", who[0])
-            page.fill("#password", who[1])
-            page.click("main button[type=submit]")
-            page.wait_for_load_state()
+            login(page, live_server, *who)
         for path in paths:
             answer = page.goto(live_server + path.format(id=parcel.tracking_id, pay=link.token))
             assert answer is not None and answer.status == 200, f"{path}: {answer}"
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE:
-                too_wide.append(f"{path} is {width} px wide: {page.evaluate(WIDE_JS)}")
-            if stretched := page.evaluate(STRETCHED_JS):
-                too_wide.append(f"{path} stretches its choices {stretched} across the page")
+            check(page, path)
         context.close()
     # A customer pays from their phone: the one-time PIN's page, then the receipt.
     context = browser.new_context(locale=locale, viewport={"width": PHONE, "height": 800})
@@ -111,13 +105,10 @@ def test_every_page_fits_a_phone(
     page.fill("#msisdn", "01711004442")
     page.click("#send")
     page.wait_for_url(re.compile(r"/pay/a/[0-9a-f]{32}$"))
-    for step in ("the one-time PIN's page", "the receipt"):
-        if step == "the receipt":
-            page.fill("#otp", simulator.otp("+8801711004442"))
-            page.click("#pay")
-            page.locator("#receipt").wait_for()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE:
-            too_wide.append(f"{step} is {width} px wide: {page.evaluate(WIDE_JS)}")
+    check(page, "the one-time PIN's page")
+    page.fill("#otp", simulator.otp("+8801711004442"))
+    page.click("#pay")
+    page.locator("#receipt").wait_for()
+    check(page, "the receipt")
     context.close()
     assert too_wide == [], "\n".join(too_wide)
