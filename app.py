@@ -179,6 +179,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     wiring.wire_outbox(app)
     app.config["CSP"] = web.content_security_policy(app.config["MAP_TILES"])
 
+    app.url_map.converters["int"] = web.RowId  # before the routes that use <int:…>
     app.register_blueprint(auth.bp)
     app.register_blueprint(counter.bp)
     app.register_blueprint(public.bp)

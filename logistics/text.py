@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -11,11 +11,41 @@ _BN_DIGITS = "০১২৩৪৫৬৭৮৯"
 _TO_ASCII = str.maketrans(_BN_DIGITS, "0123456789")
 _TO_BN = str.maketrans("0123456789", _BN_DIGITS)
 _MOBILE = re.compile(r"^(?:\+?880|0)?(1[3-9]\d{8})$")
+# The database's INTEGER is 32 bits on PostgreSQL: no id, count or poisha amount a person types
+# may pass it, or the query fails instead of the input being refused.
+MAX_INT = 2**31 - 1
+# The days a page, a filter or a statement can be about: the day before and the day after each
+# exist (date.min and date.max have none), and a typo such as 0202 is refused, not searched.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def ascii_digits(s: str) -> str:
     """Bangla digits typed by a clerk (১২০০) become ASCII (1200)."""
     return s.translate(_TO_ASCII)
+
+
+def whole_number(raw: object, hi: int = MAX_INT) -> int | None:
+    """A whole number from 0 to ``hi`` typed in ASCII or Bangla digits, else None. Not
+    ``str.isdigit``, which also passes '²' (a digit that ``int`` refuses)."""
+    text = ascii_digits(str(raw)).strip()
+    if not text or len(text) > 12 or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= hi else None
+
+
+def row_id(raw: object) -> int | None:
+    """The id of a row named by a form or a path (1 to MAX_INT), else None."""
+    value = whole_number(raw)
+    return value if value else None
+
+
+def parse_day(raw: str) -> date:
+    """A day written YYYY-MM-DD from FIRST_DAY to LAST_DAY; ValueError otherwise."""
+    day = date.fromisoformat(raw)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{raw} is not between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def bangla_digits(s: str) -> str:
@@ -66,7 +96,10 @@ def parse_taka(raw: str | int | None, field: str) -> int:
     if isinstance(raw, int):
         return raw * 100
     s = ascii_digits(str(raw)).strip().replace(",", "")
-    m = re.fullmatch(r"(\d{1,9})(?:\.(\d{1,2}))?", s)
+    m = re.fullmatch(r"([0-9]{1,9})(?:\.([0-9]{1,2}))?", s)
     if not m:
         raise ValueError("must be an amount in taka such as 450 or 450.50")
-    return int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
+    poisha = int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
+    if poisha > MAX_INT:
+        raise ValueError("must be at most Tk 21,474,836.47")
+    return poisha

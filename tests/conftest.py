@@ -201,7 +201,11 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.execute(delete(S10Series))
     serials.BLOCKS.forget()  # blocks of the serials just deleted
     session.execute(update(Office).values(phone=None))
-    session.execute(update(User).values(vehicle=None, shift_start=None, shift_end=None))
+    # What the admin's pages may change in the seed (the hostile-input sweep presses them).
+    session.execute(
+        update(User).values(vehicle=None, shift_start=None, shift_end=None, active=True)
+    )
+    session.execute(update(ApiKey).values(revoked_at=None))
     session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))
     session.execute(delete(User).where(User.id > seeded["user"]))
     session.execute(delete(Merchant).where(Merchant.id > seeded["merchant"]))

@@ -51,7 +51,9 @@ def number_of(raw: str, field: str = "manifest") -> int:
     """The manifest number in a scanned or typed code; a clear error if it cannot be one."""
     code = raw.strip().upper().replace(" ", "")
     body, check = code[2:-1], code[-1:]
-    if not (code.startswith(PREFIX) and len(code) == 10 and body.isdigit() and check.isdigit()):
+    if not (
+        code.startswith(PREFIX) and len(code) == 10 and code[2:].isascii() and code[2:].isdigit()
+    ):
         raise ValidationError({field: _l("This is not a manifest code (MF and eight digits).")})
     if luhn(body) != int(check):
         raise ValidationError(

@@ -35,7 +35,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import tracking
-from logistics.text import DHAKA, normalize_mobile
+from logistics.text import DHAKA, normalize_mobile, parse_day
 
 PER_PAGE = 50
 CSV_LIMIT = 100_000
@@ -67,7 +67,7 @@ def _day(raw: str, field: str, errors: dict[str, Any]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return parse_day(raw)
     except ValueError:
         errors[field] = _l("Give the date as YYYY-MM-DD.")
         return None

@@ -134,7 +134,7 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
     pc = ascii_digits(str(raw)).strip() if raw not in (None, "") else ""
     if not pc:
         raise ValidationError({field: _l("The recipient's post code is required.")})
-    if not (len(pc) == 4 and pc.isdigit()):
+    if not (len(pc) == 4 and pc.isascii() and pc.isdigit()):
         raise ValidationError(
             {field: _l("%(got)s is not a Bangladesh post code (4 digits).", got=str(raw))}
         )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from logistics.models import DayPlan, PickupRequest, PlanPickup, PlanRoute, PlanStatus
 from logistics.services import network
 from logistics.services.loads import Load
+from logistics.text import row_id
 from routing import modes
 
 PREFIX = "PU"
@@ -47,9 +48,7 @@ def site_code(request_id: int) -> str:
 
 def request_of(code: str) -> int | None:
     """The pickup request a routing site stands for, or None for an office."""
-    if code.startswith(PREFIX) and code[len(PREFIX) :].isdigit():
-        return int(code[len(PREFIX) :])
-    return None
+    return row_id(code[len(PREFIX) :]) if code.startswith(PREFIX) else None
 
 
 def sites_and_loads(

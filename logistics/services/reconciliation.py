@@ -6,11 +6,12 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from logistics import text
 from logistics.errors import ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import AttemptStatus, ChargeAttempt, Obligation, Refund
@@ -89,7 +90,7 @@ def parse_day(day: str) -> datetime:
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day):
         raise ValidationError({"day": DAY_FORMAT})
     try:
-        return datetime.fromisoformat(day + "T00:00:00+00:00")
+        return datetime.combine(text.parse_day(day), time(), tzinfo=UTC)
     except ValueError:
         raise ValidationError({"day": DAY_FORMAT}) from None
 

@@ -41,7 +41,7 @@ from logistics.models import (
 from logistics.services import cod, codes, holds, round_scans, tracking
 from logistics.services.proofs import Proof
 from logistics.services.recipient import WINDOWS
-from logistics.text import DHAKA
+from logistics.text import DHAKA, row_id
 from logistics.vocabulary import DELIVERY_FAILURES
 
 # What a postman can carry on one trip, by vehicle (assumptions: no sourced figures), and a
@@ -127,7 +127,8 @@ def send_out(
     it is scanned into the postman's bag (``round_scans``)."""
     now = now or utcnow()
     errors: dict[str, Any] = {}
-    courier = session.get(User, int(courier_id)) if str(courier_id).isdigit() else None
+    courier_key = row_id(courier_id)
+    courier = session.get(User, courier_key) if courier_key else None
     if courier is None or courier.role is not Role.COURIER or courier.office_id != office.id:
         errors["courier"] = _l("Choose a postman of this office.")
     start = end = now
@@ -138,7 +139,7 @@ def send_out(
             start, end = window_of(window, now)
         except ValidationError as e:
             errors.update(e.errors)
-    ids = sorted({int(i) for i in parcel_ids if str(i).isdigit()})
+    ids = sorted({n for n in map(row_id, parcel_ids) if n})
     if not ids:
         errors["parcels"] = _l("Choose the parcels to send out.")
     if errors:

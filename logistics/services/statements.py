@@ -37,7 +37,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import webhooks
-from logistics.text import DHAKA, parse_taka
+from logistics.text import DHAKA, parse_day, parse_taka, row_id
 
 FIELDS = ("delivered", "cod_cash", "cod_airtime", "fees", "return_fees", "refunds")
 METHODS = ("bank", "mobile_wallet")
@@ -216,7 +216,7 @@ def period(args: Any, today: date | None = None) -> tuple[date, date]:
     for key, default in (("since", today.replace(day=1)), ("until", today)):
         raw = (args.get(key) or "").strip()
         try:
-            found.append(date.fromisoformat(raw) if raw else default)
+            found.append(parse_day(raw) if raw else default)
         except ValueError:
             errors[key] = _l("Give the date as YYYY-MM-DD.")
             found.append(default)
@@ -258,11 +258,8 @@ def record_payout(session: Session, merchant_id: Any, form: dict[str, str], acto
     bank transfer or mobile-wallet payment; the merchant is told (webhook payout.made)."""
     errors: dict[str, Any] = {}
     # The merchant's row locked first: two payouts recorded at once cannot both pass the check.
-    merchant = (
-        session.get(Merchant, int(merchant_id), with_for_update=True)
-        if str(merchant_id).isdigit()
-        else None
-    )
+    mid = row_id(merchant_id)
+    merchant = session.get(Merchant, mid, with_for_update=True) if mid else None
     if merchant is None:
         errors["merchant"] = _l("Choose a merchant.")
     amount = 0

@@ -13,6 +13,7 @@ from flask_babel import LazyString
 
 from logistics.errors import ValidationError
 from logistics.i18n import Money, Num, _l, in_language
+from logistics.text import MAX_INT, whole_number
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,14 @@ class Tariff:
         """The most a parcel's COD may be: ``DAKGHOR_COD_MAX_TAKA`` where set, else the tariff's
         (the Value Payable rule, Tk 1,000). Airtime's own caps are Bangladesh Bank's and apply
         only when a COD is paid by airtime (billing.caps, at the payment)."""
-        raw = os.environ.get("DAKGHOR_COD_MAX_TAKA", "").strip()
-        if raw.isdigit():
-            return int(raw) * 100
+        taka = whole_number(os.environ.get("DAKGHOR_COD_MAX_TAKA", ""), MAX_INT // 100)
+        if taka is not None:
+            return taka * 100
         return int(self.data["cod"]["max_amount_poisha"])
 
     @property
     def cod_limit_is_configured(self) -> bool:
-        return os.environ.get("DAKGHOR_COD_MAX_TAKA", "").strip().isdigit()
+        return whole_number(os.environ.get("DAKGHOR_COD_MAX_TAKA", ""), MAX_INT // 100) is not None
 
     def return_fee(self, postage_poisha: int) -> int:
         """What the sender's account is charged for a parcel sent back (tariff "return")."""

@@ -12,6 +12,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, Map
 
 from logistics import i18n
 from logistics.documents import labels
@@ -19,7 +20,7 @@ from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role
 from logistics.services import documents, notify, sms_text
-from logistics.text import DHAKA, national_mobile
+from logistics.text import DHAKA, MAX_INT, national_mobile, parse_day
 from logistics.vocabulary import LABELS, hook_state, left_over, precision, sms_reason
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,13 +42,28 @@ def merchant_id_of_page() -> int:
     return int(current_user.merchant_id)
 
 
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: at most the database's INTEGER, so that a path such as
+    ``/office/rounds/99999999999999999999`` is a 404, not a query the database refuses."""
+
+    def __init__(
+        self,
+        map: Map,  # noqa: A002 (werkzeug's name)
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002
+        max: int | None = MAX_INT,  # noqa: A002
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def requested_day() -> date:
     """The service day a page is asked for (``?date=YYYY-MM-DD``), today in Dhaka if none."""
     raw = request.values.get("date", "")
     if not raw:
         return datetime.now(DHAKA).date()
     try:
-        return date.fromisoformat(raw)
+        return parse_day(raw)
     except ValueError:
         raise ValidationError({"date": _l("Give the date as YYYY-MM-DD.")}) from None
 

@@ -18,6 +18,7 @@ from logistics.errors import DakGhorError, Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role, User
 from logistics.services import intake, merchant_portal, registration, tracking
+from logistics.text import row_id
 from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
 from logistics.web.api import _caller, _parcel_json, bp
@@ -40,9 +41,11 @@ def _cursor(raw: str) -> int | None:
     if not raw:
         return None
     try:
-        value = int(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
+        value = row_id(base64.urlsafe_b64decode(raw.encode() + b"==").decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ValidationError({"cursor": _l("Pass the next_cursor of the page before.")}) from None
+        value = None
+    if value is None:
+        raise ValidationError({"cursor": _l("Pass the next_cursor of the page before.")})
     return value
 
 

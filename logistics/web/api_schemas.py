@@ -19,6 +19,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from logistics.models import ParcelStatus, PaymentMethod
 from logistics.services.bookings import MAX_ADDRESS, MAX_NAME
+from logistics.text import FIRST_DAY, LAST_DAY
 
 # The answers too, so that a view names every schema as S.<name> (see __all__).
 from logistics.web.api_answers import (
@@ -54,6 +55,15 @@ from logistics.web.api_answers import (
 Omitted = SkipJsonSchema[None]  # a query value left out (a query string has no null)
 Whole = Annotated[int, Strict()]  # 12, not "12", 12.0 or true
 Number = Annotated[float, Strict()] | Whole
+# A day that has a day before and after it (a filter or statement adds and subtracts one).
+Day = Annotated[
+    date,
+    Field(
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        json_schema_extra={"formatMinimum": str(FIRST_DAY), "formatMaximum": str(LAST_DAY)},
+    ),
+]
 Phone = Annotated[
     str,
     Field(
@@ -162,7 +172,7 @@ class PickupAsk(Body):
     address: str = Field("", max_length=400, description="For a pickup: where to fetch them.")
     post_code: str = Field("", max_length=8, description="For a pickup.")
     office: str = Field("", max_length=12, description="For a drop-off: the counter's code.")
-    day: date
+    day: Day
     parcels: Whole = Field(ge=1, le=10_000)
     weight_kg: Number = Field(gt=0, le=100_000)
     note: str = Field("", max_length=200)
@@ -177,8 +187,8 @@ class NoBody(Body):
 
 class ParcelQuery(Query):
     status: ParcelStatus | Omitted = None
-    since: date | Omitted = Field(None, description="Booked on or after this day (Dhaka time).")
-    until: date | Omitted = None
+    since: Day | Omitted = Field(None, description="Booked on or after this day (Dhaka time).")
+    until: Day | Omitted = None
     office: str | Omitted = Field(None, max_length=12, description="Destination office code.")
     cod: Literal["yes", "no"] | Omitted = None
     q: str | Omitted = Field(
@@ -206,8 +216,8 @@ class LabelQuery(LayoutQuery):
 
 
 class PeriodQuery(Query):
-    since: date | Omitted = Field(None, description="First day; the 1st of this month by default.")
-    until: date | Omitted = Field(None, description="Last day; today by default; a year at most.")
+    since: Day | Omitted = Field(None, description="First day; the 1st of this month by default.")
+    until: Day | Omitted = Field(None, description="Last day; today by default; a year at most.")
 
 
 class RetryHeaders(BaseModel):

@@ -54,8 +54,17 @@ class SchemaRefused(ValidationError):
 def field_errors(errors: Iterable[Any], prefix: str = "") -> dict[str, Message]:
     """pydantic's errors as field -> message, in the catalogs' words (first error per field)."""
     found: dict[str, Message] = {}
+    errors = list(errors)
+    # An optional query value (``X | Omitted``) fails as a union: once as the value, with the
+    # member's tag after the field's name (since.date), and once as the None it was not. The
+    # field is named without the tag, by the value's error.
+    unions = {tuple(e["loc"][:-1]) for e in errors if e.get("type") == "none_required"}
     for e in errors:
+        if e.get("type") == "none_required":
+            continue
         loc = [str(p) for p in e.get("loc", ()) if p != "__root__"]
+        if tuple(e.get("loc", ()))[:-1] in unions:
+            loc = loc[:-1]
         field = ".".join([prefix, *loc] if prefix else loc) or "body"
         if field in found:
             continue

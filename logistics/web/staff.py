@@ -14,6 +14,7 @@ from logistics.errors import Message, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import ApiKey, Merchant, Office, Role, User
 from logistics.services import accounts
+from logistics.text import row_id
 from logistics.web import get_db, require_role
 
 bp = Blueprint("staff", __name__, url_prefix="/admin")
@@ -48,10 +49,8 @@ def _pick(model: Any, field: str, errors: dict[str, Message], message: Message) 
     raw = request.form.get(field, "")
     if not raw:
         return None
-    try:
-        found = get_db().get(model, int(raw))
-    except ValueError:
-        found = None
+    key = row_id(raw)
+    found = get_db().get(model, key) if key else None
     if found is None:
         errors[field] = message
     return found

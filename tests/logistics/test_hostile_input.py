@@ -5,6 +5,7 @@ security headers, spreadsheet-safe CSV."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from logistics.db import Base
 from tests.conftest import DEMO_KEY, booking, login
+from tests.logistics.conftest import accept
 from tests.logistics.test_payments import parcel
 
 H = {"Authorization": f"Bearer {DEMO_KEY}"}
@@ -54,6 +56,52 @@ def test_a_lone_surrogate_in_json_is_a_422(client: FlaskClient) -> None:
     text = json.dumps(booking()).replace('"Demo Bazar"', '"Demo \\ud800 Bazar"')
     r = _raw_json(client, "/api/v1/parcels", text)
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "sender.name"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("since=0001-01-01", "since"), ("until=9999-12-31", "until"),
+     ("cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "cursor"), ("cursor=LTU", "cursor")],
+)  # fmt: skip
+def test_a_day_without_a_day_beside_it_or_a_cursor_past_any_id_is_a_422(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    r = client.get(f"/api/v1/parcels?{query}", headers=H)
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == field, r.get_json()
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "path"),
+    [("planner", "planner-demo-1", "/dispatch?date=0001-01-01"),
+     ("clerk.gpo", "clerk-demo-1", "/office/cashup?date=9999-12-31"),
+     ("merchant", "merchant-demo-1", "/merchant?until=9999-12-31"),
+     ("merchant", "merchant-demo-1", "/merchant/parcels.csv?since=0001-01-01")],
+)  # fmt: skip
+def test_a_page_asked_for_a_day_past_the_calendar_says_so(
+    client: FlaskClient, user: str, password: str, path: str
+) -> None:
+    login(client, user, password)
+    r = client.get(path)
+    assert r.status_code == 422 and "YYYY-MM-DD" in r.text
+
+
+def test_a_path_id_past_any_row_is_a_404(client: FlaskClient) -> None:
+    login(client, "clerk.mohammadpur", "clerk-demo-1")
+    assert client.get("/office/rounds/99999999999999999999").status_code == 404
+
+
+@pytest.mark.parametrize("amount", ["²", "99999999999999999999"])
+def test_a_cash_up_amount_that_is_no_number_names_its_row(
+    client: FlaskClient, db: Session, amount: str
+) -> None:
+    accept(db, "clerk.gpo", "1207")  # paid in cash: the clerk has cash to hand in
+    db.commit()
+    login(client, "clerk.gpo", "clerk-demo-1")
+    page = client.get("/office/cashup").text
+    field = re.search(r'name="(handed_in_[0-9]+)"', page)
+    assert field is not None, "the cash-up lists the counter's clerks"
+    r = client.post("/office/cashup", data={field.group(1): amount})
+    assert r.status_code == 422 and "handed in" in r.text
 
 
 @pytest.mark.parametrize("path", ["/api/v1/parcels", "/api/v1/quote", "/api/v1/payments"])
