@@ -118,3 +118,19 @@ def fee_link(db: Session, simulator: Any, **booking_overrides: Any) -> tuple[Any
     link = payments.create_link(db, parcel, Purpose.FEE, make_settings(simulator), clerk)
     db.commit()
     return parcel, link
+
+
+# The success criteria of WCAG 2.1 at levels A and AA that axe-core checks by rule.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def accessibility_problems(page: Page, what: str) -> list[str]:
+    """What axe-core (the rules browsers' accessibility tools use) finds on the page against
+    WCAG 2.1 A and AA: one line per rule broken, with the first element that breaks it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    return [
+        f"{what}: {v['id']} ({v['help']}) at {v['nodes'][0]['target']}"
+        for v in found.response["violations"]
+    ]

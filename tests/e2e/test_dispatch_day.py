@@ -31,6 +31,7 @@ from logistics.models import (
 )
 from logistics.services import intake
 from tests.conftest import DEMO_KEY, booking
+from tests.e2e.conftest import accessibility_problems
 from tests.e2e.test_browser import SHOTS
 from tests.serving import gunicorn
 
@@ -103,6 +104,7 @@ def wait_for_plan(page: Page) -> None:
     n = page.locator(".card.route").count()
     assert n >= 1
     expect(page.locator("#map")).to_have_attribute("data-routes", str(n), timeout=15_000)
+    assert accessibility_problems(page, "the plan with its map") == []
 
 
 def scan(page: Page, code: str, result: str) -> None:

@@ -32,6 +32,7 @@ from logistics.models import (
     RoundPlanStatus,
 )
 from tests.billing.conftest import Simulator
+from tests.e2e.conftest import accessibility_problems
 from tests.e2e.test_browser import SHOTS
 from tests.e2e.test_dispatch_day import login
 from tests.e2e.test_round import _handover
@@ -99,6 +100,7 @@ def test_a_delivery_office_day_from_planning_to_the_cash_up(
             expect(page.locator(".planned-round")).to_have_count(1)
             expect(page.locator("#rounds-map")).to_have_attribute("data-drawn", "1")
             assert page.locator("#rounds-map path.leaflet-interactive").count() >= 2
+            assert accessibility_problems(page, "the office with its rounds' map") == []
             page.screenshot(path=str(SHOTS / "round-plan.png"), full_page=True)
             page.locator(".planned-round .send-planned").first.click()
             expect(page).to_have_url(re.compile(r"/office/rounds/\d+$"))
