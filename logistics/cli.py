@@ -69,9 +69,11 @@ def register(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--username", required=True)
     @click.option(
-        "--role", required=True, type=click.Choice(["clerk", "planner", "merchant", "admin"])
+        "--role",
+        required=True,
+        type=click.Choice(["clerk", "courier", "planner", "merchant", "admin"]),
     )
-    @click.option("--office", help="Office code (clerks).")
+    @click.option("--office", help="Office code (clerks; a postman's delivery office).")
     @click.option("--merchant", "merchant_id", help="e-CAB member id (merchant users).")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @with_appcontext
@@ -101,8 +103,12 @@ def register(app: Flask) -> None:
             accounts.create_user(
                 s, username=username, password=password, role=Role(role), office=off, merchant=mer
             )
-        except DakGhorError as e:
-            raise click.ClickException(str(e.message)) from None
+        except DakGhorError as e:  # every problem at once, each with its option
+            raise click.ClickException(
+                "\n".join(
+                    f"--{field}: {message}" for field, message in e.by_field("username").items()
+                )
+            ) from None
         s.commit()
         click.echo(f"user {username} created")
 
@@ -142,18 +148,20 @@ def register(app: Flask) -> None:
     @with_appcontext
     def dispatch_plan(day: str, seconds: float, here: bool) -> None:
         """Plan the van day from the parcels waiting at intake offices (a new version)."""
-        from datetime import date, datetime
+        from datetime import datetime
 
         from logistics import tasks
         from logistics.errors import DakGhorError
         from logistics.services import dispatch
-        from logistics.text import DHAKA
+        from logistics.text import DHAKA, FIRST_DAY, LAST_DAY, parse_day
         from logistics.web import get_db
 
         try:
-            service_date = date.fromisoformat(day) if day else datetime.now(DHAKA).date()
+            service_date = parse_day(day) if day else datetime.now(DHAKA).date()
         except ValueError:
-            raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+            raise click.BadParameter(
+                f"use YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}", param_hint="--date"
+            ) from None
         s = get_db()
         try:
             plan = dispatch.start_plan(s, service_date, None, time_limit_s=seconds)

@@ -50,7 +50,8 @@ def test_create_user_refuses_bad_input_clearly(runner: FlaskCliRunner) -> None:
     res = runner.invoke(
         args=["create-user", "--username", "c2", "--role", "clerk", "--password", "short"]
     )
-    assert res.exit_code != 0 and "8 characters" in res.output
+    assert res.exit_code != 0 and "--password: A password needs at least 8 characters" in res.output
+    assert "--office: A clerk must be bound to an office" in res.output  # every problem at once
     assert "Traceback" not in res.output
     ok = runner.invoke(
         args=[
@@ -71,3 +72,16 @@ def test_create_user_refuses_bad_input_clearly(runner: FlaskCliRunner) -> None:
 def test_issue_key_for_unknown_user(runner: FlaskCliRunner) -> None:
     res = runner.invoke(args=["issue-key", "ghost"])
     assert res.exit_code != 0 and "no user" in res.output
+
+
+def test_a_postman_is_created_for_a_delivery_office(runner: FlaskCliRunner) -> None:
+    args = ["create-user", "--username", "pm", "--role", "courier", "--password", "password-123"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code != 0 and "--office: A postman must be bound" in refused.output
+    ok = runner.invoke(args=[*args, "--office", "MOH"])
+    assert ok.exit_code == 0 and "user pm created" in ok.output, ok.output
+
+
+def test_a_plan_for_a_day_past_the_calendar_is_refused(runner: FlaskCliRunner) -> None:
+    res = runner.invoke(args=["dispatch", "plan", "--date", "0001-01-01"])
+    assert res.exit_code != 0 and "from 2000-01-01 to 2099-12-31" in res.output, res.output
