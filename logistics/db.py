@@ -171,13 +171,14 @@ def insert_once(
 
 
 def insert_new(
-    session: Session, model: type[Base], values: dict[str, Any], unique: list[str]
+    session: Session, model: type[Base], values: dict[str, Any], unique: list[str] | None
 ) -> Any:
     """``insert_once``, answering the new row's primary key (None when the row was there): one
     statement where a check, a savepoint and the ORM's flush took four. What the row refers to
-    must be flushed first (this is Core: it does not autoflush)."""
+    must be flushed first (this is Core: it does not autoflush). ``unique`` None: a conflict
+    with any of the table's unique constraints and indexes (a partial one among them)."""
     dialect = session.get_bind().dialect.name
-    stmt = _INSERT_ONCE.get((model, tuple(unique), dialect))
+    stmt = _INSERT_ONCE.get((model, tuple(unique or ()), dialect))
     if stmt is None:
         from sqlalchemy.dialects import postgresql, sqlite
 
@@ -189,7 +190,7 @@ def insert_new(
             .on_conflict_do_nothing(index_elements=unique)
             .returning(next(iter(table.primary_key.columns)))
         )
-        _INSERT_ONCE[(model, tuple(unique), dialect)] = stmt
+        _INSERT_ONCE[(model, tuple(unique or ()), dialect)] = stmt
     # Built once and given its values as parameters: building it with them cost 2.5x the run.
     return session.connection().execute(stmt, values).scalar()
 

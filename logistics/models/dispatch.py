@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -55,7 +56,17 @@ class StopAction(enum.StrEnum):
 
 class DayPlan(Base):
     __tablename__ = "day_plans"
-    __table_args__ = (UniqueConstraint("service_date", "version", name="uq_day_plan_version"),)
+    __table_args__ = (
+        UniqueConstraint("service_date", "version", name="uq_day_plan_version"),
+        # One version of a day is planned at a time, however many presses arrive at once.
+        Index(
+            "uq_day_plan_planning",
+            "service_date",
+            unique=True,
+            sqlite_where=sql("status = 'planning'"),
+            postgresql_where=sql("status = 'planning'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service_date: Mapped[date] = mapped_column(Date)

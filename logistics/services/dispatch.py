@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from logistics.db import utcnow
+from logistics.db import insert_new, utcnow
 from logistics.errors import Conflict, ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import (
@@ -216,21 +216,30 @@ def start_plan(
     last = session.scalar(
         select(func.max(DayPlan.version)).where(DayPlan.service_date == service_date)
     )
-    plan = DayPlan(
-        service_date=service_date,
-        version=(last or 0) + 1,
-        mode=mode,
-        status=PlanStatus.PLANNING,
-        time_limit_s=time_limit_s,
-        created_by_id=actor.id if actor else None,
-        parent_id=parent.id if parent else None,
-        parcels_waiting=waiting,
-    )
+    version = (last or 0) + 1
+    values: dict[str, Any] = {
+        "service_date": service_date,
+        "version": version,
+        "mode": mode,
+        "status": PlanStatus.PLANNING,
+        "time_limit_s": time_limit_s,
+        "created_by_id": actor.id if actor else None,
+        "parent_id": parent.id if parent else None,
+        "parcels_waiting": waiting,
+    }
     if replanning_midday:
         assert parent is not None
-        plan.as_of, plan.scan_mark = moment, publishing.mark(session, parent)
-    session.add(plan)
-    session.flush()
+        values.update(as_of=moment, scan_mark=publishing.mark(session, parent))
+    made = insert_new(session, DayPlan, values, None)  # (day, version), or one planning a day
+    if made is None:
+        # Another request started a version a moment ago (the button pressed twice): it is
+        # being planned, as a second press after the first had finished would be told.
+        raise Conflict(
+            _l("Version %(v)s of this day is being planned; wait for it.", v=Num(version)),
+            field="service_date",
+        )
+    plan = session.get(DayPlan, made)
+    assert plan is not None
     return plan
 
 

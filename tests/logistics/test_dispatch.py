@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -14,8 +15,10 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from logistics.db import make_sessionmaker
 from logistics.errors import Conflict, ValidationError
 from logistics.models import (
     DayPlan,
@@ -134,6 +137,34 @@ def test_a_second_job_for_the_day_waits_for_the_first(db: Session, waiting: list
         dispatch.start_plan(db, DAY, None)
     assert e.value.field == "service_date"
     db.rollback()
+
+
+def test_the_plan_button_pressed_twice_at_once_makes_one_version(
+    db: Session, waiting: list[Parcel], wide_engine: Engine
+) -> None:
+    """Found by pressing the planner's forms twice at the same moment: both presses read the
+    same last version, and the second INSERT broke the unique (day, version) with a 500."""
+    gate = threading.Barrier(4, timeout=30)
+    made: list[int] = []
+    told: list[str] = []
+
+    def planner() -> None:
+        with make_sessionmaker(wide_engine)() as s:
+            gate.wait()
+            try:
+                made.append(dispatch.start_plan(s, DAY, None).version)
+                s.commit()
+            except Conflict as e:
+                told.append(str(e.field))
+
+    threads = [threading.Thread(target=planner) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert made == [1] and told == ["service_date"] * 3
+    db.expire_all()
+    assert db.scalars(select(DayPlan.version).where(DayPlan.service_date == DAY)).all() == [1]
 
 
 def test_a_failed_job_marks_its_version_and_leaves_the_others(
