@@ -105,7 +105,10 @@ def area_label(code: str | None) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from logistics.web import once
     from logistics.web.homes import nav_links
+
+    app.jinja_env.globals["once_token"] = once.token  # a form pressed twice does its work once
 
     @app.context_processor
     def _nav() -> dict[str, Any]:

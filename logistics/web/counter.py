@@ -17,6 +17,7 @@ from logistics.services import intake, tracking
 from logistics.text import parse_taka
 from logistics.web import get_db, label_response, require_role
 from logistics.web.homes import is_intake_clerk
+from logistics.web.once import pressed_once
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
@@ -125,6 +126,7 @@ def new_parcel() -> tuple[str, int]:
 
 @bp.post("")
 @require_role(Role.CLERK)
+@pressed_once
 def submit_parcel() -> ResponseReturnValue:
     db = get_db()
     try:
@@ -215,6 +217,7 @@ def find_booking() -> ResponseReturnValue:
 
 @bp.post("/accept/<tracking_id>")
 @require_role(Role.CLERK)
+@pressed_once
 def accept(tracking_id: str) -> ResponseReturnValue:
     """Weigh a booking: the new price is shown first; the clerk accepts at that price."""
     from logistics.errors import Conflict

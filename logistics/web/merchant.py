@@ -30,6 +30,7 @@ from logistics.models import Role
 from logistics.services import intake, merchant_portal, network, tracking
 from logistics.web import get_db, merchant_id_of_page, require_role
 from logistics.web.counter import SHOWN_FIELDS, form_fields, form_to_body
+from logistics.web.once import pressed_once
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
 
@@ -71,6 +72,7 @@ def book() -> ResponseReturnValue:
 
 @bp.post("/book")
 @require_role(Role.MERCHANT)
+@pressed_once
 def book_submit() -> ResponseReturnValue:
     merchant_id_of_page()
     db = get_db()

@@ -15,6 +15,7 @@ from logistics.i18n import _
 from logistics.models import Merchant, Payout, Role
 from logistics.services import statements
 from logistics.web import get_db, require_role
+from logistics.web.once import pressed_once
 
 bp = Blueprint("payouts", __name__, url_prefix="/admin/payouts")
 
@@ -44,6 +45,7 @@ def page() -> ResponseReturnValue:
 
 @bp.post("")
 @require_role(Role.ADMIN)
+@pressed_once
 def record() -> ResponseReturnValue:
     db = get_db()
     form = {k: request.form.get(k, "") for k in ("amount", "method", "reference")}

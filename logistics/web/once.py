@@ -1,0 +1,81 @@
+"""A form pressed twice does its work once. The pages that make something for good (a parcel at
+the counter, a merchant's booking, a payout) carry a one-time token (``once``, a hidden field
+of the form); its press is claimed like the API's ``Idempotency-Key`` (services.idempotency),
+keyed by the token and what was sent, and completed in the same commit as the work. A second
+press of the same form (a double click, a form sent again after a slow answer, the browser's
+re-send) waits for the first and is sent where the first went, with a word that it was done
+once. A press that makes nothing (a price shown, a field refused) gives its claim back."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import flash, make_response, redirect, request
+from flask_login import current_user
+
+from logistics.i18n import _
+from logistics.services import idempotency
+from logistics.web import get_db
+
+F = TypeVar("F", bound=Callable[..., Any])
+FIELD = "once"
+WAIT_S = 10.0  # how long a second press waits for the first to be answered
+
+
+def token() -> str:
+    """A new token for a form (templates: ``{{ once_token() }}``)."""
+    return secrets.token_urlsafe(18)
+
+
+def pressed_once(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        raw = request.form.get(FIELD, "")
+        if not raw:  # a page opened before the token existed
+            return view(*args, **kwargs)
+        sent = sorted(
+            (k, v) for k, vs in request.form.lists() for v in vs if k not in ("csrf_token", FIELD)
+        )
+        sha = idempotency.digest("POST", request.path, json.dumps(sent).encode())
+        # The token and what was sent: the same form sent again is the same press, and a form
+        # changed (the browser's back button, an edit) and sent with its old token is a new one.
+        key = idempotency.check_key(f"f{raw[:30]}{sha[:32]}")
+        db = get_db()
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                got = idempotency.claim(db, current_user.id, key, sha)
+            except idempotency.InProgress:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+                continue
+            if isinstance(got, idempotency.Replay):
+                flash(_("That form was sent twice; it was done once."))
+                return redirect(got.location or request.path, 303)
+            break
+        committed: list[bool] = []
+        real_commit = db.commit
+        # The view's commit waits for its answer, so that the claim is completed with it (where
+        # a second press is to be sent) in the same commit as the work.
+        db.commit = lambda: committed.append(True)  # type: ignore[method-assign]
+        try:
+            resp = make_response(view(*args, **kwargs))
+        except Exception:
+            db.commit = real_commit  # type: ignore[method-assign]
+            idempotency.release(db, got)
+            raise
+        db.commit = real_commit  # type: ignore[method-assign]
+        if committed:
+            idempotency.complete(db, got, resp.status_code, "", resp.headers.get("Location"))
+            db.commit()
+        else:
+            idempotency.release(db, got)
+        return resp
+
+    return wrapper  # type: ignore[return-value]
