@@ -25,6 +25,7 @@ from logistics.models import (
 from logistics.services import accounts
 from logistics.vocabulary import RETURN_REASONS, VEHICLE_NAMES
 from logistics.web import area_label, get_db, requested_day, require_role
+from logistics.web.once import pressed_once
 
 bp = Blueprint("homes", __name__)
 
@@ -222,6 +223,7 @@ def merchant() -> tuple[str, int]:
 
 @bp.post("/merchant/keys")
 @require_role(Role.MERCHANT)
+@pressed_once
 def merchant_new_key() -> tuple[str, int]:
     db = get_db()
     key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])

@@ -246,6 +246,7 @@ def pickup_page() -> ResponseReturnValue:
 
 @bp.post("/pickups")
 @require_role(Role.MERCHANT)
+@pressed_once
 def pickup_request() -> ResponseReturnValue:
     from logistics.services import pickups
 

@@ -14,6 +14,7 @@ from logistics.models import Role
 from logistics.services import webhook_delivery, webhooks
 from logistics.vocabulary import WEBHOOK_EVENTS
 from logistics.web import get_db, merchant_id_of_page, require_role
+from logistics.web.once import pressed_once
 
 bp = Blueprint("merchant_hooks", __name__, url_prefix="/merchant/webhooks")
 
@@ -48,6 +49,7 @@ def page() -> ResponseReturnValue:
 
 @bp.post("")
 @require_role(Role.MERCHANT)
+@pressed_once
 def add() -> ResponseReturnValue:
     db = get_db()
     url, events = request.form.get("url", ""), request.form.getlist("events")

@@ -9,11 +9,13 @@ once. A press that makes nothing (a price shown, a field refused) gives its clai
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import flash, make_response, redirect, request
 from flask_login import current_user
@@ -25,6 +27,7 @@ from logistics.web import get_db
 F = TypeVar("F", bound=Callable[..., Any])
 FIELD = "once"
 WAIT_S = 10.0  # how long a second press waits for the first to be answered
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")  # what token() makes
 
 
 def token() -> str:
@@ -32,11 +35,20 @@ def token() -> str:
     return secrets.token_urlsafe(18)
 
 
+def _page_it_came_from() -> str:
+    """Where a press whose first answer was a page, not a redirect, is sent (a new key shown
+    once is not shown again): the page the form was on (this site's), else the form's own."""
+    came = urlsplit(request.referrer or "")
+    if came.netloc == request.host and came.path:
+        return came.path + (f"?{came.query}" if came.query else "")
+    return request.path
+
+
 def pressed_once(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         raw = request.form.get(FIELD, "")
-        if not raw:  # a page opened before the token existed
+        if not TOKEN.fullmatch(raw):  # a page opened before the token existed (or edited)
             return view(*args, **kwargs)
         sent = sorted(
             (k, v) for k, vs in request.form.lists() for v in vs if k not in ("csrf_token", FIELD)
@@ -44,7 +56,7 @@ def pressed_once(view: F) -> F:
         sha = idempotency.digest("POST", request.path, json.dumps(sent).encode())
         # The token and what was sent: the same form sent again is the same press, and a form
         # changed (the browser's back button, an edit) and sent with its old token is a new one.
-        key = idempotency.check_key(f"f{raw[:30]}{sha[:32]}")
+        key = f"f{raw[:30]}{sha[:32]}"
         db = get_db()
         deadline = time.monotonic() + WAIT_S
         while True:
@@ -57,7 +69,7 @@ def pressed_once(view: F) -> F:
                 continue
             if isinstance(got, idempotency.Replay):
                 flash(_("That form was sent twice; it was done once."))
-                return redirect(got.location or request.path, 303)
+                return redirect(got.location or _page_it_came_from(), 303)
             break
         committed: list[bool] = []
         real_commit = db.commit
@@ -71,10 +83,14 @@ def pressed_once(view: F) -> F:
             idempotency.release(db, got)
             raise
         db.commit = real_commit  # type: ignore[method-assign]
-        if committed:
+        done = resp.status_code < 400
+        if committed and done:
             idempotency.complete(db, got, resp.status_code, "", resp.headers.get("Location"))
+        if committed:
             db.commit()
-        else:
+        if not done or not committed:
+            # Nothing made: a price shown, a field refused, or a refusal that keeps a record
+            # (a wrong handover code is counted); the same press may come again.
             idempotency.release(db, got)
         return resp
 

@@ -36,12 +36,14 @@ from logistics.services import cod, holds, payments, proofs, returns, round_plan
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
 from logistics.web.homes import is_delivery_clerk, office_page
+from logistics.web.once import pressed_once
 
 bp = Blueprint("rounds", __name__)
 
 
 @bp.post("/office/rounds")
 @require_role(Role.CLERK)
+@pressed_once
 def send_out() -> ResponseReturnValue:
     _delivery_clerk()
     db = get_db()
@@ -115,6 +117,7 @@ def send_back(parcel_id: int) -> ResponseReturnValue:
 
 @bp.post("/office/holds/<int:hold_id>/collect")
 @require_role(Role.CLERK)
+@pressed_once
 def collect(hold_id: int) -> ResponseReturnValue:
     """The recipient collects a held parcel at the counter with the code (and the COD)."""
     _delivery_clerk()
@@ -213,6 +216,7 @@ def plan() -> ResponseReturnValue:
 
 @bp.post("/office/round-plans/<int:plan_id>/send/<int:courier_id>")
 @require_role(Role.CLERK)
+@pressed_once
 def send_planned(plan_id: int, courier_id: int) -> ResponseReturnValue:
     _delivery_clerk()
     db = get_db()
@@ -249,6 +253,7 @@ def mine() -> ResponseReturnValue:
 
 @bp.post("/round/stops/<int:stop_id>/deliver")
 @require_role(Role.COURIER)
+@pressed_once
 def deliver(stop_id: int) -> ResponseReturnValue:
     db = get_db()
     stop = rounds.stop_of(db, stop_id, current_user)
@@ -281,6 +286,7 @@ def deliver(stop_id: int) -> ResponseReturnValue:
 
 @bp.post("/round/stops/<int:stop_id>/proof")
 @require_role(Role.COURIER)
+@pressed_once
 def deliver_with_proof(stop_id: int) -> ResponseReturnValue:
     """Delivered where no handover code could be had: a photo of the parcel handed over, or
     the recipient's signature on the pad, stands for the code (the COD rules are the same)."""

@@ -35,6 +35,7 @@ from logistics.services import scans
 from logistics.vocabulary import label, name
 from logistics.web import get_db, requested_day, require_role
 from logistics.web.errors import wants_json
+from logistics.web.once import pressed_once
 
 bp = Blueprint("scanning", __name__, url_prefix="/scan")
 
@@ -95,6 +96,7 @@ def index() -> str:
 
 @bp.post("/sessions")
 @require_role(Role.CLERK)
+@pressed_once
 def start() -> ResponseReturnValue:
     db = get_db()
     try:

@@ -16,6 +16,7 @@ from logistics.models import ApiKey, Merchant, Office, Role, User
 from logistics.services import accounts
 from logistics.text import row_id
 from logistics.web import get_db, require_role
+from logistics.web.once import pressed_once
 
 bp = Blueprint("staff", __name__, url_prefix="/admin")
 
@@ -58,6 +59,7 @@ def _pick(model: Any, field: str, errors: dict[str, Message], message: Message) 
 
 @bp.post("/users")
 @require_role(Role.ADMIN)
+@pressed_once
 def create_user() -> ResponseReturnValue:
     errors: dict[str, Message] = {}
     try:
@@ -122,6 +124,7 @@ def keys() -> str:
 
 @bp.post("/keys")
 @require_role(Role.ADMIN)
+@pressed_once
 def issue_key() -> ResponseReturnValue:
     """A new key is shown once, on this answer; only its digest is kept."""
     errors: dict[str, Message] = {}

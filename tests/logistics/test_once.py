@@ -148,3 +148,52 @@ def test_a_payout_pressed_twice_is_recorded_once(
     assert _at_once(app, client, "/admin/payouts", form, n=2) == [302, 303]
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(Payout)) == 1
+
+
+def test_a_postman_tapping_delivered_twice_gets_the_round_not_an_error(
+    client: FlaskClient, db: Session, monkeypatch: Any
+) -> None:
+    from logistics.models import RoundParcel
+    from logistics.services import rounds
+    from tests.logistics.test_rounds import MORNING, arrived, handover_code, out_with_courier
+
+    monkeypatch.setenv("DAKGHOR_SMS_QUIET", "0-0")
+    monkeypatch.setattr(rounds, "utcnow", lambda: MORNING)
+    (p,) = arrived(db, 1, cod_poisha=10000)
+    out_with_courier(db, [p])
+    stop = db.scalar(select(RoundParcel).where(RoundParcel.parcel_id == p.id))
+    assert stop is not None
+    login(client, "courier.mohammadpur", "courier-demo-1")
+    form = {
+        "code": handover_code(db, p),
+        "cod": f"{(p.cod_amount_poisha + p.cod_fee_poisha) / 100:.2f}",
+        "once": _hidden(client.get("/round").text, "once"),
+    }
+    url = f"/round/stops/{stop.id}/deliver"
+    first, again = client.post(url, data=form), client.post(url, data=form)
+    assert (first.status_code, again.status_code) == (302, 303)  # it was 409 before
+    assert again.headers["Location"] == first.headers["Location"]
+    # A wrong code keeps no claim: typed again, it is counted again.
+    assert client.post(url, data={**form, "code": "000000", "once": "x" * 24}).status_code in (
+        409,
+        422,
+    )
+
+
+def test_a_key_made_twice_by_a_double_click_is_one_key(client: FlaskClient, db: Session) -> None:
+    from logistics.models import ApiKey
+
+    login(client, "merchant", "merchant-demo-1")
+    db.expire_all()
+    before = db.scalar(select(func.count()).select_from(ApiKey)) or 0
+    form = {"label": "shop", "once": _hidden(client.get("/merchant").text, "once")}
+    first = client.post(
+        "/merchant/keys", data=form, headers={"Referer": "http://dakghor.test/merchant"}
+    )
+    again = client.post(
+        "/merchant/keys", data=form, headers={"Referer": "http://dakghor.test/merchant"}
+    )
+    assert first.status_code == 200 and again.status_code == 303
+    assert again.headers["Location"].endswith("/merchant")  # the key is shown once, not twice
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(ApiKey)) == before + 1
