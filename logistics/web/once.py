@@ -17,8 +17,9 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, request
+from flask import current_app, flash, make_response, redirect, request
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from logistics.i18n import _
 from logistics.services import idempotency
@@ -37,10 +38,15 @@ def token() -> str:
 
 def _page_it_came_from() -> str:
     """Where a press whose first answer was a page, not a redirect, is sent (a new key shown
-    once is not shown again): the page the form was on (this site's), else the form's own."""
+    once is not shown again): the page the form was on (this site's), else the form's own
+    address if it is a page, else the person's home."""
     came = urlsplit(request.referrer or "")
     if came.netloc == request.host and came.path:
         return came.path + (f"?{came.query}" if came.query else "")
+    try:  # no Referer (a browser may withhold it): the form's own address, if it is a page
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
+    except HTTPException:
+        return "/"  # each person's home
     return request.path
 
 

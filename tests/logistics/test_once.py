@@ -197,3 +197,14 @@ def test_a_key_made_twice_by_a_double_click_is_one_key(client: FlaskClient, db: 
     assert again.headers["Location"].endswith("/merchant")  # the key is shown once, not twice
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(ApiKey)) == before + 1
+
+
+def test_without_a_referer_a_second_press_lands_on_a_page(client: FlaskClient) -> None:
+    login(client, "merchant", "merchant-demo-1")
+    form = {"label": "shop", "once": _hidden(client.get("/merchant").text, "once")}
+    client.post("/merchant/keys", data=form)
+    again = client.post("/merchant/keys", data=form)  # /merchant/keys is not a page
+    assert again.status_code == 303 and client.get(again.headers["Location"]).status_code in (
+        200,
+        302,
+    )
