@@ -193,11 +193,7 @@ def start_plan(
         raise ValidationError(
             {"time_limit_s": _l("The time limit must be between 1 and 600 seconds.")}
         )
-    running = session.scalar(
-        select(DayPlan).where(
-            DayPlan.service_date == service_date, DayPlan.status == PlanStatus.PLANNING
-        )
-    )
+    running = being_planned(session, service_date)
     if running is not None and _dead(running):
         running.status, running.finished_at = PlanStatus.FAILED, utcnow()
         running.error = "the planning job stopped without an answer"
@@ -241,6 +237,15 @@ def start_plan(
     plan = session.get(DayPlan, made)
     assert plan is not None
     return plan
+
+
+def being_planned(session: Session, service_date: date) -> DayPlan | None:
+    """The version of the day in state ``planning`` (at most one: a partial unique index)."""
+    return session.scalar(
+        select(DayPlan).where(
+            DayPlan.service_date == service_date, DayPlan.status == PlanStatus.PLANNING
+        )
+    )
 
 
 def _dead(plan: DayPlan) -> bool:

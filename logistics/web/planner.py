@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from logistics.documents import manifests as docs
-from logistics.errors import Forbidden, NotFound, ValidationError
+from logistics.errors import Conflict, Forbidden, NotFound, ValidationError
 from logistics.i18n import Num, _, _l, when
 from logistics.models import (
     DayPlan,
@@ -127,9 +127,18 @@ def start() -> ResponseReturnValue:
         mode = PlanMode(request.form.get("mode", PlanMode.VAN_DAY.value))
     except ValueError:
         raise ValidationError({"mode": _l("Choose how to plan the day.")}) from None
-    plan = dispatch.start_plan(
-        db, requested_day(), current_user, mode=mode, time_limit_s=_seconds()
-    )
+    day = requested_day()
+    try:
+        plan = dispatch.start_plan(db, day, current_user, mode=mode, time_limit_s=_seconds())
+    except Conflict as e:
+        running = dispatch.being_planned(db, day)
+        if running is None:
+            raise
+        # Pressed again (or twice at once) while a version is being planned: to its page.
+        plan_id = running.id
+        db.rollback()
+        flash(str(e.message))
+        return redirect(url_for("planner.plan", plan_id=plan_id), 303)
     db.commit()
     _enqueue(plan)
     return redirect(url_for("planner.plan", plan_id=plan.id))

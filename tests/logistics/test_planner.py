@@ -108,6 +108,21 @@ def test_nothing_waiting_is_said_on_the_board_and_nothing_is_written(
     assert db.scalar(select(DayPlan)) is None and inline_queue == []
 
 
+def test_plan_pressed_again_while_planning_lands_on_that_version(
+    client: FlaskClient, db: Session, waiting: list[Parcel]
+) -> None:
+    # The queue is not run here: the first version stays 'planning'.
+    login(client, "planner", "planner-demo-1")
+    first = start(client)
+    board = client.get(f"/dispatch?date={DAY}").text
+    again = client.post(
+        "/dispatch/plans", data={"csrf_token": csrf(board), "date": str(DAY), "seconds": "2"}
+    )
+    assert again.status_code == 303 and again.headers["Location"] == first  # was a 409 page
+    assert "Version 1 of this day is being planned" in client.get(first).text
+    assert len(db.scalars(select(DayPlan)).all()) == 1
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
