@@ -4,7 +4,11 @@ of the form); its press is claimed like the API's ``Idempotency-Key`` (services.
 keyed by the token and what was sent, and completed in the same commit as the work. A second
 press of the same form (a double click, a form sent again after a slow answer, the browser's
 re-send) waits for the first and is sent where the first went, with a word that it was done
-once. A press that makes nothing (a price shown, a field refused) gives its claim back."""
+once. A press that makes nothing (a price shown, a field refused) gives its claim back.
+
+The view's own commit is held until it answers: not for a view that hands work to the job
+queue after its commit (the job could start before the row is there). "Plan the day" is one;
+a partial unique index keeps it to one version being planned (services.dispatch)."""
 
 from __future__ import annotations
 
