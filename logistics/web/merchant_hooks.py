@@ -66,12 +66,16 @@ def add() -> ResponseReturnValue:
 @bp.post("/<int:endpoint_id>/toggle")
 @require_role(Role.MERCHANT)
 def toggle(endpoint_id: int) -> ResponseReturnValue:
-    """Off, or on again (which clears a disabling: the merchant says it works now)."""
+    """Off, or on again (which clears a disabling: the merchant says it works now). The form
+    says which (``active``), so a double press leaves it as pressed, not switched back; a page
+    from before says nothing, and the endpoint is switched."""
     db = get_db()
     ep = webhooks.endpoint_of(db, endpoint_id, merchant_id_of_page())
-    if ep.active and ep.disabled_at is None:
+    on = ep.active and ep.disabled_at is None
+    wanted = {"0": False, "1": True}.get(request.form.get("active", ""), not on)
+    if not wanted:
         ep.active = False
-    else:
+    elif not on:
         ep.active, ep.disabled_at, ep.disabled_reason, ep.failing_since = True, None, None, None
     db.commit()
     flash(_("Saved."))

@@ -208,3 +208,28 @@ def test_without_a_referer_a_second_press_lands_on_a_page(client: FlaskClient) -
         200,
         302,
     )
+
+
+def test_turning_a_webhook_off_pressed_twice_leaves_it_off(
+    client: FlaskClient, db: Session, monkeypatch: Any
+) -> None:
+    from logistics.models import User, WebhookEndpoint
+    from logistics.services import webhooks
+
+    monkeypatch.setenv("DAKGHOR_WEBHOOK_ALLOW_PRIVATE", "1")
+
+    shop = db.scalar(select(User).where(User.username == "merchant"))
+    assert shop is not None and shop.merchant_id is not None
+    ep, _secret = webhooks.add_endpoint(
+        db, shop.merchant_id, "http://127.0.0.1:9/hooks", ["parcel.delivered"]
+    )
+    db.commit()
+    login(client, "merchant", "merchant-demo-1")
+    url = f"/merchant/webhooks/{ep.id}/toggle"
+    for wanted, active in (("0", False), ("1", True)):
+        assert _hidden(client.get("/merchant/webhooks").text, "active") == wanted
+        for _ in range(2):  # it switched back on the second press before
+            assert client.post(url, data={"active": wanted}).status_code == 302
+        db.expire_all()
+        got = db.get(WebhookEndpoint, ep.id)
+        assert got is not None and got.active is active
