@@ -1,17 +1,20 @@
 """A crawler for the hostile-input sweep: it follows every link a role's pages show, and sends
 each form it finds back with hostile values, one field at a time, through the Flask test
 client. What it reports is every answer of 500 or more, and every refused form that changed
-the number of rows of a table."""
+the number of rows of a table. ``press_twice`` sends each form twice at the same moment, as a
+double click does."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 # What people type by mistake, what a URL can be edited to and what an attacker sends.
@@ -172,3 +175,47 @@ class Sweep:
             self.problems.append(f"POST {f.action} {what}: {r.status_code}")
         elif r.status_code >= 400 and self.rows() != before:
             self.problems.append(f"POST {f.action} {what}: refused ({r.status_code}) but wrote")
+
+    def press_twice(self, app: Flask, forms: Iterable[Form]) -> None:
+        """Each POST form sent twice at the same moment with the page's own values, from the
+        same browser (its session cookie): never a 5xx, and a form with a one-time token that
+        did its work answers the other press by sending it where the first went (303)."""
+        cookie = self.client.get_cookie("session", domain="dakghor.test")
+        for f in forms:
+            if f.method != "post":
+                continue
+            values: dict[str, list[str]] = {}
+            for n, v, kind in f.fields:
+                if v is not None and (kind != "submit" or n not in values):
+                    values.setdefault(n, []).append(v)
+            answers = sorted(_twice(app, cookie.value if cookie else None, f, values))
+            self.sent += 2
+            if answers[1] >= 500:
+                self.problems.append(f"POST {f.action} pressed twice: {answers}")
+            elif "once" in values and answers[0] < 400 and answers[1] != 303:
+                self.problems.append(f"POST {f.action} pressed twice did it twice: {answers}")
+
+
+def _twice(app: Flask, cookie: str | None, f: Form, values: dict[str, list[str]]) -> list[int]:
+    """``values`` posted to the form twice at the same moment; the two answers' statuses."""
+    gate = threading.Barrier(2, timeout=30)
+    answers: list[int] = []
+
+    def press() -> None:
+        c = app.test_client()
+        if cookie is not None:
+            c.set_cookie("session", cookie, domain="dakghor.test")
+        gate.wait()
+        r = c.post(
+            f.action, data=values, content_type="multipart/form-data" if f.multipart else None
+        )
+        r.get_data()
+        r.close()
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers

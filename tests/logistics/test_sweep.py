@@ -6,6 +6,7 @@ refused form may not change the number of rows of any table. Found by it, before
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -18,7 +19,7 @@ from logistics.models import Purpose, User
 from logistics.services import bulk, intake, payments, publishing
 from logistics.text import DHAKA
 from tests.conftest import booking, login
-from tests.crawl import Sweep
+from tests.crawl import Form, Sweep
 from tests.logistics.test_bulk import _csv, _row, _send
 from tests.logistics.test_dispatch import DAY, plan_version
 from tests.logistics.test_rounds import arrived, out_with_courier
@@ -41,15 +42,11 @@ def _user(db: Session, name: str) -> User:
     return found
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("waiting")
-def test_no_hostile_value_in_any_form_is_a_5xx_or_a_half_write(
-    pay_app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("DAKGHOR_SMS_QUIET", "0-0")
-    # A day with work on every page: a published plan with its manifests, parcels at
-    # Mohammadpur (two out on a round, two waiting), the shop's bookings and a payment link;
-    # the shop's upload with a bad row, below.
+def _busy_day(pay_app: Flask, db: Session) -> dict[str | None, list[str]]:
+    """A day with work on every page: a published plan with its manifests, parcels at
+    Mohammadpur (two out on a round, two waiting), the shop's bookings and a payment link (the
+    shop's upload with a bad row is made by its own login, in ``_sweep``). Where each role's
+    crawl starts."""
     publishing.publish(db, plan_version(db), _user(db, "planner"))
     here = arrived(db, 4, cod_poisha=50_000)
     out_with_courier(db, here[:2], datetime.now(DHAKA).replace(hour=9, minute=0))
@@ -61,7 +58,20 @@ def test_no_hostile_value_in_any_form_is_a_5xx_or_a_half_write(
     db.commit()
     sessions = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
     pay_app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk.check(sessions, i)
+    return {
+        None: ["/", f"/track/{shop[0].tracking_id}", f"/pay/{link.token}"],
+        "planner": ["/", f"/dispatch?date={DAY}"],
+        "clerk.gpo": ["/", f"/scan?date={DAY}"],
+        "clerk.mohammadpur": ["/", f"/scan?date={DAY}"],
+    }
 
+
+def _sweep(
+    pay_app: Flask, db: Session, work: Callable[[Sweep, list[Form]], None]
+) -> tuple[list[str], int, int]:
+    """Each role logged in, its pages crawled and ``work`` done with the forms found: the
+    problems, the pages seen and the requests sent."""
+    starts = _busy_day(pay_app, db)
     tables = [t for t in Base.metadata.sorted_tables if t.name not in COUNTED_ANYWAY]
     counts = select(
         *(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables)
@@ -73,12 +83,6 @@ def test_no_hostile_value_in_any_form_is_a_5xx_or_a_half_write(
 
     problems: list[str] = []
     sent = pages = 0
-    starts = {
-        None: ["/", f"/track/{shop[0].tracking_id}", f"/pay/{link.token}"],
-        "planner": ["/", f"/dispatch?date={DAY}"],
-        "clerk.gpo": ["/", f"/scan?date={DAY}"],
-        "clerk.mohammadpur": ["/", f"/scan?date={DAY}"],
-    }
     for role in (None, *PASSWORDS):
         client = pay_app.test_client()
         if role:
@@ -86,8 +90,32 @@ def test_no_hostile_value_in_any_form_is_a_5xx_or_a_half_write(
         if role == "merchant":  # an upload with a bad row: its page has a form per row
             assert _send(client, _csv([_row(1), _row(2, weight_g="0")])).status_code == 302
         sweep = Sweep(client, rows)
-        sweep.attack(sweep.crawl(starts.get(role, ["/"])))
+        work(sweep, sweep.crawl(starts.get(role, ["/"])))
         problems += [f"{role or 'public'}: {p}" for p in sweep.problems]
         sent, pages = sent + sweep.sent, pages + sweep.pages
+    return problems, pages, sent
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("waiting")
+def test_no_hostile_value_in_any_form_is_a_5xx_or_a_half_write(
+    pay_app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAKGHOR_SMS_QUIET", "0-0")
+    problems, pages, sent = _sweep(pay_app, db, lambda sweep, forms: sweep.attack(forms))
     assert pages > 80 and sent > 1000, (pages, sent)  # the sweep reached the product
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("waiting")
+def test_no_form_pressed_twice_at_once_is_a_5xx_or_done_twice(
+    pay_app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by it: "Plan the day" pressed twice at once was a 500 (see test_dispatch)."""
+    monkeypatch.setenv("DAKGHOR_SMS_QUIET", "0-0")
+    problems, pages, sent = _sweep(
+        pay_app, db, lambda sweep, forms: sweep.press_twice(pay_app, forms)
+    )
+    assert pages > 80 and sent > 60, (pages, sent)
     assert not problems, "\n".join(problems)
