@@ -4,9 +4,10 @@ seeded Dhaka network with demo accounts, and the app with its client and CLI run
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -283,6 +284,33 @@ def booking(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+T = TypeVar("T")
+
+
+def at_once(n: int, work: Callable[[], T]) -> list[T]:
+    """``work`` run by ``n`` threads released at the same moment; what each returned (an
+    exception in one is raised here once all are done)."""
+    gate = threading.Barrier(n, timeout=30)
+    out: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        gate.wait()
+        try:
+            out.append(work())
+        except BaseException as e:  # noqa: BLE001 - raised in the test's thread below
+            failed.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
+    return out
 
 
 def login(client: FlaskClient, username: str, password: str) -> None:

@@ -7,7 +7,6 @@ double click does."""
 from __future__ import annotations
 
 import re
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+
+from tests.conftest import at_once
 
 # What people type by mistake, what a URL can be edited to and what an attacker sends.
 HOSTILE = (
@@ -198,24 +199,16 @@ class Sweep:
 
 def _twice(app: Flask, cookie: str | None, f: Form, values: dict[str, list[str]]) -> list[int]:
     """``values`` posted to the form twice at the same moment; the two answers' statuses."""
-    gate = threading.Barrier(2, timeout=30)
-    answers: list[int] = []
 
-    def press() -> None:
+    def press() -> int:
         c = app.test_client()
         if cookie is not None:
             c.set_cookie("session", cookie, domain="dakghor.test")
-        gate.wait()
         r = c.post(
             f.action, data=values, content_type="multipart/form-data" if f.multipart else None
         )
         r.get_data()
         r.close()
-        answers.append(r.status_code)
+        return r.status_code
 
-    threads = [threading.Thread(target=press) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return answers
+    return at_once(2, press)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from logistics.models import (
 )
 from logistics.services import dispatch
 from logistics.text import DHAKA
+from tests.conftest import at_once
 from tests.logistics.conftest import ROOT
 
 DAY = date(2026, 11, 24)
@@ -144,24 +144,18 @@ def test_the_plan_button_pressed_twice_at_once_makes_one_version(
 ) -> None:
     """Found by pressing the planner's forms twice at the same moment: both presses read the
     same last version, and the second INSERT broke the unique (day, version) with a 500."""
-    gate = threading.Barrier(4, timeout=30)
     made: list[int] = []
     told: list[str] = []
 
     def planner() -> None:
         with make_sessionmaker(wide_engine)() as s:
-            gate.wait()
             try:
                 made.append(dispatch.start_plan(s, DAY, None).version)
                 s.commit()
             except Conflict as e:
                 told.append(str(e.field))
 
-    threads = [threading.Thread(target=planner) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(4, planner)
     assert made == [1] and told == ["service_date"] * 3
     db.expire_all()
     assert db.scalars(select(DayPlan.version).where(DayPlan.service_date == DAY)).all() == [1]

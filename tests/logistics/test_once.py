@@ -6,7 +6,6 @@ acceptance was refused with a 409 while the first had been done."""
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 from flask import Flask
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from logistics.models import Parcel, Payout
-from tests.conftest import login
+from tests.conftest import at_once, login
 from tests.logistics.test_counter import FORM, _merchant_booking
 
 
@@ -67,21 +66,13 @@ def _at_once(
     """``data`` posted ``n`` times at the same moment from the same browser (its cookie)."""
     cookie = client.get_cookie("session", domain="dakghor.test")
     assert cookie is not None
-    gate = threading.Barrier(n, timeout=30)
-    answers: list[int] = []
 
-    def press() -> None:
+    def press() -> int:
         c = app.test_client()
         c.set_cookie("session", cookie.value, domain="dakghor.test")
-        gate.wait()
-        answers.append(c.post(path, data=data).status_code)
+        return c.post(path, data=data).status_code
 
-    threads = [threading.Thread(target=press) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(answers)
+    return sorted(at_once(n, press))
 
 
 def test_the_counters_confirm_pressed_three_times_at_once_makes_one_parcel(
