@@ -302,6 +302,8 @@ def cancel(session: Session, parcel: Parcel, user: User, now: datetime | None = 
     )
     locked = session.get(Parcel, parcel.id, with_for_update=True, populate_existing=True)
     assert locked is not None
+    if locked.status is ParcelStatus.CANCELLED:
+        raise Conflict(_l("%(id)s is cancelled already.", id=parcel.tracking_id), field="parcel")
     if locked.status is not ParcelStatus.BOOKED:
         raise Conflict(
             _l(

@@ -24,9 +24,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from logistics.errors import DakGhorError, Forbidden, ValidationError
+from logistics.errors import Conflict, DakGhorError, Forbidden, ValidationError
 from logistics.i18n import _, _l
-from logistics.models import Role
+from logistics.models import ParcelStatus, Role
 from logistics.services import intake, merchant_portal, network, tracking
 from logistics.web import get_db, merchant_id_of_page, require_role
 from logistics.web.counter import SHOWN_FIELDS, form_fields, form_to_body
@@ -113,7 +113,13 @@ def cancel(tracking_id: str) -> ResponseReturnValue:
     parcel = tracking.find_parcel(db, tracking_id)
     if parcel.merchant_id != mid:
         raise Forbidden(_l("This parcel is not yours."), field="tracking_id")
-    merchant_portal.cancel(db, parcel, current_user)
+    try:
+        merchant_portal.cancel(db, parcel, current_user)
+    except Conflict:
+        db.rollback()
+        if tracking.find_parcel(db, tracking_id).status is not ParcelStatus.CANCELLED:
+            raise
+        # Pressed twice (or again from an old page): what was asked is done; say so.
     db.commit()
     flash(_("%(id)s is cancelled.", id=parcel.tracking_id))
     return redirect(url_for("homes.merchant"))

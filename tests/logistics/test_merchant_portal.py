@@ -19,6 +19,7 @@ from logistics.models import (
     Parcel,
     ParcelStatus,
     Purpose,
+    TrackingEvent,
     User,
 )
 from logistics.services import intake, merchant_portal, tracking
@@ -181,7 +182,21 @@ def test_a_booking_is_cancelled_once_and_only_before_a_counter_takes_it(
         Purpose.FEE: ObligationStatus.CANCELLED,
         Purpose.COD: ObligationStatus.CANCELLED,
     }
-    assert client.post(f"/merchant/parcels/{p.tracking_id}/cancel").status_code == 409
+    # Pressed again (a double click, an old page): the booking stays cancelled once, and the
+    # merchant is told it is cancelled, not shown an error.
+    again = client.post(f"/merchant/parcels/{p.tracking_id}/cancel", follow_redirects=True)
+    assert again.status_code == 200 and f"{p.tracking_id} is cancelled." in again.text
+    db.expire_all()
+    assert (
+        len(
+            db.scalars(
+                select(TrackingEvent).where(
+                    TrackingEvent.parcel_id == p.id, TrackingEvent.code == "CAN"
+                )
+            ).all()
+        )
+        == 1
+    )
     clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
     assert clerk is not None
     tracking.record_event(db, q, "EMA", office=q.origin_office, actor=clerk)
