@@ -24,11 +24,16 @@ def ascii_digits(s: str) -> str:
     return s.translate(_TO_ASCII)
 
 
+def is_digits(s: str) -> bool:
+    """Only the digits 0-9, at least one. Not ``str.isdigit`` alone, which also passes '²' (a
+    digit that ``int`` refuses) and other scripts' digits."""
+    return s.isascii() and s.isdigit()
+
+
 def whole_number(raw: object, hi: int = MAX_INT) -> int | None:
-    """A whole number from 0 to ``hi`` typed in ASCII or Bangla digits, else None. Not
-    ``str.isdigit``, which also passes '²' (a digit that ``int`` refuses)."""
+    """A whole number from 0 to ``hi`` typed in ASCII or Bangla digits, else None."""
     text = ascii_digits(str(raw)).strip()
-    if not text or len(text) > 12 or not (text.isascii() and text.isdigit()):
+    if len(text) > 12 or not is_digits(text):
         return None
     value = int(text)
     return value if value <= hi else None

@@ -13,7 +13,7 @@ from logistics.errors import Conflict, ValidationError
 from logistics.i18n import Money, _l
 from logistics.models import Obligation, ObligationStatus, Purpose
 from logistics.services import webhooks
-from logistics.text import MAX_INT, ascii_digits, whole_number
+from logistics.text import parse_taka
 
 
 def due(session: Session, parcel_id: int) -> Obligation | None:
@@ -28,11 +28,12 @@ def due(session: Session, parcel_id: int) -> Obligation | None:
 
 def poisha(raw: str) -> int | None:
     """'466.50' or '৪৬৬.৫০' taka -> poisha; None when it is not an amount."""
-    whole, _, frac = raw.strip().replace(",", "").partition(".")
-    taka = whole_number(whole, MAX_INT // 100)
-    if taka is None or (frac and (whole_number(frac) is None or len(frac) > 2)):
+    if not raw.strip():
         return None
-    return taka * 100 + int((ascii_digits(frac) + "00")[:2])
+    try:
+        return parse_taka(raw, "cod")
+    except ValueError:
+        return None
 
 
 def check(session: Session, parcel_id: int, typed: str) -> tuple[Obligation | None, int]:

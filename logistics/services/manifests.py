@@ -29,7 +29,7 @@ from logistics.models import (
     PlanStopParcel,
     StopAction,
 )
-from logistics.text import local_time
+from logistics.text import is_digits, local_time
 
 PREFIX = "MF"
 
@@ -51,9 +51,7 @@ def number_of(raw: str, field: str = "manifest") -> int:
     """The manifest number in a scanned or typed code; a clear error if it cannot be one."""
     code = raw.strip().upper().replace(" ", "")
     body, check = code[2:-1], code[-1:]
-    if not (
-        code.startswith(PREFIX) and len(code) == 10 and code[2:].isascii() and code[2:].isdigit()
-    ):
+    if not (code.startswith(PREFIX) and len(code) == 10 and is_digits(code[2:])):
         raise ValidationError({field: _l("This is not a manifest code (MF and eight digits).")})
     if luhn(body) != int(check):
         raise ValidationError(

@@ -25,7 +25,7 @@ from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
 from logistics.rows import load_by, session_rows
-from logistics.text import ascii_digits
+from logistics.text import ascii_digits, is_digits
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def parse_post_code(raw: object, field: str = "post_code") -> str:
     pc = ascii_digits(str(raw)).strip() if raw not in (None, "") else ""
     if not pc:
         raise ValidationError({field: _l("The recipient's post code is required.")})
-    if not (len(pc) == 4 and pc.isascii() and pc.isdigit()):
+    if not (len(pc) == 4 and is_digits(pc)):
         raise ValidationError(
             {field: _l("%(got)s is not a Bangladesh post code (4 digits).", got=str(raw))}
         )

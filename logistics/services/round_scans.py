@@ -34,6 +34,7 @@ from logistics.models import (
     User,
 )
 from logistics.services import codes, outbox, tracking
+from logistics.text import is_digits
 
 AT_OFFICE = (ParcelStatus.AT_DELIVERY_OFFICE, ParcelStatus.DELIVERY_FAILED)
 
@@ -85,7 +86,7 @@ def by_code(session: Session, raw: str, office_id: int | None) -> DeliveryRound:
 
     code = raw.strip().upper().replace(" ", "")
     digits = code[2:9]
-    if len(code) != 10 or not code.startswith("RD") or not (code.isascii() and code[2:].isdigit()):
+    if len(code) != 10 or not code.startswith("RD") or not is_digits(code[2:]):
         raise ValidationError({"round": _l("Scan the barcode at the top of a round sheet.")})
     if str(luhn(digits)) != code[9]:
         raise ValidationError({"round": _l("This round code does not check; scan it again.")})

@@ -16,6 +16,11 @@ from logistics.i18n import Money, Num, _l, in_language
 from logistics.text import MAX_INT, whole_number
 
 
+def _configured_cod_max_taka() -> int | None:
+    """``DAKGHOR_COD_MAX_TAKA`` where it is a whole number of taka, else None."""
+    return whole_number(os.environ.get("DAKGHOR_COD_MAX_TAKA", ""), MAX_INT // 100)
+
+
 @dataclass(frozen=True)
 class QuoteLine:
     label: LazyString  # from the catalogs, in the reader's language
@@ -87,14 +92,14 @@ class Tariff:
         """The most a parcel's COD may be: ``DAKGHOR_COD_MAX_TAKA`` where set, else the tariff's
         (the Value Payable rule, Tk 1,000). Airtime's own caps are Bangladesh Bank's and apply
         only when a COD is paid by airtime (billing.caps, at the payment)."""
-        taka = whole_number(os.environ.get("DAKGHOR_COD_MAX_TAKA", ""), MAX_INT // 100)
+        taka = _configured_cod_max_taka()
         if taka is not None:
             return taka * 100
         return int(self.data["cod"]["max_amount_poisha"])
 
     @property
     def cod_limit_is_configured(self) -> bool:
-        return whole_number(os.environ.get("DAKGHOR_COD_MAX_TAKA", ""), MAX_INT // 100) is not None
+        return _configured_cod_max_taka() is not None
 
     def return_fee(self, postage_poisha: int) -> int:
         """What the sender's account is charged for a parcel sent back (tariff "return")."""

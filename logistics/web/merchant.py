@@ -116,8 +116,8 @@ def cancel(tracking_id: str) -> ResponseReturnValue:
     try:
         merchant_portal.cancel(db, parcel, current_user)
     except Conflict:
-        db.rollback()
-        if tracking.find_parcel(db, tracking_id).status is not ParcelStatus.CANCELLED:
+        db.rollback()  # the parcel reloads its state on next use
+        if parcel.status is not ParcelStatus.CANCELLED:
             raise
         # Pressed twice (or again from an old page): what was asked is done; say so.
     db.commit()

@@ -1,6 +1,6 @@
 """A form pressed twice does its work once. The pages that make something for good (a parcel at
 the counter, a merchant's booking, a payout) carry a one-time token (``once``, a hidden field
-of the form); its press is claimed like the API's ``Idempotency-Key`` (services.idempotency),
+of the form; on a priced form, only on its confirm step, with the price); its press is claimed like the API's ``Idempotency-Key`` (services.idempotency),
 keyed by the token and what was sent, and completed in the same commit as the work. A second
 press of the same form (a double click, a form sent again after a slow answer, the browser's
 re-send) waits for the first and is sent where the first went, with a word that it was done
@@ -16,13 +16,15 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, make_response, redirect, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from logistics.i18n import _
@@ -54,6 +56,20 @@ def _page_it_came_from() -> str:
     return request.path
 
 
+@contextmanager
+def _commit_held(db: Session) -> Iterator[list[bool]]:
+    """The view's commit waits for its answer, so that the claim is completed with it (where a
+    second press is to be sent) in the same commit as the work: within the block, a commit
+    is only noted (the list is not empty once the view has asked for one)."""
+    committed: list[bool] = []
+    real_commit = db.commit
+    db.commit = lambda: committed.append(True)  # type: ignore[method-assign]
+    try:
+        yield committed
+    finally:
+        db.commit = real_commit  # type: ignore[method-assign]
+
+
 def pressed_once(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,26 +97,20 @@ def pressed_once(view: F) -> F:
                 flash(_("That form was sent twice; it was done once."))
                 return redirect(got.location or _page_it_came_from(), 303)
             break
-        committed: list[bool] = []
-        real_commit = db.commit
-        # The view's commit waits for its answer, so that the claim is completed with it (where
-        # a second press is to be sent) in the same commit as the work.
-        db.commit = lambda: committed.append(True)  # type: ignore[method-assign]
         try:
-            resp = make_response(view(*args, **kwargs))
+            with _commit_held(db) as committed:
+                resp = make_response(view(*args, **kwargs))
         except Exception:
-            db.commit = real_commit  # type: ignore[method-assign]
             idempotency.release(db, got)
             raise
-        db.commit = real_commit  # type: ignore[method-assign]
-        done = resp.status_code < 400
-        if committed and done:
+        made = bool(committed) and resp.status_code < 400
+        if made:
             idempotency.complete(db, got, resp.status_code, "", resp.headers.get("Location"))
         if committed:
             db.commit()
-        if not done or not committed:
-            # Nothing made: a price shown, a field refused, or a refusal that keeps a record
-            # (a wrong handover code is counted); the same press may come again.
+        if not made:
+            # Nothing made: a field refused, or a refusal that keeps a record (a wrong
+            # handover code is counted); the same press may come again.
             idempotency.release(db, got)
         return resp
 

@@ -26,10 +26,9 @@ def _hidden(page: str, name: str) -> str:
 
 def _confirm_form(client: FlaskClient) -> dict[str, str]:
     """The counter's form as the clerk confirms it: its price shown, its token."""
-    first = client.get("/counter").text
     quote = client.post(
-        "/counter", data={**FORM, "action": "quote", "once": _hidden(first, "once")}
-    )
+        "/counter", data={**FORM, "action": "quote"}
+    )  # the token comes with the price
     assert quote.status_code == 200
     return {
         **FORM,
@@ -105,8 +104,7 @@ def test_a_merchants_booking_pressed_twice_books_once(client: FlaskClient, db: S
     login(client, "merchant", "merchant-demo-1")
     # No order id of the shop's own (it is optional): nothing else tells two presses apart.
     body = {**FORM, "origin_office": "GPO", "payment_method": ""}
-    first = client.get("/merchant/book").text
-    shown = client.post("/merchant/book", data={**body, "once": _hidden(first, "once")})
+    shown = client.post("/merchant/book", data=body)  # the price, with the form's token
     assert shown.status_code == 200, shown.text[:300]
     form = {
         **body,
