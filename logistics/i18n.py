@@ -156,7 +156,46 @@ class Clock:
         return hm(self.dt)
 
 
+def compile_catalogs(folder: str = CATALOGS) -> list[str]:
+    """Each language's .mo built from its .po where it is missing or older (the .po files are
+    kept in git, the .mo files are built): without it the app, its pages and its messages
+    would speak English to everyone, saying nothing. A clone served or run from the command
+    line without ``make`` (``make run`` and ``make test`` build them first) builds them here,
+    each written whole and renamed into place, so processes starting together never read
+    half of one. The languages built; an OSError (a read-only install) says what to run."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    built = []
+    for lang in sorted(os.listdir(folder)):
+        po = os.path.join(folder, lang, "LC_MESSAGES", "messages.po")
+        mo = po[:-3] + ".mo"
+        if not os.path.exists(po):
+            continue
+        if os.path.exists(mo) and os.path.getmtime(mo) >= os.path.getmtime(po):
+            continue
+        with open(po, "rb") as f:
+            catalog = read_po(f)
+        part = f"{mo}.{os.getpid()}.part"
+        try:
+            with open(part, "wb") as f:
+                write_mo(f, catalog)
+            os.replace(part, mo)
+        except OSError as e:
+            if os.path.exists(part):
+                os.remove(part)
+            raise OSError(
+                f"the {lang} catalog {mo} is missing or older than its .po and cannot be "
+                f"written here ({e.strerror}): run `make catalogs` where it can"
+            ) from e
+        built.append(lang)
+    if built:
+        _catalog.cache_clear()
+    return built
+
+
 def init_app(app: Flask) -> None:
+    compile_catalogs()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Dhaka")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", CATALOGS)

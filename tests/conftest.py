@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from logistics import migrate
 from logistics.db import make_engine, make_sessionmaker
+from logistics.i18n import compile_catalogs
 from logistics.models import (
     ApiKey,
     BulkRow,
@@ -79,24 +80,9 @@ from logistics.services import demo, network, serials
 DEMO_KEY = demo.DEMO_MERCHANT_KEY
 
 
-def _compile_catalogs() -> None:
-    """The .mo files are built (make catalogs), not kept in git: build them when a test run
-    starts from a fresh clone without make."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    from logistics.i18n import CATALOGS
-
-    for po in Path(CATALOGS).glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as f:
-                catalog = read_po(f)
-            with mo.open("wb") as f:
-                write_mo(f, catalog)
-
-
-_compile_catalogs()
+# The .mo files are built, not kept in git: the app builds them where they are missing or stale
+# (logistics.i18n.compile_catalogs); built here too, before any test imports a catalog.
+compile_catalogs()
 
 
 def _reset_database(url: str) -> None:

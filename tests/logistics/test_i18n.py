@@ -4,11 +4,14 @@ language with a stable code."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from babel import support
 from babel.messages.checkers import python_format
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -112,6 +115,27 @@ def test_the_literal_text_check_catches_a_literal(tmp_path: Path) -> None:
     t = tmp_path / "t.html"
     t.write_text('<p>{{ _("Fine") }} Forgot this</p><input placeholder="এখানে লিখুন">')
     assert _literal_words(t) == ["Forgot", "this", "এখানে", "লিখুন"]
+
+
+def test_a_missing_or_stale_catalog_is_built_before_the_app_speaks(tmp_path: Path) -> None:
+    """Found serving a clone with ``dakghor`` alone (no ``make``): without the .mo, every page
+    and every recipient's message spoke English, a Bangla office name inside an English text."""
+    folder = tmp_path / "translations"
+    shutil.copytree(PO.parents[2], folder, ignore=shutil.ignore_patterns("*.mo"))
+    po = folder / "bn" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    assert i18n.compile_catalogs(str(folder)) == ["bn"]
+    assert support.Translations.load(str(folder), ["bn"]).gettext("Delivered") == "বিলি সম্পন্ন"
+    assert i18n.compile_catalogs(str(folder)) == []  # up to date: left alone
+    later = mo.stat().st_mtime + 10
+    os.utime(po, (later, later))  # the .po edited since
+    assert i18n.compile_catalogs(str(folder)) == ["bn"]
+    mo.unlink()
+    mo.mkdir()  # cannot be written (as in a read-only install)
+    os.utime(mo, (0, 0))
+    with pytest.raises(OSError, match="make catalogs"):
+        i18n.compile_catalogs(str(folder))
+    assert not list(po.parent.glob("*.part"))
 
 
 def test_bangla_is_the_default_and_english_comes_by_browser_or_switch(
