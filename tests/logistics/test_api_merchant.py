@@ -16,7 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from logistics.models import ApiKey, Parcel, ParcelStatus
+from logistics.db import utcnow
+from logistics.models import ApiKey, Merchant, Parcel, ParcelStatus, Role
+from logistics.services import accounts
+from logistics.text import DHAKA
 from tests.conftest import booking
 
 
@@ -305,3 +308,54 @@ def test_pickups_and_statements_through_the_api(
     assert body["days"][0]["fees"] > 0 and body["total"]["net"] == -body["total"]["fees"]
     assert body["closing_balance"] == body["opening_balance"] + body["total"]["net"]
     assert client.get("/api/v1/statements?since=x", headers=merchant_headers).status_code == 422
+
+
+def test_another_shops_key_neither_sees_nor_changes_a_shops_parcels_or_pickups(
+    client: FlaskClient, merchant_headers: dict[str, str], db: Session, runner: Any
+) -> None:
+    """Roles see only what is theirs, through the API: a second shop's key is refused every
+    parcel, label, cancel and pickup of the first, and its list and statement hold none."""
+    shop = Merchant(
+        ecab_member_id="ECAB-TWIN", name="Twin Shop", phone="+8801911000000", address="x"
+    )
+    db.add(shop)
+    db.flush()
+    accounts.create_user(
+        db, username="twin.shop", password="twin-login-1", role=Role.MERCHANT, merchant=shop
+    )
+    db.commit()
+    key = runner.invoke(args=["issue-key", "twin.shop"]).output.strip()
+    twin = {"Authorization": f"Bearer {key}"}
+    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+        "tracking_id"
+    ]
+    today = utcnow().astimezone(DHAKA).date().isoformat()
+    pickup = client.post(
+        "/api/v1/pickups",
+        json={
+            "kind": "pickup",
+            "address": "House 7, Road 2, Dhanmondi",
+            "post_code": "1209",
+            "day": today,
+            "parcels": 1,
+            "weight_kg": 1,
+        },
+        headers=merchant_headers,
+    )
+    assert pickup.status_code == 201, pickup.get_json()
+    pid = pickup.get_json()["id"]
+
+    assert client.get(f"/api/v1/parcels/{tid}", headers=twin).status_code == 403
+    assert client.get(f"/api/v1/parcels/{tid}/label.pdf", headers=twin).status_code == 403
+    assert client.get(f"/api/v1/labels.pdf?ids={tid}", headers=twin).status_code == 403
+    assert client.post(f"/api/v1/parcels/{tid}/cancel", headers=twin).status_code == 403
+    assert client.post(f"/api/v1/pickups/{pid}/cancel", headers=twin).status_code == 404
+    assert client.get("/api/v1/parcels", headers=twin).get_json()["parcels"] == []
+    assert client.get("/api/v1/pickups", headers=twin).get_json()["pickups"] == []
+    statement = client.get(f"/api/v1/statements?since={today}&until={today}", headers=twin)
+    assert statement.status_code == 200 and tid not in statement.get_data(as_text=True)
+    # And the first shop's things are as they were.
+    mine = client.get(f"/api/v1/parcels/{tid}", headers=merchant_headers).get_json()
+    assert mine["status"] == ParcelStatus.BOOKED.value
+    listed = client.get("/api/v1/pickups", headers=merchant_headers).get_json()["pickups"]
+    assert [(p["id"], p["status"]) for p in listed] == [(pid, "requested")]
