@@ -22,7 +22,12 @@ def register(app: Flask) -> None:
     @with_appcontext
     def db_upgrade(revision: str) -> None:
         """Apply migrations up to REVISION (default: head)."""
-        migrate.upgrade(app.config["DATABASE_URL"], revision)
+        from alembic.util import CommandError
+
+        try:
+            migrate.upgrade(app.config["DATABASE_URL"], revision)
+        except CommandError as e:  # an unknown revision, say: the message, not a traceback
+            raise click.BadParameter(str(e), param_hint="REVISION") from None
         click.echo(f"database at {migrate.current(app.config['DATABASE_URL'])}")
 
     @db.command("current")
@@ -190,6 +195,7 @@ def register(app: Flask) -> None:
         """Issue an API key for USERNAME; it is printed once and stored only as a digest."""
         from sqlalchemy import select
 
+        from logistics.errors import ValidationError
         from logistics.models import User
         from logistics.services import accounts
         from logistics.web import get_db
@@ -198,6 +204,9 @@ def register(app: Flask) -> None:
         user = s.scalar(select(User).where(User.username == username))
         if user is None:
             raise click.ClickException(f"no user {username!r}")
-        key = accounts.issue_api_key(s, user, label=label)
+        try:
+            key = accounts.issue_api_key(s, user, label=label)
+        except ValidationError as e:
+            raise click.BadParameter(str(e.errors["label"]), param_hint="--label") from None
         s.commit()
         click.echo(key)

@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 
 from flask.testing import FlaskCliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from logistics.models import ApiKey
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,3 +89,21 @@ def test_a_postman_is_created_for_a_delivery_office(runner: FlaskCliRunner) -> N
 def test_a_plan_for_a_day_past_the_calendar_is_refused(runner: FlaskCliRunner) -> None:
     res = runner.invoke(args=["dispatch", "plan", "--date", "0001-01-01"])
     assert res.exit_code != 0 and "from 2000-01-01 to 2099-12-31" in res.output, res.output
+
+
+def test_a_key_name_too_long_and_an_unknown_revision_are_refused_with_a_message(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    """Found by trying the commands as a hurried admin would: a long --label was written as it
+    came (a database error on PostgreSQL, whose column holds 80 characters), and an unknown
+    revision was a traceback."""
+    before = db.scalar(select(func.count()).select_from(ApiKey))
+    res = runner.invoke(args=["issue-key", "merchant", "--label", "y" * 81])
+    assert res.exit_code == 2, res.output
+    assert "--label" in res.output and "80" in res.output
+    assert db.scalar(select(func.count()).select_from(ApiKey)) == before
+    res = runner.invoke(args=["issue-key", "merchant", "--label", "y" * 80])
+    assert res.exit_code == 0 and res.output.startswith("dk_")
+    res = runner.invoke(args=["db", "upgrade", "nosuchrev"])
+    assert res.exit_code == 2 and "nosuchrev" in res.output, res.output
+    assert isinstance(res.exception, SystemExit)  # a usage error, not a crash

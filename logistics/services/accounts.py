@@ -77,8 +77,21 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
+MAX_KEY_LABEL = 80
+
+
 def issue_api_key(session: Session, user: User, *, label: str = "", key: str | None = None) -> str:
-    """Create a key for ``user`` and return it; only its digest is kept."""
+    """Create a key for ``user`` and return it; only its digest is kept. A label longer than
+    the column is refused, naming the field (the command line passed it on: a database
+    error on PostgreSQL)."""
+    if len(label) > MAX_KEY_LABEL:
+        raise ValidationError(
+            {
+                "label": _l(
+                    "A key's name may be at most %(limit)s characters.", limit=Num(MAX_KEY_LABEL)
+                )
+            }
+        )
     key = key or "dk_" + secrets.token_urlsafe(32)
     session.add(ApiKey(user=user, prefix=key[:8], digest=_digest(key), label=label))
     session.flush()
