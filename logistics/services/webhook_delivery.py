@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -43,12 +45,22 @@ def backoff(tries: int) -> timedelta:
     return timedelta(seconds=min(FIRST_WAIT_S * 2 ** max(0, tries - 1), MAX_WAIT_S))
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+def _post(
+    url: str, body: bytes, headers: dict[str, str], timeout: float, ip: str | None = None
+) -> tuple[int, str]:
+    """POST ``body`` to ``url``; connected to ``ip`` where given (the address checked), the
+    name still sent as the Host header and, for https, as the name the certificate must have."""
     parts = urlsplit(url)
     conn_type = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     conn = conn_type(parts.hostname or "", parts.port, timeout=timeout)
+    if ip is not None:
+
+        def pinned(address: tuple[str, int], *args: Any) -> socket.socket:
+            return socket.create_connection((ip, address[1]), *args)
+
+        conn._create_connection = pinned  # type: ignore[attr-defined]
     try:
         path = parts.path or "/"
         if parts.query:
@@ -98,7 +110,9 @@ def deliver(
         error = "endpoint disabled"
     else:
         try:
-            webhooks.check_address(url)  # again: a name may resolve elsewhere since
+            # Checked again (a name may resolve elsewhere since it was added), and the call
+            # goes to the address checked.
+            ip = webhooks.check_address(url)
             status, answer = _post(
                 url,
                 body,
@@ -110,6 +124,7 @@ def deliver(
                     "DakGhor-Event-Type": event.type,
                 },
                 timeout_s(),
+                ip,
             )
         except ValidationError as e:
             error = str(next(iter(e.errors.values())))[:200]

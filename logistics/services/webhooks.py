@@ -64,15 +64,17 @@ def allow_private() -> bool:
     return os.environ.get("DAKGHOR_WEBHOOK_ALLOW_PRIVATE", default) == "1"
 
 
-def check_address(url: str) -> None:
+def check_address(url: str) -> str | None:
     """Refuse a URL that is not http(s), or whose host is (or resolves to) a loopback, private,
     link-local or reserved address: the post office's servers must not be made to call its own
-    network."""
+    network. The address checked, to connect to (``webhook_delivery`` connects to it, not to
+    the name, which could be pointed at a private address between the check and the call: DNS
+    rebinding); None where private addresses are allowed (the name is used)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError({"url": _l("Give the endpoint as an https:// address.")})
     if allow_private():
-        return
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except OSError:
@@ -83,6 +85,7 @@ def check_address(url: str) -> None:
             raise ValidationError(
                 {"url": _l("The endpoint must be on the public internet, not a private address.")}
             )
+    return str(infos[0][4][0])
 
 
 def add_endpoint(

@@ -6,6 +6,7 @@ the merchant registers endpoints, sees deliveries and re-sends one from the port
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -231,3 +232,44 @@ def test_the_merchant_registers_an_endpoint_sees_deliveries_and_re_sends_one(
     assert [g["verified"] for g in receiver.got] == [True, True]
     # Another merchant's delivery, or an endpoint that is not theirs: not found.
     assert client.post("/merchant/webhooks/deliveries/999999/resend").status_code == 404
+
+
+def test_a_name_pointed_at_a_private_address_after_its_check_is_not_called(
+    db: Session, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a shop's name answers a public address to every check and then a
+    private one (here the loopback receiver) to the call. The call goes to the address
+    checked, never to what the name says next (before, http.client looked the name up again
+    and the post office's server posted into its own network)."""
+    monkeypatch.setenv("DAKGHOR_WEBHOOK_ALLOW_PRIVATE", "0")
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    public, looked_up, connected = "93.184.216.34", [], []
+    real_lookup, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def lookup(host: Any, *args: Any, **kw: Any) -> Any:
+        if host != "hooks.example":
+            return real_lookup(host, *args, **kw)
+        looked_up.append(host)
+        ip = public if len(looked_up) <= 2 else "127.0.0.1"  # added, then checked; then moved
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    def connect(address: Any, *args: Any, **kw: Any) -> Any:
+        connected.append(address[0])
+        if address[0] == public:  # no internet here: the public address refuses
+            raise ConnectionRefusedError("refused")
+        return real_connect(address, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    user = _merchant(db)
+    webhooks.add_endpoint(
+        db, user.merchant_id or 0, f"http://hooks.example:{port}/hook", ["parcel.booked"]
+    )
+    db.commit()
+    _booked(db, user, "WH-DNS")
+    (d,) = db.scalars(select(WebhookDelivery))
+    make = sessionmaker(bind=db.get_bind())
+    assert webhook_delivery.deliver(make, d.id) == "retry"
+    assert receiver.got == [] and connected == [public]
+    (tried,) = db.scalars(select(WebhookTry).where(WebhookTry.delivery_id == d.id))
+    assert tried.status is None and "refused" in (tried.error or "")
