@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from logistics.errors import Unauthorized
 from logistics.services import accounts
-from logistics.web import get_db
+from logistics.web import get_db, local_path
 from logistics.web.homes import home_for
 
 bp = Blueprint("auth", __name__)
@@ -40,11 +38,8 @@ def login() -> Response | str | tuple[str, int]:
     accounts.record_login(db, username, ip, ok=True)
     db.commit()
     login_user(user)
-    nxt = request.args.get("next", "")
-    # Only local paths: an absolute 'next' would make the login page an open redirect.
-    if nxt and not urlparse(nxt).netloc and nxt.startswith("/"):
-        return redirect(nxt)
-    return redirect(home_for(user))
+    # Only this site's paths: another would make the login page an open redirect.
+    return redirect(local_path(request.args.get("next", ""), home_for(user)))
 
 
 @bp.post("/logout")

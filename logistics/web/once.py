@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from logistics.i18n import _
 from logistics.services import idempotency
-from logistics.web import get_db
+from logistics.web import get_db, local_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 FIELD = "once"
@@ -48,7 +48,7 @@ def _page_it_came_from() -> str:
     address if it is a page, else the person's home."""
     came = urlsplit(request.referrer or "")
     if came.netloc == request.host and came.path:
-        return came.path + (f"?{came.query}" if came.query else "")
+        return local_path(came.path + (f"?{came.query}" if came.query else ""), "/")
     try:  # no Referer (a browser may withhold it): the form's own address, if it is a page
         current_app.url_map.bind_to_environ(request.environ).match(request.path, method="GET")
     except HTTPException:

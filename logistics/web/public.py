@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlparse
 
 import fontpkg_hind_siliguri
 from flask import (
@@ -23,7 +22,7 @@ from logistics import i18n, s10
 from logistics.errors import NotFound, ValidationError
 from logistics.models import ParcelStatus
 from logistics.services import holds, recipient, tracking
-from logistics.web import get_db
+from logistics.web import get_db, local_path
 from logistics.web import recipient as recipient_web
 
 bp = Blueprint("public", __name__)
@@ -81,11 +80,8 @@ def switch_language(code: str) -> Response:
     """The header's language switch: remembered for a year in a cookie, back to the same page."""
     if code not in i18n.LANGUAGES:
         abort(404)
-    nxt = request.args.get("next", "")
-    # Only local paths: an absolute 'next' would make the switch an open redirect.
-    if not nxt.startswith("/") or nxt.startswith("//") or urlparse(nxt).netloc:
-        nxt = url_for("public.index")
-    resp = redirect(nxt)
+    # Only this site's paths: another would make the switch an open redirect.
+    resp = redirect(local_path(request.args.get("next", ""), url_for("public.index")))
     resp.set_cookie(
         i18n.COOKIE,
         code,

@@ -33,6 +33,27 @@ def test_counter_requires_login(client: FlaskClient) -> None:
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
+@pytest.mark.parametrize(
+    "away",
+    ["//evil.example/x", "/\\evil.example/x", "/\t/evil.example/x", "https://evil.example/x", "x"],
+)
+def test_the_login_and_the_language_switch_never_send_anyone_off_the_site(
+    client: FlaskClient, away: str
+) -> None:
+    """A browser reads a backslash as a slash and drops a tab: '/\\evil.example' and
+    '/\t/evil.example' led off the site from the login page (only '//' was refused)."""
+    resp = client.post(
+        "/login",
+        query_string={"next": away},
+        data={"username": "clerk.gpo", "password": "clerk-demo-1"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/counter"
+    back = client.get("/lang/bn", query_string={"next": away})
+    assert back.status_code == 302 and back.headers["Location"] == "/"
+    fine = client.get("/lang/en", query_string={"next": "/track?id=CP123456785BD"})
+    assert fine.headers["Location"] == "/track?id=CP123456785BD"
+
+
 def test_wrong_password_is_refused_on_the_page(client: FlaskClient) -> None:
     resp = client.post("/login", data={"username": "clerk.gpo", "password": "nope"})
     assert resp.status_code == 401 and "Wrong username or password" in resp.text
