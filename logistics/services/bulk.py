@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -346,15 +346,26 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
     assert user is not None
     head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
     rows = s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line))
+    booked: list[dict[str, Any]] = []
     with reading_ahead(s, network.read_ahead(s)):  # every row's delivery office, read once
         for row in rows:
             if row.status != "valid":
                 continue
             req = intake.parse_booking(_body(head, json.loads(row.data)))
             p = intake.create_parcel(s, req, user)
-            s.flush()
-            row.status, row.parcel_id, row.tracking_id = "booked", p.id, p.tracking_id
-    s.flush()
+            booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})
+    # The rows marked booked in one statement with the batch: marked one by one, each was an
+    # ORM flush before the next row's first read.
+    if booked:
+        s.connection().execute(_MARK_BOOKED, booked)
+        s.expire_all()
+
+
+_MARK_BOOKED = (
+    update(BulkRow.__table__)  # type: ignore[arg-type]
+    .where(BulkRow.__table__.c.id == bindparam("row"))
+    .values(status="booked", parcel_id=bindparam("parcel"), tracking_id=bindparam("tid"))
+)
 
 
 def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
