@@ -23,8 +23,9 @@ from logistics.db import reading_ahead, utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import BulkRow, BulkUpload, Office, Parcel, User
-from logistics.services import areas, intake, network
+from logistics.services import areas, intake, network, serials
 from logistics.services.bulk_csv import COLUMN_OF, KEYS, read
+from logistics.services.tariff import default_tariff
 from logistics.text import parse_taka
 
 BATCH = 200  # rows booked per transaction (a failing batch is booked row by row)
@@ -345,12 +346,16 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
     user = s.get(User, upload.user_id)
     assert user is not None
     head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
-    rows = s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line))
+    rows = [
+        r
+        for r in s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line))
+        if r.status == "valid"
+    ]
+    if len(rows) > 1:  # their serials in one statement, before the batch writes anything
+        serials.reserve_for(s, default_tariff().service_indicator, len(rows))
     booked: list[dict[str, Any]] = []
     with reading_ahead(s, network.read_ahead(s)):  # every row's delivery office, read once
         for row in rows:
-            if row.status != "valid":
-                continue
             req = intake.parse_booking(_body(head, json.loads(row.data)))
             p = intake.create_parcel(s, req, user)
             booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})

@@ -97,10 +97,14 @@ def quote_booking(session: Session, req: BookingRequest) -> tuple[Office, Quote]
 
 
 def allocate_tracking_id(session: Session, service_indicator: str) -> str:
-    """Take the next serial of the series and build the id: from this process's block
+    """Take the next serial of the series and build the id: from those set aside for the
+    session (``serials.reserve_for``), else from this process's block
     (logistics/services/serials.py), so taking it writes nothing in the booking's transaction;
     or, where that transaction already holds SQLite's write lock (a second connection would
     wait for it), atomically inside it."""
+    serial = serials.take_reserved(session, service_indicator)  # a bulk batch's, set aside
+    if serial is not None:
+        return _make_id(service_indicator, serial)
     conn = session.connection()
     if conn.dialect.name == "sqlite" and getattr(
         conn.connection.dbapi_connection, "in_transaction", False

@@ -31,6 +31,7 @@ import threading
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from logistics.models import S10Series
 
@@ -81,6 +82,29 @@ class SerialBlocks:
 
 
 BLOCKS = SerialBlocks()
+HELD = "dakghor.serials"  # session.info: serials reserved for the bookings a session makes
+
+
+def reserve_for(session: Session, series: str, n: int) -> None:
+    """Reserve ``n`` serials of ``series`` for the bookings ``session`` is about to make (a
+    bulk upload's batch), in a short transaction of their own committed first, as a block is:
+    one statement for the batch where each booking took its own (its transaction must not
+    have written yet, on SQLite)."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.begin() as conn:
+        end = reserve(conn, series, n)
+    session.info.setdefault(HELD, {})[series] = [end - n, end]
+
+
+def take_reserved(session: Session, series: str) -> int | None:
+    """The next serial ``reserve_for`` set aside in ``session``, or None (none, or all used)."""
+    held = session.info.get(HELD, {}).get(series)
+    if held is None or held[0] >= held[1]:
+        return None
+    serial: int = held[0]
+    held[0] += 1
+    return serial
 
 
 def reserve(conn: Connection, series: str, n: int) -> int:

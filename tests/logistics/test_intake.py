@@ -73,6 +73,22 @@ def test_serial_blocks_never_give_a_serial_twice(db: Session) -> None:
     assert after > max(taken)  # the reserved blocks stayed taken
 
 
+def test_serials_set_aside_for_a_session_are_its_own_and_then_the_blocks_take_over(
+    db: Session,
+) -> None:
+    """A bulk batch reserves its rows' serials in one statement (``serials.reserve_for``),
+    committed before it books: they are given out in order to that session only, a block held
+    by the process gets none of them, and a rollback does not give them back."""
+    engine = db.get_bind().engine
+    before = serials.SerialBlocks(block=1).take(engine, "ZZ")
+    serials.reserve_for(db, "ZZ", 3)
+    mine = [serials.take_reserved(db, "ZZ") for _ in range(4)]
+    assert mine == [before + 1, before + 2, before + 3, None]  # then the blocks' turn
+    db.rollback()
+    assert serials.SerialBlocks(block=1).take(engine, "ZZ") == before + 4
+    assert serials.take_reserved(db, "CP") is None  # another series: nothing set aside
+
+
 def test_clerk_cannot_register_intake_for_another_office(db: Session) -> None:
     with pytest.raises(Forbidden):
         intake.create_parcel(
