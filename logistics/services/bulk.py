@@ -181,16 +181,7 @@ def _set(
 
 
 def _already_booked(session: Session, merchant_id: int, order_ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for k in range(0, len(order_ids), 500):
-        chunk = order_ids[k : k + 500]
-        for ref, tid in session.execute(
-            select(Parcel.merchant_reference, Parcel.tracking_id).where(
-                Parcel.merchant_id == merchant_id, Parcel.merchant_reference.in_(chunk)
-            )
-        ):
-            found[str(ref)] = tid
-    return found
+    return intake.booked_as_many(session, merchant_id, order_ids)
 
 
 def check(make_session: sessionmaker[Session], upload_id: int) -> str:
@@ -351,12 +342,13 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
         for r in s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line))
         if r.status == "valid"
     ]
+    reqs = [(row, intake.parse_booking(_body(head, json.loads(row.data)))) for row in rows]
     if len(rows) > 1:  # their serials in one statement, before the batch writes anything
         serials.reserve_for(s, default_tariff().service_indicator, len(rows))
     booked: list[dict[str, Any]] = []
-    with reading_ahead(s, network.read_ahead(s)):  # every row's delivery office, read once
-        for row in rows:
-            req = intake.parse_booking(_body(head, json.loads(row.data)))
+    # What every row's booking reads, read once for the batch before its first write.
+    with reading_ahead(s, intake.read_ahead_many(s, [req for _, req in reqs], user)):
+        for row, req in reqs:
             p = intake.create_parcel(s, req, user)
             booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})
     # The rows marked booked in one statement with the batch: marked one by one, each was an

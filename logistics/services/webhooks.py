@@ -160,7 +160,8 @@ def read_ahead(session: Session, merchant_id: int | None) -> dict[Hashable, Any]
     """What telling the merchant of an event will read (``db.reading_ahead``)."""
     if merchant_id is None:
         return {}
-    return {("endpoints", merchant_id): _endpoints(session, merchant_id)}
+    key = ("endpoints", merchant_id)
+    return {key: ahead(session, key, lambda: _endpoints(session, merchant_id))}
 
 
 def sign(secret: str, body: bytes, at: int | None = None) -> str:

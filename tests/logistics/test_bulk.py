@@ -14,12 +14,12 @@ import pytest
 import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from logistics.db import make_sessionmaker
 from logistics.errors import ValidationError
-from logistics.models import BulkRow, BulkUpload, Parcel
+from logistics.models import BulkRow, BulkUpload, Parcel, User
 from logistics.services import bulk, bulk_csv
 from tests.conftest import login
 
@@ -182,3 +182,46 @@ def test_another_merchants_upload_is_not_found(
     login(client, "merchant", "merchant-demo-1")
     assert client.get("/merchant/bulk/999999").status_code == 404
     assert client.get("/merchant/bulk/template.csv?lang=bn").text.startswith("\ufeffঅর্ডার আইডি")
+
+
+def _booked_upload(db: Session, rows: int, prefix: str) -> int:
+    """``rows`` rows uploaded by the demo merchant, checked and claimed for booking: its id."""
+    user = db.scalar(select(User).where(User.username == "merchant"))
+    assert user is not None
+    sender = {"name": "Demo Bazar", "phone": "01711000001", "address": "House 7, Dhanmondi"}
+    raw = _csv([_row(n, order_id=f"{prefix}-{n}") for n in range(1, rows + 1)])
+    upload = bulk.start(db, user, "shop.csv", raw, "GPO", sender)
+    db.commit()
+    make = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
+    assert bulk.check(make, upload.id) == "checked"
+    db.expire_all()
+    assert bulk.claim_booking(db, upload)
+    db.commit()
+    return upload.id
+
+
+def test_a_batch_reads_what_its_rows_share_once(db: Session) -> None:
+    """A batch of 5 rows and one of 25 read as many rows of the database before they write:
+    the offices, the recipients' contacts and registrations, the shop's webhooks and its order
+    ids are read for the whole batch (each row read them for itself: nine statements a row,
+    four of them writes), and a row's own serial comes from the batch's reservation."""
+    engine = db.get_bind()
+    make = make_sessionmaker(engine)  # type: ignore[arg-type]
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    counted = []
+    for rows, prefix in ((5, "FEW"), (25, "MANY")):
+        upload_id = _booked_upload(db, rows, prefix)
+        reads.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert bulk.book(make, upload_id) == "done"
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counted.append(len(reads))
+        assert len(bulk.parcels_of(db, upload_id)) == rows
+    assert counted[0] == counted[1], counted
