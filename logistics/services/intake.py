@@ -24,7 +24,7 @@ from logistics.models import (
     Role,
     User,
 )
-from logistics.rows import first_row, load_by
+from logistics.rows import first_row, load_by, rows_where_in
 from logistics.services import (
     areas,
     network,
@@ -147,16 +147,12 @@ def _booked_as(session: Session, merchant_id: int | None, reference: str) -> str
 
 def booked_as_many(session: Session, merchant_id: int, references: list[str]) -> dict[str, str]:
     """The tracking id each of ``references`` was booked as by the merchant (those booked)."""
-    found: dict[str, str] = {}
-    for k in range(0, len(references), 500):
-        chunk = references[k : k + 500]
-        for ref, tid in session.execute(
-            select(Parcel.merchant_reference, Parcel.tracking_id).where(
-                Parcel.merchant_id == merchant_id, Parcel.merchant_reference.in_(chunk)
-            )
-        ):
-            found[str(ref)] = tid
-    return found
+    columns = (Parcel.merchant_reference, Parcel.tracking_id)
+    mine = Parcel.merchant_id == merchant_id
+    return {
+        str(ref): tid
+        for ref, tid in rows_where_in(session, columns, Parcel.merchant_reference, references, mine)
+    }
 
 
 def read_ahead_many(

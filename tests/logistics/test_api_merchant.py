@@ -263,6 +263,18 @@ def test_cash_on_delivery_limits_come_from_configuration_and_airtime_keeps_its_c
     assert "cap" in str(e.value.message)
 
 
+def _pickup(day: str, parcels: int, weight_kg: float) -> dict[str, Any]:
+    """A pickup request's body: from a Dhanmondi address on ``day``."""
+    return {
+        "kind": "pickup",
+        "address": "House 7, Road 2, Dhanmondi",
+        "post_code": "1209",
+        "day": day,
+        "parcels": parcels,
+        "weight_kg": weight_kg,
+    }
+
+
 def test_pickups_and_statements_through_the_api(
     client: FlaskClient, merchant_headers: dict[str, str]
 ) -> None:
@@ -284,18 +296,7 @@ def test_pickups_and_statements_through_the_api(
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.get_json()["error"]["errors"]} == {"address", "post_code"}
-    made = client.post(
-        "/api/v1/pickups",
-        json={
-            "kind": "pickup",
-            "address": "House 7, Road 2, Dhanmondi",
-            "post_code": "1209",
-            "day": today,
-            "parcels": 12,
-            "weight_kg": 9.5,
-        },
-        headers=merchant_headers,
-    )
+    made = client.post("/api/v1/pickups", json=_pickup(today, 12, 9.5), headers=merchant_headers)
     assert made.status_code == 201 and made.get_json()["weight_g"] == 9500
     listed = client.get("/api/v1/pickups", headers=merchant_headers).get_json()["pickups"]
     assert [p["id"] for p in listed] == [made.get_json()["id"]]
@@ -330,18 +331,7 @@ def test_another_shops_key_neither_sees_nor_changes_a_shops_parcels_or_pickups(
         "tracking_id"
     ]
     today = utcnow().astimezone(DHAKA).date().isoformat()
-    pickup = client.post(
-        "/api/v1/pickups",
-        json={
-            "kind": "pickup",
-            "address": "House 7, Road 2, Dhanmondi",
-            "post_code": "1209",
-            "day": today,
-            "parcels": 1,
-            "weight_kg": 1,
-        },
-        headers=merchant_headers,
-    )
+    pickup = client.post("/api/v1/pickups", json=_pickup(today, 1, 1), headers=merchant_headers)
     assert pickup.status_code == 201, pickup.get_json()
     pid = pickup.get_json()["id"]
 
