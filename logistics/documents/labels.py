@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import barcode
 from reportlab.lib.pagesizes import A4
@@ -141,10 +142,12 @@ def recipient_block(address: str, room: float = ADDRESS_ROOM - SENDER_ROOM) -> f
     return fonts.fit_block(address, REGULAR, *RECIPIENT_SIZES, INNER, room)
 
 
+@lru_cache(maxsize=16384)
 def address_fits(address: str, who: str) -> bool:
     """Whether the label prints this address whole (``who`` is 'sender' or 'recipient').
     The recipient may use what a short sender's address leaves; this checks the room it
-    always has."""
+    always has. Remembered (shaping the text is most of a booking's check): a bulk upload's
+    sender is the same on every row, and each row is checked, then booked."""
     block = sender_block(address) if who == "sender" else recipient_block(address)
     return block.fits
 
