@@ -95,6 +95,12 @@ def make_reader(engine: Engine) -> Engine:
     return make_engine(url, writes=False, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
 
+def engine_of(session: Session) -> Engine:
+    """The engine behind ``session`` (for work on a connection of its own, committed apart)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 

@@ -61,6 +61,7 @@ from logistics.models import (
     RecipientCode,
     Refund,
     RegistrationLink,
+    Role,
     RoundParcel,
     RoundPlan,
     RoundPlanStop,
@@ -75,7 +76,7 @@ from logistics.models import (
     WebhookEvent,
     WebhookTry,
 )
-from logistics.services import demo, network, serials
+from logistics.services import accounts, demo, network, serials
 
 DEMO_KEY = demo.DEMO_MERCHANT_KEY
 
@@ -297,6 +298,21 @@ def at_once(n: int, work: Callable[[], T]) -> list[T]:
     if failed:
         raise failed[0]
     return out
+
+
+def second_shop(db: Session, username: str, password: str) -> User:
+    """A second shop (its own e-CAB membership) with a login, committed: whom the demo shop's
+    parcels, uploads and keys are refused to."""
+    shop = Merchant(
+        ecab_member_id="ECAB-TWIN", name="Twin Shop", phone="+8801911000000", address="x"
+    )
+    db.add(shop)
+    db.flush()
+    user = accounts.create_user(
+        db, username=username, password=password, role=Role.MERCHANT, merchant=shop
+    )
+    db.commit()
+    return user
 
 
 def login(client: FlaskClient, username: str, password: str) -> None:

@@ -40,6 +40,14 @@ class Form:
     multipart: bool
     fields: list[tuple[str, str | None, str]] = field(default_factory=list)  # name, value, kind
 
+    def page_values(self) -> dict[str, list[str]]:
+        """What the page would send: each field's value, and the first submit button's."""
+        values: dict[str, list[str]] = {}
+        for n, v, kind in self.fields:
+            if v is not None and (kind != "submit" or n not in values):
+                values.setdefault(n, []).append(v)
+        return values
+
 
 class _Page(HTMLParser):
     def __init__(self) -> None:
@@ -185,10 +193,7 @@ class Sweep:
         for f in forms:
             if f.method != "post":
                 continue
-            values: dict[str, list[str]] = {}
-            for n, v, kind in f.fields:
-                if v is not None and (kind != "submit" or n not in values):
-                    values.setdefault(n, []).append(v)
+            values = f.page_values()
             answers = sorted(_twice(app, cookie.value if cookie else None, f, values))
             self.sent += 2
             if answers[1] >= 500:

@@ -146,8 +146,8 @@ def recipient_block(address: str, room: float = ADDRESS_ROOM - SENDER_ROOM) -> f
 def address_fits(address: str, who: str) -> bool:
     """Whether the label prints this address whole (``who`` is 'sender' or 'recipient').
     The recipient may use what a short sender's address leaves; this checks the room it
-    always has. Remembered (shaping the text is most of a booking's check): a bulk upload's
-    sender is the same on every row, and each row is checked, then booked."""
+    always has. Remembered (the text is shaped with HarfBuzz): a bulk upload's sender is the
+    same on every row, and each row is checked, then booked."""
     block = sender_block(address) if who == "sender" else recipient_block(address)
     return block.fits
 

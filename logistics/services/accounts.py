@@ -8,13 +8,13 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from logistics.db import utcnow
+from logistics.db import engine_of, utcnow
 from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
 from logistics.i18n import Num, _l
 from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
@@ -147,10 +147,8 @@ def _mark_used(session: Session, api_key: ApiKey) -> None:
         and (now - api_key.last_used_at).total_seconds() < USED_EVERY_S
     ):
         return
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
     try:
-        with engine.connect() as conn:
+        with engine_of(session).connect() as conn:
             conn.execute(
                 update(ApiKey)
                 .where(

@@ -180,10 +180,6 @@ def _set(
         row.tracking_id = tracking_id
 
 
-def _already_booked(session: Session, merchant_id: int, order_ids: list[str]) -> dict[str, str]:
-    return intake.booked_as_many(session, merchant_id, order_ids)
-
-
 def check(make_session: sessionmaker[Session], upload_id: int) -> str:
     """The checking job: every row of an upload, its state then 'checked'."""
     with make_session() as s:
@@ -201,7 +197,7 @@ def check(make_session: sessionmaker[Session], upload_id: int) -> str:
 
 
 def _check_rows(s: Session, upload: BulkUpload, rows: list[BulkRow]) -> None:
-    booked = _already_booked(s, upload.merchant_id, [r.order_id for r in rows if r.order_id])
+    booked = intake.booked_as_many(s, upload.merchant_id, [r.order_id for r in rows if r.order_id])
     seen = Counter(r.order_id for r in rows if r.order_id)
     first_line: dict[str, int] = {}
     for r in rows:
@@ -252,7 +248,9 @@ def fix_row(session: Session, upload: BulkUpload, row_id: int, form: dict[str, s
     row.data = json.dumps(data, ensure_ascii=False)
     row.order_id = data["order_id"][:64] or None
     status, errors = check_row(session, upload, data)
-    booked = _already_booked(session, upload.merchant_id, [row.order_id] if row.order_id else [])
+    booked = intake.booked_as_many(
+        session, upload.merchant_id, [row.order_id] if row.order_id else []
+    )
     twin = session.scalar(
         select(BulkRow.line)
         .where(
@@ -369,7 +367,7 @@ def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
     row = s.get(BulkRow, row_id)
     upload = s.get(BulkUpload, upload_id)
     assert row is not None and upload is not None
-    booked = _already_booked(s, upload.merchant_id, [row.order_id] if row.order_id else [])
+    booked = intake.booked_as_many(s, upload.merchant_id, [row.order_id] if row.order_id else [])
     if row.order_id in booked:
         _booked_already(row, booked[row.order_id])
     else:

@@ -24,7 +24,7 @@ from billing import msisdn as billing_msisdn
 from billing.errors import BillingError
 from logistics.db import ahead, insert_new, utcnow
 from logistics.models import Notification, NotificationStatus, SmsContact
-from logistics.rows import first_row, rows_where_in
+from logistics.rows import first_row, read_ahead_where_in
 from logistics.services import sms_text
 from logistics.text import DHAKA
 from messaging import segments
@@ -111,10 +111,9 @@ def read_ahead(session: Session, msisdn: str | None) -> dict[Hashable, Any]:
 
 def read_ahead_many(session: Session, numbers: list[str]) -> dict[Hashable, Any]:
     """``read_ahead`` for many numbers, in one query each 500 (a bulk batch's recipients)."""
-    found: dict[Hashable, Any] = {("contact", n): None for n in numbers}
-    for row in rows_where_in(session, _CONTACT.selected_columns, SmsContact.msisdn, numbers):
-        found[("contact", row.msisdn)] = row
-    return found
+    return read_ahead_where_in(
+        session, "contact", _CONTACT.selected_columns, SmsContact.msisdn, numbers
+    )
 
 
 def public_url() -> str:

@@ -16,7 +16,7 @@ from logistics.db import ahead, utcnow
 from logistics.errors import DakGhorError, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Customer, DeliveryPreference, Parcel, RegistrationLink
-from logistics.rows import first_row, rows_where_in
+from logistics.rows import first_row, read_ahead_where_in
 from logistics.services import codes, network, outbox
 from logistics.services.recipient import (
     CODE_TRIES,
@@ -157,10 +157,7 @@ def read_ahead(session: Session, number: str | None) -> dict[Hashable, Any]:
 
 def read_ahead_many(session: Session, numbers: list[str]) -> dict[Hashable, Any]:
     """``read_ahead`` for many numbers, in one query each 500 (a bulk batch's recipients)."""
-    found: dict[Hashable, Any] = {("customer", n): None for n in numbers}
-    for row in rows_where_in(session, _PIN.selected_columns, Customer.msisdn, numbers):
-        found[("customer", row.msisdn)] = row
-    return found
+    return read_ahead_where_in(session, "customer", _PIN.selected_columns, Customer.msisdn, numbers)
 
 
 def apply_to(session: Session, parcel: Parcel) -> DeliveryPreference | None:

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from logistics.db import engine_of
 from logistics.models import S10Series
 
 BLOCK = 20
@@ -90,9 +91,7 @@ def reserve_for(session: Session, series: str, n: int) -> None:
     bulk upload's batch), in a short transaction of their own committed first, as a block is:
     one statement for the batch where each booking took its own (its transaction must not
     have written yet, on SQLite)."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    with engine.begin() as conn:
+    with engine_of(session).begin() as conn:
         end = reserve(conn, series, n)
     session.info.setdefault(HELD, {})[series] = [end - n, end]
 

@@ -72,15 +72,13 @@ def local_path(target: str, default: str) -> str:
     """``target`` where it is a path on this site, else ``default``: a redirect that a link
     chose never leads off the site. Browsers read a backslash as a slash and drop tabs and
     newlines, so "/\\evil.example" and "/\t/evil.example" leave it as "//evil.example" does."""
-    if (
-        not target.startswith("/")
+    off_site = (
+        not target.startswith("/")  # a scheme or a host ("https://…", "evil.example")
         or target.startswith("//")
         or "\\" in target
         or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
-    ):
-        return default
-    parts = urlsplit(target)
-    return default if parts.scheme or parts.netloc else target
+    )
+    return default if off_site else target
 
 
 def close_db(_exc: BaseException | None = None) -> None:

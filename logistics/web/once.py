@@ -1,10 +1,10 @@
 """A form pressed twice does its work once. The pages that make something for good (a parcel at
 the counter, a merchant's booking, a payout) carry a one-time token (``once``, a hidden field
-of the form; on a priced form, only on its confirm step, with the price); its press is claimed like the API's ``Idempotency-Key`` (services.idempotency),
-keyed by the token and what was sent, and completed in the same commit as the work. A second
-press of the same form (a double click, a form sent again after a slow answer, the browser's
-re-send) waits for the first and is sent where the first went, with a word that it was done
-once. A press that makes nothing (a price shown, a field refused) gives its claim back.
+of the form; on a priced form, only on its confirm step, with the price); its press is claimed
+like the API's ``Idempotency-Key`` (services.idempotency), keyed by the token and what was
+sent, and completed in the same commit as the work. A second press of the same form (a double
+click, a form sent again after a slow answer, the browser's re-send) waits for the first and
+is sent where the first went, with a word that it was done once. A press that makes nothing (a price shown, a field refused) gives its claim back.
 
 The view's own commit is held until it answers: not for a view that hands work to the job
 queue after its commit (the job could start before the row is there). "Plan the day" is one;

@@ -19,12 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from logistics.db import Base
-from logistics.models import Merchant, Office, Role
+from logistics.models import Office, Role
 from logistics.services import accounts
-from tests.conftest import login
+from tests.conftest import login, second_shop
 from tests.crawl import Form, Sweep
-from tests.logistics.test_bulk import _csv, _row, _send
-from tests.logistics.test_sweep import COUNTED_ANYWAY, PASSWORDS, _busy_day
+from tests.logistics.test_sweep import COUNTED_ANYWAY, PASSWORDS, _busy_day, logged_in
 
 TWIN_PASSWORD = "twin-login-1"
 # Open to anyone by design: the public pages, and those a link in a message opens (each holds
@@ -52,20 +51,13 @@ def _twins(db: Session) -> dict[str, str]:
     """The owner's twin for each login with things of its own: who asks for them again (the
     clerk and the postman of a delivery office that is no counter: any counter may see a
     parcel still booked, which may be handed in at any of them)."""
-    shop = Merchant(
-        ecab_member_id="ECAB-TWIN", name="Twin Shop", phone="+8801911000000", address="x"
-    )
-    db.add(shop)
-    db.flush()
+    second_shop(db, "twin.shop", TWIN_PASSWORD)
     other = db.scalar(
         select(Office)
         .where(Office.is_delivery, Office.active, ~Office.is_intake, Office.code != "MOH")
         .order_by(Office.code)
     )
     assert other is not None
-    accounts.create_user(
-        db, username="twin.shop", password=TWIN_PASSWORD, role=Role.MERCHANT, merchant=shop
-    )
     accounts.create_user(
         db, username="twin.clerk", password=TWIN_PASSWORD, role=Role.CLERK, office=other
     )
@@ -97,11 +89,7 @@ def test_no_login_sees_what_is_not_its_own(pay_app: Flask, db: Session) -> None:
     pages: dict[str, list[str]] = {}
     forms: dict[str, list[Form]] = {}
     for role in owners:
-        client = pay_app.test_client()
-        login(client, role, PASSWORDS[role])
-        if role == "merchant":  # an upload of its own, with its page
-            assert _send(client, _csv([_row(1), _row(2, weight_g="0")])).status_code == 302
-        recorder = _Recorder(client)
+        recorder = _Recorder(logged_in(pay_app, role))
         found = Sweep(recorder, rows=lambda: None).crawl(starts.get(role, ["/"]))  # type: ignore[arg-type]
         forms[role] = [
             f
@@ -133,13 +121,9 @@ def test_no_login_sees_what_is_not_its_own(pay_app: Flask, db: Session) -> None:
             if not (twin or asker is None):
                 continue
             for f in forms[owner]:  # its forms that change one thing, sent as its page has them
-                values: dict[str, list[str]] = {}
-                for n, v, kind in f.fields:
-                    if v is not None and (kind != "submit" or n not in values):
-                        values.setdefault(n, []).append(v)
                 before = everything()
                 asked += 1
-                r = client.post(f.action, data=values)
+                client.post(f.action, data=f.page_values())
                 if everything() != before:
                     problems.append(f"{asker or 'no login'} changed {owner}'s {f.action}")
     assert asked > 150, asked  # the sweep reached the product

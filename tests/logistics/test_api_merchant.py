@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from logistics.db import utcnow
-from logistics.models import ApiKey, Merchant, Parcel, ParcelStatus, Role
-from logistics.services import accounts
+from logistics.models import ApiKey, Parcel, ParcelStatus
 from logistics.text import DHAKA
-from tests.conftest import booking
+from tests.conftest import booking, second_shop
 
 
 def _item(n: int, **kw: Any) -> dict[str, Any]:
@@ -316,15 +315,7 @@ def test_another_shops_key_neither_sees_nor_changes_a_shops_parcels_or_pickups(
 ) -> None:
     """Roles see only what is theirs, through the API: a second shop's key is refused every
     parcel, label, cancel and pickup of the first, and its list and statement hold none."""
-    shop = Merchant(
-        ecab_member_id="ECAB-TWIN", name="Twin Shop", phone="+8801911000000", address="x"
-    )
-    db.add(shop)
-    db.flush()
-    accounts.create_user(
-        db, username="twin.shop", password="twin-login-1", role=Role.MERCHANT, merchant=shop
-    )
-    db.commit()
+    second_shop(db, "twin.shop", "twin-login-1")
     key = runner.invoke(args=["issue-key", "twin.shop"]).output.strip()
     twin = {"Authorization": f"Bearer {key}"}
     tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[

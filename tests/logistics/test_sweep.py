@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -67,6 +68,17 @@ def _busy_day(pay_app: Flask, db: Session) -> dict[str | None, list[str]]:
     }
 
 
+def logged_in(pay_app: Flask, role: str | None) -> FlaskClient:
+    """A browser of ``role`` (None: no login), logged in; the shop's with an upload of its own
+    that has a bad row (its page has a form per row)."""
+    client = pay_app.test_client()
+    if role:
+        login(client, role, PASSWORDS[role])
+    if role == "merchant":
+        assert _send(client, _csv([_row(1), _row(2, weight_g="0")])).status_code == 302
+    return client
+
+
 def _sweep(
     pay_app: Flask, db: Session, work: Callable[[Sweep, list[Form]], None]
 ) -> tuple[list[str], int, int]:
@@ -85,12 +97,7 @@ def _sweep(
     problems: list[str] = []
     sent = pages = 0
     for role in (None, *PASSWORDS):
-        client = pay_app.test_client()
-        if role:
-            login(client, role, PASSWORDS[role])
-        if role == "merchant":  # an upload with a bad row: its page has a form per row
-            assert _send(client, _csv([_row(1), _row(2, weight_g="0")])).status_code == 302
-        sweep = Sweep(client, rows)
+        sweep = Sweep(logged_in(pay_app, role), rows)
         work(sweep, sweep.crawl(starts.get(role, ["/"])))
         problems += [f"{role or 'public'}: {p}" for p in sweep.problems]
         sent, pages = sent + sweep.sent, pages + sweep.pages
