@@ -25,6 +25,8 @@ threads = int(os.environ.get("THREADS", "8"))
 keepalive = 5
 timeout = 30
 accesslog = "-"
+# Payment and registration links are secrets: their tokens are not written (logistics/logsafe.py).
+logger_class = "logistics.logsafe.AccessLogger"
 
 
 def post_worker_init(worker: object) -> None:

@@ -43,9 +43,11 @@ def gunicorn(
     worker_class: str = "",
     threads: int = 0,
     env: dict[str, str] | None = None,
+    access_log: Path | None = None,
 ) -> Iterator[Server]:
     """gunicorn with the project's config; ``worker_class``/``threads`` override it (gunicorn
-    quietly turns 'sync' into 'gthread' when threads > 1, so a sync control needs threads=1)."""
+    quietly turns 'sync' into 'gthread' when threads > 1, so a sync control needs threads=1).
+    Its access log goes to ``access_log``, else nowhere."""
     port = free_port()
     env = {
         **(env or os.environ),
@@ -60,7 +62,14 @@ def gunicorn(
     if threads:
         env["THREADS"] = str(threads)
     exe = Path(sys.executable).with_name("gunicorn")
-    args = [str(exe), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "app:create_app()"]
+    args = [
+        str(exe),
+        "-c",
+        "gunicorn.conf.py",
+        "--access-logfile",
+        str(access_log or "/dev/null"),
+        "app:create_app()",
+    ]
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

@@ -15,6 +15,7 @@ from logistics import i18n
 from logistics.db import is_transient
 from logistics.errors import DakGhorError
 from logistics.i18n import _, _l
+from logistics.logsafe import redact
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +80,12 @@ def register(app: Flask) -> None:
         if isinstance(e, DBAPIError) and (is_transient(e) or e.connection_invalidated):
             # Busy, or a pooled connection the server had dropped (the pool is refreshed now):
             # the same request a second later goes through.
-            log.warning("transient database error on %s %s: %s", request.method, request.path, e)
+            log.warning(
+                "transient database error on %s %s: %s", request.method, redact(request.path), e
+            )
             wait = 1
         else:
-            log.error("database unavailable on %s %s: %s", request.method, request.path, e)
+            log.error("database unavailable on %s %s: %s", request.method, redact(request.path), e)
             wait = 30
         headers = {"Retry-After": str(wait)}
         if wants_json():
@@ -102,7 +105,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception) -> tuple[Response | str, int]:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return respond(
             500,
             {
