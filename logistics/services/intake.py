@@ -91,8 +91,10 @@ def _origin_for(session: Session, req: BookingRequest, actor: User) -> Office:
 
 
 def quote_booking(session: Session, req: BookingRequest) -> tuple[Office, Quote]:
-    """Destination office and price of a booking, without writing anything."""
+    """Destination office and price of a booking, without writing anything. An area the
+    office cannot deliver to is refused here, before the price is shown."""
     dest = network.delivery_office_for(session, req.recipient_post_code, "recipient.post_code")
+    areas.check(session, req.recipient_area, dest, "recipient.area")
     quote = default_tariff().quote(
         weight_g=req.weight_g, zone=dest.zone, cod_amount_poisha=req.cod_amount_poisha
     )
@@ -192,7 +194,7 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     origin = _origin_for(session, req, actor)
     refuse_repeated_order(session, actor, req.merchant_reference)
     dest, quote = quote_booking(session, req)
-    area = areas.check(session, req.recipient_area, dest, "recipient.area")
+    area = req.recipient_area  # checked against dest by quote_booking
     if actor.role is Role.CLERK:
         method = req.payment_method or PaymentMethod.CASH
         if method is PaymentMethod.MERCHANT_ACCOUNT:

@@ -10,10 +10,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from logistics.errors import Forbidden, Message, NotFound, ValidationError
+from logistics.errors import DakGhorError, Forbidden, Message, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role
-from logistics.services import intake, tracking
+from logistics.services import areas, intake, network, tracking
 from logistics.text import parse_taka
 from logistics.web import get_db, label_response, require_role
 from logistics.web.homes import is_intake_clerk
@@ -40,6 +40,8 @@ def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
             k: form.get(f"recipient.{k}", "") for k in ("name", "phone", "address", "post_code")
         },
     }
+    if form.get("recipient.area", "").strip():
+        body["recipient"]["area"] = form["recipient.area"]
     errors: dict[str, Message] = {}
     for field, key, what in (
         ("cod_taka", "cod_amount_poisha", _l("The cash-on-delivery amount")),
@@ -59,6 +61,16 @@ def form_to_body(form: MultiDict[str, str]) -> dict[str, Any]:
     return body
 
 
+def areas_for_form(form: MultiDict[str, str]) -> list[areas.Area]:
+    """The areas of the delivery office the form's post code names, to choose the recipient's
+    from; none before it names one."""
+    try:
+        office = network.delivery_office_for(get_db(), form.get("recipient.post_code", ""))
+    except DakGhorError:
+        return []
+    return areas.of_office(get_db(), office)
+
+
 # Fields the form shows next to their input; any other error is listed at the top.
 SHOWN_FIELDS = frozenset(
     {
@@ -70,6 +82,7 @@ SHOWN_FIELDS = frozenset(
         "recipient.phone",
         "recipient.address",
         "recipient.post_code",
+        "recipient.area",
         "weight_g",
         "length_mm",
         "width_mm",
@@ -112,6 +125,7 @@ def _render_form(
         dest=dest,
         errors=errors or {},
         notice=notice,
+        areas=areas_for_form(request.form),
         recent=_recent(current_user.office_id),
         shown_fields=SHOWN_FIELDS,
         address_limit=intake.MAX_ADDRESS,

@@ -29,7 +29,7 @@ from logistics.i18n import _, _l
 from logistics.models import ParcelStatus, Role
 from logistics.services import intake, merchant_portal, network, tracking
 from logistics.web import get_db, merchant_id_of_page, require_role
-from logistics.web.counter import SHOWN_FIELDS, form_fields, form_to_body
+from logistics.web.counter import SHOWN_FIELDS, areas_for_form, form_fields, form_to_body
 from logistics.web.once import pressed_once
 
 bp = Blueprint("merchant", __name__, url_prefix="/merchant")
@@ -46,6 +46,7 @@ def _book_page(
             dest=dest,
             errors=errors or {},
             offices=network.intake_offices(get_db()),
+            areas=areas_for_form(request.form),
             shown_fields=SHOWN_FIELDS | {"origin_office", "merchant_reference"},
             address_limit=intake.MAX_ADDRESS,
         ),

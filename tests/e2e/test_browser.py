@@ -45,10 +45,18 @@ def test_clerk_registers_a_bangla_parcel_and_gets_the_label(page: Page, live_ser
     expect(page.locator("#quote-dest")).to_contain_text("MOH")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "counter-quote.png"), full_page=True)
+    # The price named Mohammadpur, so its areas are listed (by thana, in Bangla) to choose from.
+    area = page.locator("select[name='recipient.area']")
+    expect(area.locator("optgroup").first).to_have_attribute(
+        "label", re.compile(r"[\u0980-\u09FF]")
+    )
+    area.select_option(index=2)
+    chosen = area.locator("option:checked").inner_text()
     page.click("#confirm")
 
     expect(page).to_have_url(re.compile(r"/counter/parcels/CP\d{9}BD$"))
     tid = page.locator("#tracking-id").inner_text().strip()
+    expect(page.locator("#recipient-area")).to_contain_text(chosen)
     href = page.locator("#label-link").get_attribute("href")
     assert href
     resp = page.request.get(live_server + href)  # same cookies as the clerk's browser

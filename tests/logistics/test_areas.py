@@ -144,6 +144,10 @@ def test_a_booking_names_its_area_and_a_wrong_one_is_refused(
         assert resp.status_code == 422
         err = resp.get_json()["error"]
         assert err["field"] == "recipient.area" and words in err["message"], err
+        # The quote (the same body) refuses it as the booking does, before any price.
+        quote = client.post("/api/v1/quote", json=body, headers=merchant_headers)
+        assert quote.status_code == 422, quote.get_json()
+        assert quote.get_json()["error"]["field"] == "recipient.area"
     assert client.get("/api/v1/areas?post_code=9999").status_code == 422
     assert client.get("/api/v1/areas?office=NOPE").status_code == 422
 
@@ -191,3 +195,60 @@ def test_the_office_lists_parcels_waiting_by_area(client: FlaskClient, db: Sessi
     here = client.get("/office?lang=en").text.split('id="here"')[1].split('id="postmen"')[0]
     assert mine.label("en") in here or mine.label("bn") in here
     assert here.index(q.tracking_id) < here.index(p.tracking_id)  # areas first, then post codes
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "page", "extra"),
+    [
+        ("clerk.gpo", "clerk-demo-1", "/counter", {"payment_method": "cash"}),
+        ("merchant", "merchant-demo-1", "/merchant/book", {"origin_office": "GPO"}),
+    ],
+)
+def test_the_counter_and_the_shop_choose_the_area_once_the_price_names_the_office(
+    client: FlaskClient, db: Session, user: str, password: str, page: str, extra: dict[str, str]
+) -> None:
+    """The counter's and the shop's booking forms list the delivering office's areas with the
+    price (the post code decides the office), keep the one chosen, refuse one the office
+    cannot reach next to the field, and book the parcel with it."""
+    import re
+
+    from tests.conftest import login
+    from tests.logistics.test_counter import FORM
+
+    login(client, user, password)
+    form = {**FORM, **extra, "action": "quote"}
+    before = client.get(page + "?lang=en").text
+    assert 'name="recipient.area"' not in before  # no office yet, so no list
+    quoted = client.post(page + "?lang=en", data=form)
+    assert quoted.status_code == 200, quoted.text
+    moh = db.scalar(select(Office).where(Office.code == "MOH"))
+    assert moh is not None
+    mine = areas.of_office(db, moh)
+    listed = re.findall(r'<option value="([^"]+)"', quoted.text.split('id="recipient.area"')[1])
+    assert set(listed) >= {a.code for a in mine}, "every area of Mohammadpur is listed"
+
+    far = _far_area(db, "MOH")
+    refused = client.post(page + "?lang=en", data={**form, "recipient.area": far})
+    assert refused.status_code == 422
+    field = refused.text.split('id="recipient.area"')[1].split("</div>\n      </div>")[0]
+    assert 'id="recipient-area-error"' in field and "km from the office" in field  # by the list
+    assert db.scalar(select(Parcel).where(Parcel.recipient_area.is_not(None))) is None
+
+    chosen = mine[len(mine) // 2]
+    again = client.post(page + "?lang=en", data={**form, "recipient.area": chosen.code.lower()})
+    assert f'<option value="{chosen.code}" selected>' in again.text  # kept as chosen
+    shown = re.search(r'name="quoted" value="([^"]+)"', again.text)
+    assert shown is not None
+    done = client.post(
+        page,
+        data={
+            **form,
+            "recipient.area": chosen.code,
+            "action": "confirm",
+            "quoted": shown.group(1),
+            "once": re.search(r'name="once" value="([^"]+)"', again.text).group(1),  # type: ignore[union-attr]
+        },
+    )
+    assert done.status_code == 302, done.text
+    parcel = db.scalar(select(Parcel).where(Parcel.recipient_area == chosen.code))
+    assert parcel is not None and parcel.destination_office.code == "MOH"
