@@ -79,6 +79,9 @@ class DayPlan(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("day_plans.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written by the planning job while it runs (dispatch.HEARTBEAT_S): a version whose job went
+    # quiet is known to have died with its worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # A mid-day re-plan (its parent is the published version): the moment it plans from, and

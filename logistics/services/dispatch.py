@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time as clock
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -46,6 +46,7 @@ from logistics.services import (
     hub,
     midday,
     pickup_calls,
+    plan_liveness,
     plan_rows,
     publishing,
     versions,
@@ -194,9 +195,7 @@ def start_plan(
             {"time_limit_s": _l("The time limit must be between 1 and 600 seconds.")}
         )
     running = being_planned(session, service_date)
-    if running is not None and _dead(running):
-        running.status, running.finished_at = PlanStatus.FAILED, utcnow()
-        running.error = "the planning job stopped without an answer"
+    if running is not None and plan_liveness.give_up_if_dead(session, running):
         running = None
     if running is not None:
         raise Conflict(
@@ -248,11 +247,6 @@ def being_planned(session: Session, service_date: date) -> DayPlan | None:
     )
 
 
-def _dead(plan: DayPlan) -> bool:
-    """A version still 'planning' long after its time limit: its job died with its worker."""
-    return utcnow() - plan.created_at > timedelta(seconds=plan.time_limit_s + 600)
-
-
 def _progress_writer(
     make_session: sessionmaker[Session], plan_id: int, limit_s: float
 ) -> Callable[[dict[str, Any]], None]:
@@ -291,7 +285,9 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
             return "skipped"
         limit = plan.time_limit_s
     try:
-        with make_session() as s:
+        # The heartbeat's block closes after the session's: its last write never waits on
+        # a transaction of this job still open.
+        with plan_liveness.beating(make_session, plan_id), make_session() as s:
             plan = s.get(DayPlan, plan_id)
             assert plan is not None
             parcels = waiting_parcels(s)

@@ -48,6 +48,7 @@ from logistics.services import (
     loads,
     manifests,
     pickup_calls,
+    plan_liveness,
     publishing,
     versions,
 )
@@ -181,7 +182,7 @@ def _plan(plan_id: int) -> DayPlan:
 @bp.get("/plans/<int:plan_id>")
 @require_role(Role.PLANNER)
 def plan(plan_id: int) -> str:
-    p = _plan(plan_id)
+    p = _followed(plan_id)
     left = get_db().scalars(
         select(Parcel)
         .where(Parcel.id.in_([u.parcel_id for u in p.unassigned]))
@@ -202,6 +203,15 @@ def plan(plan_id: int) -> str:
         best=_best(p),
         changes=versions.changes(db, p) if p.status in SOLVED else None,
     )
+
+
+def _followed(plan_id: int) -> DayPlan:
+    """A version as its page shows it: one whose planning job has gone is shown failed (and
+    marked so) rather than as planning for ever (services/plan_liveness.py)."""
+    p = _plan(plan_id)
+    if plan_liveness.give_up_if_dead(get_db(), p):
+        get_db().commit()
+    return p
 
 
 def _enqueue(plan: DayPlan) -> None:
@@ -338,7 +348,7 @@ def _best(p: DayPlan) -> str:
 @require_role(Role.PLANNER)
 def state(plan_id: int) -> Response:
     """What the plan page polls while the job runs, and what its map draws."""
-    p = _plan(plan_id)
+    p = _followed(plan_id)
     hub = get_db().scalar(select(Office).where(Office.is_hub, Office.active))
     body: dict[str, Any] = {
         "id": p.id,
