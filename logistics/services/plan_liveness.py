@@ -1,7 +1,8 @@
 """Whether a version being planned still has a job behind it. The planning job writes a
-heartbeat on the version (``DayPlan.heartbeat_at``) every ``HEARTBEAT_S`` from a thread of its
-own while it reads, solves and stores, whatever the solver reports. A version whose heartbeat
-has been quiet for ``QUIET_S`` lost its job (its worker was killed, or its machine stopped):
+heartbeat on the version (``DayPlan.heartbeat_at``) every ``HEARTBEAT_S`` (10 s;
+``DAKGHOR_PLAN_HEARTBEAT_S``) from a thread of its own while it reads, solves and stores,
+whatever the solver reports. A version whose heartbeat has been quiet for six beats lost its
+job (its worker was killed, or its machine stopped):
 the planner's page shows it failed and "Plan the day" starts a new version, about a minute
 after the job died. Before, only a version older than its time limit plus ten minutes was
 given up, and the planner watched a progress bar that no longer moved until then.
@@ -13,6 +14,7 @@ heartbeat; it is given up, as before, ``QUEUED_S`` past its time limit.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +27,8 @@ from logistics.db import utcnow
 from logistics.models import DayPlan, PlanStatus
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 10.0
-QUIET_S = 60.0  # six beats missed: the solver's own pauses are under a second (measured)
+HEARTBEAT_S = float(os.environ.get("DAKGHOR_PLAN_HEARTBEAT_S", "10"))
+QUIET_BEATS = 6  # six beats missed (a minute): the solver's own pauses are under a second
 QUEUED_S = 600.0
 STOPPED = "the planning job stopped without an answer"
 
@@ -62,14 +64,19 @@ def beating(make_session: sessionmaker[Session], plan_id: int) -> Iterator[None]
         thread.join(timeout=5)
 
 
+def quiet_s() -> float:
+    """How long a version's heartbeat may be quiet before its job is taken for dead."""
+    return HEARTBEAT_S * QUIET_BEATS
+
+
 def is_dead(plan: DayPlan, now: datetime | None = None) -> bool:
-    """A version still 'planning' whose job has gone: its heartbeat quiet for ``QUIET_S``, or,
+    """A version still 'planning' whose job has gone: its heartbeat quiet for ``quiet_s()``, or,
     never started, ``QUEUED_S`` past its time limit."""
     if plan.status is not PlanStatus.PLANNING:
         return False
     now = now or utcnow()
     if plan.heartbeat_at is not None:
-        return now - plan.heartbeat_at > timedelta(seconds=QUIET_S)
+        return now - plan.heartbeat_at > timedelta(seconds=quiet_s())
     return now - plan.created_at > timedelta(seconds=plan.time_limit_s + QUEUED_S)
 
 

@@ -72,6 +72,7 @@ def worker_env(
         "DAKGHOR_SMS_PUSH_SECRET": "sms-push-demo-secret",
         "DAKGHOR_SMS_QUIET": "0-0",
         "DAKGHOR_SMS_SWEEP_S": "2",
+        "DAKGHOR_PLAN_HEARTBEAT_S": "0.5",  # a killed planning job is seen in 3 s
     }
     env.pop("DAKGHOR_DEMO", None)
     broker = _broker(tmp_path)
