@@ -52,6 +52,8 @@ class Obligation(Base):
     __table_args__ = (
         UniqueConstraint("parcel_id", "purpose", name="uq_payment_obligations_parcel_purpose"),
         CheckConstraint("amount_poisha >= 0", name="amount_not_negative"),
+        # A period's collections of one kind (a statement's COD and return fees of a day).
+        Index("ix_payment_obligations_purpose_collected", "purpose", "collected_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,11 @@ from logistics.models.types import UTCDateTime
 
 class TrackingEvent(Base):
     __tablename__ = "tracking_events"
-    __table_args__ = (Index("ix_tracking_events_parcel_time", "parcel_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_tracking_events_parcel_time", "parcel_id", "occurred_at"),
+        # A period's events of one kind (a statement's deliveries of a day or a month).
+        Index("ix_tracking_events_code_time", "code", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -80,84 +79,90 @@ def _day(dt: datetime) -> date:
     return dt.astimezone(DHAKA).date()
 
 
-def _lines(session: Session, merchant_id: int, start: date, end: date) -> dict[date, Line]:
-    """Each day's figures in [start, end] (Dhaka days)."""
-    lo, hi = _at(start), _at(end + timedelta(days=1))
-    out: dict[date, Line] = defaultdict(lambda: Line(EPOCH))
-
-    def line(dt: datetime | None) -> Line:
-        assert dt is not None  # the queries select only rows with the moment set
-        d = _day(dt)
-        found = out[d]
-        found.day = d
-        return found
-
-    for (at,) in session.execute(
-        select(TrackingEvent.occurred_at)
-        .join(Parcel, TrackingEvent.parcel_id == Parcel.id)
-        .where(
-            Parcel.merchant_id == merchant_id,
-            TrackingEvent.code == "EMI",
-            TrackingEvent.occurred_at >= lo,
-            TrackingEvent.occurred_at < hi,
-        )
-    ):
-        line(at).delivered += 1
-    for when, method, amount in session.execute(
-        select(Obligation.collected_at, Obligation.method, Parcel.cod_amount_poisha)
+def _figures(merchant_id: int) -> list[tuple[str, Any, Any]]:
+    """Each figure of a statement, for the merchant: (its field of ``Line``, the column that
+    dates it, the SELECT of its rows as (moment, amount)), without the period's bounds."""
+    cod = (
+        select(Obligation.collected_at, Parcel.cod_amount_poisha)
         .join(Parcel, Obligation.parcel_id == Parcel.id)
         .where(
             Parcel.merchant_id == merchant_id,
             Obligation.purpose == Purpose.COD,
             Obligation.status == ObligationStatus.COLLECTED,
-            Obligation.collected_at >= lo,
-            Obligation.collected_at < hi,
         )
-    ):
-        if method == "airtime":
-            line(when).cod_airtime += int(amount)
-        else:
-            line(when).cod_cash += int(amount)
-    for at, amount in session.execute(
-        select(Parcel.created_at, Obligation.amount_poisha)
-        .join(Parcel, Obligation.parcel_id == Parcel.id)
-        .where(
-            Parcel.merchant_id == merchant_id,
-            Obligation.purpose == Purpose.FEE,
-            Obligation.status == ObligationStatus.ON_ACCOUNT,
-            Parcel.created_at >= lo,
-            Parcel.created_at < hi,
-        )
-    ):
-        line(at).fees += int(amount)
-    for collected, amount in session.execute(
-        select(Obligation.collected_at, Obligation.amount_poisha)
-        .join(Parcel, Obligation.parcel_id == Parcel.id)
-        .where(
-            Parcel.merchant_id == merchant_id,
-            Obligation.purpose == Purpose.RETURN,
-            Obligation.collected_at >= lo,
-            Obligation.collected_at < hi,
-        )
-    ):
-        line(collected).return_fees += int(amount)
-    for at, amount in session.execute(
-        select(Refund.created_at, Refund.amount_poisha)
-        .join(ChargeAttempt, Refund.attempt_id == ChargeAttempt.id)
-        .join(PaymentLink, ChargeAttempt.link_id == PaymentLink.id)
-        .join(Parcel, PaymentLink.parcel_id == Parcel.id)
-        .where(
-            and_(
+    )
+    airtime = Obligation.method == "airtime"
+    return [
+        (
+            "delivered",
+            TrackingEvent.occurred_at,
+            select(TrackingEvent.occurred_at, literal(1))
+            .join(Parcel, TrackingEvent.parcel_id == Parcel.id)
+            .where(Parcel.merchant_id == merchant_id, TrackingEvent.code == "EMI"),
+        ),
+        ("cod_airtime", Obligation.collected_at, cod.where(airtime)),
+        (
+            "cod_cash",
+            Obligation.collected_at,
+            cod.where(or_(~airtime, Obligation.method.is_(None))),
+        ),
+        (
+            "fees",
+            Parcel.created_at,
+            select(Parcel.created_at, Obligation.amount_poisha)
+            .join(Parcel, Obligation.parcel_id == Parcel.id)
+            .where(
+                Parcel.merchant_id == merchant_id,
+                Obligation.purpose == Purpose.FEE,
+                Obligation.status == ObligationStatus.ON_ACCOUNT,
+            ),
+        ),
+        (
+            "return_fees",
+            Obligation.collected_at,
+            select(Obligation.collected_at, Obligation.amount_poisha)
+            .join(Parcel, Obligation.parcel_id == Parcel.id)
+            .where(Parcel.merchant_id == merchant_id, Obligation.purpose == Purpose.RETURN),
+        ),
+        (
+            "refunds",
+            Refund.created_at,
+            select(Refund.created_at, Refund.amount_poisha)
+            .join(ChargeAttempt, Refund.attempt_id == ChargeAttempt.id)
+            .join(PaymentLink, ChargeAttempt.link_id == PaymentLink.id)
+            .join(Parcel, PaymentLink.parcel_id == Parcel.id)
+            .where(
                 Parcel.merchant_id == merchant_id,
                 PaymentLink.purpose == Purpose.COD,
                 Refund.status == "succeeded",
-                Refund.created_at >= lo,
-                Refund.created_at < hi,
-            )
-        )
-    ):
-        line(at).refunds += int(amount)
+            ),
+        ),
+    ]
+
+
+def _lines(session: Session, merchant_id: int, start: date, end: date) -> dict[date, Line]:
+    """Each day's figures in [start, end] (Dhaka days)."""
+    lo, hi = _at(start), _at(end + timedelta(days=1))
+    out: dict[date, Line] = {}
+    for name, moment, rows in _figures(merchant_id):
+        for at, amount in session.execute(rows.where(moment >= lo, moment < hi)):
+            d = _day(at)
+            found = out.setdefault(d, Line(d))
+            setattr(found, name, getattr(found, name) + int(amount))
     return out
+
+
+def _net_before(session: Session, merchant_id: int, day: date) -> int:
+    """The net of every day before ``day``, summed by the database: a shop's whole history,
+    which read row by row cost its dashboard over a second at a year of 150,000 parcels."""
+    net = 0
+    for name, moment, rows in _figures(merchant_id):
+        if name == "delivered":
+            continue
+        part = rows.where(moment < _at(day)).subquery()
+        total = int(session.scalar(select(func.coalesce(func.sum(part.c[1]), 0))) or 0)
+        net += total if name.startswith("cod_") else -total
+    return net
 
 
 def _payouts(session: Session, merchant_id: int, lo: datetime, hi: datetime) -> list[Payout]:
@@ -182,11 +187,10 @@ def build(session: Session, merchant_id: int, start: date, end: date) -> Stateme
     for ln in lines:
         for f in FIELDS:
             setattr(total, f, getattr(total, f) + getattr(ln, f))
-    before = _lines(session, merchant_id, EPOCH, start - timedelta(days=1))
     paid_before = sum(
         p.amount_poisha for p in _payouts(session, merchant_id, _at(EPOCH), _at(start))
     )
-    opening = sum(ln.net for ln in before.values()) - paid_before
+    opening = _net_before(session, merchant_id, start) - paid_before
     payouts = _payouts(session, merchant_id, _at(start), _at(end + timedelta(days=1)))
     closing = opening + total.net - sum(p.amount_poisha for p in payouts)
     return Statement(

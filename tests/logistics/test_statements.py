@@ -147,3 +147,77 @@ def test_a_payout_tells_the_merchants_webhook(db: Session, monkeypatch: object) 
         assert event is not None and '"reference":"NEFT-77"' in event.body
     finally:
         del os.environ["DAKGHOR_WEBHOOK_ALLOW_PRIVATE"]
+
+
+def test_the_opening_balance_is_every_earlier_days_net(db: Session) -> None:
+    """The opening balance is summed by the database (a year of a big shop's rows read one by
+    one cost its dashboard over a second): it must equal the nets of the days before, read line
+    by line, with every kind of figure in them: COD in cash and by airtime, postage on account,
+    a return fee and a refund."""
+    from logistics.models import AttemptStatus, ChargeAttempt, PaymentLink, Refund
+
+    user = _merchant(db)
+    mid = user.merchant_id or 0
+    now = utcnow()
+    today = now.astimezone(DHAKA).date()
+    parcels = _book(db, 4, cod_amount_poisha=30000)
+    for k, p in enumerate(parcels):  # one a day, from four days ago
+        p.created_at = now - timedelta(days=4 - k)
+    _collect(db, parcels[0], "cash", now - timedelta(days=4))
+    _collect(db, parcels[1], "airtime", now - timedelta(days=3))
+    _collect(db, parcels[2], "cash", now - timedelta(days=1))
+    db.add(
+        Obligation(
+            parcel_id=parcels[3].id,
+            purpose=Purpose.RETURN,
+            amount_poisha=2500,
+            status=ObligationStatus.COLLECTED,
+            collected_at=now - timedelta(days=2),
+        )
+    )
+    link = PaymentLink(
+        token="statement-refund",
+        parcel_id=parcels[1].id,
+        purpose=Purpose.COD,
+        amount_poisha=30000,
+        expires_at=now,
+    )
+    db.add(link)
+    db.flush()
+    attempt = ChargeAttempt(
+        public_id="st-refund",
+        idempotency_key="st-refund",
+        link_id=link.id,
+        msisdn="8801812345678",
+        operator="robi",
+        amount_poisha=30000,
+        status=AttemptStatus.SUCCEEDED,
+        expires_at=now,
+    )
+    db.add(attempt)
+    db.flush()
+    db.add(
+        Refund(
+            attempt_id=attempt.id,
+            idempotency_key="st-refund",
+            amount_poisha=7000,
+            status="succeeded",
+            created_at=now - timedelta(days=2),
+        )
+    )
+    db.commit()
+    history = statements.build(db, mid, today - timedelta(days=6), today)
+    assert {f for ln in history.lines for f in statements.FIELDS if getattr(ln, f)} >= {
+        "cod_cash",
+        "cod_airtime",
+        "fees",
+        "return_fees",
+        "refunds",
+    }
+    running = history.opening
+    for k, line in enumerate(history.lines):
+        opened = statements.build(db, mid, line.day, today)
+        assert opened.opening == running, (k, line.day)
+        assert opened.closing == history.closing
+        running += line.net
+    assert statements.balance(db, mid) == history.closing == running
