@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-vanday bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-handoff clean install install-test areas
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-vanday bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-handoff bench-scale clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -125,6 +125,11 @@ bench-api: $(VENV)/.installed-test $(MO)
 ## the hand-off thread (logistics/handoff.py), alternated in one process, SQLite and PostgreSQL
 bench-handoff: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_handoff.py $(ARGS)
+
+## bench-scale: every role's pages timed on PostgreSQL holding a year of parcels (303,000), slowest
+## first, with their statements
+bench-scale: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_scale.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
