@@ -64,6 +64,9 @@ class Parcel(Base):
         CheckConstraint("declared_value_poisha >= 0", name="declared_value_not_negative"),
         Index("ix_parcels_origin_created", "origin_office_id", "created_at"),
         Index("ix_parcels_merchant_created", "merchant_id", "created_at"),
+        # The parcels still on their way, by status and office (an office's page, the day's
+        # waiting parcels): a few among a year of delivered ones.
+        Index("ix_parcels_status_destination", "status", "destination_office_id"),
         # A shop's order id books one parcel, however often the shop retries.
         UniqueConstraint("merchant_id", "merchant_reference", name="uq_parcels_merchant_reference"),
     )
