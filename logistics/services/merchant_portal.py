@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from logistics import s10
@@ -226,47 +226,35 @@ def dashboard(session: Session, merchant_id: int, now: datetime | None = None) -
         )
         return {s: int(n) for s, n in rows}
 
-    def owed(purpose: Purpose, *states: ObligationStatus) -> int:
-        return int(
-            session.scalar(
-                select(func.coalesce(func.sum(Obligation.amount_poisha), 0))
-                .join(Parcel, Obligation.parcel_id == Parcel.id)
-                .where(
-                    Parcel.merchant_id == merchant_id,
-                    Obligation.purpose == purpose,
-                    Obligation.status.in_(states),
-                )
-            )
-            or 0
-        )
+    def total(amount: Any, purpose: Purpose, *states: ObligationStatus) -> Any:
+        which = and_(Obligation.purpose == purpose, Obligation.status.in_(states))
+        return func.coalesce(func.sum(case((which, amount))), 0)
 
-    def cod_amounts(*states: ObligationStatus) -> int:
-        """The merchant's part of COD obligations: the amount without the post office's fee."""
-        return int(
-            session.scalar(
-                select(func.coalesce(func.sum(Parcel.cod_amount_poisha), 0))
-                .join(Obligation, Obligation.parcel_id == Parcel.id)
-                .where(
-                    Parcel.merchant_id == merchant_id,
-                    Obligation.purpose == Purpose.COD,
-                    Obligation.status.in_(states),
-                )
-            )
-            or 0
+    # One pass over the shop's obligations for the four sums (a query each cost the dashboard
+    # 50-170 ms at a year of 150,000 parcels). A COD counts the merchant's part: the amount
+    # without the post office's fee.
+    cod = Parcel.cod_amount_poisha
+    to_collect, collected, fees, returns = session.execute(
+        select(
+            total(cod, Purpose.COD, ObligationStatus.OPEN, ObligationStatus.HELD),
+            total(cod, Purpose.COD, ObligationStatus.COLLECTED),
+            total(Obligation.amount_poisha, Purpose.FEE, ObligationStatus.ON_ACCOUNT),
+            total(Obligation.amount_poisha, Purpose.RETURN, ObligationStatus.ON_ACCOUNT),
         )
+        .select_from(Obligation)
+        .join(Parcel, Obligation.parcel_id == Parcel.id)
+        .where(Parcel.merchant_id == merchant_id)
+    ).one()
 
     from logistics.services import statements
 
-    collected = cod_amounts(ObligationStatus.COLLECTED)
-    fees = owed(Purpose.FEE, ObligationStatus.ON_ACCOUNT)
-    returns = owed(Purpose.RETURN, ObligationStatus.ON_ACCOUNT)
     return {
         "today": by_status(today),
         "week": by_status(week),
-        "cod_to_collect": cod_amounts(ObligationStatus.OPEN, ObligationStatus.HELD),
-        "cod_collected": collected,
-        "fees_on_account": fees,
-        "return_fees": returns,
+        "cod_to_collect": int(to_collect),
+        "cod_collected": int(collected),
+        "fees_on_account": int(fees),
+        "return_fees": int(returns),
         "balance_due": statements.balance(session, merchant_id),
     }
 

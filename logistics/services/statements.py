@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import and_, case, func, join, literal, or_, select
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
@@ -79,89 +79,72 @@ def _day(dt: datetime) -> date:
     return dt.astimezone(DHAKA).date()
 
 
-def _figures(merchant_id: int) -> list[tuple[str, Any, Any]]:
-    """Each figure of a statement, for the merchant: (its field of ``Line``, the column that
-    dates it, the SELECT of its rows as (moment, amount)), without the period's bounds."""
-    cod = (
-        select(Obligation.collected_at, Parcel.cod_amount_poisha)
-        .join(Parcel, Obligation.parcel_id == Parcel.id)
-        .where(
-            Parcel.merchant_id == merchant_id,
-            Obligation.purpose == Purpose.COD,
-            Obligation.status == ObligationStatus.COLLECTED,
-        )
-    )
-    airtime = Obligation.method == "airtime"
-    return [
-        (
-            "delivered",
-            TrackingEvent.occurred_at,
-            select(TrackingEvent.occurred_at, literal(1))
-            .join(Parcel, TrackingEvent.parcel_id == Parcel.id)
-            .where(Parcel.merchant_id == merchant_id, TrackingEvent.code == "EMI"),
-        ),
-        ("cod_airtime", Obligation.collected_at, cod.where(airtime)),
-        (
-            "cod_cash",
-            Obligation.collected_at,
-            cod.where(or_(~airtime, Obligation.method.is_(None))),
-        ),
-        (
-            "fees",
-            Parcel.created_at,
-            select(Parcel.created_at, Obligation.amount_poisha)
-            .join(Parcel, Obligation.parcel_id == Parcel.id)
-            .where(
-                Parcel.merchant_id == merchant_id,
-                Obligation.purpose == Purpose.FEE,
-                Obligation.status == ObligationStatus.ON_ACCOUNT,
-            ),
-        ),
-        (
-            "return_fees",
-            Obligation.collected_at,
-            select(Obligation.collected_at, Obligation.amount_poisha)
-            .join(Parcel, Obligation.parcel_id == Parcel.id)
-            .where(Parcel.merchant_id == merchant_id, Obligation.purpose == Purpose.RETURN),
-        ),
-        (
-            "refunds",
-            Refund.created_at,
-            select(Refund.created_at, Refund.amount_poisha)
-            .join(ChargeAttempt, Refund.attempt_id == ChargeAttempt.id)
-            .join(PaymentLink, ChargeAttempt.link_id == PaymentLink.id)
-            .join(Parcel, PaymentLink.parcel_id == Parcel.id)
-            .where(
-                Parcel.merchant_id == merchant_id,
-                PaymentLink.purpose == Purpose.COD,
-                Refund.status == "succeeded",
-            ),
-        ),
-    ]
+# Where each figure's rows come from: the shop's parcels joined to what dates the figure.
+_EVENTS = join(TrackingEvent, Parcel, TrackingEvent.parcel_id == Parcel.id)
+_OBLIGATIONS = join(Obligation, Parcel, Obligation.parcel_id == Parcel.id)
+_REFUNDS = (
+    join(Refund, ChargeAttempt, Refund.attempt_id == ChargeAttempt.id)
+    .join(PaymentLink, ChargeAttempt.link_id == PaymentLink.id)
+    .join(Parcel, PaymentLink.parcel_id == Parcel.id)
+)
+_AIRTIME = Obligation.method == "airtime"
+_COD = and_(Obligation.purpose == Purpose.COD, Obligation.status == ObligationStatus.COLLECTED)
+
+# Each figure of a statement: its field of ``Line``, its rows' source, the column that dates
+# it, what it adds, and which rows of the source are it. Both a period's rows (``_lines``) and
+# the sums before a day (``_net_before``) are read from these.
+FIGURES: tuple[tuple[str, Any, Any, Any, Any], ...] = (
+    ("delivered", _EVENTS, TrackingEvent.occurred_at, literal(1), TrackingEvent.code == "EMI"),
+    ("cod_airtime", _OBLIGATIONS, Obligation.collected_at, Parcel.cod_amount_poisha,
+     and_(_COD, _AIRTIME)),
+    ("cod_cash", _OBLIGATIONS, Obligation.collected_at, Parcel.cod_amount_poisha,
+     and_(_COD, or_(~_AIRTIME, Obligation.method.is_(None)))),
+    ("fees", _OBLIGATIONS, Parcel.created_at, Obligation.amount_poisha,
+     and_(Obligation.purpose == Purpose.FEE, Obligation.status == ObligationStatus.ON_ACCOUNT)),
+    ("return_fees", _OBLIGATIONS, Obligation.collected_at, Obligation.amount_poisha,
+     Obligation.purpose == Purpose.RETURN),
+    ("refunds", _REFUNDS, Refund.created_at, Refund.amount_poisha,
+     and_(PaymentLink.purpose == Purpose.COD, Refund.status == "succeeded")),
+)  # fmt: skip
 
 
 def _lines(session: Session, merchant_id: int, start: date, end: date) -> dict[date, Line]:
     """Each day's figures in [start, end] (Dhaka days)."""
     lo, hi = _at(start), _at(end + timedelta(days=1))
     out: dict[date, Line] = {}
-    for name, moment, rows in _figures(merchant_id):
-        for at, amount in session.execute(rows.where(moment >= lo, moment < hi)):
+    for name, source, moment, amount, which in FIGURES:
+        rows = (
+            select(moment, amount)
+            .select_from(source)
+            .where(Parcel.merchant_id == merchant_id, which, moment >= lo, moment < hi)
+        )
+        for at, value in session.execute(rows):
             d = _day(at)
             found = out.setdefault(d, Line(d))
-            setattr(found, name, getattr(found, name) + int(amount))
+            setattr(found, name, getattr(found, name) + int(value))
     return out
 
 
 def _net_before(session: Session, merchant_id: int, day: date) -> int:
-    """The net of every day before ``day``, summed by the database: a shop's whole history,
-    which read row by row cost its dashboard over a second at a year of 150,000 parcels."""
+    """The net of every day before ``day``, summed by the database, one pass over each source
+    for all its figures: a shop's whole history, which read row by row cost its dashboard over
+    a second at a year of 150,000 parcels, and a query per figure 400 ms."""
+    hi = _at(day)
+    by_source: dict[Any, list[tuple[str, Any]]] = {}
+    for name, source, moment, amount, which in FIGURES:
+        if name != "delivered":  # a count, not money
+            by_source.setdefault(source, []).append(
+                (name, func.coalesce(func.sum(case((and_(which, moment < hi), amount))), 0))
+            )
     net = 0
-    for name, moment, rows in _figures(merchant_id):
-        if name == "delivered":
-            continue
-        part = rows.where(moment < _at(day)).subquery()
-        total = int(session.scalar(select(func.coalesce(func.sum(part.c[1]), 0))) or 0)
-        net += total if name.startswith("cod_") else -total
+    for source, sums in by_source.items():
+        totals = session.execute(
+            select(*(s for _, s in sums))
+            .select_from(source)
+            .where(Parcel.merchant_id == merchant_id)
+        ).one()
+        for (name, _), total in zip(sums, totals, strict=True):
+            net += int(total) if name.startswith("cod_") else -int(total)
     return net
 
 
