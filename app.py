@@ -137,8 +137,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login.login_message = i18n._l("Please log in to see this page.")
 
     @login.user_loader
-    def _load_user(user_id: str) -> User | None:
-        return web.get_db().get(User, int(user_id))
+    def _load_user(session_id: str) -> User | None:
+        from logistics.services import passwords
+
+        return passwords.user_of_session(web.get_db(), session_id)
 
     # A phone's photo as proof of delivery and a bulk-booking file may be larger than any
     # other request; set before anything reads the form (the input guard, the CSRF check).

@@ -117,6 +117,38 @@ def register(app: Flask) -> None:
         s.commit()
         click.echo(f"user {username} created")
 
+    @app.cli.command("set-password")
+    @click.option("--username", required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option(
+        "--must-change/--keep",
+        default=True,
+        help="Whether its owner must choose their own at the next login (default: must).",
+    )
+    @with_appcontext
+    def set_password(username: str, password: str, must_change: bool) -> None:
+        """Set a login's password (prompted): for a forgotten one where no admin can reset it
+        on the users page. The login's open sessions end."""
+        from sqlalchemy import select
+
+        from logistics.models import User
+        from logistics.services import passwords
+        from logistics.web import get_db
+
+        s = get_db()
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.BadParameter(f"no login {username!r}", param_hint="--username")
+        why = passwords.problem(password)
+        if why is not None:
+            raise click.BadParameter(str(why), param_hint="--password")
+        passwords.set_password(user, password, must_change=must_change)
+        s.commit()
+        click.echo(
+            f"password of {username} set"
+            + ("; they choose their own at the next login" if must_change else "")
+        )
+
     @app.cli.group("payments")
     def payments_cli() -> None:
         """Airtime payments (carrier billing)."""

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -115,6 +115,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+SEED_PASSWORDS: dict[int, str] = {}  # the demo logins' password hashes, put back after each test
+
+
 @pytest.fixture(scope="session")
 def seeded(engine: Engine) -> dict[str, int]:
     """Network and demo accounts, once per run; returns the highest ids that belong to the seed."""
@@ -122,6 +125,7 @@ def seeded(engine: Engine) -> dict[str, int]:
         network.seed_network(s)
         demo.seed_demo(s)
         s.commit()
+        SEED_PASSWORDS.update((uid, h) for uid, h in s.execute(select(User.id, User.password_hash)))
         return {
             "user": s.scalar(select(func.max(User.id))) or 0,
             "merchant": s.scalar(select(func.max(Merchant.id))) or 0,
@@ -191,8 +195,16 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.execute(update(Office).values(phone=None))
     # What the admin's pages may change in the seed (the hostile-input sweep presses them).
     session.execute(
-        update(User).values(vehicle=None, shift_start=None, shift_end=None, active=True)
+        update(User).values(
+            vehicle=None, shift_start=None, shift_end=None, active=True, must_change_password=False
+        )
     )
+    if SEED_PASSWORDS:  # an admin's reset, or a person's change, of a demo login's password
+        session.execute(
+            update(User)
+            .where(User.id.in_(SEED_PASSWORDS))
+            .values(password_hash=case(SEED_PASSWORDS, value=User.id))
+        )
     session.execute(update(ApiKey).values(revoked_at=None))
     session.execute(delete(ApiKey).where(ApiKey.id > seeded["api_key"]))
     session.execute(delete(User).where(User.id > seeded["user"]))

@@ -20,7 +20,7 @@ def test_dakghor_help_lists_the_commands() -> None:
     out = subprocess.run(
         [str(exe), "--help"], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
-    for cmd in ("db", "seed", "create-user", "issue-key"):
+    for cmd in ("db", "seed", "create-user", "set-password", "issue-key"):
         assert cmd in out
 
 
@@ -107,3 +107,19 @@ def test_a_key_name_too_long_and_an_unknown_revision_are_refused_with_a_message(
     res = runner.invoke(args=["db", "upgrade", "nosuchrev"])
     assert res.exit_code == 2 and "nosuchrev" in res.output, res.output
     assert isinstance(res.exception, SystemExit)  # a usage error, not a crash
+
+
+def test_set_password_for_a_locked_out_admin(runner: FlaskCliRunner, db: Session) -> None:
+    """Where no admin can reset a password on the users page (the only admin forgot theirs)."""
+    from logistics.models import User
+
+    unknown = runner.invoke(args=["set-password", "--username", "ghost", "--password", "x" * 9])
+    assert unknown.exit_code != 0 and "no login 'ghost'" in unknown.output
+    short = runner.invoke(args=["set-password", "--username", "admin", "--password", "short"])
+    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    assert "Traceback" not in short.output
+    ok = runner.invoke(args=["set-password", "--username", "admin", "--password", "x" * 9])
+    assert ok.exit_code == 0 and "choose their own" in ok.output, ok.output
+    db.expire_all()
+    admin = db.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None and admin.must_change_password

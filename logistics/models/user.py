@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from logistics.db import Base, utcnow
@@ -36,6 +37,9 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask-login ships no types
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin's reset (or the admin's new login): the person chooses their own password
+    # before any page (services/passwords.py).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # A postman's vehicle (rounds.VEHICLES) and hours ("HH:MM"); unset: a bicycle, the office's.
     vehicle: Mapped[str | None] = mapped_column(String(12))
@@ -48,6 +52,18 @@ class User(UserMixin, Base):  # type: ignore[misc]  # flask-login ships no types
     @property
     def is_active(self) -> bool:  # flask-login reads this
         return self.active
+
+    def get_id(self) -> str:
+        """What the session keeps (flask-login): the id and a mark of the password, so that a
+        changed or reset password ends every session opened with the old one
+        (``logistics.services.passwords.user_of_session``)."""
+        return f"{self.id}:{session_mark(self.password_hash)}"
+
+
+def session_mark(password_hash: str) -> str:
+    """A mark of a password's hash for the sessions opened with it (the hash is salted: the
+    mark tells nothing of the password)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 class ApiKey(Base):

@@ -34,14 +34,20 @@ def create_user(
     full_name: str = "",
     office: Office | None = None,
     merchant: Merchant | None = None,
+    must_change_password: bool = False,
 ) -> User:
+    """A new login; with ``must_change_password`` (an admin made it) its owner chooses their own
+    password at the first login."""
     errors: dict[str, Message] = {}
     if not username or len(username) > 64:
         errors["username"] = _l("A username of 1 to 64 characters is required.")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
         errors["username"] = _l("The username %(name)s is taken.", name=username)
-    if len(password) < 8:
-        errors["password"] = _l("A password needs at least 8 characters.")
+    from logistics.services import passwords
+
+    weak = passwords.problem(password)
+    if weak is not None:
+        errors["password"] = weak
     if role is Role.CLERK and office is None:
         errors["office"] = _l("A clerk must be bound to an office.")
     if role is Role.COURIER and (office is None or not office.delivers):
@@ -57,6 +63,7 @@ def create_user(
         role=role,
         office=office,
         merchant=merchant,
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from logistics.errors import Unauthorized
-from logistics.services import accounts
-from logistics.web import get_db, local_path
+from logistics.errors import Unauthorized, ValidationError
+from logistics.i18n import _
+from logistics.models import Role
+from logistics.services import accounts, passwords
+from logistics.web import get_db, local_path, require_role
 from logistics.web.homes import home_for
 
 bp = Blueprint("auth", __name__)
@@ -46,3 +48,48 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+# What a login that must choose its password may still open.
+WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "public.switch_language", "static"})
+
+
+@bp.before_app_request
+def _password_first() -> Response | None:
+    """A login whose password an admin set goes to the password page before any other page."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in WHILE_CHANGING
+        and not request.path.startswith("/api/")
+    ):
+        return redirect(url_for("auth.password"))
+    return None
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require_role(*Role)
+def password() -> Response | str | tuple[str, int]:
+    """A person changes their own password; their other sessions end."""
+    if request.method == "GET":
+        return render_template("auth/password.html", errors={})
+    db = get_db()
+    try:
+        passwords.change(
+            db,
+            current_user,
+            current=request.form.get("current_password", ""),
+            new=request.form.get("new_password", ""),
+            confirm=request.form.get("confirm_password", ""),
+            ip=request.remote_addr or "-",
+        )
+    except accounts.TooManyLogins as e:
+        page = render_template("auth/password.html", errors={"current_password": e.message})
+        return page, 429, {"Retry-After": str(e.retry_after_s)}  # type: ignore[return-value]
+    except ValidationError as e:
+        db.commit()  # a wrong current password is counted
+        return render_template("auth/password.html", errors=e.errors), 422
+    db.commit()
+    login_user(current_user._get_current_object())  # this session, with the new password's mark
+    flash(_("Your password is changed."))
+    return redirect(home_for(current_user))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from logistics.errors import Message, NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import ApiKey, Merchant, Office, Role, User
-from logistics.services import accounts
+from logistics.services import accounts, passwords
 from logistics.text import row_id
 from logistics.web import get_db, require_role
 from logistics.web.once import pressed_once
@@ -21,10 +21,15 @@ from logistics.web.once import pressed_once
 bp = Blueprint("staff", __name__, url_prefix="/admin")
 
 
-def _users_page(errors: dict[str, Message] | None = None, status: int = 200) -> tuple[str, int]:
+def _users_page(
+    errors: dict[str, Message] | None = None,
+    status: int = 200,
+    reset: tuple[User, str] | None = None,
+) -> tuple[str, int]:
     db = get_db()
     return render_template(
         "admin/users.html",
+        reset=reset,
         users=list(
             db.scalars(
                 select(User)
@@ -81,6 +86,7 @@ def create_user() -> ResponseReturnValue:
             full_name=request.form.get("full_name", "").strip()[:120],
             office=office if role is Role.CLERK else None,
             merchant=merchant if role is Role.MERCHANT else None,
+            must_change_password=True,  # its owner chooses their own at the first login
         )
     except ValidationError as e:
         db.rollback()
@@ -99,6 +105,21 @@ def set_active(user_id: int) -> ResponseReturnValue:
     accounts.set_active(db, user, request.form.get("active") == "1", current_user)
     db.commit()
     return redirect(url_for("staff.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@require_role(Role.ADMIN)
+@pressed_once
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """A forgotten password reset: the temporary one is shown here once, to be given to its
+    owner, who chooses their own at the next login; the login's sessions end."""
+    db = get_db()
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."), field="user")
+    temporary = passwords.reset(db, user, current_user)
+    db.commit()
+    return _users_page(reset=(user, temporary))
 
 
 def _keys_page(new_key: str | None = None, errors: dict[str, Message] | None = None) -> str:

@@ -29,6 +29,8 @@ TWIN_PASSWORD = "twin-login-1"
 # Open to anyone by design: the public pages, and those a link in a message opens (each holds
 # a token that is the key itself).
 PUBLIC = re.compile(r"^/($|track|t/|pay/|p/|r/|lang/|api/docs|register|login|static/)")
+# Each login's own page at one address (its password): asked by no login only.
+EVERY_LOGIN = re.compile(r"^/account/")
 # A path that names one thing: a number, a tracking number or a token.
 NAMED = re.compile(r"/(\d+|[A-Z]{2}\d{9}[A-Z]{2}|[A-Za-z0-9_-]{20,})(/|$)")
 
@@ -111,6 +113,8 @@ def test_no_login_sees_what_is_not_its_own(pay_app: Flask, db: Session) -> None:
                 continue  # itself, or two logins of one kind (the demo's two clerks)
             for path in paths:
                 if any({asker, owner} <= team and path.startswith(p) for team, p in SHARED):
+                    continue
+                if asker is not None and EVERY_LOGIN.match(urlsplit(path).path):
                     continue
                 if twin and not NAMED.search(urlsplit(path).path):
                     continue  # the twin's own page at the same address (its dashboard, say)
