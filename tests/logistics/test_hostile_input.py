@@ -173,7 +173,7 @@ def test_database_down_answers_503_in_both_languages(tmp_path: Any) -> None:
     assert c.get("/track/CP123456785BD").status_code == 503
     assert c.get("/login").status_code == 200  # needs no database
     with c.session_transaction() as sess:  # a clerk who was logged in before it went down
-        sess["_user_id"] = "1"
+        sess["_user_id"] = "1:0123456789abcdef"  # its id and its password's mark
         sess["_fresh"] = True
     r = c.get("/counter")
     assert r.status_code == 503 and int(r.headers["Retry-After"]) > 0
