@@ -11,7 +11,8 @@ makes), and that day copied --copies times over the past year by bench/data/year
 copies are 303,000 parcels, 1.2 million events, 460,000 obligations and 600,000 SMS, and the
 demo shop holds about 150,000 of the parcels (a big shop's year). Each role's pages are
 crawled from its home as the hostile-input sweep crawls them (tests/crawl.py: every link, two
-pages of each shape), then each page is asked --rounds times in process (Flask's test client,
+pages of each shape), with the shop's statement for a whole year beside them (a period it asks
+for, no link), then each page is asked --rounds times in process (Flask's test client,
 no server): its median time, the statements it ran and the slowest of them. --build-only
 prints the database's URL and keeps it (for --db, e.g. to time two versions of the code on one
 database in turn).
@@ -120,6 +121,17 @@ def pages_of(client: Any, starts: list[str], limit: int = 120) -> list[str]:
     return seen
 
 
+def year_statement() -> str:
+    """The shop's statement for the year to today (the longest period it may ask for)."""
+    from datetime import timedelta
+
+    from logistics.db import utcnow
+    from logistics.text import DHAKA
+
+    today = utcnow().astimezone(DHAKA).date()
+    return f"/merchant/statements?since={today - timedelta(days=364)}&until={today}"
+
+
 def time_pages(url: str, rounds: int) -> list[dict[str, Any]]:
     from app import create_app
 
@@ -131,7 +143,8 @@ def time_pages(url: str, rounds: int) -> list[dict[str, Any]]:
         if role:
             r = client.post("/login", data={"username": role, "password": LOGINS[role]})
             assert r.status_code in (302, 303), (role, r.status_code)
-        for path in pages_of(client, STARTS.get(role, ["/"])):
+        also = [year_statement()] if role == "merchant" else []  # not linked: asked for
+        for path in pages_of(client, STARTS.get(role, ["/"])) + also:
             times, runs = [], []
             for _ in range(rounds):
                 sql.seen.clear()

@@ -6,13 +6,14 @@ import os
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Date, MetaData, create_engine, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import (
     MANYTOONE,
     DeclarativeBase,
@@ -21,6 +22,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.functions import FunctionElement
 
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL,
 # so migrations written once apply on both.
@@ -250,3 +252,23 @@ def write_new(session: Session, obj: Any) -> None:
 
 
 _WRITE_NEW: dict[type, Any] = {}
+
+
+class dhaka_day(FunctionElement[date]):  # noqa: N801 - read as a SQL function
+    """The Dhaka calendar day of a UTC timestamp column, in SQL (a statement's days are
+    grouped by the database). PostgreSQL converts with the zone's rules; SQLite adds six
+    hours, Dhaka's offset since 2009 (the half-year of daylight saving in 2009 is before any
+    parcel)."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(dhaka_day, "postgresql")
+def _dhaka_day_pg(element: dhaka_day, compiler: Any, **kw: Any) -> str:
+    return f"date(timezone('Asia/Dhaka', {compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(dhaka_day, "sqlite")
+def _dhaka_day_sqlite(element: dhaka_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, '+6 hours')"

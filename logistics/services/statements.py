@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, join, literal, or_, select
 from sqlalchemy.orm import Session
 
-from logistics.db import utcnow
+from logistics.db import dhaka_day, utcnow
 from logistics.errors import ValidationError
 from logistics.i18n import Money, _l
 from logistics.models import (
@@ -75,10 +75,6 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=DHAKA)
 
 
-def _day(dt: datetime) -> date:
-    return dt.astimezone(DHAKA).date()
-
-
 # Where each figure's rows come from: the shop's parcels joined to what dates the figure.
 _EVENTS = join(TrackingEvent, Parcel, TrackingEvent.parcel_id == Parcel.id)
 _OBLIGATIONS = join(Obligation, Parcel, Obligation.parcel_id == Parcel.id)
@@ -113,13 +109,16 @@ def _lines(session: Session, merchant_id: int, start: date, end: date) -> dict[d
     lo, hi = _at(start), _at(end + timedelta(days=1))
     out: dict[date, Line] = {}
     for name, source, moment, amount, which in FIGURES:
+        # Summed by the day in the database (a year of a big shop is 600,000 rows).
+        day = dhaka_day(moment)
         rows = (
-            select(moment, amount)
+            select(day, func.sum(amount))
             .select_from(source)
             .where(Parcel.merchant_id == merchant_id, which, moment >= lo, moment < hi)
+            .group_by(day)
         )
-        for at, value in session.execute(rows):
-            d = _day(at)
+        for d, value in session.execute(rows):
+            d = d if isinstance(d, date) else date.fromisoformat(d)
             found = out.setdefault(d, Line(d))
             setattr(found, name, getattr(found, name) + int(value))
     return out

@@ -221,3 +221,32 @@ def test_the_opening_balance_is_every_earlier_days_net(db: Session) -> None:
         assert opened.closing == history.closing
         running += line.net
     assert statements.balance(db, mid) == history.closing == running
+
+
+def test_a_day_of_the_statement_is_a_dhaka_day(db: Session) -> None:
+    """The days are summed by the database in Dhaka's calendar (UTC+6): a delivery at 00:10 in
+    Dhaka is 18:10 UTC the day before, and belongs to the Dhaka day it happened in."""
+    from datetime import datetime
+
+    user = _merchant(db)
+    mid = user.merchant_id or 0
+    today = utcnow().astimezone(DHAKA).date()
+    day = today - timedelta(days=3)
+    parcels = _book(db, 3)
+    times = [
+        datetime(day.year, day.month, day.day, 0, 10, tzinfo=DHAKA),  # just after midnight
+        datetime(day.year, day.month, day.day, 23, 50, tzinfo=DHAKA),  # just before the next
+        datetime(day.year, day.month, day.day, 23, 50, tzinfo=DHAKA) + timedelta(minutes=20),
+    ]
+    clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
+    for p, at in zip(parcels, times, strict=True):
+        tracking.record_event(db, p, "EMA", office=p.origin_office, actor=clerk)
+        tracking.record_event(db, p, "EMG", office=p.destination_office)
+        tracking.record_event(db, p, "EMI", office=p.destination_office, at=at)
+    db.commit()
+    st = statements.build(db, mid, day - timedelta(days=1), day + timedelta(days=1))
+    assert [(ln.day, ln.delivered) for ln in st.lines] == [
+        (day - timedelta(days=1), 0),
+        (day, 2),
+        (day + timedelta(days=1), 1),
+    ]
