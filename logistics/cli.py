@@ -89,8 +89,8 @@ def register(app: Flask) -> None:
         from sqlalchemy import select
 
         from logistics.errors import DakGhorError
-        from logistics.models import Merchant, Office, Role
-        from logistics.services import accounts
+        from logistics.models import AuditAction, Merchant, Office, Role
+        from logistics.services import accounts, audit
         from logistics.web import get_db
 
         s = get_db()
@@ -114,6 +114,7 @@ def register(app: Flask) -> None:
                     f"--{field}: {message}" for field, message in e.by_field("username").items()
                 )
             ) from None
+        audit.record(s, None, AuditAction.USER_CREATED, username)
         s.commit()
         click.echo(f"user {username} created")
 
@@ -131,8 +132,8 @@ def register(app: Flask) -> None:
         on the users page. The login's open sessions end."""
         from sqlalchemy import select
 
-        from logistics.models import User
-        from logistics.services import passwords
+        from logistics.models import AuditAction, User
+        from logistics.services import audit, passwords
         from logistics.web import get_db
 
         s = get_db()
@@ -143,6 +144,7 @@ def register(app: Flask) -> None:
         if why is not None:
             raise click.BadParameter(str(why), param_hint="--password")
         passwords.set_password(user, password, must_change=must_change)
+        audit.record(s, None, AuditAction.PASSWORD_SET, username)
         s.commit()
         click.echo(
             f"password of {username} set"
@@ -228,8 +230,8 @@ def register(app: Flask) -> None:
         from sqlalchemy import select
 
         from logistics.errors import ValidationError
-        from logistics.models import User
-        from logistics.services import accounts
+        from logistics.models import AuditAction, User
+        from logistics.services import accounts, audit
         from logistics.web import get_db
 
         s = get_db()
@@ -240,5 +242,6 @@ def register(app: Flask) -> None:
             key = accounts.issue_api_key(s, user, label=label)
         except ValidationError as e:
             raise click.BadParameter(str(e.errors["label"]), param_hint="--label") from None
+        audit.record(s, None, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], user))
         s.commit()
         click.echo(key)

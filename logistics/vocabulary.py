@@ -11,6 +11,7 @@ from flask_babel import LazyString
 from logistics.i18n import _l, is_bn
 from logistics.models import (
     AttemptStatus,
+    AuditAction,
     ManifestKind,
     NotificationStatus,
     ObligationStatus,
@@ -123,6 +124,16 @@ _LABELS: tuple[tuple[Any, LazyString], ...] = (
     (Role.PLANNER, _l("Dispatch planner")),
     (Role.MERCHANT, _l("Merchant")),
     (Role.ADMIN, _l("Administrator")),
+    (AuditAction.USER_CREATED, _l("Login created")),
+    (AuditAction.USER_TURNED_OFF, _l("Login turned off")),
+    (AuditAction.USER_TURNED_ON, _l("Login turned on")),
+    (AuditAction.PASSWORD_RESET, _l("Password reset to a temporary one")),
+    (AuditAction.PASSWORD_CHANGED, _l("Password changed by its owner")),
+    (AuditAction.PASSWORD_SET, _l("Password set on the command line")),
+    (AuditAction.KEY_ISSUED, _l("API key issued")),
+    (AuditAction.KEY_REVOKED, _l("API key revoked")),
+    (AuditAction.OFFICE_PHONE, _l("Office phone set")),
+    (AuditAction.PAYOUT, _l("Payout recorded")),
 )
 LABELS = _ByType(_LABELS)
 

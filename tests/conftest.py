@@ -22,6 +22,7 @@ from logistics.db import make_engine, make_sessionmaker
 from logistics.i18n import compile_catalogs
 from logistics.models import (
     ApiKey,
+    AuditEntry,
     BulkRow,
     BulkUpload,
     CallbackReceipt,
@@ -140,6 +141,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     yield session
     session.rollback()
     for table in (
+        AuditEntry,
         PlanPickup,
         PickupRequest,
         Payout,

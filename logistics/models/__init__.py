@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers them all on Base."""
 
+from logistics.models.audit import AuditAction, AuditEntry
 from logistics.models.bulk import BulkRow, BulkUpload
 from logistics.models.cashup import CashUp, CashUpLine
 from logistics.models.chat import ChatContact, ChatInbound, Customer, RegistrationLink
@@ -65,6 +66,8 @@ from logistics.models.van import Van
 from logistics.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookTry
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
     "RoundPlan",
     "PickupRequest",
     "Payout",

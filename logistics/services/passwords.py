@@ -14,9 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from logistics.errors import Conflict, Message, ValidationError
 from logistics.i18n import Num, _l
-from logistics.models import User
+from logistics.models import AuditAction, User
 from logistics.models.user import session_mark
-from logistics.services import accounts
+from logistics.services import accounts, audit
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # hashing a longer one is work an attacker could ask for
@@ -55,6 +55,7 @@ def change(session: Session, user: User, *, current: str, new: str, confirm: str
     if errors:
         raise ValidationError(errors)
     set_password(user, new)
+    audit.record(session, user, AuditAction.PASSWORD_CHANGED, user.username)
     session.flush()
 
 

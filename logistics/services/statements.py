@@ -23,6 +23,7 @@ from logistics.db import dhaka_day, utcnow
 from logistics.errors import ValidationError
 from logistics.i18n import Money, _l
 from logistics.models import (
+    AuditAction,
     ChargeAttempt,
     Merchant,
     Obligation,
@@ -35,7 +36,7 @@ from logistics.models import (
     TrackingEvent,
     User,
 )
-from logistics.services import webhooks
+from logistics.services import audit, webhooks
 from logistics.text import DHAKA, parse_day, parse_taka, row_id
 
 FIELDS = ("delivered", "cod_cash", "cod_airtime", "fees", "return_fees", "refunds")
@@ -282,6 +283,9 @@ def record_payout(session: Session, merchant_id: Any, form: dict[str, str], acto
     )
     session.add(payout)
     session.flush()
+    audit.record(
+        session, actor, AuditAction.PAYOUT, merchant.name, note=reference, amount_poisha=amount
+    )
     webhooks.emit(
         session,
         merchant.id,

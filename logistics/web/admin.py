@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import AUTONYMS, _l
-from logistics.models import ApiKey, Office, Role, User, Van
-from logistics.services import payments, reconciliation, sms_text
+from logistics.models import ApiKey, AuditAction, Office, Role, User, Van
+from logistics.services import audit, payments, reconciliation, sms_text
 from logistics.services.tariff import default_tariff
 from logistics.web import get_db, require_role
 
@@ -38,6 +39,26 @@ def home() -> str:
         "vans": db.scalar(select(func.count()).select_from(Van)) or 0,
     }
     return render_template("admin/home.html", counts=counts, tariff=default_tariff())
+
+
+@bp.get("/audit")
+@require_role(Role.ADMIN)
+def audit_log() -> str:
+    """The audit log's newest lines, of one kind of action and about one subject if asked."""
+    raw = request.args.get("action", "")
+    try:
+        action = AuditAction(raw) if raw else None
+    except ValueError:
+        raise ValidationError({"action": _l("Choose one of the actions listed.")}) from None
+    about = request.args.get("q", "").strip()[:64]
+    return render_template(
+        "admin/audit.html",
+        entries=audit.recent(get_db(), action, about),
+        actions=list(AuditAction),
+        action=action,
+        about=about,
+        shown=audit.SHOWN,
+    )
 
 
 @bp.get("/offices")
@@ -62,6 +83,7 @@ def office_phone(code: str) -> ResponseReturnValue:
     if raw and (not re.fullmatch(r"\+?[0-9][0-9 -]{5,18}", raw) or not 7 <= len(digits) <= 15):
         raise ValidationError({"phone": _l("Enter a phone number such as 02-9551234.")})
     office.phone = raw or None
+    audit.record(db, current_user, AuditAction.OFFICE_PHONE, office.code, note=raw)
     db.commit()
     return redirect(url_for("admin.offices"))
 

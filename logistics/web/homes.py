@@ -16,13 +16,14 @@ from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _, _l
 from logistics.models import (
     ApiKey,
+    AuditAction,
     Office,
     Parcel,
     ParcelStatus,
     Role,
     User,
 )
-from logistics.services import accounts
+from logistics.services import accounts, audit
 from logistics.vocabulary import RETURN_REASONS, VEHICLE_NAMES
 from logistics.web import area_label, get_db, requested_day, require_role
 from logistics.web.once import pressed_once
@@ -227,6 +228,7 @@ def merchant() -> tuple[str, int]:
 def merchant_new_key() -> tuple[str, int]:
     db = get_db()
     key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])
+    audit.record(db, current_user, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], current_user))
     db.commit()
     return _merchant_page(new_key=key)
 
@@ -235,6 +237,9 @@ def merchant_new_key() -> tuple[str, int]:
 @require_role(Role.MERCHANT)
 def merchant_revoke_key(key_id: int) -> ResponseReturnValue:
     db = get_db()
-    accounts.revoke_key_by_id(db, key_id, owner=current_user)
+    revoked = accounts.revoke_key_by_id(db, key_id, owner=current_user)
+    audit.record(
+        db, current_user, AuditAction.KEY_REVOKED, audit.key_subject(revoked.prefix, current_user)
+    )
     db.commit()
     return redirect(url_for("homes.merchant"))

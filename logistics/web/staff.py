@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from logistics.errors import Message, NotFound, ValidationError
 from logistics.i18n import _l
-from logistics.models import ApiKey, Merchant, Office, Role, User
-from logistics.services import accounts, passwords
+from logistics.models import ApiKey, AuditAction, Merchant, Office, Role, User
+from logistics.services import accounts, audit, passwords
 from logistics.text import row_id
 from logistics.web import get_db, require_role
 from logistics.web.once import pressed_once
@@ -91,6 +91,7 @@ def create_user() -> ResponseReturnValue:
     except ValidationError as e:
         db.rollback()
         return _users_page(e.errors, 422)
+    audit.record(db, current_user, AuditAction.USER_CREATED, request.form["username"].strip())
     db.commit()
     return redirect(url_for("staff.users"))
 
@@ -102,7 +103,10 @@ def set_active(user_id: int) -> ResponseReturnValue:
     user = db.get(User, user_id)
     if user is None:
         raise NotFound(_l("No such user."), field="user")
-    accounts.set_active(db, user, request.form.get("active") == "1", current_user)
+    on = request.form.get("active") == "1"
+    accounts.set_active(db, user, on, current_user)
+    action = AuditAction.USER_TURNED_ON if on else AuditAction.USER_TURNED_OFF
+    audit.record(db, current_user, action, user.username)
     db.commit()
     return redirect(url_for("staff.users"))
 
@@ -118,6 +122,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
     if user is None:
         raise NotFound(_l("No such user."), field="user")
     temporary = passwords.reset(db, user, current_user)
+    audit.record(db, current_user, AuditAction.PASSWORD_RESET, user.username)
     db.commit()
     return _users_page(reset=(user, temporary))
 
@@ -155,6 +160,7 @@ def issue_key() -> ResponseReturnValue:
         return _keys_page(errors=errors), 422
     db = get_db()
     key = accounts.issue_api_key(db, user, label=request.form.get("label", "").strip()[:80])
+    audit.record(db, current_user, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], user))
     db.commit()
     return _keys_page(new_key=key)
 
@@ -163,6 +169,9 @@ def issue_key() -> ResponseReturnValue:
 @require_role(Role.ADMIN)
 def revoke_key(key_id: int) -> ResponseReturnValue:
     db = get_db()
-    accounts.revoke_key_by_id(db, key_id)
+    revoked = accounts.revoke_key_by_id(db, key_id)
+    audit.record(
+        db, current_user, AuditAction.KEY_REVOKED, audit.key_subject(revoked.prefix, revoked.user)
+    )
     db.commit()
     return redirect(url_for("staff.keys"))
