@@ -82,9 +82,16 @@ def _walk(page: Page, base: str, lang: str, db: Session, simulator, seen: list[s
     _login(page, base, "admin", "admin-demo-1")
     expect(page).to_have_url(re.compile(r"/admin$"))
     for path in ("/admin", "/admin/users", "/admin/keys", "/admin/offices", "/admin/vans",
-                 "/admin/tariff", "/admin/sms", "/admin/reconciliation", "/counter"):  # fmt: skip
+                 "/admin/tariff", "/admin/sms", "/admin/reconciliation", "/counter",
+                 "/admin/audit", "/account/password"):  # fmt: skip
         page.goto(base + path)
         _check(page, lang, seen)
+    page.fill("#current_password", "not-the-password")
+    page.fill("#new_password", "a-new-password-1")
+    page.fill("#confirm_password", "a-new-password-1")
+    page.click("#change-password")
+    expect(page.locator("#current_password-error")).to_be_visible()
+    _check(page, lang, seen)  # a wrong current password
     page.goto(f"{base}/admin/reconciliation")
     page.fill("#day", "22-11-2026")
     page.click("button[value=html]")
@@ -104,4 +111,4 @@ def test_every_page_speaks_one_language_bangla_then_english(
     _walk(page, live_server, "en", db, simulator, seen)
     page.click("#lang-switch")
     expect(page.locator("html")).to_have_attribute("lang", "bn")
-    assert len(seen) == 2 * 25
+    assert len(seen) == 2 * 28
