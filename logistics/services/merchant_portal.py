@@ -36,6 +36,7 @@ from logistics.models import (
 )
 from logistics.services import tracking
 from logistics.text import DHAKA, normalize_mobile, parse_day
+from logistics.vocabulary import LABELS
 
 PER_PAGE = 50
 CSV_LIMIT = 100_000
@@ -162,6 +163,9 @@ CSV_HEADER = (
     "fee_poisha",
     "cod_amount_poisha",
     "cod_fee_poisha",
+    # Last, so that a program reading the columns by position reads them as before: the
+    # status as the person who exported it reads it (the code above is for programs).
+    "status_text",
 )
 
 
@@ -203,6 +207,7 @@ def _csv_row(w: Any, buf: io.StringIO, p: Parcel) -> str:
             p.fee_poisha,
             p.cod_amount_poisha,
             p.cod_fee_poisha,
+            str(LABELS[p.status]),
         )
     )
     return buf.getvalue()

@@ -117,6 +117,12 @@ def test_the_list_filters_searches_pages_and_exports_only_the_merchants_parcels(
     assert len(rows) == 55 and {r["tracking_id"] for r in rows} == {p.tracking_id for p in mine}
     assert theirs.tracking_id not in exported.get_data(as_text=True)
     assert client.get("/merchant/parcels.csv?status=eaten").status_code == 422
+    # Each status also as the person reads it, in the language they exported in.
+    assert {r["status"] for r in rows} == {"booked"}
+    assert {r["status_text"] for r in rows} == {"Booked"}
+    in_bangla = client.get("/merchant/parcels.csv?cod=no", headers={"Accept-Language": "bn"})
+    text = in_bangla.get_data(as_text=True).lstrip("\ufeff")
+    assert {r["status_text"] for r in csv.DictReader(io.StringIO(text))} == {"বুক করা"}
 
 
 def test_a_formula_typed_by_a_customer_is_not_run_by_a_spreadsheet(db: Session) -> None:
