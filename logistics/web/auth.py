@@ -58,10 +58,10 @@ WHILE_CHANGING = frozenset({"auth.password", "auth.logout", "public.switch_langu
 def _password_first() -> Response | None:
     """A login whose password an admin set goes to the password page before any other page."""
     if (
-        current_user.is_authenticated
-        and current_user.must_change_password
+        not request.path.startswith("/api/")  # first: the API has no login to look up
         and request.endpoint not in WHILE_CHANGING
-        and not request.path.startswith("/api/")
+        and current_user.is_authenticated
+        and current_user.must_change_password
     ):
         return redirect(url_for("auth.password"))
     return None
