@@ -66,13 +66,24 @@ def claim(session: Session, user_id: int, key: str, request_sha256: str) -> int 
         "state": "working",
         "created_at": now,
     }
-    made = insert_once(session, IdempotencyKey, values, ["user_id", "key"])
-    row = session.scalar(
-        select(IdempotencyKey)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        .execution_options(populate_existing=True)
-    )
-    assert row is not None
+    for _ in range(3):
+        made = insert_once(session, IdempotencyKey, values, ["user_id", "key"])
+        row = session.scalar(
+            select(IdempotencyKey)
+            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+            .execution_options(populate_existing=True)
+        )
+        if row is not None:
+            break
+        # The claim our INSERT met was given back (its request was refused: ``release``)
+        # before our read: the key is free again. (Found by a form pressed twice at once on
+        # PostgreSQL: this read found nothing and the second press answered 500.)
+        session.rollback()
+    else:
+        raise InProgress(
+            _l("A request with this Idempotency-Key is still being answered; retry in a moment."),
+            field="Idempotency-Key",
+        )
     if made:
         session.commit()
         return row.id

@@ -137,3 +137,26 @@ def test_every_post_takes_the_key(
     a = client.post(path, json=booking(), headers=headers)
     b = client.post(path, json=booking(), headers=headers)
     assert a.status_code == b.status_code == 200 and b.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_claim_given_back_between_the_insert_and_the_read_is_taken(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form pressed twice at once, on PostgreSQL: the second press's INSERT met the first's
+    claim, the first was refused and gave its claim back, and the second press's read then
+    found no claim at all: an assertion, a 500. The key is free again: the second press takes
+    it."""
+    user = db.scalar(select(User).where(User.username == "merchant"))
+    assert user is not None
+    real = idempotency.insert_once
+    met: list[bool] = []
+
+    def first_met_a_claim_since_given_back(*args: object, **kwargs: object) -> bool:
+        if not met:
+            met.append(True)
+            return False  # as if another press held it at that moment
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(idempotency, "insert_once", first_met_a_claim_since_given_back)
+    got = idempotency.claim(db, user.id, "pressed-twice", "sha")
+    assert isinstance(got, int) and met == [True]
