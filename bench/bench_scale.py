@@ -24,10 +24,8 @@ import argparse
 import statistics
 import sys
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -40,7 +38,7 @@ from bench.bench_merchants import _drop, _postgres, postgres_option  # noqa: E40
 from logistics import migrate  # noqa: E402
 from logistics.db import make_engine, make_sessionmaker  # noqa: E402
 from logistics.services import demo, network  # noqa: E402
-from tests.crawl import _Page, shape  # noqa: E402
+from tests.crawl import Sweep  # noqa: E402
 
 LOGINS = {  # the demo's (README), each role once
     "merchant": "merchant-demo-1",
@@ -96,29 +94,11 @@ class Statements:
 
 
 def pages_of(client: Any, starts: list[str], limit: int = 120) -> list[str]:
-    """Every page reachable from ``starts`` (two of each shape), as the sweep crawls."""
-    seen: list[str] = []
-    shapes: dict[str, int] = {}
-    queue = deque(starts)
-    while queue and len(seen) < limit:
-        path = queue.popleft()
-        s = shape(path.split("?")[0])
-        if path in seen or shapes.get(s, 0) >= 2:
-            continue
-        seen.append(path)
-        shapes[s] = shapes.get(s, 0) + 1
-        r = client.get(path, follow_redirects=True)
-        body = r.get_data()
-        r.close()
-        if not r.content_type.startswith("text/html"):
-            continue
-        page = _Page()
-        page.feed(body.decode())
-        for href in page.links:
-            u = urlsplit(urljoin("http://x" + path, href))
-            if u.netloc == "x" and not u.path.startswith(("/static", "/logout", "/lang")):
-                queue.append(u.path + (f"?{u.query}" if u.query else ""))
-    return seen
+    """Every page reachable from ``starts`` (two of each shape), as the sweep crawls, without
+    the language switch (the pages stay in one language)."""
+    sweep = Sweep(client, rows=lambda: None)
+    sweep.crawl(starts, limit=limit, avoid=("/static", "/logout", "/lang"))
+    return sweep.visited
 
 
 def year_statement() -> str:

@@ -111,9 +111,17 @@ class Sweep:
     problems: list[str] = field(default_factory=list)
     pages: int = 0
     sent: int = 0
+    visited: list[str] = field(default_factory=list)  # each page asked for, in order
 
-    def crawl(self, starts: Iterable[str], limit: int = 200, per_shape: int = 2) -> list[Form]:
-        """GET every page reachable from ``starts``; the forms found, one per shape."""
+    def crawl(
+        self,
+        starts: Iterable[str],
+        limit: int = 200,
+        per_shape: int = 2,
+        avoid: tuple[str, ...] = ("/static", "/logout"),
+    ) -> list[Form]:
+        """GET every page reachable from ``starts`` (but those under ``avoid``); the forms
+        found, one per shape."""
         seen: set[str] = set()
         shapes: dict[str, int] = {}
         forms: dict[tuple[str, str, tuple[str, ...]], Form] = {}
@@ -126,6 +134,7 @@ class Sweep:
             seen.add(path)
             shapes[s] = shapes.get(s, 0) + 1
             self.pages += 1
+            self.visited.append(path)
             r = self.client.get(path, follow_redirects=True)
             body = r.get_data()  # a streamed download runs to its end
             r.close()
@@ -137,7 +146,7 @@ class Sweep:
             page.feed(body.decode())
             for href in page.links:
                 u = urlsplit(urljoin("http://x" + path, href))
-                if u.netloc == "x" and not u.path.startswith(("/static", "/logout")):
+                if u.netloc == "x" and not u.path.startswith(avoid):
                     queue.append(u.path + (f"?{u.query}" if u.query else ""))
             for f in page.forms:
                 f.action = urlsplit(urljoin("http://x" + path, f.action or path)).path
