@@ -9,7 +9,8 @@ each customer SMS (retried with backoff) and the SMS sweep (what is due, late re
 ``logistics`` from importing ``app``.
 
 The broker is ``DAKGHOR_BROKER_URL`` (Redis in production and CI, e.g. redis://127.0.0.1:6379/0);
-without it, a folder under the instance directory, which needs no server of its own.
+without it, a folder under the instance directory, which needs no server of its own
+(``logistics/broker.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 from celery import Celery
 from sqlalchemy import select
 
+from logistics import broker
+
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +36,7 @@ def _broker() -> tuple[str, dict[str, Any]]:
         return url, {}
     folder = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance")) / "broker"
     folder.mkdir(parents=True, exist_ok=True)
-    return "filesystem://", {
+    return broker.register(), {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
         "control_folder": str(folder / "control"),  # not ./control in whatever the cwd is
