@@ -33,7 +33,7 @@ from app import create_app  # noqa: E402
 from logistics import migrate  # noqa: E402
 from logistics.db import make_engine, make_sessionmaker  # noqa: E402
 from logistics.models import BulkRow, BulkUpload, Parcel, User, WebhookDelivery  # noqa: E402
-from logistics.services import bulk, bulk_csv, demo, network, webhook_delivery, webhooks  # noqa: E402
+from logistics.services import bulk, bulk_csv, bulk_jobs, demo, network, webhook_delivery, webhooks  # noqa: E402
 
 
 def _csv(n: int) -> bytes:
@@ -92,14 +92,14 @@ def bulk_run(url: str, rows: int) -> dict[str, Any]:
             upload_id = made.id
             stored = time.perf_counter() - t0
         t1 = time.perf_counter()
-        assert bulk.check(maker, upload_id) == "checked"
+        assert bulk_jobs.check(maker, upload_id) == "checked"
         checked = time.perf_counter() - t1
         t2 = time.perf_counter()
         with maker() as s:
             upload = s.get(BulkUpload, upload_id)
-            assert upload is not None and bulk.claim_booking(s, upload)
+            assert upload is not None and bulk_jobs.claim_booking(s, upload)
             s.commit()
-        assert bulk.book(maker, upload_id) == "done"
+        assert bulk_jobs.book(maker, upload_id) == "done"
         booked_s = time.perf_counter() - t2
     with maker() as s:
         booked = s.scalar(

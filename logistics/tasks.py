@@ -69,6 +69,10 @@ def make_celery() -> Celery:
                 "task": "dakghor.webhooks.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_WEBHOOK_SWEEP_S", "30")),
             },
+            "jobs-sweep": {
+                "task": "dakghor.jobs.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_JOBS_SWEEP_S", "30")),
+            },
             "sms-sweep": {
                 "task": "dakghor.sms.sweep",
                 "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
@@ -368,17 +372,34 @@ def enqueue_webhooks(ids: list[int]) -> None:
 @celery.task(name="dakghor.bulk.check")  # type: ignore[untyped-decorator]
 def check_bulk(upload_id: int) -> str:
     """Check every row of a bulk upload (bulk.start stored them)."""
-    from logistics.services import bulk
+    from logistics.services import bulk_jobs
 
-    return _with_sessions(bulk.check, upload_id, "bulk upload check")
+    return _with_sessions(bulk_jobs.check, upload_id, "bulk upload check")
 
 
 @celery.task(name="dakghor.bulk.book")  # type: ignore[untyped-decorator]
 def book_bulk(upload_id: int) -> str:
     """Book the valid rows of a checked bulk upload."""
-    from logistics.services import bulk
+    from logistics.services import bulk_jobs
 
-    return _with_sessions(bulk.book, upload_id, "bulk upload booking")
+    return _with_sessions(bulk_jobs.book, upload_id, "bulk upload booking")
+
+
+@celery.task(name="dakghor.jobs.sweep")  # type: ignore[untyped-decorator]
+def jobs_sweep() -> list[int]:
+    """Queue again the bulk uploads whose checking or booking job died with its worker."""
+    from logistics.services import bulk_jobs
+
+    app = _app()
+    with app.app_context():
+        again: list[int] = bulk_jobs.requeue_stalled(
+            app.extensions["dakghor.sessionmaker"],
+            app.extensions["dakghor.enqueue_bulk_check"],
+            app.extensions["dakghor.enqueue_bulk_book"],
+        )
+    if again:
+        log.warning("jobs sweep: bulk uploads %s queued again (their job stopped)", again)
+    return again
 
 
 def enqueue_bulk_check(upload_id: int) -> None:

@@ -29,6 +29,10 @@ class BulkUpload(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its checking or booking job was last queued, and last showed signs of life
+    # (services/liveness.py: a job quiet for a minute is queued again).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     rows: Mapped[list[BulkRow]] = relationship(order_by="BulkRow.line", viewonly=True)
 

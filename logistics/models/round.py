@@ -122,6 +122,8 @@ class RoundPlan(Base):
     distance_m: Mapped[int | None]
     left_over: Mapped[int | None]  # parcels no round could take (their reason in the stops)
     error: Mapped[str | None] = mapped_column(String(2000))
+    # When its job last showed signs of life (services/liveness.py).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     stops: Mapped[list[RoundPlanStop]] = relationship(
         order_by="(RoundPlanStop.courier_id, RoundPlanStop.position)"

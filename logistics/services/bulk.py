@@ -6,29 +6,25 @@ parcel per merchant).
 The file: UTF-8 (a byte-order mark is fine), one header row in English or Bangla (see
 ``COLUMNS``; the template is downloadable), one parcel per row. The sender and the counter the
 parcels are handed in at are chosen with the upload. Checking and booking run as jobs
-(``tasks.check_bulk``, ``tasks.book_bulk``); the page follows them.
+(``tasks.check_bulk``, ``tasks.book_bulk``); the page follows them. A job that dies with its
+worker is queued again by the jobs' sweep about a minute later (``requeue_stalled``).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
-from logistics.db import reading_ahead, utcnow
-from logistics.errors import DakGhorError, NotFound, ValidationError
+from logistics.db import utcnow
+from logistics.errors import NotFound, ValidationError
 from logistics.i18n import _l
 from logistics.models import BulkRow, BulkUpload, Office, Parcel, User
-from logistics.services import intake, network, serials
+from logistics.services import intake
 from logistics.services.bulk_csv import COLUMN_OF, KEYS, read
-from logistics.services.tariff import default_tariff
 from logistics.text import parse_taka
-
-BATCH = 200  # rows booked per transaction (a failing batch is booked row by row)
 
 
 def start(
@@ -46,7 +42,9 @@ def start(
     if office is None or not office.active or not office.takes_parcels:
         errors["origin_office"] = _l("Choose the counter the parcels are handed in at.")
     try:
-        intake.parse_booking(_body({"origin_office": origin_office, "sender": sender}, _EXAMPLE))
+        intake.parse_booking(
+            booking_body({"origin_office": origin_office, "sender": sender}, _EXAMPLE)
+        )
     except ValidationError as e:
         errors.update({k: v for k, v in e.errors.items() if k.startswith("sender.")})
     rows: list[dict[str, str]] = []
@@ -64,6 +62,7 @@ def start(
         sender=json.dumps(sender, ensure_ascii=False),
         state="checking",
         rows_total=len(rows),
+        queued_at=utcnow(),
     )
     session.add(upload)
     session.flush()
@@ -93,7 +92,7 @@ _EXAMPLE = {
 }
 
 
-def _body(upload: dict[str, Any], row: dict[str, str]) -> dict[str, Any]:
+def booking_body(upload: dict[str, Any], row: dict[str, str]) -> dict[str, Any]:
     """A row as the booking body the API takes (taka to poisha here, named by its column)."""
     body: dict[str, Any] = {
         "origin_office": upload["origin_office"],
@@ -126,7 +125,7 @@ def _body(upload: dict[str, Any], row: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _errors_by_column(errors: dict[str, Any]) -> dict[str, str]:
+def errors_by_column(errors: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for field, message in errors.items():
         column = COLUMN_OF.get(field, field)
@@ -147,22 +146,22 @@ def check_row(
     head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
     errors: dict[str, Any] = {}
     try:
-        body = _body(head, row)
+        body = booking_body(head, row)
     except ValidationError as e:  # an amount that is not taka: the rest is checked all the same
         errors.update(e.errors)
-        body = _body(head, {**row, **{k: "" for k in e.errors}})
+        body = booking_body(head, {**row, **{k: "" for k in e.errors}})
     try:
         req = intake.parse_booking(body)
         if not errors:
             intake.quote_booking(session, req)  # the office, the price and the area
     except ValidationError as e:
         errors.update(e.errors)
-    return ("bad", _errors_by_column(errors)) if errors else ("valid", {})
+    return ("bad", errors_by_column(errors)) if errors else ("valid", {})
 
 
-def _booked_already(row: BulkRow, tracking_id: str) -> None:
+def mark_booked_already(row: BulkRow, tracking_id: str) -> None:
     """A row whose order id a parcel has already: marked, naming that parcel."""
-    _set(
+    set_status(
         row,
         "duplicate",
         {"order_id": str(_l("Already booked as %(id)s.", id=tracking_id))},
@@ -170,58 +169,13 @@ def _booked_already(row: BulkRow, tracking_id: str) -> None:
     )
 
 
-def _set(
+def set_status(
     row: BulkRow, status: str, errors: dict[str, str] | None = None, tracking_id: str | None = None
 ) -> None:
     row.status = status
     row.errors = json.dumps(errors, ensure_ascii=False) if errors else None
     if tracking_id is not None:
         row.tracking_id = tracking_id
-
-
-def check(make_session: sessionmaker[Session], upload_id: int) -> str:
-    """The checking job: every row of an upload, its state then 'checked'."""
-    with make_session() as s:
-        upload = s.get(BulkUpload, upload_id)
-        if upload is None or upload.state != "checking":
-            return "not_checking"
-        rows = list(
-            s.scalars(select(BulkRow).where(BulkRow.upload_id == upload_id).order_by(BulkRow.line))
-        )
-        with reading_ahead(s, network.read_ahead(s)):  # every row's delivery office, read once
-            _check_rows(s, upload, rows)
-        upload.state, upload.checked_at = "checked", utcnow()
-        s.commit()
-        return "checked"
-
-
-def _check_rows(s: Session, upload: BulkUpload, rows: list[BulkRow]) -> None:
-    booked = intake.booked_as_many(s, upload.merchant_id, [r.order_id for r in rows if r.order_id])
-    seen = Counter(r.order_id for r in rows if r.order_id)
-    first_line: dict[str, int] = {}
-    for r in rows:
-        if r.status == "booked":
-            continue
-        data = json.loads(r.data)
-        oid = r.order_id
-        if oid and oid in booked:
-            _set(
-                r,
-                "duplicate",
-                {"order_id": str(_l("Already booked as %(id)s.", id=booked[oid]))},
-                booked[oid],
-            )
-            continue
-        status, errors = check_row(s, upload, data)
-        if oid and seen[oid] > 1:
-            line = first_line.setdefault(oid, r.line)
-            if line != r.line:
-                status = "bad"
-                errors = {
-                    **errors,
-                    "order_id": str(_l("The same order id is on line %(line)s.", line=line)),
-                }
-        _set(r, status, errors)
 
 
 def of_merchant(session: Session, upload_id: int, merchant_id: int | None) -> BulkUpload:
@@ -262,116 +216,17 @@ def fix_row(session: Session, upload: BulkUpload, row_id: int, form: dict[str, s
         .limit(1)
     )
     if row.order_id in booked:
-        _booked_already(row, booked[row.order_id])
+        mark_booked_already(row, booked[row.order_id])
     elif twin is not None:
-        _set(
+        set_status(
             row,
             "bad",
             {**errors, "order_id": str(_l("The same order id is on line %(line)s.", line=twin))},
         )
     else:
-        _set(row, status, errors)
+        set_status(row, status, errors)
     session.flush()
     return row
-
-
-def claim_booking(session: Session, upload: BulkUpload) -> bool:
-    """Mark a checked upload as being booked (once: a second press, or a second merchant tab,
-    gets False); the caller commits, then queues ``book``."""
-    won = (
-        session.connection()
-        .execute(
-            update(BulkUpload)
-            .where(BulkUpload.id == upload.id, BulkUpload.state == "checked")
-            .values(state="booking", error=None)
-        )
-        .rowcount
-    )
-    return won == 1
-
-
-def book(make_session: sessionmaker[Session], upload_id: int) -> str:
-    """The booking job: every valid row of an upload claimed for booking becomes a parcel (a
-    row whose order id was booked meanwhile is marked so); run twice, it books nothing twice."""
-    with make_session() as s:
-        upload = s.get(BulkUpload, upload_id)
-        if upload is None or upload.state != "booking":
-            return "not_booking"
-        ids = list(
-            s.scalars(
-                select(BulkRow.id)
-                .where(BulkRow.upload_id == upload_id, BulkRow.status == "valid")
-                .order_by(BulkRow.line)
-            )
-        )
-    for k in range(0, len(ids), BATCH):
-        batch = ids[k : k + BATCH]
-        try:
-            with make_session() as s:
-                _book_rows(s, upload_id, batch)
-                s.commit()
-        except (DakGhorError, IntegrityError):
-            for row_id in batch:  # one row spoiled the batch: each alone, and that one marked
-                with make_session() as s:
-                    try:
-                        _book_rows(s, upload_id, [row_id])
-                        s.commit()
-                    except (DakGhorError, IntegrityError) as e:
-                        s.rollback()
-                        _mark_failed(s, upload_id, row_id, e)
-                        s.commit()
-    with make_session() as s:
-        upload = s.get(BulkUpload, upload_id)
-        assert upload is not None
-        upload.state, upload.booked_at = "done", utcnow()
-        s.commit()
-    return "done"
-
-
-def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
-    upload = s.get(BulkUpload, upload_id)
-    assert upload is not None
-    user = s.get(User, upload.user_id)
-    assert user is not None
-    head = {"origin_office": upload.origin_office, "sender": json.loads(upload.sender)}
-    rows = [
-        r
-        for r in s.scalars(select(BulkRow).where(BulkRow.id.in_(row_ids)).order_by(BulkRow.line))
-        if r.status == "valid"
-    ]
-    reqs = [(row, intake.parse_booking(_body(head, json.loads(row.data)))) for row in rows]
-    if len(rows) > 1:  # their serials in one statement, before the batch writes anything
-        serials.reserve_for(s, default_tariff().service_indicator, len(rows))
-    booked: list[dict[str, Any]] = []
-    # What every row's booking reads, read once for the batch before its first write.
-    with reading_ahead(s, intake.read_ahead_many(s, [req for _, req in reqs], user)):
-        for row, req in reqs:
-            p = intake.create_parcel(s, req, user)
-            booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})
-    # The rows marked booked in one statement with the batch: marked one by one, each was an
-    # ORM flush before the next row's first read.
-    if booked:
-        s.connection().execute(_MARK_BOOKED, booked)
-        s.expire_all()
-
-
-_MARK_BOOKED = (
-    update(BulkRow.__table__)  # type: ignore[arg-type]
-    .where(BulkRow.__table__.c.id == bindparam("row"))
-    .values(status="booked", parcel_id=bindparam("parcel"), tracking_id=bindparam("tid"))
-)
-
-
-def _mark_failed(s: Session, upload_id: int, row_id: int, e: Exception) -> None:
-    row = s.get(BulkRow, row_id)
-    upload = s.get(BulkUpload, upload_id)
-    assert row is not None and upload is not None
-    booked = intake.booked_as_many(s, upload.merchant_id, [row.order_id] if row.order_id else [])
-    if row.order_id in booked:
-        _booked_already(row, booked[row.order_id])
-    else:
-        errors = e.by_field("order_id") if isinstance(e, DakGhorError) else {"order_id": str(e)}
-        _set(row, "bad", _errors_by_column(errors))
 
 
 def counts(session: Session, upload_id: int) -> dict[str, int]:

@@ -44,9 +44,9 @@ from logistics.models import (
 from logistics.services import (
     adjust,
     hub,
+    liveness,
     midday,
     pickup_calls,
-    plan_liveness,
     plan_rows,
     publishing,
     versions,
@@ -195,7 +195,7 @@ def start_plan(
             {"time_limit_s": _l("The time limit must be between 1 and 600 seconds.")}
         )
     running = being_planned(session, service_date)
-    if running is not None and plan_liveness.give_up_if_dead(session, running):
+    if running is not None and liveness.give_up_if_dead(session, running):
         running = None
     if running is not None:
         raise Conflict(
@@ -287,7 +287,7 @@ def run_plan(make_session: sessionmaker[Session], plan_id: int, workers: int = 1
     try:
         # The heartbeat's block closes after the session's: its last write never waits on
         # a transaction of this job still open.
-        with plan_liveness.beating(make_session, plan_id), make_session() as s:
+        with liveness.beating(make_session, plan_id), make_session() as s:
             plan = s.get(DayPlan, plan_id)
             assert plan is not None
             parcels = waiting_parcels(s)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import time as clock
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from logistics.db import utcnow
 from logistics.errors import ValidationError
@@ -31,7 +30,7 @@ from logistics.models import (
     RoundPlanStop,
     User,
 )
-from logistics.services import areas, network, rounds
+from logistics.services import areas, liveness, network, rounds
 from logistics.services.recipient import WINDOWS
 from logistics.text import DHAKA
 from routing import modes
@@ -123,27 +122,35 @@ def build(session: Session, office: Office) -> tuple[Any, dict[str, Ref], list[U
     return modes.last_mile(site, homes, riders, params), refs, couriers
 
 
-def compute(make_session: Callable[[], Session], plan_id: int) -> str:
-    """The job: read, solve with no transaction open, store; -> done | failed | skipped."""
+def compute(make_session: sessionmaker[Session], plan_id: int) -> str:
+    """The job: read, solve with no transaction open, store; -> done | failed | skipped. It
+    beats while it works (services/liveness.py): a plan whose job died is shown failed."""
+    with make_session() as s:
+        plan = s.get(RoundPlan, plan_id)
+        if plan is None or plan.status is not RoundPlanStatus.PLANNING:
+            return "skipped"
     try:
-        with make_session() as s:
-            plan = s.get(RoundPlan, plan_id)
-            if plan is None or plan.status is not RoundPlanStatus.PLANNING:
-                return "skipped"
-            office = s.get(Office, plan.office_id)
-            assert office is not None
-            problem, refs, _ = build(s, office)
-            day, seconds = plan.day, plan.seconds
-        t0 = clock.monotonic()
-        result = solve(
-            problem, SolveOptions(time_limit_s=seconds, workers=1, breaks=modes.ROUND_BREAKS)
-        )
-        log.info(
-            "round plan %s: %.1f s, %s routes", plan_id, clock.monotonic() - t0, len(result.routes)
-        )
-        with make_session() as s:
-            _store(s, plan_id, day, result, refs)
-            s.commit()
+        with liveness.beating(make_session, plan_id, liveness.ROUND_PLAN):
+            with make_session() as s:
+                plan = s.get(RoundPlan, plan_id)
+                assert plan is not None
+                office = s.get(Office, plan.office_id)
+                assert office is not None
+                problem, refs, _ = build(s, office)
+                day, seconds = plan.day, plan.seconds
+            t0 = clock.monotonic()
+            result = solve(
+                problem, SolveOptions(time_limit_s=seconds, workers=1, breaks=modes.ROUND_BREAKS)
+            )
+            log.info(
+                "round plan %s: %.1f s, %s routes",
+                plan_id,
+                clock.monotonic() - t0,
+                len(result.routes),
+            )
+            with make_session() as s:
+                _store(s, plan_id, day, result, refs)
+                s.commit()
         return "done"
     except Exception as e:
         log.exception("round plan %s failed", plan_id)

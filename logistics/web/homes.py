@@ -124,10 +124,13 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
             .limit(500)
         )
     )
-    from logistics.services import cod, holds, round_plans, round_scans, rounds
+    from logistics.services import cod, holds, liveness, round_plans, round_scans, rounds
     from logistics.services.recipient import WINDOWS
 
     db = get_db()
+    latest = round_plans.latest(db, office.id, requested_day())
+    if latest is not None and liveness.give_up_if_dead(db, latest):
+        db.commit()  # its job died: shown failed, not planning for ever
     loading = round_scans.loading(db, office.id)
     on_round = {s.parcel_id for r in loading for s in r.stops}
     groups = {
@@ -159,7 +162,7 @@ def office_page(errors: dict[int, Any] | None = None, status: int = 200) -> tupl
         closed_rounds=rounds.closed_today(db, office.id),
         loading=loading,
         return_reasons=RETURN_REASONS,
-        plan=(latest := round_plans.latest(db, office.id, requested_day())),
+        plan=latest,
         planned=round_plans.by_courier(latest) if latest else {},
         map_routes=(
             round_plans.map_routes(latest, office, {c.id: c.full_name for c in couriers})

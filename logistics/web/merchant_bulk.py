@@ -24,7 +24,7 @@ from sqlalchemy import select
 from logistics.errors import ValidationError
 from logistics.i18n import _, _l, current
 from logistics.models import BulkUpload, Role
-from logistics.services import bulk, bulk_csv, network
+from logistics.services import bulk, bulk_csv, bulk_jobs, network
 from logistics.web import get_db, label_response, merchant_id_of_page, require_role
 
 bp = Blueprint("merchant_bulk", __name__, url_prefix="/merchant/bulk")
@@ -173,7 +173,7 @@ def fix(upload_id: int, row_id: int) -> ResponseReturnValue:
 def book(upload_id: int) -> ResponseReturnValue:
     db = get_db()
     made = bulk.of_merchant(db, upload_id, merchant_id_of_page())
-    if not bulk.claim_booking(db, made):
+    if not bulk_jobs.claim_booking(db, made):
         raise ValidationError(
             {"upload": _l("This upload is being checked or booked; wait for it.")}
         )

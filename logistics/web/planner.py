@@ -45,10 +45,10 @@ from logistics.services import (
     adjust,
     dispatch,
     hub,
+    liveness,
     loads,
     manifests,
     pickup_calls,
-    plan_liveness,
     publishing,
     versions,
 )
@@ -207,9 +207,9 @@ def plan(plan_id: int) -> str:
 
 def _followed(plan_id: int) -> DayPlan:
     """A version as its page shows it: one whose planning job has gone is shown failed (and
-    marked so) rather than as planning for ever (services/plan_liveness.py)."""
+    marked so) rather than as planning for ever (services/liveness.py)."""
     p = _plan(plan_id)
-    if plan_liveness.give_up_if_dead(get_db(), p):
+    if liveness.give_up_if_dead(get_db(), p):
         get_db().commit()
     return p
 

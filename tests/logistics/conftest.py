@@ -72,7 +72,7 @@ def worker_env(
         "DAKGHOR_SMS_PUSH_SECRET": "sms-push-demo-secret",
         "DAKGHOR_SMS_QUIET": "0-0",
         "DAKGHOR_SMS_SWEEP_S": "2",
-        "DAKGHOR_PLAN_HEARTBEAT_S": "0.5",  # a killed planning job is seen in 3 s
+        "DAKGHOR_JOB_HEARTBEAT_S": "0.5",  # a killed planning job is seen in 3 s
     }
     env.pop("DAKGHOR_DEMO", None)
     broker = _broker(tmp_path)
@@ -83,37 +83,49 @@ def worker_env(
     return env
 
 
-@pytest.fixture
-def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "app",
-            "worker",
-            "-B",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "-s",
-            str(tmp_path / "beat-schedule"),
-        ],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    yield proc
-    proc.terminate()
+def start_worker(
+    env: dict[str, str], tmp_path: Path, name: str = "worker"
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker with its beat (solo pool), its output in ``tmp_path/<name>.log``."""
+    with open(tmp_path / f"{name}.log", "wb") as log:  # the process keeps its own copy
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "app",
+                "worker",
+                "-B",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "-s",
+                str(tmp_path / f"{name}-beat-schedule"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture
+def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    proc = start_worker(worker_env, tmp_path)
+    yield proc
+    stop_worker(proc)
 
 
 # (intake clerk, recipient post code): parcels from three intake offices to five delivery offices

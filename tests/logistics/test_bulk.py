@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from logistics.db import make_sessionmaker
 from logistics.errors import ValidationError
 from logistics.models import BulkRow, BulkUpload, Parcel, User
-from logistics.services import bulk, bulk_csv
+from logistics.services import bulk, bulk_csv, bulk_jobs
 from tests.conftest import login
 
 
@@ -51,8 +51,8 @@ def _row(n: int, **change: str) -> list[str]:
 def jobs_inline(app: Flask, db: Session) -> None:
     """The checking and booking jobs run in the request (the worker's own tests run them)."""
     sessions = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
-    app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk.check(sessions, i)
-    app.extensions["dakghor.enqueue_bulk_book"] = lambda i: bulk.book(sessions, i)
+    app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk_jobs.check(sessions, i)
+    app.extensions["dakghor.enqueue_bulk_book"] = lambda i: bulk_jobs.book(sessions, i)
 
 
 def test_the_template_reads_back_in_bangla_and_in_english() -> None:
@@ -193,9 +193,9 @@ def _booked_upload(db: Session, rows: int, prefix: str) -> int:
     upload = bulk.start(db, user, "shop.csv", raw, "GPO", sender)
     db.commit()
     make = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
-    assert bulk.check(make, upload.id) == "checked"
+    assert bulk_jobs.check(make, upload.id) == "checked"
     db.expire_all()
-    assert bulk.claim_booking(db, upload)
+    assert bulk_jobs.claim_booking(db, upload)
     db.commit()
     return upload.id
 
@@ -219,7 +219,7 @@ def test_a_batch_reads_what_its_rows_share_once(db: Session) -> None:
         reads.clear()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            assert bulk.book(make, upload_id) == "done"
+            assert bulk_jobs.book(make, upload_id) == "done"
         finally:
             event.remove(engine, "before_cursor_execute", count)
         counted.append(len(reads))

@@ -247,7 +247,7 @@ def test_no_connection_is_held_while_the_solver_runs(
     real = dispatch.solve
 
     def watched(*args: object, **kwargs: object) -> object:
-        # The job's heartbeat (services/plan_liveness.py) takes a connection for a moment
+        # The job's heartbeat (services/liveness.py) takes a connection for a moment
         # every few seconds; the job's own would stay out for the whole solve.
         deadline = time.monotonic() + 5
         while engine.pool.checkedout() and time.monotonic() < deadline:  # type: ignore[union-attr]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from logistics.db import Base, make_sessionmaker
 from logistics.models import Purpose, User
-from logistics.services import bulk, intake, payments, publishing
+from logistics.services import bulk_jobs, intake, payments, publishing
 from logistics.text import DHAKA
 from tests.conftest import booking, login
 from tests.crawl import Form, Sweep
@@ -59,7 +59,7 @@ def _busy_day(pay_app: Flask, db: Session) -> dict[str | None, list[str]]:
     link = payments.create_link(db, here[3], Purpose.COD, pay_app.extensions["dakghor.payments"]())
     db.commit()
     sessions = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
-    pay_app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk.check(sessions, i)
+    pay_app.extensions["dakghor.enqueue_bulk_check"] = lambda i: bulk_jobs.check(sessions, i)
     return {
         None: ["/", f"/track/{shop[0].tracking_id}", f"/pay/{link.token}"],
         "planner": ["/", f"/dispatch?date={DAY}"],
