@@ -50,8 +50,10 @@ run: $(VENV)/.installed-run $(COMPILED) $(MO)
 	$(BIN)/dakghor-chat-sim --port $(CHAT_SIM_PORT) --db instance/chat-sim.sqlite3 \
 		--webhook http://127.0.0.1:$(PORT)/callbacks/chat/whatsapp > instance/chat-sim.log 2>&1 & CHAT=$$!; \
 	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) CHAT_SIM_PORT=$(CHAT_SIM_PORT) PORT=$(PORT) $(BIN)/celery -A app worker -B --pool solo --loglevel INFO \
-		-s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
-	trap 'kill $$SIM $$SMS $$CHAT $$WORKER 2>/dev/null' EXIT INT TERM; \
+		-Q celery -n quick@%h -s instance/celerybeat-schedule > instance/worker.log 2>&1 & WORKER=$$!; \
+	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) CHAT_SIM_PORT=$(CHAT_SIM_PORT) PORT=$(PORT) $(BIN)/celery -A app worker --pool solo --loglevel INFO \
+		-Q slow -n slow@%h > instance/worker-slow.log 2>&1 & SLOW=$$!; \
+	trap 'kill $$SIM $$SMS $$CHAT $$WORKER $$SLOW 2>/dev/null' EXIT INT TERM; \
 	DAKGHOR_DEMO=1 SMS_SIM_PORT=$(SMS_SIM_PORT) CHAT_SIM_PORT=$(CHAT_SIM_PORT) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py \
 		'app:create_app()'
 

@@ -224,7 +224,7 @@ def _jobs() -> Any:
     return tasks.celery
 
 
-celery = _jobs()  # `celery -A app worker -B` (what `make run` starts)
+celery = _jobs()  # `celery -A app worker -B`; make run starts one worker per queue (tasks.py)
 
 
 def main() -> None:

@@ -3,7 +3,8 @@ left, and the periodic sweep that settles open charges and refunds and ends atte
 deadline, so no one has to run ``dakghor payments recover`` by hand; the planning job; sending
 each customer SMS (retried with backoff) and the SMS sweep (what is due, late receipts).
 
-    celery -A app worker -B      # a worker with its beat (``make run`` starts one)
+    celery -A app worker -B      # a worker with its beat, taking every queue
+    celery -A app worker -B -Q celery  +  celery -A app worker -Q slow   # what make run starts
 
 ``app.py`` hands this module its app factory (``app_factory``): the dependency rule keeps
 ``logistics`` from importing ``app``.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from kombu.entity import Queue
 from sqlalchemy import select
 
 from logistics import broker
@@ -43,10 +45,26 @@ def _broker() -> tuple[str, dict[str, Any]]:
     }
 
 
+# The jobs that run for minutes (a solver's time limit, thousands of rows) have a queue of
+# their own. A worker started without ``-Q`` takes both queues; ``make run`` starts one worker
+# for each, so a payer's follow-up, an SMS or a sweep never waits behind a day's plan (with one
+# worker, a 60 s plan held every other job for its minute).
+QUICK, SLOW = "celery", "slow"
+SLOW_JOBS = (
+    "dakghor.dispatch.plan",
+    "dakghor.rounds.plan",
+    "dakghor.bulk.check",
+    "dakghor.bulk.book",
+)
+
+
 def make_celery() -> Celery:
     url, options = _broker()
     app = Celery("dakghor", broker=url)
     app.conf.update(
+        task_queues=[Queue(q, routing_key=q) for q in (QUICK, SLOW)],  # type: ignore[no-untyped-call]
+        task_default_queue=QUICK,
+        task_routes={name: {"queue": SLOW, "routing_key": SLOW} for name in SLOW_JOBS},
         broker_transport_options=options,
         broker_connection_retry_on_startup=True,
         task_ignore_result=True,

@@ -84,9 +84,11 @@ def worker_env(
 
 
 def start_worker(
-    env: dict[str, str], tmp_path: Path, name: str = "worker"
+    env: dict[str, str], tmp_path: Path, name: str = "worker", *options: str
 ) -> subprocess.Popen[bytes]:
-    """A real Celery worker with its beat (solo pool), its output in ``tmp_path/<name>.log``."""
+    """A real Celery worker (solo pool), its output in ``tmp_path/<name>.log``: by default with
+    its beat, taking every queue; else with ``options`` (``-Q slow``, ``-B``...)."""
+    beat = ["-B", "-s", str(tmp_path / f"{name}-beat-schedule")]
     with open(tmp_path / f"{name}.log", "wb") as log:  # the process keeps its own copy
         return subprocess.Popen(
             [
@@ -96,13 +98,13 @@ def start_worker(
                 "-A",
                 "app",
                 "worker",
-                "-B",
                 "--pool",
                 "solo",
                 "--loglevel",
                 "INFO",
-                "-s",
-                str(tmp_path / f"{name}-beat-schedule"),
+                "-n",
+                f"{name}@%h",
+                *(options or beat),
             ],
             cwd=ROOT,
             env=env,

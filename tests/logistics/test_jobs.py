@@ -1,7 +1,7 @@
 """Background jobs run by themselves: a real Celery worker with its beat (its own process, on
 Redis when CI provides it, else the folder broker `make run` uses) settles a charge cut off
 mid-flight, with nobody running `dakghor payments recover`, and the payer's receipt follows it
-to the end."""
+to the end; a day's plan on the slow queue does not hold up the quick one."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
-from logistics.models import AttemptStatus, ChargeAttempt, Purpose
+from logistics.models import AttemptStatus, ChargeAttempt, DayPlan, Parcel, PlanStatus, Purpose
 from logistics.services import payments
+from logistics.tasks import QUICK, SLOW
 from tests.billing.conftest import Simulator
-from tests.logistics.conftest import ROOT
+from tests.logistics.conftest import ROOT, start_worker, stop_worker
+from tests.logistics.test_dispatch import DAY
 from tests.logistics.test_payments import parcel
 
 
@@ -103,3 +105,51 @@ def test_the_app_queues_a_follow_up_for_unknown_outcomes(tmp_path: Path) -> None
         {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "x", "DEMO": True}
     )
     assert app.extensions["dakghor.payments"]().follow_up is tasks.enqueue_settle
+
+
+def test_a_payers_follow_up_does_not_wait_behind_a_days_plan(
+    pay_app: Flask,
+    db: Session,
+    simulator: Simulator,
+    waiting: list[Parcel],
+    worker_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """The two workers ``make run`` starts (the quick queue with the beat, the slow queue): a
+    30 s plan of the day runs on one while the other settles a charge cut off mid-flight. With
+    one worker for both (as before), the charge waited for the plan's 30 s."""
+    quick = start_worker(
+        worker_env, tmp_path, "worker", "-Q", QUICK, "-B", "-s", str(tmp_path / "beat")
+    )
+    slow = start_worker(worker_env, tmp_path, "slow", "-Q", SLOW)
+    try:
+        queued = subprocess.run(
+            [str(Path(sys.executable).with_name("dakghor")), "dispatch", "plan",
+             "--date", str(DAY), "--seconds", "30"],
+            cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert queued.returncode == 0, queued.stderr
+        deadline = time.monotonic() + 60
+        plan = None
+        while time.monotonic() < deadline:  # until the slow worker is solving
+            db.expire_all()
+            plan = db.scalar(select(DayPlan).where(DayPlan.service_date == DAY))
+            if plan is not None and plan.heartbeat_at is not None:
+                break
+            assert slow.poll() is None, (tmp_path / "slow.log").read_text()[-3000:]
+            time.sleep(0.2)
+        assert plan is not None and plan.status is PlanStatus.PLANNING
+        s = pay_app.extensions["dakghor.payments"]()
+        a = _stuck(db, s, simulator, "01711300003")
+        subprocess.run(
+            [sys.executable, "-c", f"from logistics import tasks; tasks.enqueue_settle({a.id})"],
+            cwd=ROOT, env=worker_env, check=True, timeout=60,
+        )  # fmt: skip
+        _wait_for(db, a, quick, tmp_path)
+        db.expire_all()
+        assert db.get(DayPlan, plan.id).status is PlanStatus.PLANNING  # type: ignore[union-attr]
+        assert "dakghor.dispatch.plan[" in (tmp_path / "slow.log").read_text()  # received
+        assert "dakghor.dispatch.plan[" not in (tmp_path / "worker.log").read_text()
+    finally:
+        stop_worker(quick)
+        stop_worker(slow)
