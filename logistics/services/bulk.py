@@ -26,6 +26,9 @@ from logistics.services import intake
 from logistics.services.bulk_csv import COLUMN_OF, KEYS, read
 from logistics.text import parse_taka
 
+# An upload's ``error`` when its job could not be queued (the page says it in words).
+QUEUE_UNREACHABLE = "queue_unreachable"
+
 
 def start(
     session: Session,

@@ -108,19 +108,20 @@ def upload() -> ResponseReturnValue:
 
 
 def _enqueue(name: str, made: BulkUpload, back_to: str | None = None) -> None:
-    """Queue a job for the upload; if the queue cannot be reached the merchant is told, and a
-    booking claimed goes back to 'checked' to be pressed again."""
+    """Queue a job for the upload; if the queue cannot be reached the merchant is told: a
+    booking claimed goes back to 'checked' to be pressed again, a checking waits for the jobs'
+    sweep (``bulk_jobs.requeue_stalled``, ten minutes on), which clears the mark."""
     try:
         current_app.extensions[name](made.id)
     except Exception:  # noqa: BLE001 - the merchant is told; the upload shows it
         db = get_db()
         db.rollback()
         db.refresh(made)
-        made.error = "the job queue could not be reached; try again"
+        made.error = bulk.QUEUE_UNREACHABLE
         if back_to is not None:
             made.state = back_to
         db.commit()
-        flash(_("The job queue could not be reached; try again in a moment."), "error")
+        flash(_("The job queue could not be reached."), "error")
 
 
 def _page(

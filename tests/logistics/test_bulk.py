@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -14,13 +15,13 @@ import pytest
 import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from logistics.db import make_sessionmaker
+from logistics.db import make_sessionmaker, utcnow
 from logistics.errors import ValidationError
 from logistics.models import BulkRow, BulkUpload, Parcel, User
-from logistics.services import bulk, bulk_csv, bulk_jobs
+from logistics.services import bulk, bulk_csv, bulk_jobs, liveness
 from tests.conftest import login
 
 
@@ -225,3 +226,41 @@ def test_a_batch_reads_what_its_rows_share_once(db: Session) -> None:
         counted.append(len(reads))
         assert len(bulk.parcels_of(db, upload_id)) == rows
     assert counted[0] == counted[1], counted
+
+
+def test_an_upload_whose_job_could_not_be_queued_says_so_in_words_and_is_checked_later(
+    app: Flask, client: FlaskClient, db: Session
+) -> None:
+    """The page said "the job queue could not be reached; try again" in English whatever the
+    reader's language, stopped refreshing, and nothing could be tried again: the checking
+    waits for the jobs' sweep now, and the page says so and follows it."""
+
+    def unreachable(_: int) -> None:
+        raise ConnectionError("the broker is down")
+
+    app.extensions["dakghor.enqueue_bulk_check"] = unreachable
+    login(client, "merchant", "merchant-demo-1")
+    sent = _send(client, _csv([_row(1, order_id="QUEUE-1")]))
+    assert sent.status_code == 302
+    upload = db.scalar(select(BulkUpload).where(BulkUpload.filename == "shop.csv"))
+    assert upload is not None and upload.error == bulk.QUEUE_UNREACHABLE
+    for lang, words in (
+        ("bn", "কাজের সারিতে পৌঁছানো যায়নি: সারিগুলো যাচাই হবে"),
+        ("en", "The job queue could not be reached: the rows will be checked once it can be"),
+    ):
+        page = client.get(f"/merchant/bulk/{upload.id}", headers={"Accept-Language": lang}).text
+        assert words in page and 'id="upload-error"' in page
+        assert 'http-equiv="refresh" content="30"' in page
+        assert "try again" not in page and bulk.QUEUE_UNREACHABLE not in page
+    # The sweep, ten minutes on, queues the checking again and clears the mark.
+    make = make_sessionmaker(db.get_bind())  # type: ignore[arg-type]
+    db.execute(
+        update(BulkUpload)
+        .where(BulkUpload.id == upload.id)
+        .values(queued_at=utcnow() - timedelta(seconds=liveness.QUEUED_S + 1))
+    )
+    db.commit()
+    again = bulk_jobs.requeue_stalled(make, lambda i: bulk_jobs.check(make, i), unreachable)
+    assert again == [upload.id]
+    page = client.get(f"/merchant/bulk/{upload.id}").text
+    assert 'id="upload-error"' not in page and 'data-state="checked"' in page

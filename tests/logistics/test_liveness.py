@@ -301,7 +301,7 @@ def test_a_bulk_upload_whose_job_died_is_queued_again_once(db: Session) -> None:
         db,
         lost.id,
         queued_at=utcnow() - timedelta(seconds=liveness.QUEUED_S + 1),
-        error="the job queue could not be reached; try again",
+        error=bulk.QUEUE_UNREACHABLE,
     )
     assert sweep() == [lost.id] and queued[-1] == ("check", lost.id)
     db.refresh(lost)
