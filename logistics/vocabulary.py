@@ -248,6 +248,28 @@ def hook_state(code: str) -> str:
     return str(WEBHOOK_STATES.get(code, code))
 
 
+# Why a webhook call got no answer, by its code (webhook_delivery.error_kind); the try's log
+# keeps the technical words.
+HOOK_ERRORS: dict[str, LazyString] = {
+    "timeout": _l("No answer in time"),
+    "refused": _l("The connection was refused"),
+    "reset": _l("The connection was cut"),
+    "dns": _l("The address's name was not found"),
+    "tls": _l("The secure connection failed"),
+    "address": _l("The address is not allowed"),
+    "disabled": _l("The endpoint is turned off"),
+    "network": _l("Could not connect"),
+}
+
+
+def hook_error(code: str | None) -> str:
+    """A webhook call's failure in words (a code not known, as deliveries recorded before the
+    codes wrote the error itself, reads "Could not connect")."""
+    if not code:
+        return ""
+    return str(HOOK_ERRORS.get(code, HOOK_ERRORS["network"]))
+
+
 # A postman's vehicle, by its code (logistics.services.rounds.VEHICLES).
 VEHICLE_NAMES: dict[str, LazyString] = {
     "foot": _l("On foot"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import os
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -102,12 +103,13 @@ def deliver(
         url, secret, body = ep.url, ep.secret, event.body.encode()
         usable = ep.active and ep.disabled_at is None
     status: int | None = None
-    error: str | None = None
+    error: str | None = None  # what went wrong, for the try's log
+    kind: str | None = None  # its code, for the merchant's page (vocabulary.HOOK_ERRORS)
     answer: str | None = None
     signature = webhooks.sign(secret, body)
     started = time.monotonic()
     if not usable:
-        error = "endpoint disabled"
+        error, kind = "endpoint disabled", "disabled"
     else:
         try:
             # Checked again (a name may resolve elsewhere since it was added), and the call
@@ -127,13 +129,29 @@ def deliver(
                 ip,
             )
         except ValidationError as e:
-            error = str(next(iter(e.errors.values())))[:200]
+            error, kind = str(next(iter(e.errors.values())))[:200], "address"
         except TimeoutError:
-            error = "timeout"
+            error, kind = "timeout", "timeout"
         except (OSError, http.client.HTTPException) as e:
-            error = f"{type(e).__name__}: {e}"[:200]
+            error, kind = f"{type(e).__name__}: {e}"[:200], error_kind(e)
     ms = int((time.monotonic() - started) * 1000)
-    return _record(make_session, delivery_id, signature, status, error, answer, ms, now())
+    failure = (error, kind or "network") if error is not None else None
+    return _record(make_session, delivery_id, signature, status, failure, answer, ms, now())
+
+
+def error_kind(e: BaseException) -> str:
+    """What kept a call from an answer, as a code the merchant's page says in words."""
+    if isinstance(e, TimeoutError):
+        return "timeout"
+    if isinstance(e, ConnectionRefusedError):
+        return "refused"
+    if isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
+        return "reset"
+    if isinstance(e, socket.gaierror):
+        return "dns"
+    if isinstance(e, ssl.SSLError):
+        return "tls"
+    return "network"
 
 
 def _record(
@@ -141,12 +159,13 @@ def _record(
     delivery_id: int,
     signature: str,
     status: int | None,
-    error: str | None,
+    failure: tuple[str, str] | None,  # (what went wrong, its code)
     answer: str | None,
     ms: int,
     at: datetime,
 ) -> str:
     ok = status is not None and 200 <= status < 300
+    error, kind = failure or (None, None)
     with make_session() as s:
         d = s.get(WebhookDelivery, delivery_id)
         assert d is not None
@@ -162,7 +181,7 @@ def _record(
             )
         )
         d.tries += 1
-        d.last_status, d.last_error, d.last_ms = status, (None if ok else error), ms
+        d.last_status, d.last_error, d.last_ms = status, (None if ok else kind), ms
         ep = s.get(WebhookEndpoint, d.endpoint_id, with_for_update=True)
         assert ep is not None
         if ok:

@@ -21,7 +21,14 @@ from logistics.i18n import _l
 from logistics.models import Parcel, Role
 from logistics.services import documents, notify, sms_text
 from logistics.text import DHAKA, MAX_INT, national_mobile, parse_day
-from logistics.vocabulary import LABELS, hook_state, left_over, precision, sms_reason
+from logistics.vocabulary import (
+    LABELS,
+    hook_error,
+    hook_state,
+    left_over,
+    precision,
+    sms_reason,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,6 +140,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["left_over"] = left_over
     app.jinja_env.filters["area"] = area_label
     app.jinja_env.filters["hook_state"] = hook_state
+    app.jinja_env.filters["hook_error"] = hook_error
     app.jinja_env.filters["sms_reason"] = sms_reason
     app.jinja_env.filters["precision"] = precision
     app.jinja_env.filters["sms_event"] = lambda e: str(sms_text.EVENT_NAMES.get(e, e))

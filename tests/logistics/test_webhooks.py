@@ -273,3 +273,51 @@ def test_a_name_pointed_at_a_private_address_after_its_check_is_not_called(
     assert receiver.got == [] and connected == [public]
     (tried,) = db.scalars(select(WebhookTry).where(WebhookTry.delivery_id == d.id))
     assert tried.status is None and "refused" in (tried.error or "")
+
+
+def test_the_merchants_page_says_why_a_call_failed_in_words(
+    client: FlaskClient, db: Session, receiver: Receiver
+) -> None:
+    """The page showed the call's error as Python wrote it ("timeout", "ConnectionRefusedError:
+    [Errno 111] Connection refused") and a disabled endpoint's reason in English with a UTC
+    timestamp ("no delivery succeeded since 2026-…+00:00 (last: …)"), whatever the reader's
+    language. The try's log keeps the technical words."""
+    user = _merchant(db)
+    ep, receiver.secret = webhooks.add_endpoint(
+        db, user.merchant_id or 0, receiver.url, ["parcel.booked"]
+    )
+    db.commit()
+    _booked(db, user, "WH-WORDS")
+    (d,) = db.scalars(select(WebhookDelivery))
+    receiver.script = ["sleep"]
+    make = sessionmaker(bind=db.get_bind())
+    assert webhook_delivery.deliver(make, d.id) == "retry"
+    db.expire_all()
+    assert db.scalars(select(WebhookTry)).one().error == "timeout"
+    login(client, "merchant", "merchant-demo-1")
+    bn = client.get("/merchant/webhooks", headers={"Accept-Language": "bn"}).text
+    en = client.get("/merchant/webhooks", headers={"Accept-Language": "en"}).text
+    assert "No answer in time" in en and "No answer in time" not in bn
+    assert ">timeout<" not in bn and "timeout ·" not in bn
+    # Refused, and then disabled after a day of failures.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: the connection is refused
+    endpoint = db.get(WebhookEndpoint, ep.id)
+    assert endpoint is not None
+    endpoint.url = f"http://127.0.0.1:{port}/hook"
+    endpoint.failing_since = utcnow() - timedelta(days=2)
+    d.next_at = utcnow()
+    db.commit()
+    assert webhook_delivery.deliver(make, d.id) == "retry"
+    db.expire_all()
+    assert "ConnectionRefusedError" in (db.scalars(select(WebhookTry)).all()[-1].error or "")
+    endpoint = db.get(WebhookEndpoint, ep.id)
+    assert endpoint is not None and endpoint.disabled_at is not None
+    bn = client.get("/merchant/webhooks", headers={"Accept-Language": "bn"}).text
+    en = client.get("/merchant/webhooks", headers={"Accept-Language": "en"}).text
+    assert "The connection was refused" in en and "The last one that did was before" in en
+    for page in (bn, en):
+        assert "ConnectionRefusedError" not in page and "Errno" not in page
+        assert "no delivery succeeded since" not in page and "+00:00" not in page
