@@ -248,6 +248,20 @@ def hook_state(code: str) -> str:
     return str(WEBHOOK_STATES.get(code, code))
 
 
+def plan_error(error: str | None) -> str:
+    """A failed plan's error in words where it is one of ours (its worker died, the queue was
+    down); "" for another (an exception's own words, which the page shows as they are)."""
+    from logistics.services.liveness import QUEUE_DOWN, STOPPED
+
+    if error == STOPPED:
+        return str(
+            _l("Its worker stopped without an answer (it was killed, or its machine stopped).")
+        )
+    if error and error.startswith(QUEUE_DOWN):
+        return str(_l("The job queue could not be reached."))
+    return ""
+
+
 # Why a webhook call got no answer, by its code (webhook_delivery.error_kind); the try's log
 # keeps the technical words.
 HOOK_ERRORS: dict[str, LazyString] = {

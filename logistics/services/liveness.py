@@ -36,6 +36,7 @@ HEARTBEAT_S = float(os.environ.get("DAKGHOR_JOB_HEARTBEAT_S", "10"))
 QUIET_BEATS = 6  # six beats missed (a minute): the solver's own pauses are under a second
 QUEUED_S = 600.0
 STOPPED = "the planning job stopped without an answer"
+QUEUE_DOWN = "the job queue could not be reached"  # a plan's error when its job was not queued
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from logistics.services import (
     publishing,
     versions,
 )
-from logistics.vocabulary import label
+from logistics.vocabulary import label, plan_error
 from logistics.web import get_db, requested_day, require_role
 
 bp = Blueprint("planner", __name__, url_prefix="/dispatch")
@@ -222,7 +222,7 @@ def _enqueue(plan: DayPlan) -> None:
         current_app.extensions["dakghor.enqueue_plan"](plan.id)
     except Exception as e:  # noqa: BLE001 - the planner must see why, and the version must not hang
         plan.status = PlanStatus.FAILED
-        plan.error = f"the job queue could not be reached: {e}"[:2000]
+        plan.error = f"{liveness.QUEUE_DOWN}: {e}"[:2000]
         db.commit()
         flash(_("The job queue could not be reached; the plan was not started."), "error")
 
@@ -358,6 +358,7 @@ def state(plan_id: int) -> Response:
         "progress_text": _("%(pct)s%% of the time limit", pct=p.progress_pct),
         "best_text": _best(p),
         "error": p.error,
+        "error_text": plan_error(p.error) or p.error,
         "routes": [],
     }
     for k, r in enumerate(p.routes):

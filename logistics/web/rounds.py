@@ -32,7 +32,7 @@ from logistics.models import (
     RoundParcel,
     RoundPlan,
 )
-from logistics.services import cod, holds, payments, proofs, returns, round_plans, rounds
+from logistics.services import cod, holds, liveness, payments, proofs, returns, round_plans, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
 from logistics.web import get_db, require_role
 from logistics.web.homes import is_delivery_clerk, office_page
@@ -208,7 +208,7 @@ def plan() -> ResponseReturnValue:
     try:
         current_app.extensions["dakghor.enqueue_rounds"](made.id)
     except Exception:  # noqa: BLE001 - the clerk is told; the plan is marked failed
-        round_plans.fail(db, made.id, "the job queue could not be reached")
+        round_plans.fail(db, made.id, liveness.QUEUE_DOWN)
         db.commit()
         flash(_("The job queue could not be reached; the rounds were not planned."), "error")
     return redirect(url_for("homes.office"))

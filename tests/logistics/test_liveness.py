@@ -132,6 +132,11 @@ def test_the_plan_page_shows_a_dead_job_as_failed(
     assert state["status"] == "failed" and state["error"] == liveness.STOPPED
     page = client.get(f"/dispatch/plans/{quiet.id}?lang=en")
     assert 'id="plan-error"' in page.text and "The planning job failed." in page.text
+    # Said in the reader's language, not as the job's own English words.
+    assert "Its worker stopped without an answer" in page.text
+    assert liveness.STOPPED not in page.text
+    bn = client.get(f"/dispatch/plans/{quiet.id}", headers={"Accept-Language": "bn"}).text
+    assert "Its worker stopped" not in bn and liveness.STOPPED not in bn
     # A job that beat meanwhile is not overruled by a page that read it a moment before.
     alive = _planning(db, heartbeat_at=utcnow() - timedelta(seconds=liveness.quiet_s() + 1))
     stale = utcnow() - timedelta(seconds=liveness.quiet_s() + 1)
