@@ -48,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         counter_pickups,
         errors,
         guard,
+        health,
         homes,
         loading,
         merchant,
@@ -206,6 +207,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(cashup.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(health.bp)
     csrf.exempt(chat.bp)  # the provider signs its webhooks instead
     csrf.exempt(sms.bp)  # the gateway signs its pushes instead
     errors.register(app)

@@ -9,7 +9,7 @@ exited, and every worker started after it read the same file and exited too. Her
 is written under a name the workers do not take, then renamed (atomically) to its own; a file
 that still cannot be read is logged and left aside, and the worker goes on with the next.
 
-Registered as the ``dakghor-folder`` transport (``tasks.make_celery``).
+Registered as the ``dakghor-folder`` transport (``jobs.make_celery``).
 """
 
 from __future__ import annotations

@@ -7,11 +7,7 @@ each customer SMS (retried with backoff) and the SMS sweep (what is due, late re
     celery -A app worker -B -Q celery  +  celery -A app worker -Q slow   # what make run starts
 
 ``app.py`` hands this module its app factory (``app_factory``): the dependency rule keeps
-``logistics`` from importing ``app``.
-
-The broker is ``DAKGHOR_BROKER_URL`` (Redis in production and CI, e.g. redis://127.0.0.1:6379/0);
-without it, a folder under the instance directory, which needs no server of its own
-(``logistics/broker.py``).
+``logistics`` from importing ``app``. The broker, the queues and the beat are ``jobs.py``.
 """
 
 from __future__ import annotations
@@ -19,88 +15,16 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from celery import Celery
-from kombu.entity import Queue
 from sqlalchemy import select
 
-from logistics import broker
+from logistics import jobs
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def _broker() -> tuple[str, dict[str, Any]]:
-    url = os.environ.get("DAKGHOR_BROKER_URL", "")
-    if url:
-        return url, {}
-    folder = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance")) / "broker"
-    folder.mkdir(parents=True, exist_ok=True)
-    return broker.register(), {
-        "data_folder_in": str(folder),
-        "data_folder_out": str(folder),
-        "control_folder": str(folder / "control"),  # not ./control in whatever the cwd is
-    }
-
-
-# The jobs that run for minutes (a solver's time limit, thousands of rows) have a queue of
-# their own. A worker started without ``-Q`` takes both queues; ``make run`` starts one worker
-# for each, so a payer's follow-up, an SMS or a sweep never waits behind a day's plan (with one
-# worker, a 60 s plan held every other job for its minute).
-QUICK, SLOW = "celery", "slow"
-SLOW_JOBS = (
-    "dakghor.dispatch.plan",
-    "dakghor.rounds.plan",
-    "dakghor.bulk.check",
-    "dakghor.bulk.book",
-)
-
-
-def make_celery() -> Celery:
-    url, options = _broker()
-    app = Celery("dakghor", broker=url)
-    app.conf.update(
-        task_queues=[Queue(q, routing_key=q) for q in (QUICK, SLOW)],  # type: ignore[no-untyped-call]
-        task_default_queue=QUICK,
-        task_routes={name: {"queue": SLOW, "routing_key": SLOW} for name in SLOW_JOBS},
-        broker_transport_options=options,
-        broker_connection_retry_on_startup=True,
-        task_ignore_result=True,
-        task_acks_late=True,  # a job cut off by a crash runs again (every job is idempotent)
-        worker_prefetch_multiplier=1,
-        beat_schedule={
-            "payments-sweep": {
-                "task": "dakghor.payments.sweep",
-                "schedule": float(os.environ.get("DAKGHOR_SWEEP_S", "30")),
-            },
-            "returns-sweep": {
-                "task": "dakghor.returns.sweep",
-                "schedule": float(os.environ.get("DAKGHOR_RETURNS_SWEEP_S", "600")),
-            },
-            "idempotency-purge": {
-                "task": "dakghor.api.purge_keys",
-                "schedule": 3600.0,
-            },
-            "webhooks-sweep": {
-                "task": "dakghor.webhooks.sweep",
-                "schedule": float(os.environ.get("DAKGHOR_WEBHOOK_SWEEP_S", "30")),
-            },
-            "jobs-sweep": {
-                "task": "dakghor.jobs.sweep",
-                "schedule": float(os.environ.get("DAKGHOR_JOBS_SWEEP_S", "30")),
-            },
-            "sms-sweep": {
-                "task": "dakghor.sms.sweep",
-                "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
-            },
-        },
-    )
-    return app
-
-
-celery = make_celery()
+celery = jobs.celery
+QUICK, SLOW = jobs.QUICK, jobs.SLOW
 app_factory: Callable[[], Any] | None = None  # set by app.py
 _flask: Any = None
 
@@ -112,6 +36,7 @@ def _app() -> Any:
         if app_factory is None:
             raise RuntimeError("start the worker as: celery -A app worker -B")
         _flask = app_factory()
+        jobs.sessions_of_app = lambda: _flask.extensions["dakghor.sessionmaker"]
     return _flask
 
 

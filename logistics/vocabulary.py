@@ -262,6 +262,21 @@ def plan_error(error: str | None) -> str:
     return ""
 
 
+# The worker's periodic jobs, by their Celery task (logistics/jobs.py's beat).
+JOB_NAMES: dict[str, LazyString] = {
+    "dakghor.payments.sweep": _l("Payments left open settled, attempts past their deadline ended"),
+    "dakghor.returns.sweep": _l("Held parcels past their last day sent back"),
+    "dakghor.api.purge_keys": _l("The API's idempotency keys older than a day forgotten"),
+    "dakghor.webhooks.sweep": _l("Webhook deliveries that are due sent"),
+    "dakghor.jobs.sweep": _l("Bulk uploads whose job stopped queued again"),
+    "dakghor.sms.sweep": _l("Messages that are due sent, late receipts asked for"),
+}
+
+
+def job_name(task: str) -> str:
+    return str(JOB_NAMES.get(task, task))
+
+
 # Why a webhook call got no answer, by its code (webhook_delivery.error_kind); the try's log
 # keeps the technical words.
 HOOK_ERRORS: dict[str, LazyString] = {

@@ -38,6 +38,7 @@ from logistics.models import (
     DeliveryRound,
     IdempotencyKey,
     InboundSms,
+    JobRun,
     LedgerEntry,
     LedgerTransaction,
     LoginAttempt,
@@ -142,6 +143,7 @@ def db(engine: Engine, seeded: dict[str, int]) -> Iterator[Session]:
     session.rollback()
     for table in (
         AuditEntry,
+        JobRun,
         PlanPickup,
         PickupRequest,
         Payout,

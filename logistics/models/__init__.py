@@ -17,6 +17,7 @@ from logistics.models.dispatch import (
     StopAction,
 )
 from logistics.models.hold import ParcelHold
+from logistics.models.jobs import JobRun
 from logistics.models.manifest import (
     Manifest,
     ManifestKind,
@@ -66,6 +67,7 @@ from logistics.models.van import Van
 from logistics.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookTry
 
 __all__ = [
+    "JobRun",
     "AuditAction",
     "AuditEntry",
     "RoundPlan",

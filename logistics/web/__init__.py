@@ -25,6 +25,7 @@ from logistics.vocabulary import (
     LABELS,
     hook_error,
     hook_state,
+    job_name,
     left_over,
     plan_error,
     precision,
@@ -143,6 +144,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["hook_state"] = hook_state
     app.jinja_env.filters["hook_error"] = hook_error
     app.jinja_env.filters["plan_error"] = plan_error
+    app.jinja_env.filters["job_name"] = job_name
     app.jinja_env.filters["sms_reason"] = sms_reason
     app.jinja_env.filters["precision"] = precision
     app.jinja_env.filters["sms_event"] = lambda e: str(sms_text.EVENT_NAMES.get(e, e))

@@ -1,0 +1,129 @@
+"""How the background jobs are queued (``tasks.py`` has the jobs themselves): the broker, the
+two queues, the beat's periodic jobs, and the record of each periodic job's runs that tells a
+stopped worker (services/job_runs.py).
+
+The broker is ``DAKGHOR_BROKER_URL`` (Redis in production and CI, e.g. redis://127.0.0.1:6379/0);
+without it, a folder under the instance directory, which needs no server of its own
+(``logistics/broker.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+from kombu.entity import Queue
+
+from logistics import broker
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _broker() -> tuple[str, dict[str, Any]]:
+    url = os.environ.get("DAKGHOR_BROKER_URL", "")
+    if url:
+        return url, {}
+    folder = Path(os.environ.get("DAKGHOR_INSTANCE", ROOT / "instance")) / "broker"
+    folder.mkdir(parents=True, exist_ok=True)
+    return broker.register(), {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(folder / "control"),  # not ./control in whatever the cwd is
+    }
+
+
+# The jobs that run for minutes (a solver's time limit, thousands of rows) have a queue of
+# their own. A worker started without ``-Q`` takes both queues; ``make run`` starts one worker
+# for each, so a payer's follow-up, an SMS or a sweep never waits behind a day's plan (with one
+# worker, a 60 s plan held every other job for its minute).
+QUICK, SLOW = "celery", "slow"
+SLOW_JOBS = (
+    "dakghor.dispatch.plan",
+    "dakghor.rounds.plan",
+    "dakghor.bulk.check",
+    "dakghor.bulk.book",
+)
+
+
+def make_celery() -> Celery:
+    url, options = _broker()
+    app = Celery("dakghor", broker=url)
+    app.conf.update(
+        task_queues=[Queue(q, routing_key=q) for q in (QUICK, SLOW)],  # type: ignore[no-untyped-call]
+        task_default_queue=QUICK,
+        task_routes={name: {"queue": SLOW, "routing_key": SLOW} for name in SLOW_JOBS},
+        broker_transport_options=options,
+        broker_connection_retry_on_startup=True,
+        task_ignore_result=True,
+        task_acks_late=True,  # a job cut off by a crash runs again (every job is idempotent)
+        worker_prefetch_multiplier=1,
+        beat_schedule={
+            "payments-sweep": {
+                "task": "dakghor.payments.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_SWEEP_S", "30")),
+            },
+            "returns-sweep": {
+                "task": "dakghor.returns.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_RETURNS_SWEEP_S", "600")),
+            },
+            "idempotency-purge": {
+                "task": "dakghor.api.purge_keys",
+                "schedule": 3600.0,
+            },
+            "webhooks-sweep": {
+                "task": "dakghor.webhooks.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_WEBHOOK_SWEEP_S", "30")),
+            },
+            "jobs-sweep": {
+                "task": "dakghor.jobs.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_JOBS_SWEEP_S", "30")),
+            },
+            "sms-sweep": {
+                "task": "dakghor.sms.sweep",
+                "schedule": float(os.environ.get("DAKGHOR_SMS_SWEEP_S", "30")),
+            },
+        },
+    )
+    return app
+
+
+celery = make_celery()
+# Each periodic task and its period in seconds.
+PERIODIC: dict[str, float] = {
+    entry["task"]: float(entry["schedule"]) for entry in celery.conf.beat_schedule.values()
+}
+# The worker's sessions, set by tasks.py once its Flask app is made (the record below needs
+# the database; jobs.py does not make the app).
+sessions_of_app: Callable[[], Any] | None = None
+
+
+@signals.beat_init.connect  # type: ignore[untyped-decorator]
+def _beat_started(sender: Any = None, **_: Any) -> None:
+    """The beat started (in its own process): its periodic jobs are judged from now on, not
+    since they last ran (a new beat first runs each of them one period after it starts)."""
+    from logistics import tasks
+    from logistics.services import job_runs
+
+    try:
+        job_runs.record(tasks._app().extensions["dakghor.sessionmaker"], job_runs.BEAT)
+    except Exception:  # noqa: BLE001 - the beat must run all the same
+        log.warning("the beat's start was not recorded", exc_info=True)
+
+
+@signals.task_success.connect  # type: ignore[untyped-decorator]
+def _record_run(sender: Any = None, **_: Any) -> None:
+    """A periodic task finished: its run is recorded (a failure to record is only logged)."""
+    name = getattr(sender, "name", "")
+    if name not in PERIODIC or sessions_of_app is None:
+        return
+    from logistics.services import job_runs
+
+    try:
+        job_runs.record(sessions_of_app(), name)
+    except Exception:  # noqa: BLE001 - the job itself succeeded
+        log.warning("the run of %s was not recorded", name, exc_info=True)

@@ -1,0 +1,69 @@
+"""Whether the worker's beat is running: each periodic job records when it last finished
+(``jobs`` records it on the task's success, and the beat's own start), and a job that has not finished for three of its
+periods and a minute is late. A late sweep means open payments are not followed up, SMS not
+sent, webhooks not retried: the health check (``/healthz/jobs``) answers 503 and the admin's
+system page says which, where before nothing told anyone that the worker had stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from logistics.db import utcnow
+from logistics.models import JobRun
+
+BEAT = "celery.beat"  # the row that says when the beat last started
+LATE_PERIODS = 3  # periods missed...
+GRACE_S = 60.0  # ...and a minute (a sweep's own run, the beat's start)
+
+
+@dataclass(frozen=True)
+class Beat:
+    task: str
+    every_s: float
+    last_run_at: datetime | None
+    runs: int
+    late: bool
+
+
+def record(make_session: sessionmaker[Session], task: str, at: datetime | None = None) -> None:
+    """``task`` finished now (one row per task, its count of runs)."""
+    at = at or utcnow()
+    for _ in range(2):  # a second worker may insert the row between our UPDATE and INSERT
+        with make_session() as s:
+            done = s.execute(
+                update(JobRun)
+                .where(JobRun.name == task)
+                .values(last_run_at=at, runs=JobRun.runs + 1)
+            ).rowcount  # type: ignore[attr-defined]
+            if not done:
+                s.add(JobRun(name=task, last_run_at=at, runs=1))
+            try:
+                s.commit()
+                return
+            except IntegrityError:
+                s.rollback()
+
+
+def beats(session: Session, schedule: dict[str, float], now: datetime | None = None) -> list[Beat]:
+    """Each periodic task of ``schedule`` (task -> period in seconds): when it last finished
+    and whether it is late. A task that never finished is judged from the beat's last start
+    (a new beat runs each task first one period after it starts); with no beat ever started,
+    every task is late."""
+    now = now or utcnow()
+    names = [*schedule, BEAT]
+    rows = {r.name: r for r in session.scalars(select(JobRun).where(JobRun.name.in_(names)))}
+    started = rows[BEAT].last_run_at if BEAT in rows else None
+    out = []
+    for task, every_s in sorted(schedule.items()):
+        row = rows.get(task)
+        last = row.last_run_at if row is not None else None
+        since = last or started
+        limit = timedelta(seconds=every_s * LATE_PERIODS + GRACE_S)
+        late = since is None or now - since > limit
+        out.append(Beat(task, every_s, last, row.runs if row else 0, late))
+    return out
