@@ -22,3 +22,31 @@ function focusableScrolls() {
 }
 document.addEventListener("DOMContentLoaded", focusableScrolls);
 window.addEventListener("resize", focusableScrolls);
+
+// A job the page waits for (an office's rounds being planned: data-follow is its state's
+// address). Its state is asked every two seconds; when it changes, the page says so with a
+// link that shows it, instead of reloading itself under a clerk who is typing (without
+// JavaScript, a <noscript> refresh does the waiting).
+function follow(el) {
+  var timer = setInterval(function () {
+    fetch(el.dataset.follow, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s || s.status === el.dataset.status) { return; }
+        clearInterval(timer);
+        el.dataset.status = s.status;
+        if (s.status === "failed") { el.classList.add("error"); }
+        el.textContent = s.text + " ";
+        var show = document.createElement("a");
+        show.href = window.location.href;
+        show.id = "plan-show";
+        show.textContent = s.link;
+        show.addEventListener("click", function (ev) { ev.preventDefault(); window.location.reload(); });
+        el.appendChild(show);
+      })
+      .catch(function () { /* the next turn asks again */ });
+  }, 2000);
+}
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-follow]").forEach(follow);
+});

@@ -93,28 +93,33 @@ BULK = Job(
 def beating(
     make_session: sessionmaker[Session], row_id: int, job: Job = DAY_PLAN
 ) -> Iterator[None]:
-    """While the block runs, the row's heartbeat is written every ``HEARTBEAT_S`` (the first
-    at once), on a connection of its own."""
+    """While the block runs, the row's heartbeat is written every ``HEARTBEAT_S``, on a
+    connection of its own: the first before the block starts (so a job at work always has
+    one), the others from a thread of its own."""
     stop = threading.Event()
     every_s = HEARTBEAT_S
     model = job.model
 
     def beat() -> None:
-        while True:
-            try:
-                with make_session() as s:
-                    s.execute(
-                        update(model)
-                        .where(model.id == row_id, job.running())
-                        .values(heartbeat_at=utcnow())
-                    )
-                    s.commit()
-            except Exception:  # the database for a moment: the next beat tries again
-                log.warning("heartbeat of %s %s not written", model.__name__, row_id, exc_info=True)
-            if stop.wait(every_s):
-                return
+        try:
+            with make_session() as s:
+                s.execute(
+                    update(model)
+                    .where(model.id == row_id, job.running())
+                    .values(heartbeat_at=utcnow())
+                )
+                s.commit()
+        except Exception:  # the database for a moment: the next beat tries again
+            log.warning("heartbeat of %s %s not written", model.__name__, row_id, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"{model.__name__}-{row_id}-heartbeat", daemon=True)
+    def beats() -> None:
+        while not stop.wait(every_s):
+            beat()
+
+    beat()
+    thread = threading.Thread(
+        target=beats, name=f"{model.__name__}-{row_id}-heartbeat", daemon=True
+    )
     thread.start()
     try:
         yield

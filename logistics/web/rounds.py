@@ -10,6 +10,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -31,6 +32,7 @@ from logistics.models import (
     Role,
     RoundParcel,
     RoundPlan,
+    RoundPlanStatus,
 )
 from logistics.services import cod, holds, liveness, payments, proofs, returns, round_plans, rounds
 from logistics.vocabulary import DELIVERY_FAILURES
@@ -212,6 +214,33 @@ def plan() -> ResponseReturnValue:
         db.commit()
         flash(_("The job queue could not be reached; the rounds were not planned."), "error")
     return redirect(url_for("homes.office"))
+
+
+@bp.get("/office/round-plans/<int:plan_id>/state.json")
+@require_role(Role.CLERK)
+def plan_state(plan_id: int) -> Response:
+    """What the office page asks while the rounds are planned (every two seconds): it then
+    says the plan is ready, with a link, instead of reloading itself under a clerk who is
+    typing. A plan whose job died is given up here too."""
+    _delivery_clerk()
+    db = get_db()
+    made = db.get(RoundPlan, plan_id)
+    if made is None or made.office_id != current_user.office_id:
+        raise NotFound(_l("No such plan at your office."), field="plan")
+    if liveness.give_up_if_dead(db, made):
+        db.commit()
+    text = {
+        RoundPlanStatus.PLANNING: _("Planning… this page will say when the rounds are ready."),
+        RoundPlanStatus.DONE: _("The rounds are planned."),
+        RoundPlanStatus.FAILED: _("The planning failed; plan again."),
+    }[made.status]
+    return jsonify(
+        {
+            "status": made.status.value,
+            "text": text,
+            "link": _("Show them") if made.status is RoundPlanStatus.DONE else _("Reload"),
+        }
+    )
 
 
 @bp.post("/office/round-plans/<int:plan_id>/send/<int:courier_id>")

@@ -93,10 +93,16 @@ def test_a_delivery_office_day_from_planning_to_the_cash_up(
             expect(page.locator("#returning")).to_contain_text(back.tracking_id)
 
             page.click("#plan-rounds")
-            # The job runs on the worker; the page refreshes itself until the plan is there.
+            # The job runs on the worker; the page asks for its state and says when the plan
+            # is there, without reloading under a clerk typing a postman's hours meanwhile.
+            expect(page.locator("#plan-state")).to_have_attribute("data-status", "planning")
+            typing = page.locator("input[name=shift_end]").first
+            typing.fill("16:45")
             expect(page.locator("#plan-state")).to_have_attribute(
                 "data-status", "done", timeout=120_000
             )
+            assert typing.input_value() == "16:45"  # still there: the page did not reload
+            page.click("#plan-show")
             expect(page.locator(".planned-round")).to_have_count(1)
             expect(page.locator("#rounds-map")).to_have_attribute("data-drawn", "1")
             assert page.locator("#rounds-map path.leaflet-interactive").count() >= 2

@@ -209,10 +209,20 @@ def test_a_round_plan_whose_job_died_is_shown_failed_on_the_office_page(
     plan = _round_plan(db)
     login(client, "clerk.mohammadpur", "clerk-demo-1")
     page = client.get("/office?lang=en").text
-    assert 'data-status="planning"' in page and 'http-equiv="refresh"' in page
+    assert 'data-status="planning"' in page and f"/office/round-plans/{plan.id}/state.json" in page
+    # Only without JavaScript does the page reload itself (a clerk typing lost what they typed).
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in page
+    state = client.get(f"/office/round-plans/{plan.id}/state.json").get_json()
+    assert state["status"] == "planning" and state["text"].startswith("Planning")
     quiet = utcnow() - timedelta(seconds=liveness.quiet_s() + 1)
     db.execute(update(RoundPlan).where(RoundPlan.id == plan.id).values(heartbeat_at=quiet))
     db.commit()
+    state = client.get(f"/office/round-plans/{plan.id}/state.json").get_json()
+    assert state == {
+        "status": "failed",
+        "text": "The planning failed; plan again.",
+        "link": "Reload",
+    }
     page = client.get("/office?lang=en").text
     assert 'data-status="failed"' in page and 'http-equiv="refresh"' not in page
     db.refresh(plan)
