@@ -17,8 +17,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from logistics.db import engine_of, utcnow
 from logistics.errors import Conflict, Message, NotFound, Unauthorized, ValidationError
 from logistics.i18n import Num, _l
-from logistics.models import ApiKey, LoginAttempt, Merchant, Office, Role, User
+from logistics.models import ApiKey, AuditAction, LoginAttempt, Merchant, Office, Role, User
 from logistics.rows import columns_of, first_row, loaded_from
+from logistics.services import audit
 
 
 def _digest(key: str) -> str:
@@ -87,10 +88,13 @@ def authenticate(session: Session, username: str, password: str) -> User:
 MAX_KEY_LABEL = 80
 
 
-def issue_api_key(session: Session, user: User, *, label: str = "", key: str | None = None) -> str:
-    """Create a key for ``user`` and return it; only its digest is kept. A label longer than
-    the column is refused, naming the field (the command line passed it on: a database
-    error on PostgreSQL)."""
+def issue_api_key(
+    session: Session, user: User, *, by: User | None, label: str = "", key: str | None = None
+) -> str:
+    """Create a key for ``user`` and return it; only its digest is kept; the audit log gets its
+    line, issued ``by`` (None: the command line or the seed). A label longer than the column is
+    refused, naming the field (the command line passed it on: a database error on
+    PostgreSQL)."""
     if len(label) > MAX_KEY_LABEL:
         raise ValidationError(
             {
@@ -101,6 +105,7 @@ def issue_api_key(session: Session, user: User, *, label: str = "", key: str | N
         )
     key = key or "dk_" + secrets.token_urlsafe(32)
     session.add(ApiKey(user=user, prefix=key[:8], digest=_digest(key), label=label))
+    audit.record(session, by, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], user))
     session.flush()
     return key
 
@@ -182,14 +187,18 @@ def revoke_api_key(session: Session, key: str) -> bool:
     return True
 
 
-def revoke_key_by_id(session: Session, key_id: int, owner: User | None = None) -> ApiKey:
-    """Revoke a key from the admin pages (``owner`` None) or a merchant's own (its user's)."""
+def revoke_key_by_id(session: Session, key_id: int, by: User, owner: User | None = None) -> ApiKey:
+    """Revoke a key from the admin pages (``owner`` None) or a merchant's own (its user's),
+    with its line in the audit log."""
     api_key = session.get(ApiKey, key_id)
     if api_key is None or (owner is not None and api_key.user_id != owner.id):
         raise NotFound(_l("No such API key."), field="key")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         session.flush()
+    audit.record(
+        session, by, AuditAction.KEY_REVOKED, audit.key_subject(api_key.prefix, api_key.user)
+    )
     return api_key
 
 

@@ -61,7 +61,7 @@ def seed_demo(session: Session) -> int:
             merchant=merchant,
             full_name=merchant.name,
         )
-        accounts.issue_api_key(session, user, label="demo", key=DEMO_MERCHANT_KEY)
+        accounts.issue_api_key(session, user, by=None, label="demo", key=DEMO_MERCHANT_KEY)
         made += 1
     return made
 

@@ -16,14 +16,13 @@ from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _, _l
 from logistics.models import (
     ApiKey,
-    AuditAction,
     Office,
     Parcel,
     ParcelStatus,
     Role,
     User,
 )
-from logistics.services import accounts, audit
+from logistics.services import accounts
 from logistics.vocabulary import RETURN_REASONS, VEHICLE_NAMES
 from logistics.web import area_label, get_db, requested_day, require_role
 from logistics.web.once import pressed_once
@@ -230,8 +229,9 @@ def merchant() -> tuple[str, int]:
 @pressed_once
 def merchant_new_key() -> tuple[str, int]:
     db = get_db()
-    key = accounts.issue_api_key(db, current_user, label=request.form.get("label", "").strip()[:80])
-    audit.record(db, current_user, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], current_user))
+    key = accounts.issue_api_key(
+        db, current_user, by=current_user, label=request.form.get("label", "").strip()[:80]
+    )
     db.commit()
     return _merchant_page(new_key=key)
 
@@ -240,9 +240,6 @@ def merchant_new_key() -> tuple[str, int]:
 @require_role(Role.MERCHANT)
 def merchant_revoke_key(key_id: int) -> ResponseReturnValue:
     db = get_db()
-    revoked = accounts.revoke_key_by_id(db, key_id, owner=current_user)
-    audit.record(
-        db, current_user, AuditAction.KEY_REVOKED, audit.key_subject(revoked.prefix, current_user)
-    )
+    accounts.revoke_key_by_id(db, key_id, current_user, owner=current_user)
     db.commit()
     return redirect(url_for("homes.merchant"))

@@ -159,8 +159,9 @@ def issue_key() -> ResponseReturnValue:
         errors.setdefault("user", _l("Choose a merchant login from the list."))
         return _keys_page(errors=errors), 422
     db = get_db()
-    key = accounts.issue_api_key(db, user, label=request.form.get("label", "").strip()[:80])
-    audit.record(db, current_user, AuditAction.KEY_ISSUED, audit.key_subject(key[:8], user))
+    key = accounts.issue_api_key(
+        db, user, by=current_user, label=request.form.get("label", "").strip()[:80]
+    )
     db.commit()
     return _keys_page(new_key=key)
 
@@ -169,9 +170,6 @@ def issue_key() -> ResponseReturnValue:
 @require_role(Role.ADMIN)
 def revoke_key(key_id: int) -> ResponseReturnValue:
     db = get_db()
-    revoked = accounts.revoke_key_by_id(db, key_id)
-    audit.record(
-        db, current_user, AuditAction.KEY_REVOKED, audit.key_subject(revoked.prefix, revoked.user)
-    )
+    accounts.revoke_key_by_id(db, key_id, current_user)
     db.commit()
     return redirect(url_for("staff.keys"))

@@ -319,7 +319,7 @@ def test_fuzz_json_endpoints_never_5xx_nor_half_write(
         from logistics.services import accounts
 
         clerk = db.scalar(select(User).where(User.username == "clerk.gpo"))
-        accounts.issue_api_key(db, clerk, label="fuzz", key=key)  # type: ignore[arg-type]
+        accounts.issue_api_key(db, clerk, by=None, label="fuzz", key=key)  # type: ignore[arg-type]
         db.commit()
     headers = {"Authorization": f"Bearer {key}"}
     paths = {
