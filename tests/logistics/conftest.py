@@ -4,8 +4,10 @@ the job tests (a real Celery worker with its beat, in its own process)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,17 +112,30 @@ def start_worker(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its beat's process goes with it (stop_worker)
         )
 
 
 def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
+    """Stop the worker and every process it started: its beat runs in a process of its own,
+    which outlives a worker killed with SIGKILL (and kept sweeping, holding connections to the
+    test database, after the tests had ended)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return  # the whole group is gone
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            continue
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:  # the beat's process, after the worker
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 @pytest.fixture
