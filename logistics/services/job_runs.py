@@ -9,12 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from logistics.db import utcnow
-from logistics.models import JobRun
+from logistics.models import (
+    AttemptStatus,
+    ChargeAttempt,
+    JobRun,
+    Notification,
+    NotificationStatus,
+    WebhookDelivery,
+)
 
 BEAT = "celery.beat"  # the row that says when the beat last started
 LATE_PERIODS = 3  # periods missed...
@@ -66,4 +73,35 @@ def beats(session: Session, schedule: dict[str, float], now: datetime | None = N
         limit = timedelta(seconds=every_s * LATE_PERIODS + GRACE_S)
         late = since is None or now - since > limit
         out.append(Beat(task, every_s, last, row.runs if row else 0, late))
+    return out
+
+
+@dataclass(frozen=True)
+class Backlog:
+    kind: str  # messages | webhooks | payments
+    count: int
+    oldest: datetime | None  # since when the oldest has waited
+
+
+def backlog(session: Session, now: datetime | None = None) -> list[Backlog]:
+    """The work the worker owes now: messages due to be sent (not those held for the quiet
+    hours or a retry's wait), webhook deliveries due, charges whose outcome is awaited. A
+    backlog that grows, or an oldest that ages, says the worker or a gateway is behind."""
+    now = now or utcnow()
+    queries = {
+        "messages": select(func.count(), func.min(Notification.next_attempt_at)).where(
+            Notification.status.in_((NotificationStatus.QUEUED, NotificationStatus.SENDING)),
+            Notification.next_attempt_at <= now,
+        ),
+        "webhooks": select(func.count(), func.min(WebhookDelivery.next_at)).where(
+            WebhookDelivery.state.in_(("pending", "sending")), WebhookDelivery.next_at <= now
+        ),
+        "payments": select(func.count(), func.min(ChargeAttempt.updated_at)).where(
+            ChargeAttempt.status.in_((AttemptStatus.CHARGING, AttemptStatus.PENDING))
+        ),
+    }
+    out = []
+    for kind, query in queries.items():
+        count, oldest = session.execute(query).one()
+        out.append(Backlog(kind, int(count or 0), oldest))
     return out

@@ -6,6 +6,8 @@ system page:
 - ``GET /healthz/jobs``: each periodic job of the worker's beat and when it last finished; 503
   when one is late (three of its periods and a minute): the worker or its beat has stopped, and
   payments are not followed up, SMS not sent, webhooks not retried.
+  Also the work owed now (messages and webhook deliveries due, charges awaiting an answer):
+  how much and since when, for whoever watches it grow.
 - ``/admin/system``: the same, in words, for an admin.
 """
 
@@ -59,6 +61,10 @@ def healthz_jobs() -> ResponseReturnValue:
     body: dict[str, Any] = {
         "status": "late" if late else "ok",
         "late": late,
+        "backlog": {
+            b.kind: {"count": b.count, "oldest": b.oldest.isoformat() if b.oldest else None}
+            for b in job_runs.backlog(get_db())
+        },
         "jobs": [
             {
                 "task": b.task,
@@ -76,4 +82,4 @@ def healthz_jobs() -> ResponseReturnValue:
 @bp.get("/admin/system")
 @require_role(Role.ADMIN)
 def system() -> str:
-    return render_template("admin/system.html", beats=_beats())
+    return render_template("admin/system.html", beats=_beats(), backlog=job_runs.backlog(get_db()))

@@ -9,17 +9,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import create_app
 from logistics import jobs
 from logistics.db import make_sessionmaker, utcnow
-from logistics.models import JobRun
-from logistics.services import job_runs
-from tests.conftest import login
+from logistics.models import JobRun, User
+from logistics.services import intake, job_runs
+from tests.conftest import booking, login
 
 
 def test_the_web_process_says_whether_it_reaches_its_database(
@@ -110,3 +111,25 @@ def test_a_real_worker_s_beat_brings_every_job_on_time(
     assert answer.status_code == 200 and answer.get_json()["late"] == []
     db.expire_all()
     assert db.get(JobRun, job_runs.BEAT) is not None  # the beat's start, from its process
+
+
+def test_the_work_waiting_now_is_counted_with_its_oldest(
+    client: FlaskClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAKGHOR_SMS_QUIET", "0-0")
+    shop = db.scalar(select(User).where(User.username == "merchant"))
+    assert shop is not None
+    before = {b.kind: b.count for b in job_runs.backlog(db)}
+    intake.create_parcel(db, intake.parse_booking(booking(merchant_reference="WAIT-1")), shop)
+    db.commit()
+    # The recipient's SMS is due and no worker has sent it.
+    due = {b.kind: b for b in job_runs.backlog(db)}
+    assert due["messages"].count > before["messages"] and due["messages"].oldest is not None
+    later = {b.kind: b for b in job_runs.backlog(db, utcnow() - timedelta(hours=1))}
+    assert later["messages"].count == before["messages"]  # not yet due an hour ago
+    body = client.get("/healthz/jobs").get_json()
+    assert body["backlog"]["messages"]["count"] == due["messages"].count
+    login(client, "admin", "admin-demo-1")
+    page = client.get("/admin/system").text
+    assert f'data-kind="messages" data-count="{due["messages"].count}"' in page
+    assert "Messages due to be sent" in page
