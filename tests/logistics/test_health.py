@@ -81,6 +81,8 @@ def test_a_periodic_job_that_stops_finishing_is_late(
     # The admin reads it in words, in both languages; no one else.
     assert client.get("/admin/system").status_code in (302, 401)
     login(client, "admin", "admin-demo-1")
+    home = client.get("/admin").text  # the admin sees it without looking for it
+    assert 'id="jobs-late-count"' in home and "1 of the worker's periodic jobs are late" in home
     en = client.get("/admin/system").text
     assert 'id="jobs-late"' in en and 'data-task="dakghor.sms.sweep" data-late="yes"' in en
     assert "Messages that are due sent, late receipts asked for" in en
