@@ -226,7 +226,7 @@ def _jobs() -> Any:
     return tasks.celery
 
 
-celery = _jobs()  # `celery -A app worker -B`; make run starts one worker per queue (tasks.py)
+celery = _jobs()  # `celery -A app worker -B`; make run starts one per queue (jobs.py)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,33 +96,32 @@ celery = make_celery()
 PERIODIC: dict[str, float] = {
     entry["task"]: float(entry["schedule"]) for entry in celery.conf.beat_schedule.values()
 }
-# The worker's sessions, set by tasks.py once its Flask app is made (the record below needs
-# the database; jobs.py does not make the app).
-sessions_of_app: Callable[[], Any] | None = None
 
 
-@signals.beat_init.connect  # type: ignore[untyped-decorator]
-def _beat_started(sender: Any = None, **_: Any) -> None:
-    """The beat started (in its own process): its periodic jobs are judged from now on, not
-    since they last ran (a new beat first runs each of them one period after it starts)."""
+def _record(name: str) -> None:
+    """``name`` ran, in the database of this process's Flask app (the worker's, or the beat's
+    own process's); a failure to record is only logged: the work itself went on."""
     from logistics import tasks
     from logistics.services import job_runs
 
     try:
-        job_runs.record(tasks._app().extensions["dakghor.sessionmaker"], job_runs.BEAT)
-    except Exception:  # noqa: BLE001 - the beat must run all the same
-        log.warning("the beat's start was not recorded", exc_info=True)
+        job_runs.record(tasks._app().extensions["dakghor.sessionmaker"], name)
+    except Exception:  # noqa: BLE001
+        log.warning("the run of %s was not recorded", name, exc_info=True)
+
+
+@signals.beat_init.connect  # type: ignore[untyped-decorator]
+def _beat_started(sender: Any = None, **_: Any) -> None:
+    """The beat started: its periodic jobs are judged from now on, not since they last ran (a
+    new beat first runs each of them one period after it starts)."""
+    from logistics.services.job_runs import BEAT
+
+    _record(BEAT)
 
 
 @signals.task_success.connect  # type: ignore[untyped-decorator]
 def _record_run(sender: Any = None, **_: Any) -> None:
-    """A periodic task finished: its run is recorded (a failure to record is only logged)."""
+    """A periodic task finished."""
     name = getattr(sender, "name", "")
-    if name not in PERIODIC or sessions_of_app is None:
-        return
-    from logistics.services import job_runs
-
-    try:
-        job_runs.record(sessions_of_app(), name)
-    except Exception:  # noqa: BLE001 - the job itself succeeded
-        log.warning("the run of %s was not recorded", name, exc_info=True)
+    if name in PERIODIC:
+        _record(name)

@@ -24,7 +24,6 @@ from logistics import jobs
 log = logging.getLogger(__name__)
 
 celery = jobs.celery
-QUICK, SLOW = jobs.QUICK, jobs.SLOW
 app_factory: Callable[[], Any] | None = None  # set by app.py
 _flask: Any = None
 
@@ -36,7 +35,6 @@ def _app() -> Any:
         if app_factory is None:
             raise RuntimeError("start the worker as: celery -A app worker -B")
         _flask = app_factory()
-        jobs.sessions_of_app = lambda: _flask.extensions["dakghor.sessionmaker"]
     return _flask
 
 

@@ -1,6 +1,6 @@
 """Whether the worker's beat is running: each periodic job records when it last finished
-(``jobs`` records it on the task's success, and the beat's own start), and a job that has not finished for three of its
-periods and a minute is late. A late sweep means open payments are not followed up, SMS not
+(``jobs`` records it on the task's success, and the beat's own start), and a job that has
+not finished for three of its periods and a minute is late. A late sweep means open payments are not followed up, SMS not
 sent, webhooks not retried: the health check (``/healthz/jobs``) answers 503 and the admin's
 system page says which, where before nothing told anyone that the worker had stopped."""
 
@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from logistics.db import utcnow
+from logistics.db import insert_once, utcnow
 from logistics.models import (
     AttemptStatus,
     ChargeAttempt,
@@ -40,20 +39,14 @@ class Beat:
 def record(make_session: sessionmaker[Session], task: str, at: datetime | None = None) -> None:
     """``task`` finished now (one row per task, its count of runs)."""
     at = at or utcnow()
-    for _ in range(2):  # a second worker may insert the row between our UPDATE and INSERT
-        with make_session() as s:
-            done = s.execute(
+    with make_session() as s:
+        if not insert_once(s, JobRun, {"name": task, "last_run_at": at, "runs": 1}, ["name"]):
+            s.execute(
                 update(JobRun)
                 .where(JobRun.name == task)
                 .values(last_run_at=at, runs=JobRun.runs + 1)
-            ).rowcount  # type: ignore[attr-defined]
-            if not done:
-                s.add(JobRun(name=task, last_run_at=at, runs=1))
-            try:
-                s.commit()
-                return
-            except IntegrityError:
-                s.rollback()
+            )
+        s.commit()
 
 
 def beats(session: Session, schedule: dict[str, float], now: datetime | None = None) -> list[Beat]:

@@ -43,12 +43,21 @@ QUEUE_DOWN = "the job queue could not be reached"  # a plan's error when its job
 class Job:
     """A kind of row a background job works on."""
 
-    model: Any  # a mapped class with ``id`` and ``heartbeat_at``
-    running: Callable[[], ColumnElement[bool]]  # its rows still being worked on, in SQL
-    is_running: Callable[[Any], bool]  # the same, of a row read
-    queued_at: Callable[[Any], datetime]  # when the job was (last) queued
-    queued_column: str  # the column that keeps it
+    model: Any  # a mapped class with ``id``, ``created_at`` and ``heartbeat_at``
+    state: str  # the column that says where its work stands...
+    running_states: tuple[Any, ...]  # ...and its values while a job works on it
+    queued_column: str  # when the job was (last) queued (unset: when the row was made)
     grace_s: Callable[[Any], float]  # how long it may wait in the queue
+
+    def running(self) -> ColumnElement[bool]:
+        """Its rows still being worked on, in SQL."""
+        return getattr(self.model, self.state).in_(self.running_states)  # type: ignore[no-any-return]
+
+    def is_running(self, row: Any) -> bool:
+        return getattr(row, self.state) in self.running_states
+
+    def queued_at(self, row: Any) -> datetime:
+        return getattr(row, self.queued_column) or row.created_at  # type: ignore[no-any-return]
 
     def criteria(self, row: Any) -> list[ColumnElement[bool]]:
         """The row as it was read: still running, its heartbeat and queueing unchanged."""
@@ -64,29 +73,12 @@ class Job:
 
 
 DAY_PLAN = Job(
-    DayPlan,
-    lambda: DayPlan.status == PlanStatus.PLANNING,
-    lambda p: p.status is PlanStatus.PLANNING,
-    lambda p: p.created_at,
-    "created_at",
-    lambda p: p.time_limit_s + QUEUED_S,
+    DayPlan, "status", (PlanStatus.PLANNING,), "created_at", lambda p: p.time_limit_s + QUEUED_S
 )
 ROUND_PLAN = Job(
-    RoundPlan,
-    lambda: RoundPlan.status == RoundPlanStatus.PLANNING,
-    lambda p: p.status is RoundPlanStatus.PLANNING,
-    lambda p: p.created_at,
-    "created_at",
-    lambda p: p.seconds + QUEUED_S,
+    RoundPlan, "status", (RoundPlanStatus.PLANNING,), "created_at", lambda p: p.seconds + QUEUED_S
 )
-BULK = Job(
-    BulkUpload,
-    lambda: BulkUpload.state.in_(("checking", "booking")),
-    lambda u: u.state in ("checking", "booking"),
-    lambda u: u.queued_at or u.created_at,
-    "queued_at",
-    lambda u: QUEUED_S,
-)
+BULK = Job(BulkUpload, "state", ("checking", "booking"), "queued_at", lambda u: QUEUED_S)
 
 
 @contextmanager

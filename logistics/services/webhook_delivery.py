@@ -135,14 +135,12 @@ def deliver(
         except (OSError, http.client.HTTPException) as e:
             error, kind = f"{type(e).__name__}: {e}"[:200], error_kind(e)
     ms = int((time.monotonic() - started) * 1000)
-    failure = (error, kind or "network") if error is not None else None
-    return _record(make_session, delivery_id, signature, status, failure, answer, ms, now())
+    return _record(make_session, delivery_id, signature, status, error, kind, answer, ms, now())
 
 
 def error_kind(e: BaseException) -> str:
-    """What kept a call from an answer, as a code the merchant's page says in words."""
-    if isinstance(e, TimeoutError):
-        return "timeout"
+    """What kept a call from an answer, as a code the merchant's page says in words (a
+    timeout is caught, and named, before)."""
     if isinstance(e, ConnectionRefusedError):
         return "refused"
     if isinstance(e, (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)):
@@ -159,13 +157,13 @@ def _record(
     delivery_id: int,
     signature: str,
     status: int | None,
-    failure: tuple[str, str] | None,  # (what went wrong, its code)
+    error: str | None,  # what went wrong, for the try's log
+    kind: str | None,  # its code, for the merchant's page
     answer: str | None,
     ms: int,
     at: datetime,
 ) -> str:
     ok = status is not None and 200 <= status < 300
-    error, kind = failure or (None, None)
     with make_session() as s:
         d = s.get(WebhookDelivery, delivery_id)
         assert d is not None

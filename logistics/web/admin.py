@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from logistics.errors import NotFound, ValidationError
 from logistics.i18n import AUTONYMS, _l
 from logistics.models import ApiKey, AuditAction, Office, Role, User, Van
-from logistics.services import audit, job_runs, payments, reconciliation, sms_text
+from logistics.services import audit, payments, reconciliation, sms_text
 from logistics.services.tariff import default_tariff
 from logistics.web import get_db, require_role
 
@@ -38,9 +38,9 @@ def home() -> str:
         "offices": db.scalar(select(func.count()).select_from(Office)) or 0,
         "vans": db.scalar(select(func.count()).select_from(Van)) or 0,
     }
-    from logistics.jobs import PERIODIC
+    from logistics.web.health import beats
 
-    late = sum(b.late for b in job_runs.beats(db, PERIODIC))
+    late = sum(b.late for b in beats())
     return render_template(
         "admin/home.html", counts=counts, tariff=default_tariff(), late_jobs=late
     )

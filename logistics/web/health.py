@@ -27,12 +27,6 @@ from logistics.web import get_db, require_role
 bp = Blueprint("health", __name__)
 
 
-def _schedule() -> dict[str, float]:
-    from logistics import jobs
-
-    return jobs.PERIODIC
-
-
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     try:
@@ -50,14 +44,17 @@ def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok", "database": "ok"}), 200, {"Cache-Control": "no-store"}
 
 
-def _beats() -> list[job_runs.Beat]:
-    return job_runs.beats(get_db(), _schedule())
+def beats() -> list[job_runs.Beat]:
+    """Each periodic job of the worker's beat, and whether it is late."""
+    from logistics.jobs import PERIODIC  # the Celery app, made when first asked
+
+    return job_runs.beats(get_db(), PERIODIC)
 
 
 @bp.get("/healthz/jobs")
 def healthz_jobs() -> ResponseReturnValue:
-    beats = _beats()
-    late = [b.task for b in beats if b.late]
+    now = beats()
+    late = [b.task for b in now if b.late]
     body: dict[str, Any] = {
         "status": "late" if late else "ok",
         "late": late,
@@ -73,7 +70,7 @@ def healthz_jobs() -> ResponseReturnValue:
                 "runs": b.runs,
                 "late": b.late,
             }
-            for b in beats
+            for b in now
         ],
     }
     return jsonify(body), 503 if late else 200, {"Cache-Control": "no-store"}
@@ -82,4 +79,4 @@ def healthz_jobs() -> ResponseReturnValue:
 @bp.get("/admin/system")
 @require_role(Role.ADMIN)
 def system() -> str:
-    return render_template("admin/system.html", beats=_beats(), backlog=job_runs.backlog(get_db()))
+    return render_template("admin/system.html", beats=beats(), backlog=job_runs.backlog(get_db()))

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from logistics.models import Parcel, User
+from logistics.models import DayPlan, Parcel, PlanStatus, User
 from logistics.services import intake, payments
 from tests.billing.conftest import Simulator
 from tests.conftest import booking
@@ -136,6 +138,29 @@ def stop_worker(proc: subprocess.Popen[bytes]) -> None:
             except ProcessLookupError:
                 return
             time.sleep(0.1)
+
+
+def plan_on_worker(
+    db: Session, env: dict[str, str], day: date, seconds: int, worker: Any, log: Path
+) -> DayPlan:
+    """Queue a plan of ``day`` with ``dakghor dispatch plan`` (as a planner's press would) and
+    wait until a real worker is solving it (its first heartbeat): the version, still planning."""
+    queued = subprocess.run(
+        [str(Path(sys.executable).with_name("dakghor")), "dispatch", "plan", "--date", str(day),
+         "--seconds", str(seconds)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        db.expire_all()
+        plan = db.scalar(select(DayPlan).where(DayPlan.service_date == day))
+        if plan is not None and plan.heartbeat_at is not None:
+            assert plan.status is PlanStatus.PLANNING
+            return plan
+        assert worker.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.2)
+    raise AssertionError("the planning job did not start: " + log.read_text()[-3000:])
 
 
 @pytest.fixture

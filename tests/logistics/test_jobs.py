@@ -12,15 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from logistics.db import utcnow
+from logistics.jobs import QUICK, SLOW
 from logistics.models import AttemptStatus, ChargeAttempt, DayPlan, Parcel, PlanStatus, Purpose
 from logistics.services import payments
-from logistics.tasks import QUICK, SLOW
 from tests.billing.conftest import Simulator
-from tests.logistics.conftest import ROOT, start_worker, stop_worker
+from tests.logistics.conftest import ROOT, plan_on_worker, start_worker, stop_worker
 from tests.logistics.test_dispatch import DAY
 from tests.logistics.test_payments import parcel
 
@@ -123,22 +123,7 @@ def test_a_payers_follow_up_does_not_wait_behind_a_days_plan(
     )
     slow = start_worker(worker_env, tmp_path, "slow", "-Q", SLOW)
     try:
-        queued = subprocess.run(
-            [str(Path(sys.executable).with_name("dakghor")), "dispatch", "plan",
-             "--date", str(DAY), "--seconds", "30"],
-            cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert queued.returncode == 0, queued.stderr
-        deadline = time.monotonic() + 60
-        plan = None
-        while time.monotonic() < deadline:  # until the slow worker is solving
-            db.expire_all()
-            plan = db.scalar(select(DayPlan).where(DayPlan.service_date == DAY))
-            if plan is not None and plan.heartbeat_at is not None:
-                break
-            assert slow.poll() is None, (tmp_path / "slow.log").read_text()[-3000:]
-            time.sleep(0.2)
-        assert plan is not None and plan.status is PlanStatus.PLANNING
+        plan = plan_on_worker(db, worker_env, DAY, 30, slow, tmp_path / "slow.log")
         s = pay_app.extensions["dakghor.payments"]()
         a = _stuck(db, s, simulator, "01711300003")
         subprocess.run(

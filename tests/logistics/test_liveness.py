@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ from logistics.models import (
 )
 from logistics.services import bulk, bulk_jobs, dispatch, liveness, round_plans
 from tests.conftest import login
-from tests.logistics.conftest import ROOT, start_worker, stop_worker
+from tests.logistics.conftest import plan_on_worker, start_worker, stop_worker
 from tests.logistics.test_bulk import _booked_upload, _csv, _row
 from tests.logistics.test_dispatch import DAY
 from tests.logistics.test_rounds import _user, arrived
@@ -162,22 +161,7 @@ def test_a_worker_killed_mid_plan_is_seen_on_the_page(
     version is given up three seconds after its last beat, not seventy minutes later."""
     assert worker_env["DAKGHOR_JOB_HEARTBEAT_S"] == "0.5"
     monkeypatch.setattr(liveness, "HEARTBEAT_S", 0.5)
-    queued = subprocess.run(
-        [str(Path(sys.executable).with_name("dakghor")), "dispatch", "plan", "--date", str(DAY),
-         "--seconds", "60"],
-        cwd=ROOT, env=worker_env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert queued.returncode == 0, queued.stderr
-    plan = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # until the job has started
-        db.expire_all()
-        plan = db.scalar(select(DayPlan).where(DayPlan.service_date == DAY))
-        if plan is not None and plan.heartbeat_at is not None:
-            break
-        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
-        time.sleep(0.2)
-    assert plan is not None and plan.status is PlanStatus.PLANNING
+    plan = plan_on_worker(db, worker_env, DAY, 60, worker, tmp_path / "worker.log")
     assert not liveness.give_up_if_dead(db, plan)  # beating: alive
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
