@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         counter,
         counter_pickups,
         errors,
+        fastlane,
         guard,
         health,
         homes,
@@ -215,6 +216,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     web.register_template_helpers(app)
     cli.register(app)
+    fastlane.install(app)  # last: public tracking's plain case, answered before Flask's hooks
     return app
 
 

@@ -53,13 +53,22 @@ class TooManyRequests(DakGhorError):
         self.retry_after_s = retry_after_s
 
 
+# A call's count made before Flask saw it (logistics/web/fastlane.py), in its WSGI environ:
+# (left, reset) as ``ApiLimits.count`` answers, or None when the storage could not be reached.
+COUNTED = "dakghor.rate_counted"
+
+
 def rate_key() -> str:
     """Whose requests a rate limit counts: the API key's (by a digest, never the key), else the
     caller's address."""
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer " and header[7:].strip():
-        return "key:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:24]
-    return "ip:" + (request.remote_addr or "127.0.0.1")
+    return rate_key_of(request.headers.get("Authorization", ""), request.remote_addr)
+
+
+def rate_key_of(authorization: str, remote_addr: str | None) -> str:
+    """``rate_key`` from the Authorization header and the caller's address."""
+    if authorization[:7].lower() == "bearer " and authorization[7:].strip():
+        return "key:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()[:24]
+    return "ip:" + (remote_addr or "127.0.0.1")
 
 
 def _rate(text: str, name: str) -> RateLimitItem:
@@ -111,15 +120,18 @@ class ApiLimits:
         self.every = _rate(app.config["API_RATE_LIMIT"], "DAKGHOR_API_RATE")
         self.bulk = _rate(app.config["API_BULK_RATE_LIMIT"], "DAKGHOR_API_BULK_RATE")
 
-    def count(self, item: RateLimitItem, scope: str, key: str) -> tuple[int, int] | None:
+    def count(
+        self, item: RateLimitItem, scope: str, key: str, path: str | None = None
+    ) -> tuple[int, int] | None:
         """One more call of ``key`` against ``item``: the calls left in this window (below 0
-        when over) and the epoch second it ends; None when the storage cannot be reached."""
+        when over) and the epoch second it ends; None when the storage cannot be reached (and
+        logged, with the request's ``path``)."""
         period = item.get_expiry()
         window = int(time.time()) // period
         try:
             used = self.storage.incr(f"dakghor/{scope}/{key}/{window}", period + 1)
         except Exception:  # the storage is down: let the call through (module docstring)
-            log.warning("rate limit storage unreachable; %s not counted", request.path)
+            log.warning("rate limit storage unreachable; %s not counted", path or request.path)
             return None
         return item.amount - used, (window + 1) * period
 
@@ -131,7 +143,10 @@ class ApiLimits:
         if request.endpoint == BULK:
             limits.append((self.bulk, "bulk"))
         for item, scope in limits:
-            counted = self.count(item, scope, key)
+            if scope == "api" and COUNTED in request.environ:  # counted before Flask
+                counted = request.environ.pop(COUNTED)
+            else:
+                counted = self.count(item, scope, key)
             if counted is None:
                 continue
             left, reset = counted
