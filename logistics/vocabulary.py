@@ -249,17 +249,27 @@ def hook_state(code: str) -> str:
 
 
 def plan_error(error: str | None) -> str:
-    """A failed plan's error in words where it is one of ours (its worker died, the queue was
-    down); "" for another (an exception's own words, which the page shows as they are)."""
+    """A failed plan's error in the reader's words: its worker died, the queue was down, or
+    an error of the program, whose own (English) words the page keeps apart, as technical
+    details for whoever is asked to look into it (``plan_error_is_ours``)."""
     from logistics.services.liveness import QUEUE_DOWN, STOPPED
 
+    if not error:
+        return ""
     if error == STOPPED:
         return str(
             _l("Its worker stopped without an answer (it was killed, or its machine stopped).")
         )
-    if error and error.startswith(QUEUE_DOWN):
+    if error.startswith(QUEUE_DOWN):
         return str(_l("The job queue could not be reached."))
-    return ""
+    return str(_l("An unexpected error stopped it; its technical details are below."))
+
+
+def plan_error_is_ours(error: str | None) -> bool:
+    """Whether ``plan_error`` says all there is (no technical details to show)."""
+    from logistics.services.liveness import QUEUE_DOWN, STOPPED
+
+    return not error or error == STOPPED or error.startswith(QUEUE_DOWN)
 
 
 # The worker's periodic jobs, by their Celery task (logistics/jobs.py's beat).

@@ -28,6 +28,7 @@ from logistics.vocabulary import (
     job_name,
     left_over,
     plan_error,
+    plan_error_is_ours,
     precision,
     sms_reason,
 )
@@ -144,6 +145,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["hook_state"] = hook_state
     app.jinja_env.filters["hook_error"] = hook_error
     app.jinja_env.filters["plan_error"] = plan_error
+    app.jinja_env.filters["plan_error_is_ours"] = plan_error_is_ours
     app.jinja_env.filters["job_name"] = job_name
     app.jinja_env.filters["sms_reason"] = sms_reason
     app.jinja_env.filters["precision"] = precision

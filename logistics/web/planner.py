@@ -358,7 +358,7 @@ def state(plan_id: int) -> Response:
         "progress_text": _("%(pct)s%% of the time limit", pct=p.progress_pct),
         "best_text": _best(p),
         "error": p.error,
-        "error_text": plan_error(p.error) or p.error,
+        "error_text": plan_error(p.error),
         "routes": [],
     }
     for k, r in enumerate(p.routes):

@@ -122,6 +122,25 @@ def test_the_job_beats_while_it_solves(
     assert plan.status is PlanStatus.DRAFT
 
 
+def test_a_plan_that_failed_on_a_program_error_says_so_in_the_readers_words(
+    client: FlaskClient, db: Session, waiting: list[Parcel]
+) -> None:
+    """The exception's own words are not the planner's: the page says what happened in the
+    reader's language, and keeps the technical words apart, for whoever looks into it."""
+    words = "ValueError: van DK-1 has no depot"
+    failed = _planning(db, status=PlanStatus.FAILED, error=words, finished_at=utcnow())
+    login(client, "planner", "planner-demo-1")
+    state = client.get(f"/dispatch/plans/{failed.id}/state.json").get_json()
+    assert state["error"] == words and words not in state["error_text"]
+    en = client.get(f"/dispatch/plans/{failed.id}").text
+    assert "An unexpected error stopped it" in en
+    lead, details = en.split('id="plan-error-details"')
+    assert words not in lead and words in details and "Technical details" in details
+    bn = client.get(f"/dispatch/plans/{failed.id}", headers={"Accept-Language": "bn"}).text
+    assert "An unexpected error" not in bn and "Technical details" not in bn
+    assert words in bn.split('id="plan-error-details"')[1]  # kept, marked as not translated
+
+
 def test_the_plan_page_shows_a_dead_job_as_failed(
     client: FlaskClient, db: Session, waiting: list[Parcel]
 ) -> None:
