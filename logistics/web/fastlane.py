@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from logistics import s10
 from logistics.errors import DakGhorError
 from logistics.services import tracking
 from logistics.web import security_header_list
@@ -55,15 +54,17 @@ class TrackingFastLane:
             and "HTTP_COOKIE" not in environ
         ):
             m = PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if m is not None and s10.is_valid(m.group(1)):
+            if m is not None:
                 answer = self._answer(environ, m.group(1))
                 if answer is not None:
                     self.served += 1
-                    return answer(environ, start_response)
+                    body, headers = answer
+                    start_response("200 OK", headers)
+                    return [body]
         return self.inner(environ, start_response)
 
-    def _answer(self, environ: dict[str, Any], tid: str) -> Any:
-        """The response, or None to hand the call to Flask (counted, when it was)."""
+    def _answer(self, environ: dict[str, Any], tid: str) -> tuple[bytes, list[Any]] | None:
+        """The body and headers, or None to hand the call to Flask (counted, when it was)."""
         app = self.app
         limits = app.extensions["dakghor.limits"]
         key = rate_key_of(environ.get("HTTP_AUTHORIZATION", ""), environ.get("REMOTE_ADDR"))
@@ -74,21 +75,31 @@ class TrackingFastLane:
         try:
             view = tracking.public_view_of(app.extensions["dakghor.reader"], tid)
         except DakGhorError:
-            return None  # no such parcel: Flask's 404, translated
+            return None  # a wrong check digit, no such parcel: Flask's 4xx, translated
         except Exception:
             log.debug("tracking's fast lane handed %s to Flask", tid, exc_info=True)
             return None  # Flask meets the same error and answers it as it answers any
-        resp = app.json.response(view)
-        headers = resp.headers
+        # What jsonify writes: the app's JSON provider, indented as it would indent.
+        provider = app.json
+        if (provider.compact is None and app.debug) or provider.compact is False:  # type: ignore[attr-defined]
+            text = provider.dumps(view, indent=2)
+        else:
+            text = provider.dumps(view, separators=(",", ":"))
+        body = f"{text}\n".encode()
+        headers = [
+            ("Content-Type", provider.mimetype),  # type: ignore[attr-defined]
+            ("Content-Length", str(len(body))),
+        ]
         if counted is not None:
             left, reset = counted
-            headers["X-RateLimit-Limit"] = str(limits.every.amount)
-            headers["X-RateLimit-Remaining"] = str(left)
-            headers["X-RateLimit-Reset"] = str(reset)
-        headers["Vary"] = "Accept-Language, Cookie"
-        for name, _lower, value in security_header_list(app):
-            headers.add(name, value)
-        return resp
+            headers += [
+                ("X-RateLimit-Limit", str(limits.every.amount)),
+                ("X-RateLimit-Remaining", str(left)),
+                ("X-RateLimit-Reset", str(reset)),
+            ]
+        headers.append(("Vary", "Accept-Language, Cookie"))
+        headers += [(name, value) for name, _lower, value in security_header_list(app)]
+        return body, headers
 
 
 def install(app: Flask) -> TrackingFastLane | None:
