@@ -12,10 +12,10 @@ here and handed on is not counted again: ``ApiLimits.check``). ``tests/logistics
 test_fastlane.py`` compares the two answers for every kind of request.
 
 Why: Flask's request handling around this one query (its contexts, URL matching, nine
-request hooks, spectree's wrapper, the response's post-processing) cost about twice the
-query and the view together (measured in process: 498 µs a call, 327 without the hooks, 142
-for a bare Flask endpoint), and public tracking is what every customer, shop and robot asks
-most. ``make bench-api`` measures it against a bare Flask endpoint under gunicorn.
+request hooks, spectree's wrapper, the response's post-processing) cost nearly three times
+the query, the view and its JSON (measured in process on SQLite: 498 µs of CPU a call through
+Flask, 327 without its hooks, 122-169 through the lane; 142 for a bare Flask endpoint), and
+public tracking is what every customer, shop and robot asks most. ``make bench-api`` measures it against a bare Flask endpoint under gunicorn.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class TrackingFastLane:
     def __init__(self, app: Flask, inner: WSGIApp) -> None:
         self.app = app
         self.inner = inner
-        self.served = 0  # calls answered here (the tests check the lane is taken)
+        self.served = 0  # calls answered here, for the tests (threads may lose an increment)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if (
