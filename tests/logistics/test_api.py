@@ -192,19 +192,18 @@ def test_unknown_route_and_method_answer_json(client: FlaskClient) -> None:
     assert client.delete("/api/v1/offices").status_code == 405
 
 
-def test_tracking_by_one_query_answers_as_the_parcel_does(
-    app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
-) -> None:
-    """The API's tracking reads plain rows (tracking.public_view_of, on a raw connection of the
-    reader's pool); it must say exactly what the parcel's own view says, events and offices in
-    order, with the same types (the status an enum, the times aware)."""
+def on_its_way(app: Flask, client: FlaskClient, merchant_headers: dict[str, str]) -> str:
+    """A parcel booked through the API, accepted and on its way: three events, two of them at
+    an office. Its tracking id."""
     from logistics.models import Office
     from logistics.services import tracking
     from logistics.web import get_db
 
-    tid = client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
-        "tracking_id"
-    ]
+    tid = str(
+        client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
+            "tracking_id"
+        ]
+    )
     with app.test_request_context():
         db = get_db()
         parcel = tracking.find_parcel(db, tid)
@@ -212,7 +211,21 @@ def test_tracking_by_one_query_answers_as_the_parcel_does(
         tracking.record_event(db, parcel, "EMA", office=gpo)
         tracking.record_event(db, parcel, "EMC", office=gpo)
         db.commit()
-        db.expire_all()
+    return tid
+
+
+def test_tracking_by_one_query_answers_as_the_parcel_does(
+    app: Flask, client: FlaskClient, merchant_headers: dict[str, str]
+) -> None:
+    """The API's tracking reads plain rows (tracking.public_view_of, on a raw connection of the
+    reader's pool); it must say exactly what the parcel's own view says, events and offices in
+    order, with the same types (the status an enum, the times aware)."""
+    from logistics.services import tracking
+    from logistics.web import get_db
+
+    tid = on_its_way(app, client, merchant_headers)
+    with app.test_request_context():
+        db = get_db()
         slow = tracking.public_view(tracking.find_parcel(db, tid))
         fast = tracking.public_view_of(db, tid)
         raw = tracking.public_view_of(app.extensions["dakghor.reader"], tid)  # rows.read_rows

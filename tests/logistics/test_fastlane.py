@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from werkzeug.test import Client, TestResponse
 
 from app import create_app
-from logistics.models import Office
 from logistics.services import tracking
-from logistics.web import fastlane, get_db
-from tests.conftest import booking
+from logistics.web import fastlane
+from tests.logistics.test_api import on_its_way
 
 
 def _lane(app: Flask) -> fastlane.TrackingFastLane:
@@ -45,20 +43,7 @@ def _same(fast: TestResponse, slow: TestResponse) -> None:
 
 @pytest.fixture
 def tid(app: Flask, client: FlaskClient, merchant_headers: dict[str, str]) -> str:
-    """A parcel booked, accepted and on its way: three events, two of them at an office."""
-    tid = str(
-        client.post("/api/v1/parcels", json=booking(), headers=merchant_headers).get_json()[
-            "tracking_id"
-        ]
-    )
-    with app.test_request_context():
-        db = get_db()
-        parcel = tracking.find_parcel(db, tid)
-        gpo = db.scalar(select(Office).where(Office.code == "GPO"))
-        tracking.record_event(db, parcel, "EMA", office=gpo)
-        tracking.record_event(db, parcel, "EMC", office=gpo)
-        db.commit()
-    return tid
+    return on_its_way(app, client, merchant_headers)
 
 
 @pytest.mark.parametrize(
