@@ -10,7 +10,7 @@ WORKERS ?= 2
 PYTEST_ARGS ?=
 MO := logistics/translations/bn/LC_MESSAGES/messages.mo
 
-.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-vanday bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-handoff bench-scale clean install install-test areas
+.PHONY: run test lint translations catalogs bench bench-routing bench-search bench-dhaka bench-vanday bench-parcels bench-dispatch bench-lastmile bench-payments bench-merchants bench-api bench-tracking bench-handoff bench-scale clean install install-test areas
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -122,6 +122,11 @@ bench-merchants: $(VENV)/.installed-test $(MO)
 ## make run's gunicorn settings, on SQLite and PostgreSQL (needs wrk: apt-get install wrk)
 bench-api: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_api.py $(ARGS)
+
+## bench-tracking: public tracking's CPU per call in process, through its fast lane, through
+## Flask's own handling and a bare Flask endpoint, alternated, SQLite and PostgreSQL
+bench-tracking: $(VENV)/.installed-test $(MO)
+	$(BIN)/python bench/bench_tracking.py $(ARGS)
 
 ## bench-handoff: a booking's CPU with its messages queued one per id in the request against
 ## the hand-off thread (logistics/handoff.py), alternated in one process, SQLite and PostgreSQL
