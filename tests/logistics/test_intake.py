@@ -257,9 +257,12 @@ def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
     intake.create_parcel(db, intake.parse_booking(booking()), merchant)  # the series exists
     db.commit()
     said: list[str] = []
+    offices: list[str] = []
 
     def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         said.append(statement.lstrip().split(None, 1)[0].upper())
+        if "FROM offices" in statement:
+            offices.append(statement)
 
     engine = db.get_bind()
     event.listen(engine, "before_cursor_execute", note)
@@ -270,6 +273,9 @@ def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
     first_write = next(i for i, verb in enumerate(said) if verb != "SELECT")
     assert "SELECT" in said[:first_write]
     assert set(said[first_write:]) <= {"UPDATE", "INSERT"}, said[first_write:]
+    # The offices are read twice: the origin by its code, and the delivery offices, among
+    # which the destination is found (it is not loaded again).
+    assert len(offices) == 2, offices
     # What was read ahead was used: the message in the contact's language, the pin, the hook.
     message = db.scalar(select(Notification).where(Notification.parcel_id == p.id))
     assert message is not None and message.lang == "en"
