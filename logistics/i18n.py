@@ -31,6 +31,7 @@ LANGUAGES = ("bn", "en")
 AUTONYMS = {"bn": "বাংলা", "en": "English"}
 DEFAULT = "bn"
 COOKIE = "dakghor_lang"
+VARY = "Accept-Language, Cookie"  # what an answer's language depends on
 CATALOGS = os.path.join(os.path.dirname(__file__), "translations")
 
 _ = gettext
@@ -222,7 +223,7 @@ def init_app(app: Flask) -> None:
         # The same address answers in either language (set directly where nothing varies yet:
         # the header set's parse and write-back cost an API call 20 µs).
         if "Vary" not in resp.headers:
-            resp.headers["Vary"] = "Accept-Language, Cookie"
+            resp.headers["Vary"] = VARY
         else:
             resp.vary.update(("Accept-Language", "Cookie"))
         return resp

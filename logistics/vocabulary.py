@@ -252,24 +252,29 @@ def plan_error(error: str | None) -> str:
     """A failed plan's error in the reader's words: its worker died, the queue was down, or
     an error of the program, whose own (English) words the page keeps apart, as technical
     details for whoever is asked to look into it (``plan_error_is_ours``)."""
-    from logistics.services.liveness import QUEUE_DOWN, STOPPED
-
     if not error:
         return ""
+    return _our_plan_error(error) or str(
+        _l("An unexpected error stopped it; its technical details are below.")
+    )
+
+
+def plan_error_is_ours(error: str | None) -> bool:
+    """Whether ``plan_error`` says all there is (no technical details to show)."""
+    return not error or bool(_our_plan_error(error))
+
+
+def _our_plan_error(error: str) -> str:
+    """The words for an error the jobs themselves set (a dead worker, the queue down), or ""."""
+    from logistics.services.liveness import QUEUE_DOWN, STOPPED
+
     if error == STOPPED:
         return str(
             _l("Its worker stopped without an answer (it was killed, or its machine stopped).")
         )
     if error.startswith(QUEUE_DOWN):
         return str(_l("The job queue could not be reached."))
-    return str(_l("An unexpected error stopped it; its technical details are below."))
-
-
-def plan_error_is_ours(error: str | None) -> bool:
-    """Whether ``plan_error`` says all there is (no technical details to show)."""
-    from logistics.services.liveness import QUEUE_DOWN, STOPPED
-
-    return not error or error == STOPPED or error.startswith(QUEUE_DOWN)
+    return ""
 
 
 # The worker's periodic jobs, by their Celery task (logistics/jobs.py's beat).

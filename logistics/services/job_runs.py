@@ -1,8 +1,9 @@
 """Whether the worker's beat is running: each periodic job records when it last finished
 (``jobs`` records it on the task's success, and the beat's own start), and a job that has
-not finished for three of its periods and a minute is late. A late sweep means open payments are not followed up, SMS not
-sent, webhooks not retried: the health check (``/healthz/jobs``) answers 503 and the admin's
-system page says which, where before nothing told anyone that the worker had stopped."""
+not finished for three of its periods and a minute is late. A late sweep means open payments
+are not followed up, SMS not sent, webhooks not retried: the health check (``/healthz/jobs``)
+answers 503 and the admin's system page says which, where before nothing told anyone that the
+worker had stopped."""
 
 from __future__ import annotations
 

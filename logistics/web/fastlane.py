@@ -15,7 +15,8 @@ Why: Flask's request handling around this one query (its contexts, URL matching,
 request hooks, spectree's wrapper, the response's post-processing) cost nearly three times
 the query, the view and its JSON (measured in process on SQLite: 498 µs of CPU a call through
 Flask, 327 without its hooks, 122-169 through the lane; 142 for a bare Flask endpoint), and
-public tracking is what every customer, shop and robot asks most. ``make bench-api`` measures it against a bare Flask endpoint under gunicorn.
+public tracking is what every customer, shop and robot asks most. ``make bench-tracking``
+measures the three in process, ``make bench-api`` under gunicorn.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from logistics.errors import DakGhorError
+from logistics.i18n import VARY
 from logistics.services import tracking
 from logistics.web import security_header_list
-from logistics.web.ratelimit import COUNTED, rate_key_of
+from logistics.web.ratelimit import COUNTED, header_pairs, rate_key_of
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -91,13 +93,8 @@ class TrackingFastLane:
             ("Content-Length", str(len(body))),
         ]
         if counted is not None:
-            left, reset = counted
-            headers += [
-                ("X-RateLimit-Limit", str(limits.every.amount)),
-                ("X-RateLimit-Remaining", str(left)),
-                ("X-RateLimit-Reset", str(reset)),
-            ]
-        headers.append(("Vary", "Accept-Language, Cookie"))
+            headers += header_pairs(limits.every.amount, *counted)
+        headers.append(("Vary", VARY))
         headers += [(name, value) for name, _lower, value in security_header_list(app)]
         return body, headers
 

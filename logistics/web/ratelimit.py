@@ -161,11 +161,18 @@ class ApiLimits:
         """After every API call: where the caller stands."""
         counted = g.pop("rate_limit", None)
         if counted is not None:
-            limit, remaining, reset = counted
-            resp.headers["X-RateLimit-Limit"] = str(limit)
-            resp.headers["X-RateLimit-Remaining"] = str(remaining)
-            resp.headers["X-RateLimit-Reset"] = str(reset)
+            resp.headers.extend(header_pairs(*counted))
         return resp
+
+
+def header_pairs(limit: int, remaining: int, reset: int) -> list[tuple[str, str]]:
+    """The headers that tell a caller where it stands: its limit, the calls left in this
+    window, and the epoch second the window ends."""
+    return [
+        ("X-RateLimit-Limit", str(limit)),
+        ("X-RateLimit-Remaining", str(remaining)),
+        ("X-RateLimit-Reset", str(reset)),
+    ]
 
 
 def limit_api(app: Flask, api_bp: Blueprint) -> ApiLimits:
