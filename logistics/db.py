@@ -24,6 +24,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
+from logistics.rows import insert_row
+
 # A fixed naming convention keeps constraint names identical on SQLite and PostgreSQL,
 # so migrations written once apply on both.
 NAMING_CONVENTION = {
@@ -200,7 +202,7 @@ def insert_new(
         )
         _INSERT_ONCE[(model, tuple(unique or ()), dialect)] = stmt
     # Built once and given its values as parameters: building it with them cost 2.5x the run.
-    return session.connection().execute(stmt, values).scalar()
+    return insert_row(session, stmt, values)
 
 
 _INSERT_ONCE: dict[tuple[type[Base], tuple[str, ...], str], Any] = {}
@@ -210,7 +212,8 @@ def write_new(session: Session, obj: Any) -> None:
     """INSERT a new (transient) object's row with a statement built once per model, and attach
     the object to ``session`` as if it had been loaded: nothing pending, nothing expired. The
     unit of work's flush of one new row cost three to four times its INSERT (a booking's
-    parcel and its first event, the busiest writes there are).
+    parcel and its first event, the busiest writes there are). The INSERT runs on the raw
+    connection (``rows.insert_row``), without SQLAlchemy's execution layers.
 
     Each column comes from the object, from a many-to-one it was given (``origin_office`` sets
     ``origin_office_id``), from the column's default, or is NULL; the primary key comes back
@@ -241,7 +244,7 @@ def write_new(session: Session, obj: Any) -> None:
     stmt = _WRITE_NEW.get(type(obj))
     if stmt is None:
         stmt = _WRITE_NEW[type(obj)] = mapper.local_table.insert().returning(pk)
-    values[pk.key] = session.connection().execute(stmt, values).scalar_one()
+    values[pk.key] = insert_row(session, stmt, values)
     for key, value in values.items():
         state[key] = value
     make_transient_to_detached(obj)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
@@ -148,6 +148,105 @@ def first_row(session: Session, stmt: Any, params: dict[str, Any]) -> Any | None
     return rows[0] if rows else None
 
 
+def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
+    """Run a prebuilt one-row INSERT ... RETURNING (one column) with ``values`` on the
+    session's connection, inside its transaction, and answer the returned value (None when
+    the statement returned no row: a conflict left to ON CONFLICT DO NOTHING). The values go
+    through the column types' bind processors and the returned one through its result
+    processor, as SQLAlchemy's execution would, without its execution and result layers:
+    they cost a booking's four INSERTs more than the statements themselves. The engine's
+    ``before_cursor_execute`` listeners hear it (SQLite's writers' gate is one), and errors
+    come back as SQLAlchemy's (an IntegrityError is one). Like Core, it does not autoflush.
+    A statement whose columns have Python-side defaults left out of ``values`` runs through
+    SQLAlchemy instead (the defaults are its to compute)."""
+    conn = session.connection()
+    dialect = conn.dialect
+    key = (stmt, dialect.name, tuple(values))
+    plan = _WRITE_PLANS.get(key)
+    if plan is None:
+        compiled = stmt.compile(dialect=dialect, column_keys=list(values))
+        if (
+            compiled.insert_prefetch
+            or compiled.post_compile_params
+            or not compiled.isinsert
+            or len(compiled.effective_returning or ()) != 1
+        ):
+            plan = _WRITE_PLANS[key] = [None]
+        else:
+            processors = compiled._bind_processors
+            order = list(compiled.positiontup or []) if compiled.positional else None
+            names = compiled.escaped_bind_names
+            plan = _WRITE_PLANS[key] = [
+                compiled,
+                str(compiled),
+                order,
+                processors,
+                names,
+                compiled.effective_returning[0]
+                .type.dialect_impl(dialect)
+                .result_processor(dialect, None),
+            ]
+    compiled = plan[0]
+    if compiled is None:
+        return conn.execute(stmt, values).scalar()
+    _compiled, sql, order, processors, names, result = plan
+    params = compiled.construct_params(values, escape_names=False)
+    for name, proc in processors.items():
+        if name in params:
+            params[name] = proc(params[name])
+    if order is not None:
+        args: Any = tuple(params[k] for k in order)
+    elif names:
+        args = {names.get(k, k): v for k, v in params.items()}
+    else:
+        args = params
+    raw = conn.connection
+    cursor = None
+    try:
+        cursor = _cursor(raw)
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, cursor, sql, args, None, False)
+        cursor.execute(sql, args)
+        returned = cursor.fetchall()  # to the end, so nothing is left pending on the cursor
+    except dialect.loaded_dbapi.Error as e:
+        _raise_wrapped(dialect, raw, cursor, sql, args, e, None)
+    if not returned:
+        return None
+    return result(returned[0][0]) if result else returned[0][0]
+
+
+def _cursor(raw: Any) -> Any:
+    """The pooled connection's cursor, kept with it (a new one each call cost PostgreSQL's
+    tracking 13 µs of 70); every call reads all its rows, so none is left pending."""
+    cursor = raw.info.get("dakghor.cursor")
+    if cursor is None:
+        cursor = raw.info["dakghor.cursor"] = raw.dbapi_connection.cursor()
+    return cursor
+
+
+def _raise_wrapped(
+    dialect: Any,
+    raw: Any,
+    cursor: Any,
+    sql: str,
+    args: Any,
+    e: Exception,
+    on_disconnect: Callable[[], None] | None,
+) -> NoReturn:
+    """As SQLAlchemy's own execution would: the driver's error wrapped (a dropped connection is
+    then a 503 with Retry-After: 1), and on a disconnect the connection is dropped (and a
+    reader's pool renewed, so the server's restart costs one request, not one per pooled
+    connection)."""
+    gone = dialect.is_disconnect(e, raw.dbapi_connection, cursor)
+    if gone:
+        raw.invalidate(e)
+        if on_disconnect is not None:
+            on_disconnect()
+    raise DBAPIError.instance(
+        sql, args, e, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
+    ) from e
+
+
 def _rows(
     dialect: Any,
     raw: Any,
@@ -168,11 +267,7 @@ def _rows(
     args = tuple(params[k] for k in order) if order is not None else params
     cursor = None
     try:
-        # One cursor per pooled connection, kept with it (a new one each call cost PostgreSQL's
-        # tracking 13 µs of 70); every call reads all its rows, so none is left pending.
-        cursor = raw.info.get("dakghor.cursor")
-        if cursor is None:
-            cursor = raw.info["dakghor.cursor"] = raw.dbapi_connection.cursor()
+        cursor = _cursor(raw)
         if before is not None:
             before(cursor, sql, args)
         cursor.execute(sql, args)
@@ -183,21 +278,11 @@ def _rows(
                 for c, d in zip(stmt.selected_columns, cursor.description, strict=True)
             ]
     except dialect.loaded_dbapi.Error as e:
-        # As SQLAlchemy's own execution would: the driver's error wrapped (a dropped connection
-        # is then a 503 with Retry-After: 1), and on a disconnect the connection is dropped
-        # (and a reader's pool renewed, so the server's restart costs one request, not one per
-        # pooled connection).
-        gone = dialect.is_disconnect(e, raw.dbapi_connection, cursor)
-        if gone:
-            raw.invalidate(e)
-            if on_disconnect is not None:
-                on_disconnect()
-        raise DBAPIError.instance(
-            sql, args, e, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
-        ) from e
+        _raise_wrapped(dialect, raw, cursor, sql, args, e, on_disconnect)
     if not any(procs):
         return [tuple(r) for r in rows]
     return [tuple(p(v) if p else v for p, v in zip(procs, r, strict=True)) for r in rows]
 
 
 _READ_PLANS: dict[tuple[Any, str], list[Any]] = {}
+_WRITE_PLANS: dict[tuple[Any, str, tuple[str, ...]], list[Any]] = {}
