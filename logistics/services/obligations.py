@@ -25,14 +25,16 @@ from logistics.models import (
     PaymentStatus,
     Purpose,
 )
+from logistics.rows import insert_row
 
-_OPEN = insert(Obligation)  # built once; its rows go as parameters
+_OPEN = insert(Obligation).returning(Obligation.id)  # built once; its rows go as parameters
 
 
 def open_for_parcel(session: Session, parcel: Parcel) -> None:
     """Record what a new parcel owes: its fee (already paid in cash, billed to the merchant's
-    account, or open) and, with cash on delivery, its COD (open until collected). One
-    statement on the session's connection (the rows are not wanted as objects here)."""
+    account, or open) and, with cash on delivery, its COD (open until collected). A plain
+    INSERT each on the session's connection (``rows.insert_row``: the rows are not wanted as
+    objects here; the two in one executemany through SQLAlchemy cost more than both)."""
     session.flush()  # the parcel's id
     now = utcnow()
     fee_status = {
@@ -64,7 +66,8 @@ def open_for_parcel(session: Session, parcel: Parcel) -> None:
                 "updated_at": now,
             }
         )
-    session.connection().execute(_OPEN, rows)
+    for row in rows:
+        insert_row(session, _OPEN, row)
 
 
 def get(session: Session, parcel_id: int, purpose: Purpose, *, fresh: bool = False) -> Obligation:
