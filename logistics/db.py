@@ -121,6 +121,11 @@ def ahead(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     return read()
 
 
+def is_read_ahead(session: Session, key: Hashable) -> bool:
+    """Whether ``ahead`` answers ``key`` without reading (``reading_ahead``)."""
+    return key in (session.info.get(AHEAD) or ())
+
+
 @contextmanager
 def reading_ahead(session: Session, read: Mapping[Hashable, Any]) -> Iterator[None]:
     """Within the block, ``ahead`` answers these reads (made before it) without reading

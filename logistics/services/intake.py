@@ -191,9 +191,11 @@ _BOOKED_AS = select(Parcel.tracking_id).where(
 
 def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     """Register a parcel for ``actor``: a clerk's intake is accepted now, a merchant's is booked."""
-    origin = _origin_for(session, req, actor)
-    refuse_repeated_order(session, actor, req.merchant_reference)
-    dest, quote = quote_booking(session, req)
+    named = req.origin_office if actor.role is not Role.CLERK else None  # a clerk's is theirs
+    with reading_ahead(session, network.read_ahead_booking(session, named)):
+        origin = _origin_for(session, req, actor)
+        refuse_repeated_order(session, actor, req.merchant_reference)
+        dest, quote = quote_booking(session, req)
     area = req.recipient_area  # checked against dest by quote_booking
     if actor.role is Role.CLERK:
         method = req.payment_method or PaymentMethod.CASH

@@ -17,10 +17,10 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from logistics.db import ahead
+from logistics.db import ahead, is_read_ahead
 from logistics.errors import ValidationError
 from logistics.i18n import _l
 from logistics.models import Office, OfficeKind, Van
@@ -193,4 +193,27 @@ def read_ahead(session: Session) -> dict[Hashable, Any]:
 # Every column: the office chosen is made an object from its row (``rows.as_loaded``).
 _DELIVERY_OFFICES = (
     select(*columns_of(Office)).where(Office.is_delivery, Office.active).order_by(Office.code)
+)
+
+
+def read_ahead_booking(session: Session, origin: str | None) -> dict[Hashable, Any]:
+    """For one booking (``db.reading_ahead``): the active delivery offices and the office
+    ``origin`` names, in one statement where they took two; nothing when they are read ahead
+    already (a bulk batch's). An origin that is not an active office reads as None, as
+    ``_origin_for`` would find it unable to take parcels."""
+    wanted = ["delivery offices"] + ([("office", origin)] if origin else [])
+    if all(is_read_ahead(session, key) for key in wanted):
+        return {}
+    rows = session_rows(session, _BOOKING_OFFICES, {"origin": origin or ""})
+    found: dict[Hashable, Any] = {"delivery offices": [r for r in rows if r.is_delivery]}
+    if origin:
+        row = next((r for r in rows if r.code == origin), None)
+        found[("office", origin)] = None if row is None else as_loaded(session, Office, row)
+    return found
+
+
+_BOOKING_OFFICES = (
+    select(*columns_of(Office))
+    .where(Office.active, or_(Office.is_delivery, Office.code == bindparam("origin")))
+    .order_by(Office.code)
 )

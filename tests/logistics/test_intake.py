@@ -43,6 +43,30 @@ def test_merchant_booking_is_booked_and_invoiced(db: Session) -> None:
     assert p.origin_office.code == "MIR" and p.merchant_id is not None
 
 
+def test_a_booking_from_an_office_that_takes_no_parcels_is_refused(db: Session) -> None:
+    """The origin comes with the delivery offices in one read: an unknown code, an office
+    with no counter and a closed counter are each refused by name, and nothing is written."""
+    from logistics.models import Office
+
+    merchant = user(db, "merchant")
+    delivery_only = db.scalar(
+        select(Office.code).where(Office.is_delivery, ~Office.is_intake).order_by(Office.code)
+    )
+    gpo = db.scalar(select(Office).where(Office.code == "GPO"))
+    assert delivery_only and gpo is not None
+    before = db.scalar(select(func.count()).select_from(Parcel))
+    for code in ("ZZZ", delivery_only, "GPO"):
+        if code == "GPO":
+            gpo.active = False
+            db.flush()
+        with pytest.raises(ValidationError) as e:
+            intake.create_parcel(db, intake.parse_booking(booking(origin_office=code)), merchant)
+        assert set(e.value.errors) == {"origin_office"}
+        assert code in str(e.value.errors["origin_office"])
+    assert db.scalar(select(func.count()).select_from(Parcel)) == before
+    db.rollback()
+
+
 def test_ids_rise_and_never_repeat(db: Session) -> None:
     """A process takes serials in blocks (and, on SQLite, inside a transaction that has
     written): they rise, and may leave gaps between blocks."""
@@ -273,9 +297,11 @@ def test_a_booking_reads_everything_before_its_first_write(db: Session) -> None:
     first_write = next(i for i, verb in enumerate(said) if verb != "SELECT")
     assert "SELECT" in said[:first_write]
     assert set(said[first_write:]) <= {"UPDATE", "INSERT"}, said[first_write:]
-    # The offices are read twice: the origin by its code, and the delivery offices, among
+    # The offices are read once: the origin named by its code with the delivery offices, among
     # which the destination is found (it is not loaded again).
-    assert len(offices) == 2, offices
+    assert len(offices) == 1, offices
+    assert p.origin_office.code == booking()["origin_office"] and p.origin_office.takes_parcels
+    assert p.destination_office.is_delivery and p.destination_office.active
     # What was read ahead was used: the message in the contact's language, the pin, the hook.
     message = db.scalar(select(Notification).where(Notification.parcel_id == p.id))
     assert message is not None and message.lang == "en"
