@@ -31,7 +31,8 @@ LANGUAGES = ("bn", "en")
 AUTONYMS = {"bn": "বাংলা", "en": "English"}
 DEFAULT = "bn"
 COOKIE = "dakghor_lang"
-VARY = "Accept-Language, Cookie"  # what an answer's language depends on
+VARY_ON = ("Accept-Language", "Cookie")  # what an answer's language depends on
+VARY = ", ".join(VARY_ON)
 CATALOGS = os.path.join(os.path.dirname(__file__), "translations")
 
 _ = gettext
@@ -225,7 +226,7 @@ def init_app(app: Flask) -> None:
         if "Vary" not in resp.headers:
             resp.headers["Vary"] = VARY
         else:
-            resp.vary.update(("Accept-Language", "Cookie"))
+            resp.vary.update(VARY_ON)
         return resp
 
     @app.context_processor

@@ -46,14 +46,7 @@ def session_rows(session: Session, stmt: Any, params: dict[str, Any]) -> list[An
     if not session._is_clean():  # what autoflush checks: nothing new, deleted or modified
         session.flush()
     conn = session.connection()
-
-    def told(cursor: Any, sql: str, args: Any) -> None:
-        # The engine's before_cursor_execute listeners hear these reads as any other
-        # statement (a test checks that a booking reads everything before it writes).
-        for listener in conn.dispatch.before_cursor_execute:
-            listener(conn, cursor, sql, args, None, False)
-
-    rows = _rows(conn.dialect, conn.connection, stmt, params, before=told)
+    rows = _rows(conn.dialect, conn.connection, stmt, params, before=_told(conn))
     named = _READ_PLANS[(stmt, conn.dialect.name)][3]
     return [named._make(r) for r in rows]
 
@@ -162,57 +155,79 @@ def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
     conn = session.connection()
     dialect = conn.dialect
     key = (stmt, dialect.name, tuple(values))
-    plan = _WRITE_PLANS.get(key)
+    if key not in _WRITE_PLANS:
+        _WRITE_PLANS[key] = _write_plan(stmt, dialect, list(values))
+    plan = _WRITE_PLANS[key]
     if plan is None:
-        compiled = stmt.compile(dialect=dialect, column_keys=list(values))
-        if (
-            compiled.insert_prefetch
-            or compiled.post_compile_params
-            or not compiled.isinsert
-            or len(compiled.effective_returning or ()) != 1
-        ):
-            plan = _WRITE_PLANS[key] = [None]
-        else:
-            processors = compiled._bind_processors
-            order = list(compiled.positiontup or []) if compiled.positional else None
-            names = compiled.escaped_bind_names
-            plan = _WRITE_PLANS[key] = [
-                compiled,
-                str(compiled),
-                order,
-                processors,
-                names,
-                compiled.effective_returning[0]
-                .type.dialect_impl(dialect)
-                .result_processor(dialect, None),
-            ]
-    compiled = plan[0]
-    if compiled is None:
         return conn.execute(stmt, values).scalar()
-    _compiled, sql, order, processors, names, result = plan
+    compiled, sql, order, names, result = plan
     params = compiled.construct_params(values, escape_names=False)
-    for name, proc in processors.items():
+    for name, proc in compiled._bind_processors.items():
         if name in params:
             params[name] = proc(params[name])
     if order is not None:
         args: Any = tuple(params[k] for k in order)
-    elif names:
-        args = {names.get(k, k): v for k, v in params.items()}
     else:
-        args = params
-    raw = conn.connection
-    cursor = None
-    try:
-        cursor = _cursor(raw)
-        for listener in conn.dispatch.before_cursor_execute:
-            listener(conn, cursor, sql, args, None, False)
-        cursor.execute(sql, args)
-        returned = cursor.fetchall()  # to the end, so nothing is left pending on the cursor
-    except dialect.loaded_dbapi.Error as e:
-        _raise_wrapped(dialect, raw, cursor, sql, args, e, None)
+        args = {names.get(k, k): v for k, v in params.items()} if names else params
+    _, returned = _run(dialect, conn.connection, sql, args, _told(conn), None)
     if not returned:
         return None
     return result(returned[0][0]) if result else returned[0][0]
+
+
+def _write_plan(stmt: Any, dialect: Any, columns: list[str]) -> tuple[Any, ...] | None:
+    """``insert_row``'s statement compiled for ``columns``: its SQL, the order of its
+    positional parameters (or the names its dialect escapes) and the returned column's result
+    processor; None for a statement left to SQLAlchemy."""
+    compiled = stmt.compile(dialect=dialect, column_keys=columns)
+    returning: Sequence[Any] = compiled.effective_returning or ()
+    if (
+        compiled.insert_prefetch
+        or compiled.post_compile_params
+        or not compiled.isinsert
+        or len(returning) != 1
+    ):
+        return None
+    return (
+        compiled,
+        str(compiled),
+        list(compiled.positiontup or []) if compiled.positional else None,
+        compiled.escaped_bind_names,
+        returning[0].type.dialect_impl(dialect).result_processor(dialect, None),
+    )
+
+
+def _told(conn: Any) -> Callable[[Any, str, Any], None]:
+    """What tells the engine's before_cursor_execute listeners of a statement run on ``conn``'s
+    raw connection, as of any other (SQLite's writers' gate is one; a test checks that a
+    booking reads everything before it writes)."""
+
+    def told(cursor: Any, sql: str, args: Any) -> None:
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, cursor, sql, args, None, False)
+
+    return told
+
+
+def _run(
+    dialect: Any,
+    raw: Any,
+    sql: str,
+    args: Any,
+    before: Callable[[Any, str, Any], None] | None,
+    on_disconnect: Callable[[], None] | None,
+) -> tuple[Any, list[Any]]:
+    """Execute ``sql`` on ``raw``'s kept cursor and read every row it returns (so none is left
+    pending); the cursor and the rows."""
+    cursor = None
+    try:
+        cursor = _cursor(raw)
+        if before is not None:
+            before(cursor, sql, args)
+        cursor.execute(sql, args)
+        return cursor, cursor.fetchall()
+    except dialect.loaded_dbapi.Error as e:
+        _raise_wrapped(dialect, raw, cursor, sql, args, e, on_disconnect)
 
 
 def _cursor(raw: Any) -> Any:
@@ -265,24 +280,16 @@ def _rows(
         plan = _READ_PLANS[(stmt, dialect.name)] = [str(compiled), order, None, named]
     sql, order, procs, _named = plan
     args = tuple(params[k] for k in order) if order is not None else params
-    cursor = None
-    try:
-        cursor = _cursor(raw)
-        if before is not None:
-            before(cursor, sql, args)
-        cursor.execute(sql, args)
-        rows = cursor.fetchall()
-        if procs is None:  # the column types' processors, told what the driver returns
-            procs = plan[2] = [
-                c.type.dialect_impl(dialect).result_processor(dialect, d[1])
-                for c, d in zip(stmt.selected_columns, cursor.description, strict=True)
-            ]
-    except dialect.loaded_dbapi.Error as e:
-        _raise_wrapped(dialect, raw, cursor, sql, args, e, on_disconnect)
+    cursor, rows = _run(dialect, raw, sql, args, before, on_disconnect)
+    if procs is None:  # the column types' processors, told what the driver returns
+        procs = plan[2] = [
+            c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+            for c, d in zip(stmt.selected_columns, cursor.description, strict=True)
+        ]
     if not any(procs):
         return [tuple(r) for r in rows]
     return [tuple(p(v) if p else v for p, v in zip(procs, r, strict=True)) for r in rows]
 
 
 _READ_PLANS: dict[tuple[Any, str], list[Any]] = {}
-_WRITE_PLANS: dict[tuple[Any, str, tuple[str, ...]], list[Any]] = {}
+_WRITE_PLANS: dict[tuple[Any, str, tuple[str, ...]], tuple[Any, ...] | None] = {}
