@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from routing.model import Problem, Stop, Vehicle
+from routing.violations import Violation
 
 # A step of a route, as the solver hands it over: ("service", i), ("pickup", i),
 # ("delivery", i) with i the index of the job, or ("reload", -1).
@@ -78,7 +79,7 @@ class Plan:
     def vehicles_used(self) -> int:
         return len(self.routes)
 
-    def check(self, problem: Problem) -> list[str]:
+    def check(self, problem: Problem) -> list[Violation]:
         """Recompute everything from the problem; return every violation found (empty = valid)."""
         return check(problem, self)
 
@@ -172,7 +173,9 @@ def _trip_services(problem: Problem, steps: Sequence[Step], i: int) -> tuple[int
     return total
 
 
-def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple[Route, list[str]]:
+def schedule(
+    problem: Problem, vehicle: Vehicle, steps: Sequence[Step]
+) -> tuple[Route, list[Violation]]:
     """Time a sequence for a vehicle: the canonical semantics of a route.
 
     Returns the route and the problems found (late arrival, over capacity, shift overrun...).
@@ -180,7 +183,7 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
     earliest start; if it would only leave its next stop after the break's latest start, it takes
     the break at the earliest start on the way there (on the road, or waiting at that stop).
     """
-    issues: list[str] = []
+    issues: list[Violation] = []
     vid = vehicle.id
     t = vehicle.shift.start_s
     loc = vehicle.start
@@ -195,18 +198,30 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
             start = max(now, br.earliest_start_s)
             if start > br.latest_start_s:
                 issues.append(
-                    f"{vid}: break starts at {start}, after its latest start {br.latest_start_s}"
+                    Violation(
+                        f"{vid}: break starts at {start}, after its latest start {br.latest_start_s}",
+                        "break_late",
+                        vehicle=vid,
+                        at_s=start,
+                        limit_s=br.latest_start_s,
+                    )
                 )
             visits.append(Visit("break", at, None, now, start, start + br.duration_s, load))
             now = start + br.duration_s
         return now
 
-    def capacity_check(where: str) -> None:
+    def capacity_check(kind: str, job_id: str | None) -> None:
+        where = "at start" if kind == "start" else f"after {kind} {job_id}"
         for d, (x, cap) in enumerate(zip(load, vehicle.capacity, strict=True)):
+            dim, on = problem.dimensions[d], {"vehicle": vid, "kind": kind, "job": job_id}
             if x > cap:
-                issues.append(f"{vid}: {problem.dimensions[d]} load {x} > capacity {cap} {where}")
+                text = f"{vid}: {dim} load {x} > capacity {cap} {where}"
+                issues.append(
+                    Violation(text, "over_capacity", dimension=dim, value=x, limit=cap, **on)
+                )
             if x < 0:
-                issues.append(f"{vid}: negative {problem.dimensions[d]} load {x} {where}")
+                text = f"{vid}: negative {dim} load {x} {where}"
+                issues.append(Violation(text, "negative_load", dimension=dim, value=x, **on))
 
     def leg(now: int, at: int, to: Stop) -> tuple[int, int]:
         """Arrival at ``to`` and the start of its service. A van that would leave ``to`` only
@@ -229,11 +244,17 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
                     start = max(start, e + br.duration_s)
         return arrival, start
 
-    capacity_check("at start")
+    capacity_check("start", None)
     for idx, (kind, j) in enumerate(steps):
         if kind == "reload":
             if vehicle.reload_location is None:
-                issues.append(f"{vid}: reload but the vehicle has no reload location")
+                issues.append(
+                    Violation(
+                        f"{vid}: reload but the vehicle has no reload location",
+                        "no_reload_site",
+                        vehicle=vid,
+                    )
+                )
                 continue
             stop = Stop(vehicle.reload_location, vehicle.reload_s)
             job_id = None
@@ -244,7 +265,15 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
         distance += problem.distance_m[loc][stop.location]
         if stop.window is not None and start > stop.window.end_s:
             issues.append(
-                f"{vid}: {kind} {job_id} starts at {start}, after its window end {stop.window.end_s}"
+                Violation(
+                    f"{vid}: {kind} {job_id} starts at {start}, after its window end {stop.window.end_s}",
+                    "after_window",
+                    vehicle=vid,
+                    kind=kind,
+                    job=job_id,
+                    at_s=start,
+                    limit_s=stop.window.end_s,
+                )
             )
         if kind == "reload":
             load = _add(
@@ -261,7 +290,7 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
         t = start + stop.service_s
         loc = stop.location
         visits.append(Visit(kind, loc, job_id, arrival, start, t, load))
-        capacity_check(f"after {kind} {job_id}")
+        capacity_check(kind, job_id)
     t = maybe_break(t, loc)
     arrival, _ = leg(t, loc, Stop(vehicle.end))
     distance += problem.distance_m[loc][vehicle.end]
@@ -270,15 +299,26 @@ def schedule(problem: Problem, vehicle: Vehicle, steps: Sequence[Step]) -> tuple
         # A van back before the break window closes needs no break on the road.
         if arrival > br.latest_start_s:
             issues.append(
-                f"{vid}: break (latest start {br.latest_start_s}) not taken on a route ending at {arrival}"
+                Violation(
+                    f"{vid}: break (latest start {br.latest_start_s}) not taken on a route ending at {arrival}",
+                    "break_missed",
+                    vehicle=vid,
+                    limit_s=br.latest_start_s,
+                    at_s=arrival,
+                )
             )
-    if arrival > vehicle.shift.end_s:
-        issues.append(f"{vid}: back at {arrival}, after the shift end {vehicle.shift.end_s}")
+    end = vehicle.shift.end_s
+    if arrival > end:
+        text = f"{vid}: back at {arrival}, after the shift end {end}"
+        issues.append(Violation(text, "after_shift", vehicle=vid, at_s=arrival, limit_s=end))
     duration = arrival - vehicle.shift.start_s
-    if vehicle.max_duration_s is not None and duration > vehicle.max_duration_s:
-        issues.append(f"{vid}: route takes {duration} s > max {vehicle.max_duration_s} s")
+    most = vehicle.max_duration_s
+    if most is not None and duration > most:
+        text = f"{vid}: route takes {duration} s > max {most} s"
+        issues.append(Violation(text, "too_long", vehicle=vid, value_s=duration, limit_s=most))
     if sum(1 for k, _ in steps if k == "reload") > vehicle.max_reloads:
-        issues.append(f"{vid}: more reloads than the {vehicle.max_reloads} allowed")
+        text = f"{vid}: more reloads than the {vehicle.max_reloads} allowed"
+        issues.append(Violation(text, "too_many_reloads", vehicle=vid, limit=vehicle.max_reloads))
     cost = vehicle.fixed_cost + distance * vehicle.cost_per_km // 1000
     return Route(vid, tuple(visits), distance, duration, cost), issues
 
@@ -343,7 +383,7 @@ def job_id_of(problem: Problem, kind: str, j: int) -> str:
     return problem.services[j].id if kind == "service" else problem.shipments[j].id
 
 
-def check(problem: Problem, plan: Plan) -> list[str]:
+def check(problem: Problem, plan: Plan) -> list[Violation]:
     """Independent check of a plan against a problem (routing/verify.py): coverage, pairing,
     times, loads, totals; every violation found (empty = valid)."""
     from routing.verify import check as verify  # (it reads this module's schedule)

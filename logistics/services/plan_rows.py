@@ -4,11 +4,13 @@ version's figures and ``plan.check``'s findings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from logistics import findings
 from logistics.db import utcnow
 from logistics.models import (
     DayPlan,
@@ -133,14 +135,14 @@ def add_routes(
 
 def finish(
     plan: DayPlan,
-    violations: list[str],
+    violations: Sequence[str],
     distance_m: int,
     duration_s: int,
     planned: int,
     seconds: float,
 ) -> None:
     """The version computed: its findings and figures, a draft for the planner."""
-    plan.violations = "\n".join(violations)
+    plan.violations = findings.encode(violations)  # said in the reader's words by findings.say
     plan.status = PlanStatus.DRAFT
     plan.progress_pct = 100
     plan.finished_at = utcnow()

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter, Map
 
-from logistics import i18n
+from logistics import findings, i18n
 from logistics.documents import labels
 from logistics.errors import Forbidden, ValidationError
 from logistics.i18n import _l
@@ -146,6 +146,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["hook_error"] = hook_error
     app.jinja_env.filters["plan_error"] = plan_error
     app.jinja_env.filters["plan_error_is_ours"] = plan_error_is_ours
+    app.jinja_env.filters["findings"] = findings.say
     app.jinja_env.filters["job_name"] = job_name
     app.jinja_env.filters["sms_reason"] = sms_reason
     app.jinja_env.filters["precision"] = precision

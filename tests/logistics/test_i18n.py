@@ -4,6 +4,7 @@ language with a stable code."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,8 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
-from logistics import i18n
+from logistics import findings, i18n
+from routing.violations import VIOLATIONS
 from tests.conftest import DEMO_KEY, booking, login
 from tests.language import foreign_words
 from tests.logistics.test_counter import FORM
@@ -204,3 +206,18 @@ def test_a_status_never_reaches_a_person_raw(bn_client: FlaskClient) -> None:
     for raw in (">accepted<", "airtime, pending", ">pending<", "(airtime", ">fee<"):
         assert raw not in parcel_page
     assert "এয়ারটাইম, এখনও পরিশোধ হয়নি" in parcel_page
+
+
+def test_every_finding_of_the_routing_check_has_words_in_both_languages(app: Flask) -> None:
+    """A plan version's findings reach the planner in words, never as the core's codes: each
+    code the core can give (routing.violations) has a sentence, said with every value it may
+    name, in Bangla and in English."""
+    values = {"vehicle": "DHA-11", "job": "GPO>MOH#0", "kind": "delivery", "dimension": "grams"}
+    values |= {"at_s": 3600, "limit_s": 7200, "value_s": 9000, "value": 7, "limit": 5, "count": 2}
+    for lang in i18n.LANGUAGES:
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            for code in VIOLATIONS:
+                said = findings.say(json.dumps({"code": code, **values, "text": "English"}))
+                assert len(said) == 1 and said[0].ours, (lang, code)
+                assert code not in said[0].words and "%(" not in said[0].words, (lang, code)
+    assert set(findings._WORDS) == set(VIOLATIONS)

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from logistics import findings
 from logistics.models import (
     DayPlan,
     Manifest,
@@ -21,6 +22,8 @@ from logistics.models import (
     User,
 )
 from logistics.text import DHAKA
+from routing.model import Location, Problem, Shipment, Stop, TimeWindow, Vehicle
+from routing.plan import schedule
 from tests.conftest import login
 from tests.logistics.test_planner import csrf, inline_queue, start
 
@@ -191,3 +194,45 @@ def test_the_published_plan_of_today_is_re_planned_mid_day_from_its_page(
     assert again.status_code == 302
     newest = db.scalar(select(DayPlan).order_by(DayPlan.id.desc()))
     assert newest is not None and newest.parent_id == plan.id and newest.id != mid.id
+
+
+def failing_findings() -> list[str]:
+    """What the routing core's check finds on a route that breaks three rules at once: a van
+    of 5 parcels loads 9, drops them at 09:00 where the office closed at 08:30, and is back
+    at 10:00 from a shift that ended at 09:00; and a finding kept before findings had codes."""
+    hour = 3600
+    problem = Problem(
+        locations=(Location("hub"), Location("office")),
+        dimensions=("parcels",),
+        distance_m=((0, 600), (600, 0)),
+        duration_s=((0, hour), (hour, 0)),
+        vehicles=(Vehicle("DHA-11", 0, 0, (5,), TimeWindow(8 * hour, 9 * hour)),),
+        shipments=(
+            Shipment("GPO>MOH#0", Stop(0), Stop(1, 0, TimeWindow(0, 8 * hour + 1800)), (9,)),
+        ),
+    )
+    _, found = schedule(problem, problem.vehicles[0], [("pickup", 0), ("delivery", 0)])
+    assert {f.code for f in found} == {"over_capacity", "after_window", "after_shift"}
+    return [*found, "DHA-12: a finding kept in English"]
+
+
+@pytest.mark.usefixtures("waiting", "inline_queue")
+def test_a_version_that_fails_its_checks_says_each_finding_in_the_readers_words(
+    client: FlaskClient, bn_client: FlaskClient, db: Session
+) -> None:
+    where, plan = draft(client, db)
+    plan.violations = findings.encode(failing_findings())
+    db.commit()
+    en = client.get(where).text
+    assert "Van DHA-11: a drop (GPO → MOH) starts at 09:00, after its window closes at 08:30." in en
+    assert "Van DHA-11: back at 10:00, after the shift ends at 09:00." in en
+    assert "Van DHA-11: parcels on board 9, over its capacity 5, after a loading (GPO → MOH)." in en
+    assert '<li class="ut">DHA-12: a finding kept in English</li>' in en
+    assert "after_window" not in en and "over_capacity" not in en
+    login(bn_client, "planner", "planner-demo-1")
+    bn = bn_client.get(where).text
+    assert "ভ্যান DHA-11: মাল নামানো (GPO → MOH) শুরু হয় ০৯:০০-এ" in bn
+    assert "ভ্যান DHA-11: ফেরে ১০:০০-এ, শিফট ০৯:০০-এ শেষ হওয়ার পরে।" in bn
+    assert "DHA-12: a finding kept in English" in bn
+    refused = client.post(f"/dispatch/plans/{plan.id}/publish", data={"csrf_token": csrf(en)})
+    assert refused.status_code == 409

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import pickle
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from routing.model import (
 )
 from routing.plan import Plan, Route, Unassigned, Visit, schedule
 from routing.solver import SolveOptions, build_plan, solve
+from routing.violations import VIOLATIONS
 
 FAST = SolveOptions(time_limit_s=2, max_solutions=200)
 
@@ -285,12 +287,37 @@ def test_check_catches_tampered_plans() -> None:
     assert any("s1 appears 2 times" in x for x in dup.check(p))
     missing = Plan(plan.routes[1:], plan.unassigned)
     assert any("appears 0 times" in x for x in missing.check(p))
+    assert {x.code for x in bad.check(p) + dup.check(p) + missing.check(p)} <= set(VIOLATIONS)
+    assert any(x.code == "not_once" and x.args == {"job": "s1", "count": 2} for x in dup.check(p))
 
 
 def test_schedule_reports_capacity_and_window_violations() -> None:
     p = line_problem(services=(Service("a", Stop(3, 0, TimeWindow(0, 5)), (20,)),))
     _, issues = schedule(p, p.vehicles[0], [("service", 0)])
     assert any("capacity" in i for i in issues) and any("window end" in i for i in issues)
+    # Each finding carries a code and the values it names, for a product's own words, and
+    # keeps them across processes.
+    by_code = {i.code: i.args for i in issues}
+    assert by_code["over_capacity"] == {
+        "vehicle": "v1",
+        "kind": "start",
+        "job": None,
+        "dimension": "units",
+        "value": 20,
+        "limit": 10,
+    }
+    assert by_code["after_window"] == {
+        "vehicle": "v1",
+        "kind": "service",
+        "job": "a",
+        "at_s": 30,
+        "limit_s": 5,
+    }
+    assert all(i.code in VIOLATIONS for i in issues)
+    again = pickle.loads(pickle.dumps(issues))
+    assert again == issues and [(i.code, i.args) for i in again] == [
+        (i.code, i.args) for i in issues
+    ]
 
 
 def test_plan_json_round_trip() -> None:
