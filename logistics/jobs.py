@@ -119,6 +119,35 @@ def _beat_started(sender: Any = None, **_: Any) -> None:
     _record(BEAT)
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+@signals.beat_embedded_init.connect  # type: ignore[untyped-decorator]
+def _end_with_worker(sender: Any = None, **_: Any) -> None:
+    """A beat started inside a worker (``worker -B``, as ``make run`` does) runs in a process
+    of its own, which outlived a worker killed with SIGKILL: it went on queueing the periodic
+    jobs, and a new worker brought a second beat. On Linux it now gets SIGTERM when the worker
+    dies, and stops as it does on Ctrl-C (its schedule saved)."""
+    import signal
+    import sys
+
+    from billiard.process import current_process
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)  # the beat's loop ends on it and saves its schedule
+
+    signal.signal(signal.SIGTERM, stop)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        log.warning("the beat will not stop with its worker (prctl: %s)", ctypes.get_errno())
+    elif os.getppid() != getattr(current_process(), "_parent_pid", os.getppid()):
+        raise SystemExit(0)  # the worker died before the request was made
+
+
 @signals.task_success.connect  # type: ignore[untyped-decorator]
 def _record_run(sender: Any = None, **_: Any) -> None:
     """A periodic task finished."""

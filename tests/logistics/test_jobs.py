@@ -5,12 +5,15 @@ to the end; a day's plan on the slow queue does not hold up the quick one."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -138,3 +141,47 @@ def test_a_payers_follow_up_does_not_wait_behind_a_days_plan(
     finally:
         stop_worker(quick)
         stop_worker(slow)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_beat_inside_a_worker_stops_when_the_worker_is_killed(
+    worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`make run`'s quick worker carries the beat in a process of its own: killed with SIGKILL
+    (so it cannot stop its beat), the worker no longer leaves its beat queueing jobs."""
+    proc = start_worker(worker_env, tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            not (beats := _children(proc.pid))
+            or "beat: Starting" not in (tmp_path / "worker.log").read_text()
+        ):
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "worker.log"
+            ).read_text()[-3000:]
+            time.sleep(0.2)
+        time.sleep(1)  # past the beat's start, where it asks to end with its worker
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while any(_alive(b) for b in beats) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(b) for b in beats), (tmp_path / "worker.log").read_text()[-3000:]
+    finally:
+        stop_worker(proc)
