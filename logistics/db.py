@@ -80,7 +80,12 @@ def make_engine(url: str, *, writes: bool = True, **kwargs: Any) -> Engine:
         # CPU and the rest the server's (SQLAlchemy's default of 5 churned them under wrk's 8
         # connections; bench/bench_api.py).
         kwargs.setdefault("pool_size", int(os.environ.get("DAKGHOR_DB_POOL", "10")))
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if writes:
+        from logistics import write_behind
+
+        write_behind.install(engine)  # a bulk batch's held rows, written before all else
+    return engine
 
 
 def make_reader(engine: Engine) -> Engine:

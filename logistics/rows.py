@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from logistics.write_behind import held_by
+
 if TYPE_CHECKING:
     from logistics.db import Base
 
@@ -151,9 +153,15 @@ def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
     ``before_cursor_execute`` listeners hear it (SQLite's writers' gate is one), and errors
     come back as SQLAlchemy's (an IntegrityError is one). Like Core, it does not autoflush.
     A statement whose columns have Python-side defaults left out of ``values`` runs through
-    SQLAlchemy instead (the defaults are its to compute)."""
+    SQLAlchemy instead (the defaults are its to compute). Inside ``write_behind.batched`` on
+    PostgreSQL, the row takes its key from the table's sequence and is held, to be written
+    with the batch's others: its key is answered at once."""
     conn = session.connection()
     dialect = conn.dialect
+    behind = held_by(conn.connection)
+    held = _holdable(stmt) if behind is not None else None
+    if held is not None and held[1] not in values:  # a batch's row: its id from the batch
+        values = {**values, held[1]: behind.next_id(held[0], held[3])}  # type: ignore[union-attr]
     key = (stmt, dialect.name, tuple(values))
     if key not in _WRITE_PLANS:
         _WRITE_PLANS[key] = _write_plan(stmt, dialect, list(values))
@@ -169,10 +177,31 @@ def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
         args: Any = tuple(params[k] for k in order)
     else:
         args = {names.get(k, k): v for k, v in params.items()} if names else params
+    if held is not None:  # held, written with the batch's others (logistics/write_behind.py)
+        behind.hold(held[0], sql, args, checked=held[2])  # type: ignore[union-attr]
+        return values[held[1]]
     _, returned = _run(dialect, conn.connection, sql, args, _told(conn), None)
     if not returned:
         return None
     return result(returned[0][0]) if result else returned[0][0]
+
+
+@cache
+def _holdable(stmt: Any) -> tuple[str, str, bool, str] | None:
+    """Whether a batch may hold ``stmt``'s rows: an INSERT answering its table's own integer
+    key (a sequence gives it), as (the table, the key's attribute, whether it has ON
+    CONFLICT, the key's column); else None."""
+    table: Any = getattr(stmt, "table", None)
+    returning: Sequence[Any] = getattr(stmt, "_returning", ())
+    if table is None or len(returning) != 1:
+        return None
+    keys = list(table.primary_key.columns)
+    if len(keys) != 1 or returning[0].name != keys[0].name:
+        return None
+    if keys[0].autoincrement not in (True, "auto") or keys[0].type.python_type is not int:
+        return None
+    conflict = getattr(stmt, "_post_values_clause", None) is not None
+    return table.name, keys[0].key, conflict, keys[0].name
 
 
 def _write_plan(stmt: Any, dialect: Any, columns: list[str]) -> tuple[Any, ...] | None:

@@ -8,18 +8,29 @@ twice (an order id books one parcel per merchant).
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from logistics import write_behind
 from logistics.db import reading_ahead, utcnow
 from logistics.errors import DakGhorError
 from logistics.i18n import _l
-from logistics.models import BulkRow, BulkUpload, User
+from logistics.models import (
+    BulkRow,
+    BulkUpload,
+    Notification,
+    Obligation,
+    Parcel,
+    TrackingEvent,
+    User,
+)
 from logistics.services import intake, liveness, network, serials
 from logistics.services.bulk import (
     booking_body,
@@ -30,6 +41,7 @@ from logistics.services.bulk import (
 )
 from logistics.services.tariff import default_tariff
 
+log = logging.getLogger(__name__)
 BATCH = 200  # rows booked per transaction (a failing batch is booked row by row)
 
 
@@ -118,7 +130,10 @@ def _book(make_session: sessionmaker[Session], upload_id: int) -> str:
             with make_session() as s:
                 _book_rows(s, upload_id, batch)
                 s.commit()
-        except (DakGhorError, IntegrityError):
+        except (DakGhorError, IntegrityError) as e:
+            log.info(
+                "upload %s: a batch of %s rows is booked row by row (%s)", upload_id, len(batch), e
+            )
             for row_id in batch:  # one row spoiled the batch: each alone, and that one marked
                 with make_session() as s:
                     try:
@@ -151,8 +166,13 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
     if len(rows) > 1:  # their serials in one statement, before the batch writes anything
         serials.reserve_for(s, default_tariff().service_indicator, len(rows))
     booked: list[dict[str, Any]] = []
-    # What every row's booking reads, read once for the batch before its first write.
-    with reading_ahead(s, intake.read_ahead_many(s, [req for _, req in reqs], user)):
+    n = len(reqs)
+    # What every row's booking reads, read once for the batch before its first write; on
+    # PostgreSQL, what the bookings write is written together, one statement a table.
+    with (
+        reading_ahead(s, intake.read_ahead_many(s, [req for _, req in reqs], user)),
+        write_behind.batched(s, _ids_for(n)) if n > 1 else nullcontext(),
+    ):
         for row, req in reqs:
             p = intake.create_parcel(s, req, user)
             booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})
@@ -161,6 +181,17 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
     if booked:
         s.connection().execute(_MARK_BOOKED, booked)
         s.expire_all()
+
+
+def _ids_for(n: int) -> dict[str, int]:
+    """The ids a batch of ``n`` bookings takes from each table's sequence: a parcel, its first
+    event and its message each, a fee and perhaps a COD to collect."""
+    return {
+        Parcel.__tablename__: n,
+        TrackingEvent.__tablename__: n,
+        Notification.__tablename__: n,
+        Obligation.__tablename__: 2 * n,
+    }
 
 
 _MARK_BOOKED = (

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from logistics.db import ahead, insert_new, utcnow
@@ -37,7 +37,7 @@ from logistics.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from logistics.rows import session_rows
+from logistics.rows import insert_row, session_rows
 
 PENDING = "webhooks"  # session.info: deliveries to hand to the job queue after the commit
 TOLERANCE_S = 300
@@ -236,12 +236,14 @@ def emit(
     )
     if event_id is None:
         return None  # told already
-    for ep_id in endpoints:
-        d = WebhookDelivery(event_id=event_id, endpoint_id=ep_id, state="pending", next_at=now)
-        session.add(d)
-        session.flush()
-        session.info.setdefault(PENDING, []).append(d.id)
+    for ep_id in endpoints:  # plain INSERTs: a bulk batch holds them with its other rows
+        values = {"event_id": event_id, "endpoint_id": ep_id, "state": "pending", "tries": 0}
+        made = insert_row(session, _NEW_DELIVERY, {**values, "next_at": now, "created_at": now})
+        session.info.setdefault(PENDING, []).append(made)
     return int(event_id)
+
+
+_NEW_DELIVERY = insert(WebhookDelivery).returning(WebhookDelivery.id)  # built once
 
 
 def parcel_data(parcel: Parcel) -> dict[str, Any]:
