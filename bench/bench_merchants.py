@@ -1,8 +1,9 @@
 """Merchants' benchmark: a 10,000-row bulk-booking CSV checked and booked (the jobs' own code),
-on SQLite and on PostgreSQL side by side, and webhook deliveries per second to a receiver on
-loopback (signed, one HTTP request each, logged).
+on SQLite and on PostgreSQL side by side; the API's bulk call (``POST /api/v1/parcels/bulk``,
+500 bookings a call, through the app in process); and webhook deliveries per second to a
+receiver on loopback (signed, one HTTP request each, logged).
 
-    .venv/bin/python bench/bench_merchants.py [--rows 10000] [--webhooks 500]
+    .venv/bin/python bench/bench_merchants.py [--rows 10000] [--api-calls 4] [--webhooks 500]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 PostgreSQL is used when --postgres names a server that answers (a throwaway database is made
@@ -119,6 +120,49 @@ def bulk_run(url: str, rows: int) -> dict[str, Any]:
     }
 
 
+API_BULK = 500  # bookings a call, the most the API takes
+
+
+def _api_item(k: int) -> dict[str, Any]:
+    return {
+        "merchant_reference": f"API-{k:06d}",
+        "origin_office": "GPO",
+        "weight_g": 300 + k % 4000,
+        "cod_amount_poisha": (100 + k % 900) * 100 if k % 3 == 0 else 0,
+        "sender": {"name": "Demo Bazar", "phone": "01711000001", "address": "House 7, Dhanmondi"},
+        "recipient": {
+            "name": f"প্রাপক {k}",
+            "phone": f"0181{k:07d}",
+            "address": f"বাড়ি {k % 90 + 1}, রোড {k % 17 + 1}, মোহাম্মদপুর, ঢাকা",
+            "post_code": ("1207", "1216", "1209", "1230", "1000")[k % 5],
+        },
+    }
+
+
+def api_bulk_run(url: str, calls: int) -> dict[str, Any]:
+    """``calls`` bulk calls of 500 bookings each by the demo merchant, through the app's own
+    request handling (its test client: no server, no network), each with its Idempotency-Key;
+    the seconds of each call."""
+    engine, _maker = _database(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {demo.DEMO_MERCHANT_KEY}", "Accept-Language": "en"}
+    seconds, booked = [], 0
+    for c in range(calls):
+        items = [_api_item(c * API_BULK + k) for k in range(API_BULK)]
+        t0 = time.perf_counter()
+        r = client.post(
+            "/api/v1/parcels/bulk",
+            json={"parcels": items},
+            headers={**headers, "Idempotency-Key": f"bench-{c}"},
+        )
+        seconds.append(time.perf_counter() - t0)
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        booked += r.get_json()["booked"]
+    engine.dispose()
+    return {"calls": calls, "seconds": seconds, "booked": booked}
+
+
 class _Receiver:
     def __init__(self) -> None:
         self.n = 0
@@ -222,6 +266,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--api-calls", type=int, default=4, help="bulk API calls of 500 (0: none)")
     ap.add_argument("--webhooks", type=int, default=500)
     postgres_option(ap)
     args = ap.parse_args()
@@ -236,6 +281,19 @@ def main() -> None:
             print(
                 f"{name:<11} {r['rows']:>6} {r['read_and_store_s']:>10.1f}s {r['check_s']:>7.1f}s "
                 f"{r['book_s']:>7.1f}s {r['booked']:>7} {r['rows'] / total:>20.0f}"
+            )
+        finally:
+            if admin:
+                _drop(admin, url)
+    api_targets = databases("api.sqlite3", args.postgres, postgres=len(targets) > 1)
+    for name, url, admin in api_targets if args.api_calls > 0 else []:
+        try:
+            a = api_bulk_run(url, args.api_calls)
+            each = sorted(a["seconds"])
+            print(
+                f"API bulk ({name}): {a['calls']} calls of {API_BULK}, {a['booked']} booked; "
+                f"median {each[len(each) // 2]:.2f} s a call "
+                f"({API_BULK / each[len(each) // 2]:.0f} bookings/s; calls {', '.join(f'{x:.2f}' for x in a['seconds'])} s)"
             )
         finally:
             if admin:

@@ -11,27 +11,20 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
-from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from logistics import write_behind
 from logistics.db import reading_ahead, utcnow
 from logistics.errors import DakGhorError
 from logistics.i18n import _l
 from logistics.models import (
     BulkRow,
     BulkUpload,
-    Notification,
-    Obligation,
-    Parcel,
-    TrackingEvent,
     User,
 )
-from logistics.services import intake, liveness, network, serials
+from logistics.services import intake, liveness, network
 from logistics.services.bulk import (
     booking_body,
     check_row,
@@ -39,10 +32,9 @@ from logistics.services.bulk import (
     mark_booked_already,
     set_status,
 )
-from logistics.services.tariff import default_tariff
 
 log = logging.getLogger(__name__)
-BATCH = 200  # rows booked per transaction (a failing batch is booked row by row)
+BATCH = intake.BATCH  # rows booked per transaction (a failing batch is booked row by row)
 
 
 def check(make_session: sessionmaker[Session], upload_id: int) -> str:
@@ -163,35 +155,16 @@ def _book_rows(s: Session, upload_id: int, row_ids: list[int]) -> None:
         if r.status == "valid"
     ]
     reqs = [(row, intake.parse_booking(booking_body(head, json.loads(row.data)))) for row in rows]
-    if len(rows) > 1:  # their serials in one statement, before the batch writes anything
-        serials.reserve_for(s, default_tariff().service_indicator, len(rows))
-    booked: list[dict[str, Any]] = []
-    n = len(reqs)
-    # What every row's booking reads, read once for the batch before its first write; on
-    # PostgreSQL, what the bookings write is written together, one statement a table.
-    with (
-        reading_ahead(s, intake.read_ahead_many(s, [req for _, req in reqs], user)),
-        write_behind.batched(s, _ids_for(n)) if n > 1 else nullcontext(),
-    ):
-        for row, req in reqs:
-            p = intake.create_parcel(s, req, user)
-            booked.append({"row": row.id, "parcel": p.id, "tid": p.tracking_id})
+    parcels = intake.book_together(s, [req for _, req in reqs], user)
+    booked = [
+        {"row": row.id, "parcel": p.id, "tid": p.tracking_id}
+        for (row, _), p in zip(reqs, parcels, strict=True)
+    ]
     # The rows marked booked in one statement with the batch: marked one by one, each was an
     # ORM flush before the next row's first read.
     if booked:
         s.connection().execute(_MARK_BOOKED, booked)
         s.expire_all()
-
-
-def _ids_for(n: int) -> dict[str, int]:
-    """The ids a batch of ``n`` bookings takes from each table's sequence: a parcel, its first
-    event and its message each, a fee and perhaps a COD to collect."""
-    return {
-        Parcel.__tablename__: n,
-        TrackingEvent.__tablename__: n,
-        Notification.__tablename__: n,
-        Obligation.__tablename__: 2 * n,
-    }
 
 
 _MARK_BOOKED = (

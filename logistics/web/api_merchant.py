@@ -12,12 +12,13 @@ from flask import Response, jsonify, request, url_for
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from logistics.errors import DakGhorError, Forbidden, ValidationError
 from logistics.i18n import _l
 from logistics.models import Parcel, Role, User
 from logistics.services import intake, merchant_portal, registration, tracking
+from logistics.services.intake import BATCH, BookingRequest
 from logistics.text import row_id
 from logistics.web import api_schemas as S
 from logistics.web import get_db, label_response
@@ -88,43 +89,69 @@ def list_parcels() -> Response:
 def create_parcels_bulk() -> Response:
     """Book up to 500 parcels at once.
 
-    Each item is booked on its own (in its own transaction) and answered with its own status:
+    Each item is answered with its own status, as if booked on its own:
     201 and the parcel, 409 for an order id booked already (naming the parcel), or 422 naming
     each wrong field (``parcels.<index>.<field>`` is not used: the item's result carries its
     index). Every item needs its merchant_reference, so a retry books nothing twice."""
     user = _merchant()
     items = body().parcels
     db = get_db()
-    results: list[dict[str, Any]] = []
+    results: dict[int, dict[str, Any]] = {}
+    ready: list[tuple[int, BookingRequest]] = []
     for index, item in enumerate(items):
         try:
-            if not isinstance(item, dict) or not item.get("merchant_reference"):
-                raise ValidationError(
-                    {
-                        "merchant_reference": _l(
-                            "Each booking of a bulk call needs its merchant_reference."
-                        )
-                    }
-                )
-            try:
-                item = S.Booking.model_validate(item).model_dump(mode="json", exclude_none=True)
-            except PydanticError as e:
-                raise with_rules(field_errors(e.errors()), item, intake.parse_booking) from None
-            req = intake.parse_booking(registration.fill_recipient(db, item))
-            try:
-                parcel = intake.create_parcel(db, req, user)
-                db.flush()
-            except IntegrityError:
-                db.rollback()
-                intake.refuse_repeated_order(db, user, req.merchant_reference)
-                raise
-            db.commit()
-            results.append({"index": index, "status": 201, "parcel": _parcel_json(parcel)})
+            ready.append((index, _bulk_item(db, item)))
         except DakGhorError as e:
+            results[index] = _refused(index, e)
+    for k in range(0, len(ready), BATCH):
+        batch = ready[k : k + BATCH]
+        try:  # the batch at once (logistics/write_behind.py) ...
+            parcels = intake.book_together(db, [req for _, req in batch], user)
+            db.commit()
+        except (DakGhorError, IntegrityError):
+            db.rollback()  # ... or, when one of them is refused, each on its own
+            for index, req in batch:
+                results[index] = _book_alone(db, index, req, user)
+            continue
+        for (index, _), parcel in zip(batch, parcels, strict=True):
+            results[index] = {"index": index, "status": 201, "parcel": _parcel_json(parcel)}
+    answers = [results[index] for index in sorted(results)]
+    booked = sum(1 for r in answers if r["status"] == 201)
+    return jsonify({"booked": booked, "refused": len(answers) - booked, "results": answers})
+
+
+def _bulk_item(db: Session, item: Any) -> BookingRequest:
+    """One item of a bulk call checked as a booking of its own would be."""
+    if not isinstance(item, dict) or not item.get("merchant_reference"):
+        raise ValidationError(
+            {"merchant_reference": _l("Each booking of a bulk call needs its merchant_reference.")}
+        )
+    try:
+        item = S.Booking.model_validate(item).model_dump(mode="json", exclude_none=True)
+    except PydanticError as e:
+        raise with_rules(field_errors(e.errors()), item, intake.parse_booking) from None
+    return intake.parse_booking(registration.fill_recipient(db, item))
+
+
+def _book_alone(db: Session, index: int, req: BookingRequest, user: User) -> dict[str, Any]:
+    """One item of a bulk call booked in its own transaction, and its answer."""
+    try:
+        try:
+            parcel = intake.create_parcel(db, req, user)
+            db.flush()
+        except IntegrityError:
             db.rollback()
-            results.append({"index": index, "status": e.status, "error": e.as_dict() | _fields(e)})
-    booked = sum(1 for r in results if r["status"] == 201)
-    return jsonify({"booked": booked, "refused": len(results) - booked, "results": results})
+            intake.refuse_repeated_order(db, user, req.merchant_reference)
+            raise
+        db.commit()
+    except DakGhorError as e:
+        db.rollback()
+        return _refused(index, e)
+    return {"index": index, "status": 201, "parcel": _parcel_json(parcel)}
+
+
+def _refused(index: int, e: DakGhorError) -> dict[str, Any]:
+    return {"index": index, "status": e.status, "error": e.as_dict() | _fields(e)}
 
 
 def _fields(e: DakGhorError) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -61,6 +61,49 @@ def test_bulk_books_each_item_and_answers_each(
         "/api/v1/parcels/bulk", json={"parcels": [_item(0)] * 501}, headers=merchant_headers
     )
     assert too_many.status_code == 422 and too_many.get_json()["error"]["field"] == "parcels"
+
+
+def test_a_bulk_call_books_its_items_as_one_batch_and_each_refusal_on_its_own(
+    client: FlaskClient, merchant_headers: dict[str, str], db: Session
+) -> None:
+    """Twelve good items are booked as one batch (on PostgreSQL, one INSERT of parcels for all
+    of them); a call with an order id twice and an unknown office (refused only
+    when booking, not when checking the item) is answered item by item as if each had been
+    booked alone: the first booked, the repeat a 409 naming it, the office a 422."""
+    inserts: list[str] = []
+
+    def heard(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO PARCELS"):
+            inserts.append(statement)
+
+    engine = client.application.extensions["dakghor.engine"]  # the app's own
+    event.listen(engine, "before_cursor_execute", heard)
+    try:
+        good = client.post(
+            "/api/v1/parcels/bulk",
+            json={"parcels": [_item(200 + n) for n in range(12)]},
+            headers=merchant_headers,
+        ).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", heard)
+    assert good["booked"] == 12 and [r["index"] for r in good["results"]] == list(range(12))
+    assert len(inserts) == (1 if engine.dialect.name == "postgresql" else 12)
+    assert len({r["parcel"]["tracking_id"] for r in good["results"]}) == 12
+    items = [_item(300 + n) for n in range(6)]
+    items[4] = _item(301)  # the order id of item 1 again
+    items[5] = _item(305, origin_office="ZZZ")  # no such office: refused when booking
+    got = client.post(
+        "/api/v1/parcels/bulk", json={"parcels": items}, headers=merchant_headers
+    ).get_json()
+    by_index = {r["index"]: r for r in got["results"]}
+    assert got["booked"] == 4 and [by_index[i]["status"] for i in range(6)] == [
+        201, 201, 201, 201, 409, 422
+    ]  # fmt: skip
+    assert by_index[1]["parcel"]["tracking_id"] in by_index[4]["error"]["message"]
+    assert by_index[5]["error"]["field"] == "origin_office"
+    refs = [f"API-{300 + n:05d}" for n in range(6)]
+    stored = db.scalar(select(func.count()).where(Parcel.merchant_reference.in_(refs)))
+    assert stored == 4
 
 
 def test_the_list_pages_with_a_cursor_and_filters(
