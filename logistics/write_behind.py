@@ -143,23 +143,31 @@ def batched(session: Session, counts: Mapping[str, int]) -> Iterator[None]:
         raw.info.pop(KEY, None)
 
 
+def _held_on(conn: Any) -> Behind | None:
+    """``held_by`` for a SQLAlchemy connection, without reconnecting one the server dropped
+    (asking an invalidated connection for its DBAPI connection raises)."""
+    if conn.invalidated or conn.closed:
+        return None
+    return held_by(conn.connection)
+
+
 def install(engine: Engine) -> None:
     """What writes a batch's rows before anything else runs on its connection (PostgreSQL)."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
-        behind = held_by(conn.connection)
+        behind = _held_on(conn)
         if behind is not None and behind.held and not behind.reserving:
             behind.write()
 
     @event.listens_for(engine, "commit")
     def _before_commit(conn: Any) -> None:
-        behind = held_by(conn.connection)
+        behind = _held_on(conn)
         if behind is not None and behind.held:
             behind.write()
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn: Any) -> None:
-        behind = held_by(conn.connection)
+        behind = _held_on(conn)
         if behind is not None:
             behind.held.clear()
