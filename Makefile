@@ -113,8 +113,8 @@ bench-lastmile: $(VENV)/.installed-bench $(COMPILED) $(MO)
 bench-payments: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_payments.py
 
-## bench-merchants: a 10,000-row bulk booking checked and booked on SQLite and PostgreSQL, and
-## webhook deliveries per second to a loopback receiver
+## bench-merchants: a 10,000-row bulk booking checked and booked on SQLite and PostgreSQL, the
+## API's bulk call of 500 bookings, and webhook deliveries per second to a loopback receiver
 bench-merchants: $(VENV)/.installed-test $(MO)
 	$(BIN)/python bench/bench_merchants.py $(ARGS)
 
