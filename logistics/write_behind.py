@@ -121,9 +121,11 @@ def held_by(raw: Any) -> Behind | None:
 @contextmanager
 def batched(session: Session, counts: Mapping[str, int]) -> Iterator[None]:
     """Inside, on PostgreSQL, ``rows.insert_row``'s INSERTs on ``session``'s connection are
-    held and written together (``counts``: the ids to reserve per table, one statement for
-    all; more are taken as needed). Leaving normally writes what is held; leaving by an
-    exception drops it (the transaction is undone by the caller)."""
+        held and written together (``counts``: the ids to reserve per table, one statement for
+        all; more are taken as needed). Leaving normally writes what is held; leaving by an
+        exception drops it (the transaction is undone by the caller). A commit or a rollback
+    inside ends the batch (the first writing what it held): the connection may then go back to
+    the pool."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         yield
@@ -138,9 +140,17 @@ def batched(session: Session, counts: Mapping[str, int]) -> Iterator[None]:
     try:
         behind.reserve(counts)
         yield
-        behind.write()
+        if held_by(raw) is behind:  # (a commit inside wrote what it held, and ended it)
+            behind.write()
     finally:
-        raw.info.pop(KEY, None)
+        _detach(raw, behind)
+
+
+def _detach(raw: Any, behind: Behind) -> None:
+    """``behind`` no longer holds rows on ``raw``: once its transaction ends the connection
+    may go back to the pool and serve another session, which must not hold rows in it."""
+    if raw.info.get(KEY) is behind:
+        del raw.info[KEY]
 
 
 def _held_on(conn: Any) -> Behind | None:
@@ -163,11 +173,15 @@ def install(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     def _before_commit(conn: Any) -> None:
         behind = _held_on(conn)
-        if behind is not None and behind.held:
-            behind.write()
+        if behind is not None:  # what it holds is written in the transaction, which ends
+            try:
+                behind.write()
+            finally:
+                _detach(behind.raw, behind)
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn: Any) -> None:
         behind = _held_on(conn)
-        if behind is not None:
+        if behind is not None:  # what it holds goes with the transaction, which ends
             behind.held.clear()
+            _detach(behind.raw, behind)

@@ -132,6 +132,30 @@ def test_held_rows_are_written_before_any_other_statement_and_never_outlive_the_
     assert db.scalar(select(func.count()).where(Parcel.id == dropped)) == 0
 
 
+def test_a_commit_or_a_rollback_inside_a_batch_ends_it(db: Session) -> None:
+    """The connection may go back to the pool when its transaction ends: a commit inside the
+    batch writes what it held and ends it, and so does a rollback (dropping what it held), so
+    no other session's rows are ever held on that connection."""
+    if not _on_postgres(db):
+        pytest.skip("nothing is held on SQLite")
+    raw = db.connection().connection
+    with write_behind.batched(db, {"parcels": 2}):
+        kept = _book_one(db, "ENDS-ONE").id
+        assert write_behind.held_by(raw) is not None
+        db.commit()
+        assert write_behind.held_by(raw) is None
+        after = _book_one(db, "ENDS-TWO").id  # written at once, on whatever connection
+        assert write_behind.held_by(db.connection().connection) is None
+    db.commit()
+    assert db.scalar(select(func.count()).where(Parcel.id.in_([kept, after]))) == 2
+    raw = db.connection().connection
+    with write_behind.batched(db, {"parcels": 1}):
+        dropped = _book_one(db, "ENDS-THREE").id
+        db.rollback()
+        assert write_behind.held_by(raw) is None
+    assert db.scalar(select(func.count()).where(Parcel.id == dropped)) == 0
+
+
 def test_a_held_row_that_meets_a_conflict_undoes_the_batch(db: Session) -> None:
     """INSERT ... ON CONFLICT DO NOTHING answers an id at once when held; written, a row that
     made nothing is an IntegrityError, not a row the batch believes it has."""
