@@ -1,13 +1,14 @@
-"""New rows held and written together, on PostgreSQL: a bulk upload's batch of bookings.
+"""New rows held and written together, on PostgreSQL: a batch of bookings (a bulk upload's,
+the API's bulk call).
 
 Each booking writes its parcel, its first event, its message and its obligations with a
-one-row INSERT each (``rows.insert_row``): on PostgreSQL about 80 µs a row, where one
-statement for many rows costs about 10 µs a row. Inside ``batched``, such an INSERT is not run:
-its row takes its id from the table's own sequence (reserved for the batch in one statement)
-and is held; the rows held are written one statement per INSERT (psycopg's ``executemany``),
-in the order each statement was first held (a parent's table before its children's), before
-anything else runs on the connection: any statement of SQLAlchemy's (the ORM's flush among
-them), any of ``rows``' own, the commit, and the end of ``batched``.
+one-row INSERT each (``rows.insert_row``), each a statement PostgreSQL parses, plans and runs
+on its own: half of a bulk booking's time (docs/benchmarks.md). Inside ``batched``, such an
+INSERT is not run: its row takes its id from the table's own sequence (reserved for the batch
+in one statement) and is held; the rows held are written one ``executemany`` per statement,
+a table before those whose rows refer to it, before anything else runs on the connection:
+any statement of SQLAlchemy's (the ORM's flush among them), any of ``rows``' own, the commit,
+and the end of ``batched``. A commit or a rollback ends the batch.
 
 A held INSERT ... ON CONFLICT DO NOTHING answers its id as if it had made the row; when it is
 written, a row that met a conflict raises an ``IntegrityError``, so the batch is undone and
