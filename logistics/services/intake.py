@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from logistics import s10, write_behind
-from logistics.db import ahead, reading_ahead, utcnow, write_new
+from logistics.db import ahead, new_object, reading_ahead, utcnow, write_new
 from logistics.errors import Conflict, Forbidden, ValidationError
 from logistics.i18n import Money, Num, _l
 from logistics.models import (
@@ -219,7 +219,8 @@ def create_parcel(session: Session, req: BookingRequest, actor: User) -> Parcel:
     shop = actor.merchant if actor.role is Role.MERCHANT else None
     with _reading_ahead(session, req, shop):
         tariff = default_tariff()
-        parcel = Parcel(
+        parcel = new_object(
+            Parcel,
             tracking_id=allocate_tracking_id(session, tariff.service_indicator),
             service=tariff.service_indicator,
             status=tracking.EVENTS[first_event].status,

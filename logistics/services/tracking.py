@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from logistics import s10
-from logistics.db import utcnow, write_new
+from logistics.db import new_object, utcnow, write_new
 from logistics.errors import Conflict, NotFound, ValidationError
 from logistics.i18n import _l, in_language
 from logistics.models import Office, Parcel, ParcelStatus, TrackingEvent, User
@@ -160,7 +160,8 @@ def record_event(
         raise Conflict(
             _l("%(id)s is on its way back to the sender.", id=parcel.tracking_id), field="code"
         )
-    ev = TrackingEvent(
+    ev = new_object(  # for write_new (below)
+        TrackingEvent,
         code=code,
         office=office,
         occurred_at=at or utcnow(),

@@ -379,3 +379,26 @@ def test_reads_ahead_nest_and_end_with_their_block(db: Session) -> None:
         assert ahead(db, "offices", again) == "ahead"
         assert ahead(db, "contact", again) == "read again"
     assert ahead(db, "offices", again) == "read again"
+
+
+def test_a_booked_parcel_in_memory_is_the_parcel_stored(db: Session) -> None:
+    """The parcel and its first event are built for write_new without the ORM's attribute
+    events (db.new_object): what the booking holds in memory, columns and offices, is what the
+    database holds, read back after everything is forgotten."""
+    merchant = db.scalar(select(User).where(User.username == "merchant"))
+    assert merchant is not None
+    req = intake.parse_booking(booking(merchant_reference="MEM-1", cod_amount_poisha=45000))
+    parcel = intake.create_parcel(db, req, merchant)
+    db.commit()
+    columns = [c.key for c in Parcel.__table__.columns]
+    held = {k: getattr(parcel, k) for k in columns}
+    offices = (parcel.origin_office.code, parcel.destination_office.code, parcel.merchant_id)
+    events = [(e.id, e.code, e.office_id, e.parcel_id) for e in parcel.events]
+    db.expunge_all()
+    stored = db.get(Parcel, parcel.id)
+    assert stored is not None
+    assert {k: getattr(stored, k) for k in columns} == held
+    assert (stored.origin_office.code, stored.destination_office.code) == offices[:2]
+    assert stored.merchant_id == offices[2] == merchant.merchant_id
+    assert [(e.id, e.code, e.office_id, e.parcel_id) for e in stored.events] == events
+    assert events[0][1] == "BKD" and events[0][2] == stored.origin_office_id
