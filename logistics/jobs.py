@@ -128,6 +128,7 @@ def _end_with_worker(sender: Any = None, **_: Any) -> None:
     of its own, which outlived a worker killed with SIGKILL: it went on queueing the periodic
     jobs, and a new worker brought a second beat. On Linux it now gets SIGTERM when the worker
     dies, and stops as it does on Ctrl-C (its schedule saved)."""
+    import ctypes
     import signal
     import sys
 
@@ -135,7 +136,6 @@ def _end_with_worker(sender: Any = None, **_: Any) -> None:
 
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
 
     def stop(_signum: int, _frame: Any) -> None:
         raise SystemExit(0)  # the beat's loop ends on it and saves its schedule

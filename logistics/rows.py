@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
@@ -160,8 +160,8 @@ def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
     dialect = conn.dialect
     behind = held_by(conn.connection)
     held = _holdable(stmt) if behind is not None else None
-    if held is not None and held[1] not in values:  # a batch's row: its id from the batch
-        values = {**values, held[1]: behind.next_id(held[0], held[3])}  # type: ignore[union-attr]
+    if behind is not None and held is not None and held.key not in values:  # a batch's row:
+        values = {**values, held.key: behind.next_id(held.table, held.column)}  # its id from it
     key = (stmt, dialect.name, tuple(values))
     if key not in _WRITE_PLANS:
         _WRITE_PLANS[key] = _write_plan(stmt, dialect, list(values))
@@ -177,20 +177,28 @@ def insert_row(session: Session, stmt: Any, values: dict[str, Any]) -> Any:
         args: Any = tuple(params[k] for k in order)
     else:
         args = {names.get(k, k): v for k, v in params.items()} if names else params
-    if held is not None:  # held, written with the batch's others (logistics/write_behind.py)
-        behind.hold(held[0], sql, args, checked=held[2])  # type: ignore[union-attr]
-        return values[held[1]]
+    if behind is not None and held is not None:  # written with the batch's others
+        behind.hold(held.table, sql, args, checked=held.conflict)  # (logistics/write_behind.py)
+        return values[held.key]
     _, returned = _run(dialect, conn.connection, sql, args, _told(conn), None)
     if not returned:
         return None
     return result(returned[0][0]) if result else returned[0][0]
 
 
+class Holdable(NamedTuple):
+    """An INSERT whose rows a batch may hold (``write_behind``)."""
+
+    table: str
+    key: str  # the key's attribute, given from the batch's reserved ids
+    conflict: bool  # ON CONFLICT DO NOTHING: each row must be found made when written
+    column: str  # the key's column, whose sequence gives the ids
+
+
 @cache
-def _holdable(stmt: Any) -> tuple[str, str, bool, str] | None:
+def _holdable(stmt: Any) -> Holdable | None:
     """Whether a batch may hold ``stmt``'s rows: an INSERT answering its table's own integer
-    key (a sequence gives it), as (the table, the key's attribute, whether it has ON
-    CONFLICT, the key's column); else None."""
+    key (a sequence gives it); else None."""
     table: Any = getattr(stmt, "table", None)
     returning: Sequence[Any] = getattr(stmt, "_returning", ())
     if table is None or len(returning) != 1:
@@ -201,7 +209,7 @@ def _holdable(stmt: Any) -> tuple[str, str, bool, str] | None:
     if keys[0].autoincrement not in (True, "auto") or keys[0].type.python_type is not int:
         return None
     conflict = getattr(stmt, "_post_values_clause", None) is not None
-    return table.name, keys[0].key, conflict, keys[0].name
+    return Holdable(table.name, keys[0].key, conflict, keys[0].name)
 
 
 def _write_plan(stmt: Any, dialect: Any, columns: list[str]) -> tuple[Any, ...] | None:

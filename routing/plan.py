@@ -211,15 +211,17 @@ def schedule(
         return now
 
     def capacity_check(kind: str, job_id: str | None) -> None:
-        where = "at start" if kind == "start" else f"after {kind} {job_id}"
         for d, (x, cap) in enumerate(zip(load, vehicle.capacity, strict=True)):
+            if 0 <= x <= cap:  # (the search times many routes: a finding only costs when made)
+                continue
+            where = "at start" if kind == "start" else f"after {kind} {job_id}"
             dim, on = problem.dimensions[d], {"vehicle": vid, "kind": kind, "job": job_id}
             if x > cap:
                 text = f"{vid}: {dim} load {x} > capacity {cap} {where}"
                 issues.append(
                     Violation(text, "over_capacity", dimension=dim, value=x, limit=cap, **on)
                 )
-            if x < 0:
+            else:
                 text = f"{vid}: negative {dim} load {x} {where}"
                 issues.append(Violation(text, "negative_load", dimension=dim, value=x, **on))
 

@@ -19,11 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from logistics.db import reading_ahead, utcnow
 from logistics.errors import DakGhorError
 from logistics.i18n import _l
-from logistics.models import (
-    BulkRow,
-    BulkUpload,
-    User,
-)
+from logistics.models import BulkRow, BulkUpload, User
 from logistics.services import intake, liveness, network
 from logistics.services.bulk import (
     booking_body,

@@ -238,7 +238,7 @@ def emit(
         return None  # told already
     for ep_id in endpoints:  # plain INSERTs: a bulk batch holds them with its other rows
         values = {"event_id": event_id, "endpoint_id": ep_id, "state": "pending", "tries": 0}
-        made = insert_row(session, _NEW_DELIVERY, {**values, "next_at": now, "created_at": now})
+        made = insert_row(session, _NEW_DELIVERY, values | {"next_at": now, "created_at": now})
         session.info.setdefault(PENDING, []).append(made)
     return int(event_id)
 
